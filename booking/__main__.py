@@ -1,0 +1,3 @@
+from booking.cli import run
+
+run()

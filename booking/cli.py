@@ -1,0 +1,179 @@
+"""The `booking` command: each command parses, calls the library, renders. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from booking.config import RunConfig, Schedule
+from booking.errors import BookingError
+
+app = typer.Typer(
+    name="booking",
+    help="A lab for the ticket-oversell race: buyer processes look, then buy, under a locking strategy; "
+    "a verifier says whether tickets were oversold.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_state = {"debug": bool(os.environ.get("BOOKING_DEBUG"))}
+
+STORE_HELP = "The store: a db.json path (as in the notes)."
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+) -> None:
+    if debug:
+        _state["debug"] = True
+
+
+@app.command()
+def simulate(
+    buyers: Annotated[int, typer.Option(help="Buyer processes (each its own OS process).")] = 10,
+    tickets: Annotated[int, typer.Option(help="Stock to seed the store with before the run.")] = 1,
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
+    lock: Annotated[str, typer.Option(help="Strategy: none, mp-lock or file-lock.", metavar="STRATEGY")] = "mp-lock",
+    no_lock: Annotated[bool, typer.Option("--no-lock", help="Same as --lock none: the race itself.")] = False,
+    attempts: Annotated[int, typer.Option(help="Tickets each buyer wants.")] = 1,
+    until_sold_out: Annotated[bool, typer.Option(help="Every buyer keeps buying until it sees none left.")] = False,
+    schedule: Annotated[
+        Schedule, typer.Option(help="lockstep: all buyers reach the race window at once; free: natural timing.")
+    ] = Schedule.LOCKSTEP,
+    think: Annotated[float, typer.Option(help="Milliseconds to sleep inside the race window.", metavar="MS")] = 0.0,
+    keep: Annotated[bool, typer.Option(help="Continue from the store's stock instead of seeding it.")] = False,
+    history: Annotated[
+        Path | None, typer.Option(help="Also write every attempt as JSON lines to FILE.", metavar="FILE")
+    ] = None,
+    deadline: Annotated[
+        float, typer.Option(help="Seconds before unfinished buyers are stopped and reported stuck.")
+    ] = 60.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+) -> int:
+    """Run N buyer processes against the store and verify the outcome.
+
+    Exit codes: 0 the verdict is OK, 1 an anomaly was found, 2 bad usage or input, 3 the run could not
+    be carried out (store unwritable, a buyer stuck past the deadline).
+
+    Example: booking simulate --buyers 10 --no-lock
+    """
+    from booking.simulation import simulate as run
+
+    config = RunConfig(
+        store=store,
+        strategy="none" if no_lock else lock,
+        buyers=buyers,
+        tickets=tickets,
+        attempts=attempts,
+        until_sold_out=until_sold_out,
+        schedule=schedule,
+        think_ms=think,
+        keep=keep,
+        history=history,
+        deadline_s=deadline,
+    )
+    result = run(config)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        from booking.report import render_run
+
+        render_run(result, _console(), quiet=quiet)
+    return result.exit_code
+
+
+@app.command()
+def verify(
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
+    history: Annotated[
+        Path, typer.Option(help="The JSON-lines history a run wrote with --history.", metavar="FILE")
+    ] = Path("history.jsonl"),
+    tickets: Annotated[int, typer.Option(help="The stock the run started with.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as one JSON object.")] = False,
+) -> int:
+    """The verdict for a past run, from the store as it is now and the run's history file.
+
+    Example: booking verify --store db.json --history run.jsonl --tickets 1
+    """
+    from booking.api import verify_run
+
+    result = verify_run(store, history, tickets)
+    if as_json:
+        _print_json(result.to_json())
+    else:
+        from booking.report import render_verdict
+
+        render_verdict(result.verdict, _console())
+    return result.exit_code
+
+
+@app.command()
+def init(
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
+    tickets: Annotated[int, typer.Option(help="Unsold tickets to put in the store.")] = 1,
+    force: Annotated[bool, typer.Option(help="Replace a store that is corrupt or of another shape.")] = False,
+) -> int:
+    """Reset a store to N unsold tickets.
+
+    Example: booking init --store db.json --tickets 1
+    """
+    from booking.api import init_store
+
+    display = init_store(store, tickets, force=force)
+    _console().print(
+        f"{display}: {tickets} {'ticket' if tickets == 1 else 'tickets'}, none sold", markup=False, highlight=False
+    )
+    return 0
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one-line errors with exit 2 (usage, input) or 3 (environment), tracebacks only with --debug."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="booking", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        _error("interrupted")
+        return 130
+    except typer.TyperException as exc:  # click's usage errors: unknown option, not a number, ...
+        _error(exc.format_message())
+        return 2 if exc.exit_code == 2 else exc.exit_code
+    except BookingError as exc:
+        if _state["debug"]:
+            raise
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 3
+    return code if isinstance(code, int) else 0
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"booking: error: {' '.join(message.split())}\n")
+
+
+def run() -> None:
+    sys.exit(main())

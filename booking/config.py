@@ -1,0 +1,57 @@
+"""What a run is: frozen, plain data that can cross a process boundary."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from booking.errors import BadInput
+
+# Absurd sizes are refused with the limit named, not attempted (each buyer is an OS process).
+MAX_BUYERS = 2000
+MAX_TICKETS = 10_000_000
+MAX_ATTEMPTS = 1_000_000
+MAX_THINK_MS = 60_000
+MAX_DEADLINE_S = 24 * 3600
+
+
+class Schedule(enum.StrEnum):
+    """How buyers are timed against each other."""
+
+    LOCKSTEP = "lockstep"  # every buyer reaches the race window at the same instant
+    FREE = "free"  # natural timing, for throughput
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One simulation: which store, which strategy, how many buyers and how they are timed."""
+
+    store: str = "db.json"
+    strategy: str = "mp-lock"
+    buyers: int = 10
+    tickets: int = 1
+    attempts: int = 1
+    until_sold_out: bool = False
+    schedule: Schedule = Schedule.LOCKSTEP
+    think_ms: float = 0.0
+    keep: bool = False
+    history: Path | None = None
+    deadline_s: float = 60.0
+
+    def validate(self) -> None:
+        """Raise BadInput naming the first option out of range."""
+        _check_range("--buyers", self.buyers, 1, MAX_BUYERS)
+        _check_range("--tickets", self.tickets, 0, MAX_TICKETS)
+        _check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
+        _check_range("--think", self.think_ms, 0, MAX_THINK_MS)
+        _check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
+
+
+def _check_range(option: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"{option} must be a number, got {value!r}")
+    if value < low:
+        raise BadInput(f"{option} must be at least {low:g}, got {value:g}")
+    if value > high:
+        raise BadInput(f"{option} must be at most {high:g} (the limit of this lab), got {value:g}")

@@ -1,0 +1,192 @@
+"""What buyers report: one Attempt per try to buy, one BuyerEnd per buyer; JSON lines on disk."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from booking.errors import BadInput, CannotRun
+
+MAX_HISTORY_LINE = 64 * 1024  # a longer line is not something booking wrote
+
+
+class Outcome(enum.StrEnum):
+    """How an attempt ended."""
+
+    OK = "ok"  # a receipt: the buyer believes it bought `ticket`
+    SOLD_OUT = "sold-out"  # turned away: the buyer saw no stock
+    CONFLICT = "conflict"  # gave up after losing every compare-and-swap / serialization retry
+    ERROR = "error"  # the store or the lock failed the attempt
+
+
+@dataclass
+class Attempt:
+    """One try to buy one ticket. Times are seconds since the run started (one host clock)."""
+
+    buyer: int
+    attempt: int
+    outcome: Outcome = Outcome.ERROR
+    ticket: int | None = None  # the ticket the receipt names (counter store: the count decremented)
+    looked: int | None = None  # stock seen by the look (the notes' search), outside the lock
+    read: int | None = None  # what the read inside the window saw (count, or a free ticket id)
+    wrote: int | None = None  # what the write stored (count after, or the ticket id taken)
+    t_start: float = 0.0
+    t_acquired: float | None = None  # when the lock was held (None: no lock on this path)
+    t_read: float | None = None
+    t_write: float | None = None
+    t_end: float = 0.0
+    lock_wait_s: float = 0.0
+    retries: int = 0
+    conflicts: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return {"kind": "attempt", **data}
+
+
+class BuyerStatus(enum.StrEnum):
+    DONE = "done"  # finished its attempts and said so
+    STUCK = "stuck"  # still running at the deadline, or died without finishing
+
+
+@dataclass
+class BuyerEnd:
+    """How one buyer process ended."""
+
+    buyer: int
+    status: BuyerStatus
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "buyer", "buyer": self.buyer, "status": self.status.value, "reason": self.reason}
+
+
+@dataclass
+class History:
+    """Everything the buyers reported, in the order the parent received it."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    ends: list[BuyerEnd] = field(default_factory=list)
+
+    @property
+    def receipts(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.outcome is Outcome.OK]
+
+    @property
+    def stuck(self) -> list[BuyerEnd]:
+        return [e for e in self.ends if e.status is BuyerStatus.STUCK]
+
+    def write(self, out: TextIO) -> None:
+        for record in self.records():
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for a in sorted(self.attempts, key=lambda a: (a.t_start, a.buyer, a.attempt)):
+            yield a.to_json()
+        for e in sorted(self.ends, key=lambda e: e.buyer):
+            yield e.to_json()
+
+
+def save(history: History, path: Path) -> None:
+    """Write the history as JSON lines; raise CannotRun if the path cannot be written."""
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            history.write(out)
+    except OSError as exc:
+        raise CannotRun(f"cannot write history {path}: {exc.strerror or exc}") from None
+
+
+def load(path: Path) -> History:
+    """Read a history file, refusing anything booking would not have written (never evaluated)."""
+    try:
+        with open(path, encoding="utf-8", errors="strict") as src:
+            return parse(src, str(path))
+    except FileNotFoundError:
+        raise BadInput(f"history {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"history {path}: not UTF-8 text") from None
+    except IsADirectoryError:
+        raise BadInput(f"history {path}: is a directory") from None
+    except OSError as exc:
+        raise CannotRun(f"cannot read history {path}: {exc.strerror or exc}") from None
+
+
+def parse(lines: Iterable[str], name: str = "history") -> History:
+    history = History()
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_HISTORY_LINE:
+            raise BadInput(f"{name} line {number}: longer than {MAX_HISTORY_LINE} characters")
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            raise BadInput(f"{name} line {number}: not JSON") from None
+        if not isinstance(record, dict):
+            raise BadInput(f"{name} line {number}: expected a JSON object")
+        try:
+            kind = record.pop("kind", None)
+            if kind == "attempt":
+                history.attempts.append(_attempt(record))
+            elif kind == "buyer":
+                history.ends.append(
+                    BuyerEnd(_int(record, "buyer"), BuyerStatus(record["status"]), str(record.get("reason", "")))
+                )
+            else:
+                raise ValueError(f"unknown kind {kind!r}")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadInput(f"{name} line {number}: {_reason(exc)}") from None
+    return history
+
+
+_INT_FIELDS = ("ticket", "looked", "read", "wrote")
+_TIME_FIELDS = ("t_acquired", "t_read", "t_write")
+
+
+def _attempt(record: dict[str, Any]) -> Attempt:
+    unknown = set(record) - set(Attempt.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+    fields: dict[str, Any] = {"buyer": _int(record, "buyer"), "attempt": _int(record, "attempt")}
+    fields["outcome"] = Outcome(record["outcome"])
+    for name in _INT_FIELDS:
+        fields[name] = _int(record, name, optional=True)
+    for name in _TIME_FIELDS:
+        fields[name] = _float(record, name, optional=True)
+    for name in ("t_start", "t_end", "lock_wait_s"):
+        fields[name] = _float(record, name, optional=False) if name in record else 0.0
+    for name in ("retries", "conflicts"):
+        fields[name] = _int(record, name) if name in record else 0
+    error = record.get("error")
+    fields["error"] = None if error is None else str(error)[:1000]
+    return Attempt(**fields)
+
+
+def _int(record: dict[str, Any], name: str, optional: bool = False) -> Any:
+    value = record.get(name) if optional else record[name]
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer")
+    return value
+
+
+def _float(record: dict[str, Any], name: str, optional: bool) -> Any:
+    value = record.get(name)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc)

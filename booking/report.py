@@ -1,0 +1,79 @@
+"""Rendering a run for a person: the buyers' events in time order, then the verdict."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from booking.history import Outcome
+from booking.simulation import RunResult
+from booking.stores.base import StoreKind
+from booking.verify import Verdict
+
+MAX_EVENT_LINES = 60  # beyond this, the head and the tail of the run; --history has all of it
+VERDICT_FIELDS = ("sold", "remaining", "oversold", "double_sold", "lost_updates", "undersold", "errors", "stuck")
+
+
+def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
+    """(time, buyer, words) for every look, read, write and refusal, in the spirit of the notes."""
+    counter = result.kind is StoreKind.COUNTER
+    events: list[tuple[float, int, str]] = []
+    for a in result.history.attempts:
+        if a.looked is not None:
+            events.append((a.t_start, a.buyer, f"sees {a.looked} {_tickets(a.looked)} left"))
+        if a.t_read is not None:
+            waited = f" (waited {a.lock_wait_s * 1000:.1f} ms for the lock)" if a.t_acquired is not None else ""
+            seen = f"count={a.read}" if counter else (f"ticket #{a.read} free" if a.read else "no free ticket")
+            events.append((a.t_read, a.buyer, f"reads {seen}{waited}"))
+        if a.outcome is Outcome.OK and a.t_write is not None:
+            wrote = f"writes count={a.wrote}: " if counter else ""
+            events.append((a.t_write, a.buyer, f"{wrote}bought ticket #{a.ticket}"))
+        elif a.outcome is Outcome.SOLD_OUT:
+            events.append((a.t_end, a.buyer, "found no tickets left"))
+        elif a.outcome is Outcome.CONFLICT:
+            events.append((a.t_end, a.buyer, f"gave up after {a.conflicts} conflicts"))
+        elif a.outcome is Outcome.ERROR:
+            events.append((a.t_end, a.buyer, f"failed: {a.error}"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def render_run(result: RunResult, console: Console, quiet: bool = False) -> None:
+    c = result.config
+    console.print(
+        Text(
+            f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
+            f"strategy {c.strategy}, {c.schedule.value} schedule, store {result.store}",
+            style="bold",
+        )
+    )
+    if not quiet:
+        events = event_lines(result)
+        shown = events if len(events) <= MAX_EVENT_LINES else events[:40] + events[-10:]
+        for i, (t, buyer, words) in enumerate(shown):
+            if len(events) > MAX_EVENT_LINES and i == 40:
+                console.print(
+                    Text(f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", style="dim")
+                )
+            console.print(Text(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}"))
+    render_verdict(result.verdict, console, result.elapsed_s)
+
+
+def render_verdict(v: Verdict, console: Console, elapsed_s: float | None = None) -> None:
+    figures = "  ".join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
+    extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
+    took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
+    head = "OK" if v.ok else ("STUCK" if v.stuck else "ANOMALY")
+    style = "bold green" if v.ok else "bold red"
+    console.print(Text(f"verdict: {head}", style=style) + Text(f"  {figures}{extra}{took}"))
+    for anomaly in v.anomalies:
+        for line in anomaly.story:
+            console.print(Text(f"  {anomaly.kind}: ", style="red") + Text(line))
+
+
+def _tickets(n: int) -> str:
+    return _plural(n, "ticket")
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"

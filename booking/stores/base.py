@@ -1,0 +1,65 @@
+"""The small Protocol every store implements, and the plain data it returns."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+class StoreKind(enum.StrEnum):
+    COUNTER = "counter"  # db.json: {"count": N}, as in the notes
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+    MYSQL = "mysql"  # MariaDB
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a buyer's read inside the race window saw."""
+
+    value: int  # counter store: the count; SQL stores: the free ticket id seen (0 if none)
+    ticket: int | None  # the ticket this buyer would take, None when sold out
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """The store after a run, as the verifier needs it."""
+
+    remaining: int
+    # SQL stores: ticket id -> buyers recorded for it (ticket row and ledger); None for db.json
+    owners: dict[int, list[int]] | None = field(default=None)
+
+
+class Store(Protocol):
+    """One store, opened in the process that uses it."""
+
+    kind: StoreKind
+    display: str  # what people see: a path, or a URL with its password masked
+
+    def check(self) -> int:
+        """Validate the existing store without changing it; return its remaining stock."""
+
+    def prepare(self, seed: int | None, force: bool = False) -> int:
+        """Make the store ready and return its stock: reset it to `seed` tickets, or keep it (None).
+
+        Refuses (BadInput/CannotRun) and changes nothing if the existing store is not valid,
+        unless `force` lets a reset replace it.
+        """
+
+    def remaining(self) -> int:
+        """The look (the notes' search): how many tickets are left."""
+
+    def read(self) -> Seen:
+        """The read inside the race window."""
+
+    def write(self, seen: Seen, buyer: int) -> int:
+        """The naive write after the read; returns what was written."""
+
+    def final(self) -> FinalState: ...
+
+    def lock_path(self) -> Path:
+        """Where `file-lock` keeps its lock file for this store (never the data file)."""
+
+    def close(self) -> None: ...

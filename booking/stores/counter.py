@@ -1,0 +1,136 @@
+"""The notes' store: db.json holding {"count": N}, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from booking.errors import BadInput, CannotRun
+from booking.stores.base import FinalState, Seen, StoreKind
+
+MAX_STORE_BYTES = 4096  # {"count": N} is a few bytes; a larger file is not a counter store
+
+
+class CounterStore:
+    """db.json. A ticket is the count value a buyer decremented: reading 1 and writing 0 is ticket #1."""
+
+    kind = StoreKind.COUNTER
+
+    def __init__(self, path: str | Path, durable: bool = False) -> None:
+        self.path = Path(path)
+        self.display = str(path)
+        self.durable = durable
+
+    # -- validation: everything here raises BadInput/CannotRun and changes nothing
+    def check(self) -> int:
+        try:
+            with open(self.path, "rb") as src:
+                raw = src.read(MAX_STORE_BYTES + 1)
+        except FileNotFoundError:
+            raise BadInput(f"store {self.path}: no such file (run `booking init --store {self.path}`)") from None
+        except IsADirectoryError:
+            raise BadInput(f"store {self.path}: is a directory, not a db.json file") from None
+        except PermissionError:
+            raise CannotRun(f"store {self.path}: permission denied") from None
+        return _parse(raw, self.path)
+
+    def check_writable(self) -> None:
+        """Prove the directory takes a new file (the atomic replace needs one) before any write."""
+        directory = self.path.parent
+        if not directory.is_dir():
+            raise BadInput(f"store {self.path}: directory {directory} does not exist")
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".probe", dir=directory)
+        except OSError as exc:
+            raise BadInput(f"store {self.path}: directory {directory} cannot be written ({exc.strerror})") from None
+        os.close(fd)
+        os.unlink(probe)
+
+    # -- the store protocol
+    def prepare(self, seed: int | None, force: bool = False) -> int:
+        if seed is None:
+            return self.check()
+        if not force and (self.path.exists() or self.path.is_symlink()):
+            self.check()  # never overwrite a file we do not understand
+        self.check_writable()
+        try:
+            self._replace(seed)
+        except OSError as exc:
+            raise CannotRun(f"store {self.path}: cannot write ({exc.strerror})") from None
+        return seed
+
+    def remaining(self) -> int:
+        return self._load()
+
+    def read(self) -> Seen:
+        count = self._load()
+        return Seen(count, count if count > 0 else None)
+
+    def write(self, seen: Seen, buyer: int) -> int:
+        # The notes' write: whatever was read, minus one. Unprotected, that is the race.
+        count = seen.value - 1
+        self._replace(count)
+        return count
+
+    def final(self) -> FinalState:
+        return FinalState(remaining=self._load())
+
+    def lock_path(self) -> Path:
+        # Lock a separate file: os.replace swaps the data file's inode, a lock on it protects nothing.
+        return self.path.with_name(self.path.name + ".lock")
+
+    def close(self) -> None:
+        pass
+
+    # -- file handling
+    def _load(self) -> int:
+        with open(self.path, "rb") as src:
+            return _parse(src.read(MAX_STORE_BYTES + 1), self.path)
+
+    def _replace(self, count: int) -> None:
+        # A temporary file then os.replace: a reader sees the old file or the new, never a torn one.
+        data = json.dumps({"count": count}).encode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                if self.durable:
+                    out.flush()
+                    os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        if self.durable:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _parse(raw: bytes, path: Path) -> int:
+    if len(raw) > MAX_STORE_BYTES:
+        raise BadInput(f"store {path}: larger than {MAX_STORE_BYTES} bytes, not a db.json counter")
+    if not raw.strip():
+        raise BadInput(f'store {path}: empty file, expected {{"count": N}}')
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise BadInput(f'store {path}: not JSON, expected {{"count": N}}') from None
+    if not isinstance(data, dict) or "count" not in data:
+        raise BadInput(f'store {path}: wrong shape, expected {{"count": N}}')
+    count = data["count"]
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise BadInput(f"store {path}: count must be a whole number, got {json.dumps(count)[:40]}")
+    if count < 0:
+        raise BadInput(f"store {path}: count must not be negative, got {count}")
+    return count
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
