@@ -11,7 +11,7 @@ from booking.history import Attempt, Outcome
 from booking.schedule import AFTER_READ, BEFORE_LOCK, Phaser, Schedule
 from booking.strategies import STRATEGIES, BuyerContext
 
-DONE = "done"  # the last message a buyer sends: ("done", buyer)
+DONE = "done"  # the last message a buyer sends: ("done", buyer, why it did not finish or "")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
 
     ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path)
     store = None
+    unfinished = ""
     try:
         try:
             store = open_store(plan.store)
@@ -62,13 +63,16 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
                 schedule.end_attempt()
             rec.t_end = clock()
             queue.put(rec)
-            if rec.outcome is not Outcome.OK or time.monotonic() > plan.deadline:
+            if rec.outcome is not Outcome.OK:
                 break  # sold out, gave up, or failed: this buyer is done
+            if time.monotonic() > plan.deadline:
+                unfinished = "still buying at the deadline"
+                break
     finally:
         schedule.leave()
         if store is not None:
             store.close()
-        queue.put((DONE, plan.buyer))
+        queue.put((DONE, plan.buyer, unfinished))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -22,7 +22,8 @@ from booking.verify import Verdict, verify
 # (Python 3.14 makes forkserver the Linux default). Engines and handles are made in each buyer.
 START_METHOD = "fork"
 POLL_S = 0.2  # how often the parent looks for dead buyers while no report arrives
-GRACE_S = 2.0  # after the deadline: how long terminated buyers get to go
+GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
+JOIN_S = 0.5  # then: how long exiting buyers get before they are terminated
 
 
 @dataclass
@@ -130,8 +131,21 @@ def _run_buyers(
 ) -> History:
     history = History()
     procs: dict[int, Any] = {}
-    finished: set[int] = set()
     ended: dict[int, BuyerEnd] = {}
+
+    def receive(timeout: float) -> bool:
+        try:
+            message = reports.get(timeout=timeout)
+        except queue_module.Empty:
+            return False
+        if isinstance(message, Attempt):
+            history.attempts.append(message)
+        elif message[0] == DONE:
+            _, buyer, unfinished = message
+            status = BuyerStatus.STUCK if unfinished else BuyerStatus.DONE
+            ended.setdefault(buyer, BuyerEnd(buyer, status, unfinished))
+        return True
+
     try:
         for plan in plans:
             p = ctx.Process(
@@ -139,41 +153,36 @@ def _run_buyers(
             )
             p.start()
             procs[plan.buyer] = p
-        while len(finished) + len(ended) < len(plans):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                message = reports.get(timeout=min(left, POLL_S))
-            except queue_module.Empty:
-                _notice_dead(procs, finished, ended, phaser)
-                continue
-            if isinstance(message, Attempt):
-                history.attempts.append(message)
-            elif message[0] == DONE:
-                finished.add(message[1])
+        while len(ended) < len(plans) and time.monotonic() < deadline:
+            if not receive(min(deadline - time.monotonic(), POLL_S)):
+                _notice_dead(procs, ended, phaser)
+        # Past the deadline buyers stop by themselves; keep reading so their last reports are not lost
+        # (a child blocked writing to a full pipe could not exit).
+        grace = time.monotonic() + GRACE_S
+        while len(ended) < len(plans) and time.monotonic() < grace:
+            if not receive(POLL_S / 4):
+                _notice_dead(procs, ended, phaser)
     finally:
-        _reap(procs, finished, ended)
-    history.ends = [BuyerEnd(b, BuyerStatus.DONE) for b in sorted(finished)] + list(ended.values())
+        _reap(procs, ended)
+    history.ends = sorted(ended.values(), key=lambda e: e.buyer)
     return history
 
 
-def _notice_dead(procs: dict[int, Any], finished: set[int], ended: dict[int, BuyerEnd], phaser: Phaser | None) -> None:
+def _notice_dead(procs: dict[int, Any], ended: dict[int, BuyerEnd], phaser: Phaser | None) -> None:
     """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
     for buyer, p in procs.items():
-        if buyer in finished or buyer in ended or p.exitcode is None:
+        if buyer in ended or p.exitcode is None:
             continue
-        how = f"killed by signal {-p.exitcode}" if p.exitcode < 0 else f"exited with code {p.exitcode}"
-        ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{how} before finishing")
+        ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
         if phaser is not None:
             phaser.leave()
 
 
-def _reap(procs: dict[int, Any], finished: set[int], ended: dict[int, BuyerEnd]) -> None:
+def _reap(procs: dict[int, Any], ended: dict[int, BuyerEnd]) -> None:
     """No child outlives the run: join with a deadline, then terminate, then kill."""
-    grace = time.monotonic() + GRACE_S
-    for buyer, p in procs.items():
-        p.join(timeout=max(grace - time.monotonic(), 0.01) if buyer in finished else 0.05)
+    grace = time.monotonic() + JOIN_S
+    for p in procs.values():
+        p.join(timeout=max(grace - time.monotonic(), 0.01))
     for buyer, p in procs.items():
         if p.is_alive():
             p.terminate()
@@ -181,12 +190,15 @@ def _reap(procs: dict[int, Any], finished: set[int], ended: dict[int, BuyerEnd])
             if p.is_alive():
                 p.kill()
                 p.join(timeout=1.0)
-            if buyer not in finished:
-                ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, "still running at the deadline"))
-        elif buyer not in finished and buyer not in ended:
-            code = p.exitcode
-            how = f"killed by signal {-code}" if code and code < 0 else f"exited with code {code}"
-            ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{how} before finishing")
+            ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, "still running at the deadline"))
+        elif buyer not in ended:
+            ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
 
 
 def _check_history_path(config: RunConfig) -> None:

@@ -132,6 +132,8 @@ def verify(initial: int, final: FinalState, history: History, kind: StoreKind = 
     if history.stuck:
         stuck = sorted(history.stuck, key=lambda e: e.buyer)
         stories = [f"buyer {e.buyer} never finished: {e.reason}" for e in stuck[:MAX_STORIES]]
+        if len(stuck) > MAX_STORIES:
+            stories.append(f"... and {len(stuck) - MAX_STORIES} more buyers")
         anomalies.append(Anomaly("stuck", len(stuck), buyers=[e.buyer for e in stuck], story=stories))
 
     return Verdict(
@@ -176,17 +178,19 @@ class _Words:
         who = _buyers([r.buyer for r in rs])
         if len(reads) == 1 and len(writes) == 1 and last_read < first_write:
             both, either = ("both", "either") if n == 2 else ("all", "any")
-            verb = "read" if self.counter else "saw"
-            return (
-                f"{who} {both} {verb} {self.read(rs[0].read)} before {either} wrote; "
-                f"{both} wrote {self.wrote(rs[0].wrote)}: ticket #{ticket} sold {times}"
-            )
+            if self.counter:
+                return (
+                    f"{who} {both} read {self.read(rs[0].read)} before {either} wrote; "
+                    f"{both} wrote {self.wrote(rs[0].wrote)}: ticket #{ticket} sold {times}"
+                )
+            return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times}"
         steps = "; ".join(
             f"buyer {r.buyer} read {self.read(r.read)} at {_ms(r.t_read)} and wrote {self.wrote(r.wrote)} "
             f"at {_ms(r.t_write)}"
             for r in rs[:MAX_STORIES]
         )
-        return f"{steps}: ticket #{ticket} sold {times}"
+        more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
+        return f"{steps}{more}: ticket #{ticket} sold {times}"
 
 
 def _ms(t: float | None) -> str:
