@@ -51,7 +51,13 @@ class RunConfig:
 def _check_range(option: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"{option} must be a number, got {value!r}")
+    if value != value:  # NaN compares false both ways
+        raise BadInput(f"{option} must be a number, got nan")
     if value < low:
-        raise BadInput(f"{option} must be at least {low:g}, got {value:g}")
+        raise BadInput(f"{option} must be at least {_num(low)}, got {_num(value)}")
     if value > high:
-        raise BadInput(f"{option} must be at most {high:g} (the limit of this lab), got {value:g}")
+        raise BadInput(f"{option} must be at most {_num(high)} (the limit of this lab), got {_num(value)}")
+
+
+def _num(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) or value.is_integer() and abs(value) < 1e15 else f"{value:g}"
