@@ -8,7 +8,7 @@ from itertools import count
 from typing import Any
 
 from booking.history import Attempt, Outcome
-from booking.schedule import AFTER_READ, BEFORE_LOCK, Phaser, Schedule
+from booking.schedule import AFTER_READ, BEFORE_LOCK, Gates, Schedule
 from booking.strategies import STRATEGIES, BuyerContext
 
 DONE = "done"  # the last message a buyer sends: ("done", buyer, why it did not finish or "")
@@ -29,12 +29,13 @@ class BuyerPlan:
     lock_path: str | None
 
 
-def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) -> None:
+def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any) -> None:
     """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
     info = STRATEGIES[plan.strategy]
-    schedule = Schedule(phaser, BEFORE_LOCK if info.holds_lock else AFTER_READ, plan.think_s, plan.deadline)
+    hold_at = BEFORE_LOCK if info.holds_lock else AFTER_READ
+    schedule = Schedule(plan.buyer, queue, gates, hold_at, plan.think_s, plan.deadline)
     t0 = plan.t0
 
     def clock() -> float:
@@ -69,7 +70,6 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
                 unfinished = "still buying at the deadline"
                 break
     finally:
-        schedule.leave()
         if store is not None:
             store.close()
         queue.put((DONE, plan.buyer, unfinished))

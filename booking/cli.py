@@ -43,12 +43,16 @@ def simulate(
     lock: Annotated[str, typer.Option(help="Strategy: none, mp-lock or file-lock.", metavar="STRATEGY")] = "mp-lock",
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Same as --lock none: the race itself.")] = False,
     attempts: Annotated[int, typer.Option(help="Tickets each buyer wants.")] = 1,
-    until_sold_out: Annotated[bool, typer.Option("--until-sold-out", help="Every buyer keeps buying until it sees none left.")] = False,
+    until_sold_out: Annotated[
+        bool, typer.Option("--until-sold-out", help="Every buyer keeps buying until it sees none left.")
+    ] = False,
     schedule: Annotated[
         Schedule, typer.Option(help="lockstep: all buyers reach the race window at once; free: natural timing.")
     ] = Schedule.LOCKSTEP,
     think: Annotated[float, typer.Option(help="Milliseconds to sleep inside the race window.", metavar="MS")] = 0.0,
-    keep: Annotated[bool, typer.Option("--keep", help="Continue from the store's stock instead of seeding it.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Continue from the store's stock instead of seeding it.")
+    ] = False,
     history: Annotated[
         Path | None, typer.Option(help="Also write every attempt as JSON lines to FILE.", metavar="FILE")
     ] = None,
@@ -119,7 +123,9 @@ def verify(
 def init(
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
     tickets: Annotated[int, typer.Option(help="Unsold tickets to put in the store.")] = 1,
-    force: Annotated[bool, typer.Option("--force", help="Replace a store that is corrupt or of another shape.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a store that is corrupt or of another shape.")
+    ] = False,
 ) -> int:
     """Reset a store to N unsold tickets.
 

@@ -60,4 +60,4 @@ def _check_range(option: str, value: float, low: float, high: float) -> None:
 
 
 def _num(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) or value.is_integer() and abs(value) < 1e15 else f"{value:g}"
+    return f"{value:,}" if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15) else f"{value:g}"

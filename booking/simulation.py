@@ -12,7 +12,7 @@ from booking.buyer import DONE, BuyerPlan, run_buyer
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
-from booking.schedule import Phaser
+from booking.schedule import ARRIVE, Gates, LockstepBarrier
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
 from booking.strategies import get_strategy
@@ -95,7 +95,7 @@ def simulate(config: RunConfig) -> RunResult:
         lock_path = str(store.lock_path()) if info.name == "file-lock" else None
         ctx = multiprocessing.get_context(START_METHOD)
         reports: Any = ctx.Queue()
-        phaser = Phaser(ctx, config.buyers) if config.schedule is Schedule.LOCKSTEP else None
+        gates = Gates(ctx) if config.schedule is Schedule.LOCKSTEP else None
         mp_lock = ctx.Lock() if info.name == "mp-lock" else None
 
         t0 = time.monotonic()
@@ -114,7 +114,7 @@ def simulate(config: RunConfig) -> RunResult:
             )
             for b in range(1, config.buyers + 1)
         ]
-        history = _run_buyers(ctx, plans, reports, phaser, mp_lock, deadline)
+        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline)
         elapsed = time.monotonic() - t0
         final = store.final()
     finally:
@@ -127,11 +127,12 @@ def simulate(config: RunConfig) -> RunResult:
 
 
 def _run_buyers(
-    ctx: Any, plans: list[BuyerPlan], reports: Any, phaser: Phaser | None, mp_lock: Any, deadline: float
+    ctx: Any, plans: list[BuyerPlan], reports: Any, gates: Gates | None, mp_lock: Any, deadline: float
 ) -> History:
     history = History()
     procs: dict[int, Any] = {}
     ended: dict[int, BuyerEnd] = {}
+    barrier = LockstepBarrier(gates, {p.buyer for p in plans}) if gates is not None else None
 
     def receive(timeout: float) -> bool:
         try:
@@ -140,42 +141,47 @@ def _run_buyers(
             return False
         if isinstance(message, Attempt):
             history.attempts.append(message)
+        elif message[0] == ARRIVE:
+            if barrier is not None:
+                barrier.arrive(message[1])
         elif message[0] == DONE:
             _, buyer, unfinished = message
             status = BuyerStatus.STUCK if unfinished else BuyerStatus.DONE
             ended.setdefault(buyer, BuyerEnd(buyer, status, unfinished))
+            if barrier is not None:
+                barrier.leave(buyer)
         return True
 
     try:
         for plan in plans:
             p = ctx.Process(
-                target=run_buyer, args=(plan, reports, phaser, mp_lock), name=f"buyer-{plan.buyer}", daemon=True
+                target=run_buyer, args=(plan, reports, gates, mp_lock), name=f"buyer-{plan.buyer}", daemon=True
             )
             p.start()
             procs[plan.buyer] = p
         while len(ended) < len(plans) and time.monotonic() < deadline:
             if not receive(min(deadline - time.monotonic(), POLL_S)):
-                _notice_dead(procs, ended, phaser)
+                _notice_dead(procs, ended, barrier)
         # Past the deadline buyers stop by themselves; keep reading so their last reports are not lost
         # (a child blocked writing to a full pipe could not exit).
         grace = time.monotonic() + GRACE_S
         while len(ended) < len(plans) and time.monotonic() < grace:
             if not receive(POLL_S / 4):
-                _notice_dead(procs, ended, phaser)
+                _notice_dead(procs, ended, barrier)
     finally:
         _reap(procs, ended)
     history.ends = sorted(ended.values(), key=lambda e: e.buyer)
     return history
 
 
-def _notice_dead(procs: dict[int, Any], ended: dict[int, BuyerEnd], phaser: Phaser | None) -> None:
+def _notice_dead(procs: dict[int, Any], ended: dict[int, BuyerEnd], barrier: LockstepBarrier | None) -> None:
     """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
     for buyer, p in procs.items():
         if buyer in ended or p.exitcode is None:
             continue
         ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
-        if phaser is not None:
-            phaser.leave()
+        if barrier is not None:
+            barrier.leave(buyer)
 
 
 def _reap(procs: dict[int, Any], ended: dict[int, BuyerEnd]) -> None:
