@@ -47,6 +47,8 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any) ->
     try:
         try:
             store = open_store(plan.store)
+            if info.setup is not None:
+                info.setup(ctx)
         except Exception as exc:
             queue.put(Attempt(plan.buyer, 0, Outcome.ERROR, error=_one_line(exc), t_start=clock(), t_end=clock()))
             return

@@ -55,6 +55,7 @@ class StrategyInfo:
     safe: bool  # documented as preventing every anomaly
     holds_lock: bool  # True: the read-check-write runs inside a lock (lockstep waits before it)
     purchase: Purchase
+    setup: Callable[[BuyerContext], None] | None = None  # once per buyer, before its first attempt
 
 
 def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard | None) -> None:
@@ -88,14 +89,20 @@ def _mp_lock(ctx: BuyerContext) -> Iterator[None]:
         ctx.mp_lock.release()
 
 
+def _make_file_lock(ctx: BuyerContext) -> None:
+    import filelock  # here, not at the top: db.json runs without file-lock need not pay for it
+
+    # Made in the buyer process: filelock refuses an instance inherited across fork.
+    # preserve_lock_file: deleting the lock file on release would split the lock.
+    ctx._file_lock = filelock.FileLock(ctx.lock_path or "", preserve_lock_file=True)
+
+
 @contextlib.contextmanager
 def _file_lock(ctx: BuyerContext) -> Iterator[None]:
     import filelock
 
     if ctx._file_lock is None:
-        # Made in the buyer process: filelock refuses an instance inherited across fork.
-        # preserve_lock_file: deleting the lock file on release would split the lock.
-        ctx._file_lock = filelock.FileLock(ctx.lock_path or "", preserve_lock_file=True)
+        _make_file_lock(ctx)
     try:
         ctx._file_lock.acquire(timeout=ctx.time_left(), poll_interval=FILELOCK_POLL_S)
     except filelock.Timeout:
@@ -147,6 +154,7 @@ STRATEGIES: dict[str, StrategyInfo] = {
             safe=True,
             holds_lock=True,
             purchase=_with_file_lock,
+            setup=_make_file_lock,
         ),
     )
 }
