@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from booking.config import RunConfig, Schedule
-from booking.errors import BookingError
+from booking.errors import BadInput, BookingError
 
 app = typer.Typer(
     name="booking",
@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-_state = {"debug": bool(os.environ.get("BOOKING_DEBUG"))}
+_state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": []}
 
 STORE_HELP = "The store: a db.json path (as in the notes)."
 
@@ -140,8 +140,87 @@ def init(
     return 0
 
 
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+@app.command()
+def compare(
+    stores: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated stores (paths or database URLs). "
+            "[default: db.json and SQLite in a temporary directory]"
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None, typer.Option(help="Comma-separated strategies. [default: all that apply]")
+    ] = None,
+    buyers: Annotated[str, typer.Option(help="Comma-separated buyer counts.")] = "1,4,16",
+    tickets: Annotated[int, typer.Option(help="Stock per run; buyers buy until it is sold out.")] = 20,
+    trials: Annotated[int, typer.Option(help="Runs per cell.")] = 5,
+    schedule: Annotated[str, typer.Option(help="Comma-separated schedules: free, lockstep.")] = "free,lockstep",
+    seed: Annotated[int, typer.Option(help="Seed of the shuffled run order.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="table, md, json, csv or html.")] = "table",
+    out: Annotated[
+        Path | None, typer.Option(help="Write the report to FILE instead of stdout.", metavar="FILE")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> int:
+    """Run every strategy on the same workload; put correctness and cost side by side.
+
+    Exit code 1 when a strategy documented as safe showed an anomaly in any trial, so the
+    report doubles as a regression check.
+
+    Example: booking compare --buyers 1,4,16 --trials 5 --format html --out report.html
+    """
+    from booking.api import compare_strategies
+
+    console = _console(width=160)
+    comparison = compare_strategies(
+        stores=_split(stores) if stores else None,
+        strategies=_split(strategies) if strategies else None,
+        buyers=_ints("--buyers", buyers),
+        tickets=tickets,
+        trials=trials,
+        schedules=[_schedule(s) for s in _split(schedule)],
+        seed=seed,
+        fmt=fmt,
+        out=out,
+        show_progress=not quiet and console.is_terminal,
+        argv=list(_state["argv"]),
+    )
+    if out is None:
+        if fmt == "table":
+            from booking.compare_report import print_table
+
+            print_table(comparison.result, console)
+        else:
+            sys.stdout.write(comparison.text)
+    else:
+        console.print(f"wrote {out} ({fmt})", markup=False, highlight=False)
+    return comparison.result.exit_code
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _ints(option: str, value: str) -> list[int]:
+    try:
+        return [int(part) for part in _split(value)]
+    except ValueError:
+        raise BadInput(f"{option} takes comma-separated whole numbers, got {value!r}") from None
+
+
+def _schedule(value: str) -> Schedule:
+    try:
+        return Schedule(value)
+    except ValueError:
+        raise BadInput(f"--schedule: unknown schedule {value!r} (choose from: free, lockstep)") from None
+
+
+def _console(width: int | None = None) -> Console:
+    console = Console(highlight=False, soft_wrap=True)
+    if width and not console.is_terminal:
+        console.width = width  # a pipe or a file takes wide tables whole
+    return console
 
 
 def _print_json(data: Any) -> None:
@@ -151,6 +230,7 @@ def _print_json(data: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one-line errors with exit 2 (usage, input) or 3 (environment), tracebacks only with --debug."""
     command = typer.main.get_command(app)
+    _state["argv"] = list(sys.argv[1:] if argv is None else argv)
     try:
         code = command.main(args=argv, prog_name="booking", standalone_mode=False)
     except typer.Exit as exc:

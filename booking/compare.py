@@ -1,0 +1,326 @@
+"""`booking compare`: every strategy on the same workload, correctness and cost side by side."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from booking.config import RunConfig, Schedule
+from booking.errors import BadInput
+from booking.simulation import RunResult, simulate
+from booking.stats import jain, mean_sd, percentile, wilson
+from booking.stores import store_kind
+from booking.strategies import STRATEGIES, get_strategy
+
+DEFAULT_BUYERS = (1, 4, 16)
+DEFAULT_TICKETS = 20
+DEFAULT_TRIALS = 5
+MAX_RUNS = 20_000  # a matrix larger than this is refused, with the limit named
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """A matrix: stores x strategies x buyers x schedules, each cell run `trials` times."""
+
+    stores: tuple[str, ...]
+    strategies: tuple[str, ...] | None = None  # None: every strategy that applies to each store
+    buyers: tuple[int, ...] = DEFAULT_BUYERS
+    tickets: int = DEFAULT_TICKETS
+    trials: int = DEFAULT_TRIALS
+    schedules: tuple[Schedule, ...] = (Schedule.FREE, Schedule.LOCKSTEP)
+    seed: int = 0
+    deadline_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class CellKey:
+    store: str
+    strategy: str
+    schedule: Schedule
+    buyers: int
+
+
+@dataclass
+class Trial:
+    """What one run contributes to its cell."""
+
+    anomaly: bool
+    oversold: int
+    double_sold: int
+    lost_updates: int
+    undersold: int
+    errors: int
+    retries: int
+    conflicts: int
+    sold: int
+    throughput: float | None
+    latencies: list[float]
+    lock_wait_share: float | None
+    fairness: float | None
+
+    @classmethod
+    def of(cls, result: RunResult) -> Trial:
+        v, attempts = result.verdict, result.history.attempts
+        window = (max(a.t_end for a in attempts) - min(a.t_start for a in attempts)) if attempts else 0.0
+        busy = sum(a.t_end - a.t_start for a in attempts)
+        per_buyer = Counter(r.buyer for r in result.history.receipts)
+        return cls(
+            anomaly=not v.ok,
+            oversold=v.oversold,
+            double_sold=v.double_sold,
+            lost_updates=v.lost_updates,
+            undersold=v.undersold,
+            errors=v.errors,
+            retries=v.retries,
+            conflicts=v.conflicts,
+            sold=v.sold,
+            throughput=v.sold / window if window > 0 else None,
+            latencies=[a.t_end - a.t_start for a in attempts if a.outcome.value == "ok"]
+            or [a.t_end - a.t_start for a in attempts],
+            lock_wait_share=sum(a.lock_wait_s for a in attempts) / busy if busy > 0 else None,
+            fairness=jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)]),
+        )
+
+
+@dataclass
+class Cell:
+    """One cell of the matrix over its trials. Times in the output are milliseconds."""
+
+    store: str
+    strategy: str
+    label: str  # the strategy's one-line description: its row label
+    scope: str
+    safe: bool
+    schedule: str
+    buyers: int
+    tickets: int
+    trials: int
+    anomaly_runs: int
+    anomaly_probability: float
+    anomaly_ci95: tuple[float, float]
+    oversold_mean: float
+    oversold_max: int
+    double_sold_mean: float
+    double_sold_max: int
+    lost_updates_mean: float
+    lost_updates_max: int
+    undersold_mean: float
+    undersold_max: int
+    errors: int
+    retries: int
+    conflicts: int
+    throughput_mean: float | None
+    throughput_sd: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    latency_p99_ms: float | None
+    lock_wait_share: float | None
+    fairness: float | None
+    slowdown_vs_none: float | None = None  # none's purchases/s over this one's; >1 is slower
+    vs_none: str = ""
+
+    @property
+    def broken(self) -> bool:
+        """A strategy documented as safe that showed an anomaly."""
+        return self.safe and self.anomaly_runs > 0
+
+
+@dataclass
+class Conclusion:
+    store: str
+    strategy: str
+    label: str
+    scope: str
+    safe: bool
+    correct: bool  # no anomaly in any trial of any cell
+    cost: str
+
+
+@dataclass
+class Comparison:
+    config: CompareConfig
+    cells: list[Cell]
+    conclusions: list[Conclusion]
+    elapsed_s: float
+    command: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def broken(self) -> list[Cell]:
+        return [c for c in self.cells if c.broken]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.broken else 0
+
+    def to_json(self) -> dict[str, Any]:
+        cfg = asdict(self.config)
+        cfg["schedules"] = [s.value for s in self.config.schedules]
+        return {
+            "command": self.command,
+            "versions": self.versions,
+            "config": cfg,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "ok": not self.broken,
+            "cells": [asdict(c) for c in self.cells],
+            "conclusions": [asdict(c) for c in self.conclusions],
+        }
+
+
+def plan(config: CompareConfig) -> list[CellKey]:
+    """Every cell of the matrix, refusing strategies that apply to none of the stores."""
+    if not config.stores:
+        raise BadInput("--stores: name at least one store")
+    for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
+        if value < low:
+            raise BadInput(f"{name} must be at least {low}, got {value}")
+    for b in config.buyers:
+        RunConfig(buyers=b).validate()
+    for name in config.strategies or ():
+        if name not in STRATEGIES:
+            get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
+    keys: list[CellKey] = []
+    for store in config.stores:
+        kind = store_kind(store)
+        names = [n for n in (config.strategies or STRATEGIES) if kind in STRATEGIES[n].stores]
+        keys.extend(CellKey(store, n, s, b) for n in names for s in config.schedules for b in config.buyers)
+    unused = set(config.strategies or ()) - {k.strategy for k in keys}
+    if unused:
+        name = sorted(unused)[0]
+        raise BadInput(
+            f"strategy {name!r} applies to none of the stores ({', '.join(sorted(STRATEGIES[name].stores))})"
+        )
+    if len(keys) * config.trials > MAX_RUNS:
+        raise BadInput(f"the matrix has {len(keys) * config.trials:,} runs; the limit is {MAX_RUNS:,}")
+    return keys
+
+
+def compare(config: CompareConfig, progress: Callable[[int, int], None] | None = None) -> Comparison:
+    """Run the matrix. Trials run in a seeded shuffled order so drift hits every cell alike."""
+    keys = plan(config)
+    runs = [(k, t) for k in keys for t in range(config.trials)]
+    random.Random(config.seed).shuffle(runs)
+    trials: dict[CellKey, list[Trial]] = defaultdict(list)
+    started = time.monotonic()
+    for done, (key, _) in enumerate(runs, 1):
+        result = simulate(
+            RunConfig(
+                store=key.store,
+                strategy=key.strategy,
+                buyers=key.buyers,
+                tickets=config.tickets,
+                until_sold_out=True,
+                schedule=key.schedule,
+                deadline_s=config.deadline_s,
+            )
+        )
+        trials[key].append(Trial.of(result))
+        if progress is not None:
+            progress(done, len(runs))
+    cells = [_cell(k, trials[k], config.tickets) for k in keys]
+    _relate_to_none(cells)
+    return Comparison(config, cells, _conclude(cells), time.monotonic() - started)
+
+
+def _cell(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
+    info = STRATEGIES[key.strategy]
+    anomalies = sum(t.anomaly for t in ts)
+    tp_mean, tp_sd = mean_sd([t.throughput for t in ts if t.throughput is not None])
+    latencies = [x for t in ts for x in t.latencies]
+    waits = [t.lock_wait_share for t in ts if t.lock_wait_share is not None]
+    fair = [t.fairness for t in ts if t.fairness is not None]
+
+    def ms(q: float) -> float | None:
+        p = percentile(latencies, q)
+        return None if p is None else p * 1000
+
+    def mean(values: Iterable[float]) -> float:
+        vs = list(values)
+        return sum(vs) / len(vs) if vs else 0.0
+
+    return Cell(
+        store=_display(key.store),
+        strategy=key.strategy,
+        label=info.description,
+        scope=info.scope,
+        safe=info.safe,
+        schedule=key.schedule.value,
+        buyers=key.buyers,
+        tickets=tickets,
+        trials=len(ts),
+        anomaly_runs=anomalies,
+        anomaly_probability=anomalies / len(ts),
+        anomaly_ci95=wilson(anomalies, len(ts)),
+        oversold_mean=mean(t.oversold for t in ts),
+        oversold_max=max(t.oversold for t in ts),
+        double_sold_mean=mean(t.double_sold for t in ts),
+        double_sold_max=max(t.double_sold for t in ts),
+        lost_updates_mean=mean(t.lost_updates for t in ts),
+        lost_updates_max=max(t.lost_updates for t in ts),
+        undersold_mean=mean(t.undersold for t in ts),
+        undersold_max=max(t.undersold for t in ts),
+        errors=sum(t.errors for t in ts),
+        retries=sum(t.retries for t in ts),
+        conflicts=sum(t.conflicts for t in ts),
+        throughput_mean=tp_mean,
+        throughput_sd=tp_sd,
+        latency_p50_ms=ms(50),
+        latency_p95_ms=ms(95),
+        latency_p99_ms=ms(99),
+        lock_wait_share=mean(waits) if waits else None,
+        fairness=mean(fair) if fair else None,
+    )
+
+
+def _relate_to_none(cells: list[Cell]) -> None:
+    baseline = {(c.store, c.schedule, c.buyers): c for c in cells if c.strategy == "none"}
+    for c in cells:
+        base = baseline.get((c.store, c.schedule, c.buyers))
+        if base is None or c is base or not base.throughput_mean or not c.throughput_mean:
+            continue
+        ratio = base.throughput_mean / c.throughput_mean
+        c.slowdown_vs_none = ratio
+        if ratio >= 1.05:
+            c.vs_none = f"{ratio:.1f}x slower than none"
+        elif ratio <= 1 / 1.05:
+            c.vs_none = f"{1 / ratio:.1f}x faster than none"
+        else:
+            c.vs_none = "as fast as none"
+
+
+def _conclude(cells: list[Cell]) -> list[Conclusion]:
+    out: list[Conclusion] = []
+    groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    for c in cells:
+        groups[(c.store, c.strategy)].append(c)
+    for (store, strategy), cs in groups.items():
+        first = cs[0]
+        # Cost where it is largest: the most buyers, natural timing when it was measured.
+        top = max(c.buyers for c in cs)
+        pick = [c for c in cs if c.buyers == top and c.schedule == "free"] or [c for c in cs if c.buyers == top]
+        c = pick[0]
+        tp = f"{c.throughput_mean:,.0f} purchases/s" if c.throughput_mean else "no purchases"
+        p99 = f", p99 {c.latency_p99_ms:.1f} ms" if c.latency_p99_ms is not None else ""
+        rel = f" ({c.vs_none})" if c.vs_none else ""
+        out.append(
+            Conclusion(
+                store=store,
+                strategy=strategy,
+                label=first.label,
+                scope=first.scope,
+                safe=first.safe,
+                correct=all(x.anomaly_runs == 0 for x in cs),
+                cost=f"{tp}{rel}{p99} at {top} buyers, {c.schedule}",
+            )
+        )
+    return out
+
+
+def _display(store: str) -> str:
+    from booking.redact import redact
+
+    return redact(store)
