@@ -1,0 +1,267 @@
+"""`booking compare`: the matrix, its statistics, its formats, and the regression exit code."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking.history import Attempt, Outcome
+from booking.schedule import AFTER_READ, BEFORE_LOCK
+from booking.stores.base import Store
+from booking.strategies import ANY_STORE, STRATEGIES, BuyerContext, StrategyInfo, _mp_lock
+
+SMALL = ["--buyers", "1,4", "--trials", "2", "--tickets", "6"]
+
+CELL_FIELDS = {
+    "store",
+    "strategy",
+    "label",
+    "scope",
+    "safe",
+    "schedule",
+    "buyers",
+    "tickets",
+    "trials",
+    "anomaly_runs",
+    "anomaly_probability",
+    "anomaly_ci95",
+    "oversold_mean",
+    "oversold_max",
+    "double_sold_mean",
+    "double_sold_max",
+    "lost_updates_mean",
+    "lost_updates_max",
+    "undersold_mean",
+    "undersold_max",
+    "errors",
+    "retries",
+    "conflicts",
+    "throughput_mean",
+    "throughput_sd",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "lock_wait_share",
+    "fairness",
+    "slowdown_vs_none",
+    "vs_none",
+}
+
+
+@pytest.fixture(scope="module")
+def report_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from booking.cli import main
+
+    out = tmp_path_factory.mktemp("cmp") / "report.json"
+    store = out.parent / "db.json"
+    assert main(["compare", "--stores", str(store), *SMALL, "--format", "json", "--out", str(out)]) == 0
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+class TestJson:
+    def test_top_level_fields(self, report_json: dict[str, Any]) -> None:
+        assert set(report_json) == {"command", "versions", "config", "elapsed_s", "ok", "cells", "conclusions"}
+        assert report_json["ok"] is True
+        assert report_json["command"].startswith("booking compare --stores ")
+        assert {"python", "booking", "filelock"} <= set(report_json["versions"])
+
+    def test_every_cell_has_every_field(self, report_json: dict[str, Any]) -> None:
+        cells = report_json["cells"]
+        assert len(cells) == 3 * 2 * 2  # strategies x schedules x buyer counts
+        for cell in cells:
+            assert set(cell) == CELL_FIELDS
+
+    def test_figures_are_consistent(self, report_json: dict[str, Any]) -> None:
+        """The race shows in lockstep with 4 buyers; the locks never; one buyer never races."""
+        for cell in report_json["cells"]:
+            low, high = cell["anomaly_ci95"]
+            assert low <= cell["anomaly_probability"] <= high
+            if cell["buyers"] == 1 or cell["strategy"] != "none":
+                assert cell["anomaly_runs"] == 0, cell
+            if cell["strategy"] == "none" and cell["buyers"] == 4 and cell["schedule"] == "lockstep":
+                assert cell["anomaly_runs"] == 2 and cell["oversold_max"] > 0
+            if cell["strategy"] != "none":
+                assert cell["vs_none"].endswith("none") and cell["slowdown_vs_none"] > 0
+            assert cell["latency_p50_ms"] <= cell["latency_p95_ms"] <= cell["latency_p99_ms"]
+            assert 0 < cell["fairness"] <= 1
+
+    def test_conclusions(self, report_json: dict[str, Any]) -> None:
+        verdicts = {c["strategy"]: c["correct"] for c in report_json["conclusions"]}
+        assert verdicts == {"none": False, "mp-lock": True, "file-lock": True}
+
+
+def test_csv_loads_with_the_csv_module(cli: Any, tmp_path: Path) -> None:
+    ran = cli("compare", "--stores", tmp_path / "db.json", *SMALL, "--strategies", "none,mp-lock", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(ran.out)))
+    assert ran.code == 0 and len(rows) == 2 * 2 * 2
+    assert {r["strategy"] for r in rows} == {"none", "mp-lock"}
+    assert all(float(r["anomaly_ci95_low"]) <= float(r["anomaly_ci95_high"]) for r in rows)
+
+
+def test_markdown_renders_as_a_table(cli: Any, tmp_path: Path) -> None:
+    ran = cli("compare", "--stores", tmp_path / "db.json", *SMALL, "--strategies", "mp-lock", "--format", "md")
+    lines = ran.out.splitlines()
+    table = lines[: lines.index("")]
+    assert table[1].replace(" ", "").strip("|").split("|") == ["---"] * (table[0].count("|") - 1)
+    assert all(line.startswith("| ") and line.endswith(" |") for line in table)
+    assert len({line.count(" | ") for line in table}) == 1  # every row has as many cells as the header
+    assert len(table) == 2 + 4
+    assert table[2].startswith("| multiprocessing.Lock from the parent")  # the description is the row label
+
+
+def _broken(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
+    """A test double: takes the lock for the read only, releases it, then writes."""
+    ctx.point(BEFORE_LOCK)
+    with _mp_lock(ctx):
+        seen = store.read()
+        rec.t_read, rec.read = ctx.clock(), seen.value
+    ctx.point(AFTER_READ)  # outside the lock: the lockstep barrier lines every buyer up here
+    if seen.ticket is None:
+        rec.outcome = Outcome.SOLD_OUT
+        return
+    rec.wrote = store.write(seen, ctx.buyer)
+    rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK
+
+
+def test_a_broken_safe_strategy_makes_compare_exit_1(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = StrategyInfo(
+        "mp-lock",
+        "a lock released before the write (test double)",
+        "one process tree",
+        ANY_STORE,
+        safe=True,
+        holds_lock=False,
+        purchase=_broken,
+    )
+    monkeypatch.setitem(STRATEGIES, "mp-lock", broken)
+    ran = cli(
+        "compare",
+        "--stores",
+        tmp_path / "db.json",
+        "--strategies",
+        "mp-lock",
+        "--buyers",
+        "4",
+        "--trials",
+        "2",
+        "--schedule",
+        "lockstep",
+        "--format",
+        "json",
+    )
+    assert ran.code == 1
+    data = ran.json()
+    assert data["ok"] is False and data["cells"][0]["anomaly_runs"] == 2
+
+
+def test_the_real_locks_keep_compare_at_exit_0(cli: Any, tmp_path: Path) -> None:
+    """The same matrix with the real mp-lock passes: the exit code tracks the strategy, not the test."""
+    ran = cli(
+        "compare",
+        "--stores",
+        tmp_path / "db.json",
+        "--strategies",
+        "mp-lock",
+        "--buyers",
+        "4",
+        "--trials",
+        "2",
+        "--schedule",
+        "lockstep",
+        "--format",
+        "json",
+    )
+    assert ran.code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--buyers", "1,x"], "--buyers takes comma-separated whole numbers"),
+        (["--buyers", "0"], "--buyers must be at least 1"),
+        (["--trials", "0"], "--trials must be at least 1"),
+        (["--schedule", "random"], "unknown schedule 'random'"),
+        (["--strategies", "telepathy"], "unknown strategy 'telepathy'"),
+        (["--format", "pdf"], "unknown format 'pdf'"),
+        (["--out", "/no/such/dir/r.html"], "--out /no/such/dir/r.html: cannot be written"),
+    ],
+)
+def test_bad_compare_input(cli: Any, tmp_path: Path, args: list[str], words: str) -> None:
+    ran = cli("compare", "--stores", tmp_path / "db.json", *args)
+    assert ran.code == 2 and words in ran.err and len(ran.err.splitlines()) == 1
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    return found
+
+
+def _headless(browser: str, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tempfile.mkdtemp(prefix="booking-chromium-")
+    try:
+        return subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_html_report_renders_its_charts_in_a_real_browser(cli: Any, tmp_path: Path) -> None:
+    browser = _chromium()
+    report = tmp_path / "report.html"
+    ran = cli("compare", "--stores", tmp_path / "db.json", *SMALL, "--format", "html", "--out", report)
+    assert ran.code == 0
+    text = report.read_text()
+    for outside in ("<script", "<link", " src=", 'href="http'):  # self-contained: nothing to fetch or run
+        assert outside not in text
+    assert re.search(r"url\((?!#)", text) is None  # only references inside the page
+
+    dom = _headless(browser, "--dump-dom", report.as_uri()).stdout
+    assert dom.count('<figure class="chart">') == 3
+    figures = dom.split('<figure class="chart">')[1:]
+    for figure in figures:
+        svg = figure[: figure.index("</figure>")]
+        assert "<svg" in svg and svg.count("<path") >= 3  # the browser parsed real drawn shapes
+
+    shot = tmp_path / "report.png"
+    _headless(browser, f"--screenshot={shot}", "--window-size=1400,900", report.as_uri())
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(shot))[..., :3]
+    # matplotlib's first two colours (blue C0, orange C1) only appear if the charts were painted.
+    blue = (
+        (abs(pixels[..., 0] - 0.12) < 0.05) & (abs(pixels[..., 1] - 0.47) < 0.05) & (abs(pixels[..., 2] - 0.71) < 0.05)
+    ).sum()
+    orange = (
+        (abs(pixels[..., 0] - 1.0) < 0.05) & (abs(pixels[..., 1] - 0.50) < 0.05) & (abs(pixels[..., 2] - 0.05) < 0.06)
+    ).sum()
+    assert blue > 500 and orange > 500, (blue, orange)
