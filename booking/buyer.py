@@ -29,7 +29,7 @@ class BuyerPlan:
     lock_path: str | None
 
 
-def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) -> None:
+def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any, seller: Any = None) -> None:
     """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
@@ -40,7 +40,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
     def clock() -> float:
         return time.monotonic() - t0
 
-    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path)
+    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path, seller)
     store = None
     try:
         try:
@@ -66,6 +66,8 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
                 break  # sold out, gave up, or failed: this buyer is done
     finally:
         schedule.leave()
+        if seller is not None:
+            seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
         if store is not None:
             store.close()
         queue.put((DONE, plan.buyer))

@@ -40,6 +40,7 @@ class Attempt:
     t_write: float | None = None
     t_end: float = 0.0
     lock_wait_s: float = 0.0
+    queue_wait_s: float | None = None  # --lock queue: from the buyer's put to a seller's get (None: not queued)
     retries: int = 0
     conflicts: int = 0
     error: str | None = None
@@ -146,7 +147,7 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
 
 
 _INT_FIELDS = ("ticket", "looked", "read", "wrote")
-_TIME_FIELDS = ("t_acquired", "t_read", "t_write")
+_TIME_FIELDS = ("t_acquired", "t_read", "t_write", "queue_wait_s")  # optional numbers
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:

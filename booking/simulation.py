@@ -13,6 +13,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
 from booking.schedule import Phaser
+from booking.seller import Sellers, seller_strategy, wait_percentiles
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
 from booking.strategies import get_strategy
@@ -77,6 +78,17 @@ class RunResult:
             "ok": v["ok"],
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),
+            **self._queue_json(),
+        }
+
+    def _queue_json(self) -> dict[str, Any]:
+        c = self.config
+        if c.strategy != "queue":
+            return {}
+        return {
+            "sellers": c.sellers,
+            "seller_lock": c.seller_lock or "none",
+            "queue_wait_s": wait_percentiles(self.history),
         }
 
 
@@ -85,20 +97,26 @@ def simulate(config: RunConfig) -> RunResult:
     config.validate()
     kind = store_kind(config.store)
     info = get_strategy(config.strategy, kind)
+    seller_lock = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
+    locks = {info.name, seller_lock.name if seller_lock else ""}
     if config.history is not None:
         _check_history_path(config)
 
     store = open_store(config.store)
     try:
         initial = store.prepare(None if config.keep else config.tickets)
-        lock_path = str(store.lock_path()) if info.name == "file-lock" else None
+        lock_path = str(store.lock_path()) if "file-lock" in locks else None
         ctx = multiprocessing.get_context(START_METHOD)
         reports: Any = ctx.Queue()
-        phaser = Phaser(ctx, config.buyers) if config.schedule is Schedule.LOCKSTEP else None
-        mp_lock = ctx.Lock() if info.name == "mp-lock" else None
+        mp_lock = ctx.Lock() if "mp-lock" in locks else None
 
         t0 = time.monotonic()
         deadline = t0 + config.deadline_s
+        sellers = None
+        if seller_lock is not None:
+            sellers = Sellers(ctx, config, seller_lock, t0, deadline, lock_path, mp_lock)
+        lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
+        phaser = Phaser(ctx, config.buyers) if lockstep else None
         plans = [
             BuyerPlan(
                 b,
@@ -113,7 +131,7 @@ def simulate(config: RunConfig) -> RunResult:
             )
             for b in range(1, config.buyers + 1)
         ]
-        history = _run_buyers(ctx, plans, reports, phaser, mp_lock, deadline)
+        history = _run_buyers(ctx, plans, reports, phaser, mp_lock, deadline, sellers)
         elapsed = time.monotonic() - t0
         final = store.final()
     finally:
@@ -126,16 +144,25 @@ def simulate(config: RunConfig) -> RunResult:
 
 
 def _run_buyers(
-    ctx: Any, plans: list[BuyerPlan], reports: Any, phaser: Phaser | None, mp_lock: Any, deadline: float
+    ctx: Any,
+    plans: list[BuyerPlan],
+    reports: Any,
+    phaser: Phaser | None,
+    mp_lock: Any,
+    deadline: float,
+    sellers: Sellers | None = None,
 ) -> History:
     history = History()
     procs: dict[int, Any] = {}
     finished: set[int] = set()
     ended: dict[int, BuyerEnd] = {}
+    link = sellers.link if sellers is not None else None
     try:
+        if sellers is not None:
+            sellers.start()
         for plan in plans:
             p = ctx.Process(
-                target=run_buyer, args=(plan, reports, phaser, mp_lock), name=f"buyer-{plan.buyer}", daemon=True
+                target=run_buyer, args=(plan, reports, phaser, mp_lock, link), name=f"buyer-{plan.buyer}", daemon=True
             )
             p.start()
             procs[plan.buyer] = p
@@ -143,22 +170,33 @@ def _run_buyers(
             left = deadline - time.monotonic()
             if left <= 0:
                 break
+            if sellers is not None:
+                sellers.watch()
             try:
                 message = reports.get(timeout=min(left, POLL_S))
             except queue_module.Empty:
-                _notice_dead(procs, finished, ended, phaser)
+                _notice_dead(procs, finished, ended, phaser, sellers)
                 continue
             if isinstance(message, Attempt):
                 history.attempts.append(message)
             elif message[0] == DONE:
                 finished.add(message[1])
     finally:
+        all_done = len(finished) + len(ended) == len(plans)
         _reap(procs, finished, ended)
+        if sellers is not None:
+            sellers.close(drain=all_done)
     history.ends = [BuyerEnd(b, BuyerStatus.DONE) for b in sorted(finished)] + list(ended.values())
     return history
 
 
-def _notice_dead(procs: dict[int, Any], finished: set[int], ended: dict[int, BuyerEnd], phaser: Phaser | None) -> None:
+def _notice_dead(
+    procs: dict[int, Any],
+    finished: set[int],
+    ended: dict[int, BuyerEnd],
+    phaser: Phaser | None,
+    sellers: Sellers | None = None,
+) -> None:
     """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
     for buyer, p in procs.items():
         if buyer in finished or buyer in ended or p.exitcode is None:
@@ -167,6 +205,8 @@ def _notice_dead(procs: dict[int, Any], finished: set[int], ended: dict[int, Buy
         ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{how} before finishing")
         if phaser is not None:
             phaser.leave()
+        if sellers is not None:
+            sellers.buyer_died(buyer)
 
 
 def _reap(procs: dict[int, Any], finished: set[int], ended: dict[int, BuyerEnd]) -> None:
