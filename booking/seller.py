@@ -382,7 +382,8 @@ class Sellers:
             self._join_queue(min(self._deadline, time.monotonic() + GRACE_S))
         self._closing = True
         self.link.closed.set()
-        grace = time.monotonic() + GRACE_S
+        # Drained, they are idle and return within IDLE_POLL_S; at the deadline, they are stopped now.
+        grace = time.monotonic() + (GRACE_S if drain else 0.05)
         for p in self._procs.values():
             p.join(timeout=max(grace - time.monotonic(), 0.01))
         for p in self._procs.values():
