@@ -97,8 +97,8 @@ def simulate(config: RunConfig) -> RunResult:
     config.validate()
     kind = store_kind(config.store)
     info = get_strategy(config.strategy, kind)
-    seller_lock = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
-    locks = {info.name, seller_lock.name if seller_lock else ""}
+    seller_info = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
+    locks = {info.name, seller_info.name if seller_info else ""}
     if config.history is not None:
         _check_history_path(config)
 
@@ -113,8 +113,8 @@ def simulate(config: RunConfig) -> RunResult:
         t0 = time.monotonic()
         deadline = t0 + config.deadline_s
         sellers = None
-        if seller_lock is not None:
-            sellers = Sellers(ctx, config, seller_lock, t0, deadline, lock_path, mp_lock)
+        if seller_info is not None:
+            sellers = Sellers(ctx, config, seller_info, t0, deadline, lock_path, mp_lock)
         lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
         phaser = Phaser(ctx, config.buyers) if lockstep else None
         plans = [
