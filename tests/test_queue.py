@@ -15,7 +15,8 @@ import pytest
 from booking import RunConfig, Schedule, simulate
 from booking.errors import BadInput
 from booking.history import load
-from booking.seller import KILL_ENV
+from booking.schedule import BarrierTimeout
+from booking.seller import KILL_ENV, SellerGate
 from booking.stores import open_store
 
 # Each run's deadline: only reached when something hangs, so generous; a pass never waits for it.
@@ -373,3 +374,53 @@ class TestUsage:
         assert proc.returncode == 2
         assert message in proc.stderr
         assert not (tmp_path / "db.json").exists()
+
+
+class TestSellerGate:
+    """The lockstep gate's rule, one process: a window opens when all sellers or all requests are there."""
+
+    @staticmethod
+    def gate(sellers: int, buyers: int) -> SellerGate:
+        return SellerGate(multiprocessing.get_context("fork"), sellers, buyers)
+
+    def test_waits_while_a_buyer_may_still_send(self) -> None:
+        """One request held, another buyer live without one: an idle seller may yet get it, so wait."""
+        gate = self.gate(sellers=2, buyers=2)
+        gate.submit(1)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
+
+    def test_opens_when_no_more_requests_can_come(self) -> None:
+        """Once the other buyer leaves, the one held request is all there is: the seller goes on."""
+        gate = self.gate(sellers=2, buyers=2)
+        gate.submit(1)
+        gate.leave(2)
+        gate.window(1, timeout=0)
+
+    def test_opens_when_the_missing_seller_dies(self) -> None:
+        """Two requests in flight, one seller dead: the living seller does not wait for it."""
+        gate = self.gate(sellers=2, buyers=3)
+        gate.submit(1)
+        gate.submit(2)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
+        gate.seller_died(2)
+        gate.window(1, timeout=0)
+
+    def test_answered_requests_leave_the_count(self) -> None:
+        """A request answered elsewhere no longer holds the window open for it."""
+        gate = self.gate(sellers=3, buyers=2)
+        gate.submit(1)
+        gate.submit(2)
+        gate.answered(2)
+        gate.leave(2)
+        gate.window(1, timeout=0)
+
+    def test_a_buyer_leaves_once(self) -> None:
+        """A buyer reported gone twice (itself, then the parent) is counted once: buyer 3 may still send."""
+        gate = self.gate(sellers=3, buyers=3)
+        gate.submit(1)
+        gate.leave(2)
+        gate.leave(2)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
