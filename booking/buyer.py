@@ -29,7 +29,7 @@ class BuyerPlan:
     lock_path: str | None
 
 
-def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any) -> None:
+def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, seller: Any = None) -> None:
     """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
@@ -41,7 +41,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any) ->
     def clock() -> float:
         return time.monotonic() - t0
 
-    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path)
+    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path, seller)
     store = None
     unfinished = ""
     try:
@@ -72,6 +72,8 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any) ->
                 unfinished = "still buying at the deadline"
                 break
     finally:
+        if seller is not None:
+            seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
         if store is not None:
             store.close()
         queue.put((DONE, plan.buyer, unfinished))

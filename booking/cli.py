@@ -40,7 +40,9 @@ def simulate(
     buyers: Annotated[int, typer.Option(help="Buyer processes (each its own OS process).")] = 10,
     tickets: Annotated[int, typer.Option(help="Stock to seed the store with before the run.")] = 1,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
-    lock: Annotated[str, typer.Option(help="Strategy: none, mp-lock or file-lock.", metavar="STRATEGY")] = "mp-lock",
+    lock: Annotated[
+        str, typer.Option(help="Strategy: none, mp-lock, file-lock or queue.", metavar="STRATEGY")
+    ] = "mp-lock",
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Same as --lock none: the race itself.")] = False,
     attempts: Annotated[int, typer.Option(help="Tickets each buyer wants.")] = 1,
     until_sold_out: Annotated[
@@ -59,6 +61,14 @@ def simulate(
     deadline: Annotated[
         float, typer.Option(help="Seconds before unfinished buyers are stopped and reported stuck.")
     ] = 60.0,
+    sellers: Annotated[int, typer.Option(help="--lock queue: seller processes consuming the requests.")] = 1,
+    seller_lock: Annotated[
+        str | None,
+        typer.Option(
+            help="--lock queue: the strategy sellers protect their writes with (default none: unprotected).",
+            metavar="STRATEGY",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> int:
@@ -68,6 +78,7 @@ def simulate(
     be carried out (store unwritable, a buyer stuck past the deadline).
 
     Example: booking simulate --buyers 10 --no-lock
+    Example: booking simulate --buyers 10 --lock queue --sellers 4 --seller-lock file-lock
     """
     from booking.simulation import simulate as run
 
@@ -83,6 +94,8 @@ def simulate(
         keep=keep,
         history=history,
         deadline_s=deadline,
+        sellers=sellers,
+        seller_lock=seller_lock,
     )
     result = run(config)
     if as_json:

@@ -14,6 +14,7 @@ MAX_TICKETS = 10_000_000
 MAX_ATTEMPTS = 1_000_000
 MAX_THINK_MS = 60_000
 MAX_DEADLINE_S = 24 * 3600
+MAX_SELLERS = 64
 
 
 class Schedule(enum.StrEnum):
@@ -38,6 +39,8 @@ class RunConfig:
     keep: bool = False
     history: Path | None = None
     deadline_s: float = 60.0
+    sellers: int = 1  # --lock queue: seller processes consuming the request queue
+    seller_lock: str | None = None  # --lock queue: the strategy sellers protect their writes with
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""
@@ -46,6 +49,7 @@ class RunConfig:
         _check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
         _check_range("--think", self.think_ms, 0, MAX_THINK_MS)
         _check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
+        _check_range("--sellers", self.sellers, 1, MAX_SELLERS)
 
 
 def _check_range(option: str, value: float, low: float, high: float) -> None:

@@ -40,6 +40,7 @@ class Attempt:
     t_write: float | None = None
     t_end: float = 0.0
     lock_wait_s: float = 0.0
+    queue_wait_s: float | None = None  # --lock queue: from the buyer's put to a seller's get (None: not queued)
     retries: int = 0
     conflicts: int = 0
     error: str | None = None
@@ -57,14 +58,16 @@ class BuyerStatus(enum.StrEnum):
 
 @dataclass
 class BuyerEnd:
-    """How one buyer process ended."""
+    """How one buyer process (or, with --lock queue, one seller process) ended."""
 
     buyer: int
     status: BuyerStatus
     reason: str = ""
+    who: str = "buyer"  # or "seller": its number is then the seller's
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "buyer", "buyer": self.buyer, "status": self.status.value, "reason": self.reason}
+        data = {"kind": "buyer", "buyer": self.buyer, "status": self.status.value, "reason": self.reason}
+        return data if self.who == "buyer" else {**data, "who": self.who}
 
 
 @dataclass
@@ -135,9 +138,13 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
             if kind == "attempt":
                 history.attempts.append(_attempt(record))
             elif kind == "buyer":
-                history.ends.append(
-                    BuyerEnd(_int(record, "buyer"), BuyerStatus(record["status"]), str(record.get("reason", "")))
+                who = record.get("who", "buyer")
+                if who not in ("buyer", "seller"):
+                    raise ValueError(f"unknown process {who!r}")
+                end = BuyerEnd(
+                    _int(record, "buyer"), BuyerStatus(record["status"]), str(record.get("reason", ""))[:300]
                 )
+                history.ends.append(BuyerEnd(end.buyer, end.status, end.reason, who))
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         except (KeyError, ValueError, TypeError) as exc:
@@ -146,7 +153,7 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
 
 
 _INT_FIELDS = ("ticket", "looked", "read", "wrote")
-_TIME_FIELDS = ("t_acquired", "t_read", "t_write")
+_TIME_FIELDS = ("t_acquired", "t_read", "t_write", "queue_wait_s")  # optional numbers
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:

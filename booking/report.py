@@ -23,6 +23,8 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
             events.append((a.t_start, a.buyer, f"sees {a.looked} {_tickets(a.looked)} left"))
         if a.t_read is not None:
             waited = f" (waited {a.lock_wait_s * 1000:.1f} ms for the lock)" if a.t_acquired is not None else ""
+            if a.queue_wait_s is not None:
+                waited = f" (through the queue: waited {a.queue_wait_s * 1000:.1f} ms){waited}"
             seen = f"count={a.read}" if counter else (f"ticket #{a.read} free" if a.read else "no free ticket")
             events.append((a.t_read, a.buyer, f"reads {seen}{waited}"))
         if a.outcome is Outcome.OK and a.t_write is not None:
@@ -40,10 +42,13 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
 
 def render_run(result: RunResult, console: Console, quiet: bool = False) -> None:
     c = result.config
+    sellers = ""
+    if c.strategy == "queue":
+        sellers = f" ({c.sellers} {_plural(c.sellers, 'seller')}, seller lock {c.seller_lock or 'none'})"
     console.print(
         Text(
             f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
-            f"strategy {c.strategy}, {c.schedule.value} schedule, store {result.store}",
+            f"strategy {c.strategy}{sellers}, {c.schedule.value} schedule, store {result.store}",
             style="bold",
         )
     )

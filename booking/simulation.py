@@ -13,6 +13,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
 from booking.schedule import ARRIVE, Gates, LockstepBarrier
+from booking.seller import Sellers, seller_strategy, wait_percentiles
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
 from booking.strategies import get_strategy
@@ -78,6 +79,17 @@ class RunResult:
             "ok": v["ok"],
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),
+            **self._queue_json(),
+        }
+
+    def _queue_json(self) -> dict[str, Any]:
+        c = self.config
+        if c.strategy != "queue":
+            return {}
+        return {
+            "sellers": c.sellers,
+            "seller_lock": c.seller_lock or "none",
+            "queue_wait_s": wait_percentiles(self.history),
         }
 
 
@@ -86,20 +98,26 @@ def simulate(config: RunConfig) -> RunResult:
     config.validate()
     kind = store_kind(config.store)
     info = get_strategy(config.strategy, kind)
+    seller_info = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
+    locks = {info.name, seller_info.name if seller_info else ""}
     if config.history is not None:
         _check_history_path(config)
 
     store = open_store(config.store)
     try:
         initial = store.prepare(None if config.keep else config.tickets)
-        lock_path = str(store.lock_path()) if info.name == "file-lock" else None
+        lock_path = str(store.lock_path()) if "file-lock" in locks else None
         ctx = multiprocessing.get_context(START_METHOD)
         reports: Any = ctx.Queue()
-        gates = Gates(ctx) if config.schedule is Schedule.LOCKSTEP else None
-        mp_lock = ctx.Lock() if info.name == "mp-lock" else None
+        mp_lock = ctx.Lock() if "mp-lock" in locks else None
 
         t0 = time.monotonic()
         deadline = t0 + config.deadline_s
+        sellers = None
+        if seller_info is not None:
+            sellers = Sellers(ctx, config, seller_info, t0, deadline, lock_path, mp_lock)
+        lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
+        gates = Gates(ctx) if lockstep else None
         plans = [
             BuyerPlan(
                 b,
@@ -114,7 +132,7 @@ def simulate(config: RunConfig) -> RunResult:
             )
             for b in range(1, config.buyers + 1)
         ]
-        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline)
+        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline, sellers)
         elapsed = time.monotonic() - t0
         final = store.final()
     finally:
@@ -127,7 +145,13 @@ def simulate(config: RunConfig) -> RunResult:
 
 
 def _run_buyers(
-    ctx: Any, plans: list[BuyerPlan], reports: Any, gates: Gates | None, mp_lock: Any, deadline: float
+    ctx: Any,
+    plans: list[BuyerPlan],
+    reports: Any,
+    gates: Gates | None,
+    mp_lock: Any,
+    deadline: float,
+    sellers: Sellers | None = None,
 ) -> History:
     history = History()
     procs: dict[int, Any] = {}
@@ -152,29 +176,39 @@ def _run_buyers(
                 barrier.leave(buyer)
         return True
 
+    link = sellers.link if sellers is not None else None
     try:
+        if sellers is not None:
+            sellers.start()
         for plan in plans:
             p = ctx.Process(
-                target=run_buyer, args=(plan, reports, gates, mp_lock), name=f"buyer-{plan.buyer}", daemon=True
+                target=run_buyer, args=(plan, reports, gates, mp_lock, link), name=f"buyer-{plan.buyer}", daemon=True
             )
             p.start()
             procs[plan.buyer] = p
         while len(ended) < len(plans) and time.monotonic() < deadline:
+            if sellers is not None:
+                sellers.watch()
             if not receive(min(deadline - time.monotonic(), POLL_S)):
-                _notice_dead(procs, ended, barrier)
+                _notice_dead(procs, ended, barrier, sellers)
         # Past the deadline buyers stop by themselves; keep reading so their last reports are not lost
         # (a child blocked writing to a full pipe could not exit).
         grace = time.monotonic() + GRACE_S
         while len(ended) < len(plans) and time.monotonic() < grace:
             if not receive(POLL_S / 4):
-                _notice_dead(procs, ended, barrier)
+                _notice_dead(procs, ended, barrier, sellers)
     finally:
+        all_done = len(ended) == len(plans)
         _reap(procs, ended)
+        stopped = sellers.close(drain=all_done) if sellers is not None else {}
     history.ends = sorted(ended.values(), key=lambda e: e.buyer)
+    history.ends += [BuyerEnd(s, BuyerStatus.STUCK, why, who="seller") for s, why in sorted(stopped.items())]
     return history
 
 
-def _notice_dead(procs: dict[int, Any], ended: dict[int, BuyerEnd], barrier: LockstepBarrier | None) -> None:
+def _notice_dead(
+    procs: dict[int, Any], ended: dict[int, BuyerEnd], barrier: LockstepBarrier | None, sellers: Sellers | None = None
+) -> None:
     """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
     for buyer, p in procs.items():
         if buyer in ended or p.exitcode is None:
@@ -182,6 +216,8 @@ def _notice_dead(procs: dict[int, Any], ended: dict[int, BuyerEnd], barrier: Loc
         ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
         if barrier is not None:
             barrier.leave(buyer)
+        if sellers is not None:
+            sellers.buyer_died(buyer)
 
 
 def _reap(procs: dict[int, Any], ended: dict[int, BuyerEnd]) -> None:

@@ -34,6 +34,7 @@ class BuyerContext:
     deadline: float  # time.monotonic() value
     mp_lock: Any = None  # the parent's multiprocessing.Lock, for mp-lock
     lock_path: str | None = None  # for file-lock
+    seller: Any = None  # for queue: the buyer's link to the sellers (booking.seller.SellerLink)
     _file_lock: Any = None
 
     def time_left(self) -> float:
@@ -125,6 +126,12 @@ def _with_file_lock(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
     read_then_write(store, ctx, rec, _file_lock)
 
 
+def _via_seller(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
+    # The buyer does not touch the stock: a seller process reads and writes it (booking/seller.py).
+    ctx.point(BEFORE_LOCK)  # one seller: lockstep sends every buyer's request at once
+    ctx.seller.buy(ctx, rec)
+
+
 STRATEGIES: dict[str, StrategyInfo] = {
     s.name: s
     for s in (
@@ -155,6 +162,15 @@ STRATEGIES: dict[str, StrategyInfo] = {
             holds_lock=True,
             purchase=_with_file_lock,
             setup=_make_file_lock,
+        ),
+        StrategyInfo(
+            "queue",
+            "buyers send requests through a JoinableQueue to one seller process that owns the store",
+            "one process tree",
+            ANY_STORE,
+            safe=True,  # with one seller; several sellers are as safe as their --seller-lock
+            holds_lock=True,  # serialised by the seller: lockstep holds buyers before they send
+            purchase=_via_seller,
         ),
     )
 }

@@ -130,10 +130,10 @@ def verify(initial: int, final: FinalState, history: History, kind: StoreKind = 
             stories.append(f"... and {len(errors) - MAX_STORIES} more failed attempts")
         anomalies.append(Anomaly("errors", len(errors), buyers=sorted({a.buyer for a in errors}), story=stories))
     if history.stuck:
-        stuck = sorted(history.stuck, key=lambda e: e.buyer)
-        stories = [f"buyer {e.buyer} never finished: {e.reason}" for e in stuck[:MAX_STORIES]]
+        stuck = sorted(history.stuck, key=lambda e: (e.who, e.buyer))
+        stories = [f"{e.who} {e.buyer} never finished: {e.reason}" for e in stuck[:MAX_STORIES]]
         if len(stuck) > MAX_STORIES:
-            stories.append(f"... and {len(stuck) - MAX_STORIES} more buyers")
+            stories.append(f"... and {len(stuck) - MAX_STORIES} more")
         anomalies.append(Anomaly("stuck", len(stuck), buyers=[e.buyer for e in stuck], story=stories))
 
     return Verdict(

@@ -1,0 +1,426 @@
+"""--lock queue: buyers produce requests, sellers consume them. Real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking import RunConfig, Schedule, simulate
+from booking.errors import BadInput
+from booking.history import load
+from booking.schedule import BarrierTimeout
+from booking.seller import KILL_ENV, SellerGate
+from booking.stores import open_store
+
+# Each run's deadline: only reached when something hangs, so generous; a pass never waits for it.
+DEADLINE_S = 60.0
+
+# Run from a subreaper: whatever the command leaves running is re-parented to this wrapper when the
+# command exits, so listing the wrapper's children afterwards lists exactly what outlived it.
+REAPER = r"""
+import ctypes, json, os, signal, subprocess, sys, tempfile
+PR_SET_CHILD_SUBREAPER = 36
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+# Output to files, not pipes: a leftover holding a pipe open would make this wait for it.
+with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    rc = subprocess.run(sys.argv[1:], stdout=out, stderr=err, env=os.environ).returncode
+    out.seek(0), err.seek(0)
+    stdout, stderr = out.read(), err.read()
+me, left = os.getpid(), []
+for entry in os.listdir("/proc"):
+    if not entry.isdigit():
+        continue
+    try:
+        with open(f"/proc/{entry}/stat") as f:
+            head, tail = f.read().rsplit(")", 1)
+    except OSError:
+        continue
+    state, ppid = tail.split()[:2]
+    if int(ppid) == me:
+        left.append({"pid": int(entry), "name": head.split("(", 1)[1], "state": state})
+for child in left:
+    try:
+        os.kill(child["pid"], signal.SIGKILL)
+        os.waitpid(child["pid"], 0)
+    except OSError:
+        pass
+print(json.dumps({"rc": rc, "stdout": stdout, "stderr": stderr, "left": left}))
+"""
+
+
+def booking_cmd(*args: str | int) -> list[str]:
+    return [sys.executable, "-m", "booking", *map(str, args)]
+
+
+def run_cli(tmp_path: Path, *args: str | int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        booking_cmd(*args), cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE_S + 30, env=env
+    )
+
+
+def run_json(tmp_path: Path, *args: str | int, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    proc = run_cli(tmp_path, "simulate", "--json", "--store", tmp_path / "db.json", *args, env=env)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def run_reaped(tmp_path: Path, argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run argv under a subreaper; return its exit code, output, and the processes it left behind."""
+    proc = subprocess.run(
+        [sys.executable, "-c", REAPER, *argv],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S + 30,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def kill_env(spec: str) -> dict[str, str]:
+    return {**os.environ, KILL_ENV: spec}
+
+
+def store_spec(kind: str, tmp_path: Path) -> str:
+    """A fresh store of `kind`; skips the test when this build has no such store."""
+    spec = str(tmp_path / ("db.json" if kind == "counter" else "tickets.db"))
+    try:
+        open_store(spec).close()
+    except BadInput as exc:
+        if "not available" not in str(exc):
+            raise  # only a build without SQL stores skips; anything else is a failure
+        pytest.skip(f"{kind} store not available: {exc}")
+    return spec
+
+
+def expected_sold(tickets: int, buyers: int, attempts: int, until_sold_out: bool) -> int:
+    return tickets if until_sold_out else min(tickets, buyers * attempts)
+
+
+def queue_run(store: str, **kwargs: Any) -> Any:
+    config = RunConfig(store=store, strategy="queue", deadline_s=DEADLINE_S, **kwargs)
+    result = simulate(config)
+    assert multiprocessing.active_children() == [], "a buyer or seller outlived simulate()"
+    return result
+
+
+class TestQueueNeverOversells:
+    """One seller owns the store: no anomaly, all stock sold when demand allows."""
+
+    @pytest.mark.parametrize("kind", ["counter", "sqlite"])
+    @pytest.mark.parametrize(
+        ("buyers", "tickets", "attempts", "until_sold_out", "schedule"),
+        [
+            (2, 1, 1, False, Schedule.LOCKSTEP),
+            (10, 3, 1, False, Schedule.LOCKSTEP),
+            (7, 20, 2, False, Schedule.FREE),
+            (50, 1, 1, False, Schedule.LOCKSTEP),
+            (50, 120, 1, True, Schedule.FREE),
+            (20, 0, 1, False, Schedule.LOCKSTEP),
+        ],
+    )
+    def test_sweep(
+        self,
+        tmp_path: Path,
+        kind: str,
+        buyers: int,
+        tickets: int,
+        attempts: int,
+        until_sold_out: bool,
+        schedule: Schedule,
+    ) -> None:
+        """Every run is OK and sells min(stock, demand); every attempt went through the queue."""
+        store = store_spec(kind, tmp_path)
+        r = queue_run(
+            store, buyers=buyers, tickets=tickets, attempts=attempts, until_sold_out=until_sold_out, schedule=schedule
+        )
+        assert r.verdict.ok, r.verdict.anomalies
+        assert r.verdict.sold == expected_sold(tickets, buyers, attempts, until_sold_out)
+        assert r.history.attempts and all(a.queue_wait_s is not None for a in r.history.attempts)
+        assert all(a.t_acquired is None for a in r.history.attempts), "one seller: no lock on the path"
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("kind", ["counter", "sqlite"])
+    @pytest.mark.parametrize("schedule", list(Schedule))
+    @pytest.mark.parametrize("buyers", [2, 3, 5, 8, 13, 21, 34, 50])
+    def test_long_sweep(self, tmp_path: Path, kind: str, schedule: Schedule, buyers: int) -> None:
+        """Buyers 2-50 against stock below, at and above demand: never an anomaly."""
+        store = store_spec(kind, tmp_path)
+        for tickets, attempts, until_sold_out in [
+            (0, 1, False),
+            (1, 1, False),
+            (buyers - 1, 1, False),
+            (buyers, 1, False),
+            (buyers * 2 + 1, 2, False),
+            (3 * buyers, 1, True),
+        ]:
+            r = queue_run(
+                store,
+                buyers=buyers,
+                tickets=tickets,
+                attempts=attempts,
+                until_sold_out=until_sold_out,
+                schedule=schedule,
+            )
+            assert r.verdict.ok, (tickets, attempts, r.verdict.anomalies)
+            assert r.verdict.sold == expected_sold(tickets, buyers, attempts, until_sold_out)
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("seller_lock", ["mp-lock", "file-lock"])
+    @pytest.mark.parametrize("schedule", list(Schedule))
+    @pytest.mark.parametrize("buyers", [2, 5, 13, 50])
+    def test_long_sweep_sellers_with_lock(
+        self, tmp_path: Path, seller_lock: str, schedule: Schedule, buyers: int
+    ) -> None:
+        """Four sellers behind a seller lock never oversell either."""
+        for tickets, until_sold_out in [(1, False), (buyers, False), (2 * buyers, True)]:
+            r = queue_run(
+                str(tmp_path / "db.json"),
+                buyers=buyers,
+                tickets=tickets,
+                until_sold_out=until_sold_out,
+                schedule=schedule,
+                sellers=4,
+                seller_lock=seller_lock,
+            )
+            assert r.verdict.ok, (tickets, r.verdict.anomalies)
+            assert r.verdict.sold == expected_sold(tickets, buyers, 1, until_sold_out)
+
+
+class TestSellersRace:
+    """Several sellers share the store: the race is back unless they take a lock."""
+
+    @pytest.mark.parametrize("run", range(5))
+    def test_four_sellers_unprotected_oversell_in_lockstep(self, tmp_path: Path, run: int) -> None:
+        """All four sellers read count=1 before any writes: ticket #1 is sold four times, every run."""
+        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 10, "--tickets", 1)
+        assert rc == 1
+        assert (out["sold"], out["oversold"], out["double_sold"]) == (4, 3, 1)
+        assert out["sellers"] == 4 and out["seller_lock"] == "none"
+        assert out["errors"] == 0 and out["stuck"] == 0
+
+    def test_four_sellers_unprotected_with_more_stock(self, tmp_path: Path) -> None:
+        """With stock to sell, each round of four sellers sells one ticket four times."""
+        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 16, "--tickets", 4)
+        assert rc == 1
+        assert (out["sold"], out["remaining"], out["double_sold"], out["lost_updates"]) == (16, 0, 4, 12)
+
+    def test_fewer_buyers_than_sellers(self, tmp_path: Path) -> None:
+        """Two buyers, four sellers: the two busy sellers do not wait for the idle ones, and still race."""
+        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 2, "--attempts", 3, "--tickets", 3)
+        assert rc == 1
+        assert (out["sold"], out["double_sold"], out["stuck"], out["errors"]) == (6, 3, 0, 0)
+
+    @pytest.mark.parametrize("seller_lock", ["file-lock", "mp-lock"])
+    @pytest.mark.parametrize("run", range(3))
+    def test_four_sellers_with_a_seller_lock_do_not(self, tmp_path: Path, seller_lock: str, run: int) -> None:
+        """The same lockstep run with --seller-lock sells the ticket once."""
+        rc, out = run_json(
+            tmp_path, "--lock", "queue", "--sellers", 4, "--seller-lock", seller_lock, "--buyers", 10, "--tickets", 1
+        )
+        assert rc == 0, out["anomalies"]
+        assert (out["sold"], out["remaining"], out["refused"]) == (1, 0, 9)
+        assert out["seller_lock"] == seller_lock
+
+
+class TestShutdown:
+    """No sentinels, no process left behind, no buyer left waiting."""
+
+    def test_reaper_sees_a_leftover(self, tmp_path: Path) -> None:
+        """The check itself: a command that leaves a child running is caught."""
+        orphan = "import os, time\nif os.fork() == 0:\n    time.sleep(60)"
+        result = run_reaped(tmp_path, [sys.executable, "-c", orphan])
+        assert len(result["left"]) == 1
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--buyers", 20, "--tickets", 5],
+            ["--buyers", 20, "--tickets", 50, "--until-sold-out", "--schedule", "free"],
+            ["--buyers", 10, "--sellers", 4, "--seller-lock", "file-lock", "--until-sold-out", "--tickets", 30],
+        ],
+    )
+    def test_no_child_outlives_the_command(self, tmp_path: Path, args: list[str | int]) -> None:
+        """After a normal run, nothing the command started is still there."""
+        argv = booking_cmd("simulate", "-q", "--lock", "queue", "--store", tmp_path / "db.json", *args)
+        result = run_reaped(tmp_path, argv)
+        assert result["rc"] == 0, result["stdout"] + result["stderr"]
+        assert result["left"] == []
+
+    @pytest.mark.parametrize(("sellers", "kill"), [(1, "1:3"), (3, "2:2"), (3, "1:1")])
+    def test_no_child_outlives_a_killed_seller(self, tmp_path: Path, sellers: int, kill: str) -> None:
+        """A seller SIGKILLed mid-run: the run still ends, nothing stuck, nothing left running."""
+        seller_lock = "file-lock" if sellers > 1 else "none"
+        argv = booking_cmd(
+            "simulate", "--json", "--lock", "queue", "--sellers", sellers, "--seller-lock", seller_lock,
+            "--buyers", 10, "--tickets", 20, "--until-sold-out", "--store", tmp_path / "db.json",
+        )  # fmt: skip
+        result = run_reaped(tmp_path, argv, env={KILL_ENV: kill})
+        assert result["left"] == []
+        out = json.loads(result["stdout"])
+        assert result["rc"] == 1
+        assert out["stuck"] == 0
+        assert out["errors"] >= 1
+
+    def test_deadline_ends_sellers_too(self, tmp_path: Path) -> None:
+        """A seller still inside its window at the deadline is stopped with the buyers: exit 3, nothing left."""
+        argv = booking_cmd(
+            "simulate", "-q", "--lock", "queue", "--buyers", 3, "--think", 30000, "--deadline", 1,
+            "--store", tmp_path / "db.json",
+        )  # fmt: skip
+        result = run_reaped(tmp_path, argv)
+        assert result["rc"] == 3, result["stdout"] + result["stderr"]
+        assert "STUCK" in result["stdout"]
+        assert result["left"] == []
+
+    def test_killed_only_seller_answers_every_buyer(self, tmp_path: Path) -> None:
+        """The only seller dies on its third request: that buyer and every queued one get an error."""
+        r_env = kill_env("1:3")
+        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 10, "--tickets", 5, env=r_env)
+        assert rc == 1
+        assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (2, 3, 8, 0)
+        stories = " ".join(out["anomalies"][-1]["story"])
+        assert "seller 1 was killed by signal 9" in stories
+
+    def test_killed_seller_among_others(self, tmp_path: Path) -> None:
+        """One of three sellers dies holding a request: only that buyer gets an error; the rest is sold."""
+        rc, out = run_json(
+            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "mp-lock", "--buyers", 10, "--tickets", 10,
+            env=kill_env("2:2"),
+        )  # fmt: skip
+        assert rc == 1
+        assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (9, 1, 1, 0)
+        assert "seller 2 was killed by signal 9 before answering" in out["anomalies"][0]["story"][0]
+
+    def test_killed_seller_in_process(self, tmp_path: Path) -> None:
+        """Through the library too: simulate() returns with no child alive (checked in queue_run)."""
+        os.environ[KILL_ENV] = "1:2"
+        try:
+            r = queue_run(str(tmp_path / "db.json"), buyers=6, tickets=6, sellers=2)
+        finally:
+            del os.environ[KILL_ENV]
+        assert r.verdict.errors == 1 and r.verdict.stuck == 0
+
+
+class TestSameOutputs:
+    """Same history, receipts, verdict and JSON as every strategy, plus the queue wait."""
+
+    def test_history_round_trip(self, tmp_path: Path) -> None:
+        """--history keeps queue_wait_s; `booking verify` reads it back to the same verdict."""
+        history = tmp_path / "run.jsonl"
+        rc, _ = run_json(tmp_path, "--lock", "queue", "--buyers", 8, "--tickets", 3, "--history", history)
+        assert rc == 0
+        lines = [json.loads(line) for line in history.read_text().splitlines()]
+        attempts = [line for line in lines if line["kind"] == "attempt"]
+        assert len(attempts) == 8 and all(a["queue_wait_s"] >= 0 for a in attempts)
+        assert all(a["t_acquired"] is None for a in attempts)
+        assert sorted(a["ticket"] for a in attempts if a["outcome"] == "ok") == [1, 2, 3]
+        assert load(history).attempts[0].queue_wait_s is not None
+        verify = run_cli(
+            tmp_path, "verify", "--json", "--store", tmp_path / "db.json", "--history", history, "--tickets", 3
+        )
+        assert verify.returncode == 0, verify.stderr
+        assert json.loads(verify.stdout)["sold"] == 3
+
+    def test_other_strategies_history_has_no_queue_wait(self, tmp_path: Path) -> None:
+        history = tmp_path / "run.jsonl"
+        run_json(tmp_path, "--lock", "mp-lock", "--buyers", 3, "--history", history)
+        attempts = [json.loads(line) for line in history.read_text().splitlines()][:3]
+        assert all(a["queue_wait_s"] is None for a in attempts)
+
+    def test_json_contract(self, tmp_path: Path) -> None:
+        """The keys every strategy prints, plus sellers, seller lock and queue-wait percentiles."""
+        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 5, "--tickets", 2)
+        assert rc == 0
+        for key in ("store", "strategy", "buyers", "tickets", "sold", "remaining", "oversold", "double_sold",
+                    "lost_updates", "undersold", "errors", "stuck", "ok", "anomalies", "elapsed_s"):  # fmt: skip
+            assert key in out
+        assert out["strategy"] == "queue" and out["sellers"] == 1 and out["seller_lock"] == "none"
+        waits = out["queue_wait_s"]
+        assert set(waits) == {"p50", "p95", "p99"} and 0 <= waits["p50"] <= waits["p95"] <= waits["p99"]
+
+    def test_terminal_output_names_the_queue(self, tmp_path: Path) -> None:
+        proc = run_cli(tmp_path, "simulate", "--lock", "queue", "--buyers", 2, "--store", tmp_path / "db.json")
+        assert proc.returncode == 0
+        assert "strategy queue (1 seller, seller lock none)" in proc.stdout
+        assert "through the queue: waited" in proc.stdout
+
+
+class TestUsage:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--lock", "mp-lock", "--sellers", 2], "apply only to --lock queue"),
+            (["--lock", "none", "--seller-lock", "file-lock"], "apply only to --lock queue"),
+            (["--lock", "queue", "--seller-lock", "queue"], "cannot queue to themselves"),
+            (["--lock", "queue", "--seller-lock", "nope"], "--seller-lock: unknown strategy"),
+            (["--lock", "queue", "--sellers", 0], "--sellers must be at least 1"),
+            (["--lock", "queue", "--sellers", 65], "--sellers must be at most 64"),
+        ],
+    )
+    def test_bad_seller_options(self, tmp_path: Path, args: list[str | int], message: str) -> None:
+        """Misused seller options are refused with exit 2 before any process starts."""
+        proc = run_cli(tmp_path, "simulate", "--store", tmp_path / "db.json", *args)
+        assert proc.returncode == 2
+        assert message in proc.stderr
+        assert not (tmp_path / "db.json").exists()
+
+
+class TestSellerGate:
+    """The lockstep gate's rule, one process: a window opens when all sellers or all requests are there."""
+
+    @staticmethod
+    def gate(sellers: int, buyers: int) -> SellerGate:
+        return SellerGate(multiprocessing.get_context("fork"), sellers, buyers)
+
+    def test_waits_while_a_buyer_may_still_send(self) -> None:
+        """One request held, another buyer live without one: an idle seller may yet get it, so wait."""
+        gate = self.gate(sellers=2, buyers=2)
+        gate.submit(1)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
+
+    def test_opens_when_no_more_requests_can_come(self) -> None:
+        """Once the other buyer leaves, the one held request is all there is: the seller goes on."""
+        gate = self.gate(sellers=2, buyers=2)
+        gate.submit(1)
+        gate.leave(2)
+        gate.window(1, timeout=0)
+
+    def test_opens_when_the_missing_seller_dies(self) -> None:
+        """Two requests in flight, one seller dead: the living seller does not wait for it."""
+        gate = self.gate(sellers=2, buyers=3)
+        gate.submit(1)
+        gate.submit(2)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
+        gate.seller_died(2)
+        gate.window(1, timeout=0)
+
+    def test_answered_requests_leave_the_count(self) -> None:
+        """A request answered elsewhere no longer holds the window open for it."""
+        gate = self.gate(sellers=3, buyers=2)
+        gate.submit(1)
+        gate.submit(2)
+        gate.answered(2)
+        gate.leave(2)
+        gate.window(1, timeout=0)
+
+    def test_a_buyer_leaves_once(self) -> None:
+        """A buyer reported gone twice (itself, then the parent) is counted once: buyer 3 may still send."""
+        gate = self.gate(sellers=3, buyers=3)
+        gate.submit(1)
+        gate.leave(2)
+        gate.leave(2)
+        with pytest.raises(BarrierTimeout):
+            gate.window(1, timeout=0)
