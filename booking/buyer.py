@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
+from booking.custom import user_strategy
 from booking.history import Attempt, Outcome
 from booking.schedule import AFTER_READ, BEFORE_LOCK, Gates, Schedule
 from booking.strategies import STRATEGIES, BuyerContext
@@ -27,13 +28,15 @@ class BuyerPlan:
     t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
     deadline: float  # time.monotonic() value
     lock_path: str | None
+    purchase: str | None = None  # module:function (your own purchase code)
+    receipts_only: bool = False  # the store is the function's own business: booking does not open it
 
 
 def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, seller: Any = None) -> None:
     """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
-    info = STRATEGIES[plan.strategy]
+    info = STRATEGIES[plan.strategy] if plan.purchase is None else user_strategy(plan.purchase, plan.store)
     hold_at = BEFORE_LOCK if info.holds_lock else AFTER_READ
     schedule = Schedule(plan.buyer, queue, gates, hold_at, plan.think_s, plan.deadline)
     t0 = plan.t0
@@ -46,7 +49,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
     unfinished = ""
     try:
         try:
-            store = open_store(plan.store)
+            store = None if plan.receipts_only else open_store(plan.store)
             if info.setup is not None:
                 info.setup(ctx)
         except Exception as exc:
@@ -58,8 +61,9 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
             rec = Attempt(plan.buyer, number, t_start=clock())
             schedule.begin_attempt()
             try:
-                rec.looked = store.remaining()  # the notes' search(): a look outside the lock
-                info.purchase(store, ctx, rec)
+                if store is not None:
+                    rec.looked = store.remaining()  # the notes' search(): a look outside the lock
+                info.purchase(store, ctx, rec)  # type: ignore[arg-type]  # receipts-only: the user's own store
             except Exception as exc:  # one failed attempt is a result to report, not a crash
                 rec.outcome, rec.error = Outcome.ERROR, _one_line(exc)
             finally:

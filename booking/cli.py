@@ -69,6 +69,20 @@ def simulate(
             metavar="STRATEGY",
         ),
     ] = None,
+    purchase: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own purchase function, module:function, called in each buyer as function(store, buyer, point) "
+            "instead of a strategy.",
+            metavar="MODULE:FUNCTION",
+        ),
+    ] = None,
+    receipts_only: Annotated[
+        bool,
+        typer.Option(
+            "--receipts-only", help="With --purchase: your function keeps its own tables; judge its receipts only."
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
 ) -> int:
@@ -96,6 +110,8 @@ def simulate(
         deadline_s=deadline,
         sellers=sellers,
         seller_lock=seller_lock,
+        purchase=purchase,
+        receipts_only=receipts_only,
     )
     result = run(config)
     if as_json:

@@ -39,6 +39,8 @@ class RunConfig:
     keep: bool = False
     history: Path | None = None
     deadline_s: float = 60.0
+    purchase: str | None = None  # module:function, your own purchase code in place of a strategy
+    receipts_only: bool = False  # with purchase: the function keeps its own tables; judge its receipts
     sellers: int = 1  # --lock queue: seller processes consuming the request queue
     seller_lock: str | None = None  # --lock queue: the strategy sellers protect their writes with
 

@@ -15,7 +15,8 @@ from typing import Any
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
 from booking.schedule import AFTER_READ
-from booking.stores.base import Store
+from booking.stores.base import Store, StoreKind
+from booking.strategies import StrategyInfo
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -60,5 +61,23 @@ def call_user_purchase(
         return
     if isinstance(ticket, bool) or not isinstance(ticket, int):
         raise TypeError(f"the purchase function returned {ticket!r}; expected a ticket id (int) or None")
-    rec.ticket, rec.read, rec.wrote = ticket, ticket, ticket
-    rec.t_write, rec.outcome = ctx.clock(), Outcome.OK
+    # What the function read and wrote is its own business: the receipt is the ticket it returned.
+    rec.ticket, rec.t_write, rec.outcome = ticket, ctx.clock(), Outcome.OK
+
+
+def user_strategy(spec: str, store_spec: str) -> StrategyInfo:
+    """The user's function as a strategy: its point("after-read") is where lockstep holds it."""
+    function = resolve(spec)
+
+    def purchase(store: Store, ctx: Any, rec: Attempt) -> None:
+        call_user_purchase(function, store_spec, store, ctx, rec)
+
+    return StrategyInfo(
+        f"purchase {spec}",
+        f"your purchase function {spec}",
+        "whatever your code protects",
+        frozenset(StoreKind),
+        safe=False,
+        holds_lock=False,
+        purchase=purchase,
+    )

@@ -26,9 +26,10 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
             if a.queue_wait_s is not None:
                 waited = f" (through the queue: waited {a.queue_wait_s * 1000:.1f} ms){waited}"
             seen = f"count={a.read}" if counter else (f"ticket #{a.read} free" if a.read else "no free ticket")
-            events.append((a.t_read, a.buyer, f"reads {seen}{waited}"))
+            text = f"reads {seen}{waited}" if a.read is not None else "reaches after-read (your race window)"
+            events.append((a.t_read, a.buyer, text))
         if a.outcome is Outcome.OK and a.t_write is not None:
-            wrote = f"writes count={a.wrote}: " if counter else ""
+            wrote = f"writes count={a.wrote}: " if counter and a.wrote is not None else ""
             events.append((a.t_write, a.buyer, f"{wrote}bought ticket #{a.ticket}"))
         elif a.outcome is Outcome.SOLD_OUT:
             events.append((a.t_end, a.buyer, "found no tickets left"))
@@ -48,7 +49,7 @@ def render_run(result: RunResult, console: Console, quiet: bool = False) -> None
     console.print(
         Text(
             f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
-            f"strategy {c.strategy}{sellers}, {c.schedule.value} schedule, store {result.store}",
+            f"strategy {result.strategy}{sellers}, {c.schedule.value} schedule, store {result.store}",
             style="bold",
         )
     )
@@ -62,6 +63,11 @@ def render_run(result: RunResult, console: Console, quiet: bool = False) -> None
                 )
             console.print(Text(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}"))
     render_verdict(result.verdict, console, result.elapsed_s)
+    if not quiet and result.verdict.anomalies and result.history.attempts:
+        from booking.timeline import lanes
+
+        console.print(Text("  timeline, a lane per buyer involved:", style="dim"))
+        console.print(Text(lanes(result)))
 
 
 def render_verdict(v: Verdict, console: Console, elapsed_s: float | None = None) -> None:

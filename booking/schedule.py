@@ -28,10 +28,11 @@ class BarrierTimeout(Exception):
 
 
 class Gates:
-    """Two semaphores, used by alternate rounds, so a fast buyer cannot take a slow one's token."""
+    """One semaphore per buyer: the parent lets exactly the buyers it counted through, so a fast buyer
+    can never take a slow one's token, and a gate opened early (a buyer blocked elsewhere) stays exact."""
 
-    def __init__(self, ctx: BaseContext) -> None:
-        self.sems: tuple[Any, Any] = (ctx.Semaphore(0), ctx.Semaphore(0))
+    def __init__(self, ctx: BaseContext, buyers: int) -> None:
+        self.sems: list[Any] = [ctx.Semaphore(0) for _ in range(buyers + 1)]  # index 0 unused
 
 
 class LockstepBarrier:
@@ -41,11 +42,17 @@ class LockstepBarrier:
         self._gates = gates
         self._active = set(buyers)
         self._arrived: set[int] = set()
-        self._round = 0
+        self._last_arrival = time.monotonic()
 
     def arrive(self, buyer: int) -> None:
         self._arrived.add(buyer)
+        self._last_arrival = time.monotonic()
         self._maybe_open()
+
+    def open_if_quiet(self, patience: float) -> None:
+        """Open for those waiting when nobody else arrived for `patience` seconds (the rest are blocked)."""
+        if self._arrived and time.monotonic() - self._last_arrival >= patience:
+            self._open()
 
     def leave(self, buyer: int) -> None:
         """A buyer that is done, or dead, is no longer waited for."""
@@ -55,11 +62,12 @@ class LockstepBarrier:
 
     def _maybe_open(self) -> None:
         if self._arrived and self._arrived >= self._active:
-            gate = self._gates.sems[self._round % 2]
-            for _ in self._arrived:
-                gate.release()
-            self._arrived.clear()
-            self._round += 1
+            self._open()
+
+    def _open(self) -> None:
+        for buyer in self._arrived:
+            self._gates.sems[buyer].release()
+        self._arrived.clear()
 
 
 class Schedule:
@@ -74,7 +82,6 @@ class Schedule:
         self._hold_at = hold_at
         self._think_s = think_s
         self._deadline = deadline
-        self._round = 0
         self._arrived = False
 
     def begin_attempt(self) -> None:
@@ -97,8 +104,7 @@ class Schedule:
         self._arrived = True
         if self._gates is None:
             return
-        gate = self._gates.sems[self._round % 2]
-        self._round += 1
+        gate = self._gates.sems[self._buyer]
         self._reports.put((ARRIVE, self._buyer))
         if not gate.acquire(timeout=max(self._deadline - time.monotonic(), 0.0)):
             raise BarrierTimeout("the other buyers did not reach the race window before the deadline")

@@ -12,6 +12,7 @@ from booking.buyer import DONE, BuyerPlan, run_buyer
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
+from booking.redact import redact
 from booking.schedule import ARRIVE, Gates, LockstepBarrier
 from booking.seller import Sellers, seller_strategy, wait_percentiles
 from booking.stores import FinalState, open_store, store_kind
@@ -23,6 +24,7 @@ from booking.verify import Verdict, verify
 # (Python 3.14 makes forkserver the Linux default). Engines and handles are made in each buyer.
 START_METHOD = "fork"
 POLL_S = 0.2  # how often the parent looks for dead buyers while no report arrives
+PATIENCE_S = 0.3  # user purchase code: open the lockstep gate after this long without an arrival
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
 JOIN_S = 0.5  # then: how long exiting buyers get before they are terminated
 
@@ -35,7 +37,7 @@ class RunResult:
     store: str  # display form (password masked)
     kind: StoreKind
     initial: int
-    final: FinalState
+    final: FinalState | None  # None: --receipts-only, the store is the purchase function's own
     history: History
     verdict: Verdict
     elapsed_s: float
@@ -43,6 +45,11 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.verdict.ok
+
+    @property
+    def strategy(self) -> str:
+        """The strategy's name, or `purchase module:function` for your own purchase code."""
+        return f"purchase {self.config.purchase}" if self.config.purchase else self.config.strategy
 
     @property
     def exit_code(self) -> int:
@@ -54,7 +61,7 @@ class RunResult:
         v = self.verdict.to_json()
         return {
             "store": self.store,
-            "strategy": self.config.strategy,
+            "strategy": self.strategy,
             "schedule": self.config.schedule.value,
             "buyers": self.config.buyers,
             "tickets": self.initial,
@@ -97,16 +104,22 @@ def simulate(config: RunConfig) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store."""
     config.validate()
     kind = store_kind(config.store)
-    info = get_strategy(config.strategy, kind)
-    seller_info = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
+    if config.purchase is not None:
+        from booking.custom import user_strategy
+
+        info = user_strategy(config.purchase, config.store)  # imported here first: errors are BadInput
+        seller_info = None
+    else:
+        info = get_strategy(config.strategy, kind)
+        seller_info = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
     locks = {info.name, seller_info.name if seller_info else ""}
     if config.history is not None:
         _check_history_path(config)
 
-    store = open_store(config.store)
+    store = None if config.receipts_only else open_store(config.store)
     try:
-        initial = store.prepare(None if config.keep else config.tickets)
-        lock_path = str(store.lock_path()) if "file-lock" in locks else None
+        initial = config.tickets if store is None else store.prepare(None if config.keep else config.tickets)
+        lock_path = str(store.lock_path()) if store is not None and "file-lock" in locks else None
         ctx = multiprocessing.get_context(START_METHOD)
         reports: Any = ctx.Queue()
         mp_lock = ctx.Lock() if "mp-lock" in locks else None
@@ -117,31 +130,38 @@ def simulate(config: RunConfig) -> RunResult:
         if seller_info is not None:
             sellers = Sellers(ctx, config, seller_info, t0, deadline, lock_path, mp_lock)
         lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
-        gates = Gates(ctx) if lockstep else None
+        gates = Gates(ctx, config.buyers) if lockstep else None
         plans = [
             BuyerPlan(
                 b,
                 config.store,
-                info.name,
+                config.strategy,
                 config.attempts,
                 config.until_sold_out,
                 config.think_ms / 1000,
                 t0,
                 deadline,
                 lock_path,
+                config.purchase,
+                config.receipts_only,
             )
             for b in range(1, config.buyers + 1)
         ]
-        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline, sellers)
+        # Your own purchase code may hold a lock at its point: then the others block instead of arriving,
+        # and the gate opens after a quiet spell rather than waiting for the deadline.
+        patience = PATIENCE_S if config.purchase is not None else None
+        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline, sellers, patience)
         elapsed = time.monotonic() - t0
-        final = store.final()
+        final = store.final() if store is not None else None
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
     if config.history is not None:
         save(history, config.history)
     verdict = verify(initial, final, history, kind)
-    return RunResult(config, store.display, kind, initial, final, history, verdict, elapsed)
+    display = store.display if store is not None else redact(config.store)
+    return RunResult(config, display, kind, initial, final, history, verdict, elapsed)
 
 
 def _run_buyers(
@@ -152,6 +172,7 @@ def _run_buyers(
     mp_lock: Any,
     deadline: float,
     sellers: Sellers | None = None,
+    patience: float | None = None,
 ) -> History:
     history = History()
     procs: dict[int, Any] = {}
@@ -191,6 +212,8 @@ def _run_buyers(
                 sellers.watch()
             if not receive(min(deadline - time.monotonic(), POLL_S)):
                 _notice_dead(procs, ended, barrier, sellers)
+                if barrier is not None and patience is not None and len(procs) == len(plans):
+                    barrier.open_if_quiet(patience)
         # Past the deadline buyers stop by themselves; keep reading so their last reports are not lost
         # (a child blocked writing to a full pipe could not exit).
         grace = time.monotonic() + GRACE_S

@@ -51,11 +51,19 @@ class Verdict:
         return data
 
 
-def verify(initial: int, final: FinalState, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
-    """Judge a run. Every count is derived from the receipts and the store, never from the strategy."""
+def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
+    """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
+
+    `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
+    only what receipts alone can show is judged: oversold, double_sold, undersold, errors, stuck.
+    """
     receipts = history.receipts
     sold = len(receipts)
-    store_sold = initial - final.remaining
+    if final is None:
+        final = FinalState(remaining=max(0, initial - len({r.ticket for r in receipts})))
+        store_sold = sold  # unknown: no lost update or unreceipted sale can be told from receipts
+    else:
+        store_sold = initial - final.remaining
     refused_attempts = [a for a in history.attempts if a.outcome is Outcome.SOLD_OUT]
     errors = [a for a in history.attempts if a.outcome is Outcome.ERROR]
     by_ticket: dict[int, list[Attempt]] = defaultdict(list)
@@ -176,6 +184,11 @@ class _Words:
         last_read = max((r.t_read or 0.0) for r in rs)
         first_write = min((r.t_write or 0.0) for r in rs)
         who = _buyers([r.buyer for r in rs])
+        if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
+            if last_read < first_write:
+                both, either = ("both", "either") if n == 2 else ("all", "any")
+                return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times}"
+            return f"{who} each returned ticket #{ticket}: sold {times}"
         if len(reads) == 1 and len(writes) == 1 and last_read < first_write:
             both, either = ("both", "either") if n == 2 else ("all", "any")
             if self.counter:

@@ -1,0 +1,96 @@
+"""The race-regression kit: your purchase function under the harness, and the pytest fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking import RunConfig, simulate
+
+pytest_plugins = ["pytester"]
+
+
+class TestPurchaseOption:
+    def test_the_racy_example_oversells_every_time_in_lockstep(self, cli: Any, tmp_path: Path) -> None:
+        for _ in range(5):
+            ran = cli(
+                "simulate",
+                "--purchase",
+                "booking.examples.counter:racy_buy",
+                "--store",
+                tmp_path / "db.json",
+                "--buyers",
+                "6",
+                "--json",
+            )
+            data = ran.json()
+            assert ran.code == 1 and data["sold"] == 6 and data["double_sold"] == 1
+            assert data["strategy"] == "purchase booking.examples.counter:racy_buy"
+
+    def test_the_fixed_twin_passes(self, cli: Any, tmp_path: Path) -> None:
+        ran = cli(
+            "simulate",
+            "--purchase",
+            "booking.examples.counter:fixed_buy",
+            "--store",
+            tmp_path / "db.json",
+            "--buyers",
+            "6",
+            "--tickets",
+            "3",
+            "--json",
+        )
+        data = ran.json()
+        assert ran.code == 0 and data["sold"] == 3 and data["remaining"] == 0
+
+    def test_receipts_only_judges_what_the_function_returned(self, tmp_path: Path) -> None:
+        """Tables booking cannot read: oversold and double sales still show, from the receipts."""
+        own = tmp_path / "own.json"
+        own.write_text('{"count": 1}')
+        result = simulate(
+            RunConfig(
+                store=str(own), buyers=4, tickets=1, purchase="booking.examples.counter:racy_buy", receipts_only=True
+            )
+        )
+        v = result.verdict
+        assert (v.sold, v.oversold, v.double_sold, v.lost_updates) == (4, 3, 1, 0)
+
+    @pytest.mark.parametrize(
+        ("spec", "words"),
+        [
+            ("nocolon", "expected module:function"),
+            ("no_such_module_xyz:buy", "cannot import no_such_module_xyz"),
+            ("booking.examples.counter:nothing", "has no nothing"),
+            ("booking.examples.counter:json", "is not callable"),
+        ],
+    )
+    def test_bad_purchase_specs(self, cli: Any, tmp_path: Path, spec: str, words: str) -> None:
+        ran = cli("simulate", "--purchase", spec, "--store", tmp_path / "db.json")
+        assert ran.code == 2 and words in ran.err and len(ran.err.splitlines()) == 1
+
+
+def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from booking.examples.counter import fixed_buy, racy_buy
+
+        def test_racy(race):
+            assert race(racy_buy, buyers=4, tickets=1).ok
+
+        def test_fixed(race):
+            assert race(fixed_buy, buyers=4, tickets=1).ok
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_racy*",
+            "*double_sold: buyers 1, 2, 3 and 4 all passed after-read before any returned: ticket #1 sold 4 times*",
+            "*time  buyer 1*buyer 2*buyer 3*buyer 4*",
+            "*-> ticket #1*",
+        ]
+    )
+    assert "test_fixed FAILED" not in result.stdout.str()
