@@ -30,6 +30,7 @@ class BuyerPlan:
     lock_path: str | None
     purchase: str | None = None  # module:function (your own purchase code)
     receipts_only: bool = False  # the store is the function's own business: booking does not open it
+    random_schedule: bool = False  # hold at every point and let the parent choose who goes next
 
 
 def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, seller: Any = None) -> None:
@@ -38,7 +39,12 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
 
     info = STRATEGIES[plan.strategy] if plan.purchase is None else user_strategy(plan.purchase, plan.store)
     hold_at = BEFORE_LOCK if info.holds_lock else AFTER_READ
-    schedule = Schedule(plan.buyer, queue, gates, hold_at, plan.think_s, plan.deadline)
+    # Random schedule: hold at every point outside a critical section (inside one, the others would
+    # block on the lock instead of arriving).
+    hold_all = None
+    if plan.random_schedule:
+        hold_all = frozenset({BEFORE_LOCK} if info.holds_lock else {BEFORE_LOCK, AFTER_READ})
+    schedule = Schedule(plan.buyer, queue, gates, hold_at, plan.think_s, plan.deadline, hold_all)
     t0 = plan.t0
 
     def clock() -> float:

@@ -49,8 +49,13 @@ def simulate(
         bool, typer.Option("--until-sold-out", help="Every buyer keeps buying until it sees none left.")
     ] = False,
     schedule: Annotated[
-        Schedule, typer.Option(help="lockstep: all buyers reach the race window at once; free: natural timing.")
+        Schedule,
+        typer.Option(
+            help="lockstep: all buyers reach the race window at once; free: natural timing; random: one buyer "
+            "at a time, point to point, in a seeded random order (see --seed)."
+        ),
     ] = Schedule.LOCKSTEP,
+    seed: Annotated[int | None, typer.Option(help="With --schedule random: the seed of the order of points.")] = None,
     think: Annotated[float, typer.Option(help="Milliseconds to sleep inside the race window.", metavar="MS")] = 0.0,
     keep: Annotated[
         bool, typer.Option("--keep", help="Continue from the store's stock instead of seeding it.")
@@ -112,6 +117,7 @@ def simulate(
         seller_lock=seller_lock,
         purchase=purchase,
         receipts_only=receipts_only,
+        seed=seed,
     )
     result = run(config)
     if as_json:

@@ -22,6 +22,7 @@ class Schedule(enum.StrEnum):
 
     LOCKSTEP = "lockstep"  # every buyer reaches the race window at the same instant
     FREE = "free"  # natural timing, for throughput
+    RANDOM = "random"  # one buyer at a time, point to point, in a seeded random (PCT-style) order
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RunConfig:
     deadline_s: float = 60.0
     purchase: str | None = None  # module:function, your own purchase code in place of a strategy
     receipts_only: bool = False  # with purchase: the function keeps its own tables; judge its receipts
+    seed: int | None = None  # --schedule random: the seed of the order of points (None: pick one)
     sellers: int = 1  # --lock queue: seller processes consuming the request queue
     seller_lock: str | None = None  # --lock queue: the strategy sellers protect their writes with
 

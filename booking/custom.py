@@ -14,7 +14,7 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
-from booking.schedule import AFTER_READ
+from booking.schedule import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies import StrategyInfo
 
@@ -55,6 +55,7 @@ def call_user_purchase(
             rec.t_read = ctx.clock()
         ctx.point(str(name))
 
+    ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
     ticket = function(store_spec, ctx.buyer, point)
     if ticket is None:
         rec.outcome = Outcome.SOLD_OUT

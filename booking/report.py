@@ -43,13 +43,14 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
 
 def render_run(result: RunResult, console: Console, quiet: bool = False) -> None:
     c = result.config
+    seed = f" (seed {result.seed}: --seed {result.seed} gives this order again)" if result.seed is not None else ""
     sellers = ""
     if c.strategy == "queue":
         sellers = f" ({c.sellers} {_plural(c.sellers, 'seller')}, seller lock {c.seller_lock or 'none'})"
     console.print(
         Text(
             f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
-            f"strategy {result.strategy}{sellers}, {c.schedule.value} schedule, store {result.store}",
+            f"strategy {result.strategy}{sellers}, {c.schedule.value} schedule{seed}, store {result.store}",
             style="bold",
         )
     )

@@ -9,6 +9,7 @@ alive and who is done, releases one token per waiting buyer once every active bu
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -44,7 +45,7 @@ class LockstepBarrier:
         self._arrived: set[int] = set()
         self._last_arrival = time.monotonic()
 
-    def arrive(self, buyer: int) -> None:
+    def arrive(self, buyer: int, point: str = "") -> None:
         self._arrived.add(buyer)
         self._last_arrival = time.monotonic()
         self._maybe_open()
@@ -74,8 +75,16 @@ class Schedule:
     """One buyer's view of the schedule: holds it at the barrier point once per attempt."""
 
     def __init__(
-        self, buyer: int, reports: Any, gates: Gates | None, hold_at: str, think_s: float, deadline: float
+        self,
+        buyer: int,
+        reports: Any,
+        gates: Gates | None,
+        hold_at: str,
+        think_s: float,
+        deadline: float,
+        hold_all: frozenset[str] | None = None,
     ) -> None:
+        self._hold_all = hold_all  # random schedule: hold at each of these points, every time
         self._buyer = buyer
         self._reports = reports
         self._gates = gates
@@ -88,23 +97,84 @@ class Schedule:
         self._arrived = False
 
     def point(self, name: str) -> None:
-        if name == self._hold_at and not self._arrived:
-            self._wait()
+        if self._hold_all is not None:
+            if name in self._hold_all or name not in POINTS:  # your own code's points are all held
+                self._wait(name)
+        elif name == self._hold_at and not self._arrived:
+            self._wait(name)
         if name == AFTER_READ and self._think_s:
             time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window
 
     def end_attempt(self) -> None:
         # An attempt that ended before its barrier point still takes part in the round, so rounds
         # stay aligned: every active buyer arrives exactly once per attempt.
-        if not self._arrived:
+        if not self._arrived and self._hold_all is None:
             with contextlib.suppress(BarrierTimeout):  # past the deadline: the buyer stops anyway
-                self._wait()
+                self._wait(self._hold_at)
 
-    def _wait(self) -> None:
+    def _wait(self, name: str) -> None:
         self._arrived = True
         if self._gates is None:
             return
         gate = self._gates.sems[self._buyer]
-        self._reports.put((ARRIVE, self._buyer))
+        self._reports.put((ARRIVE, self._buyer, name))
         if not gate.acquire(timeout=max(self._deadline - time.monotonic(), 0.0)):
             raise BarrierTimeout("the other buyers did not reach the race window before the deadline")
+
+
+class RandomScheduler:
+    """The parent's side of `--schedule random --seed S`: one buyer runs at a time, point to point.
+
+    PCT-style (probabilistic concurrency testing): every buyer gets a seeded random priority; when
+    all active buyers are held at a point, the highest-priority one is let through to its next
+    point; at a few seeded steps the running buyer's priority drops below everyone's. The same seed
+    gives the same order of points, which `order` records.
+    """
+
+    def __init__(self, gates: Gates, buyers: set[int], seed: int, steps_hint: int, changes: int = 3) -> None:
+        rng = random.Random(seed)
+        self._gates = gates
+        self._active = set(buyers)
+        ranks = rng.sample(range(len(buyers)), len(buyers))
+        self._priority = {b: float(r) for b, r in zip(sorted(buyers), ranks, strict=True)}
+        hint = max(steps_hint, 1)
+        self._changes = set(rng.sample(range(1, hint + 1), min(changes, hint)))
+        self._waiting: dict[int, str] = {}
+        self._running: int | None = None
+        self._last_arrival = time.monotonic()
+        self.order: list[tuple[int, str]] = []
+
+    def arrive(self, buyer: int, point: str = "") -> None:
+        self._waiting[buyer] = point
+        self._last_arrival = time.monotonic()
+        if self._running == buyer:
+            self._running = None
+        self._maybe_release()
+
+    def leave(self, buyer: int) -> None:
+        self._active.discard(buyer)
+        self._waiting.pop(buyer, None)
+        if self._running == buyer:
+            self._running = None
+        self._maybe_release()
+
+    def open_if_quiet(self, patience: float) -> None:
+        """Someone is blocked outside a point (your code holds a lock): let the best waiting one go."""
+        if self._waiting and time.monotonic() - self._last_arrival >= patience:
+            self._running = None
+            self._release()
+
+    def _maybe_release(self) -> None:
+        if self._running is None and self._waiting and self._active <= set(self._waiting):
+            self._release()
+
+    def _release(self) -> None:
+        if not self._waiting:
+            return
+        pick = max(self._waiting, key=lambda b: self._priority[b])
+        if len(self.order) + 1 in self._changes:
+            self._priority[pick] = min(self._priority.values()) - 1  # a priority change point
+            pick = max(self._waiting, key=lambda b: self._priority[b])
+        self.order.append((pick, self._waiting.pop(pick)))
+        self._running = pick
+        self._gates.sems[pick].release()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue as queue_module
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
 from booking.redact import redact
-from booking.schedule import ARRIVE, Gates, LockstepBarrier
+from booking.schedule import ARRIVE, Gates, LockstepBarrier, RandomScheduler
 from booking.seller import Sellers, seller_strategy, wait_percentiles
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
@@ -41,6 +42,8 @@ class RunResult:
     history: History
     verdict: Verdict
     elapsed_s: float
+    seed: int | None = None  # --schedule random: the seed that gives this order of points again
+    order: list[tuple[int, str]] | None = None  # --schedule random: (buyer, point) in the order let through
 
     @property
     def ok(self) -> bool:
@@ -87,6 +90,7 @@ class RunResult:
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),
             **self._queue_json(),
+            **({"seed": self.seed, "order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
         }
 
     def _queue_json(self) -> dict[str, Any]:
@@ -104,6 +108,9 @@ def simulate(config: RunConfig) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store."""
     config.validate()
     kind = store_kind(config.store)
+    seed = config.seed if config.seed is not None else random.randrange(1_000_000)
+    if config.schedule is Schedule.RANDOM and config.strategy == "queue" and config.purchase is None:
+        raise BadInput("--schedule random does not apply to --lock queue (choose lockstep or free)")
     if config.purchase is not None:
         from booking.custom import user_strategy
 
@@ -130,7 +137,15 @@ def simulate(config: RunConfig) -> RunResult:
         if seller_info is not None:
             sellers = Sellers(ctx, config, seller_info, t0, deadline, lock_path, mp_lock)
         lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
-        gates = Gates(ctx, config.buyers) if lockstep else None
+        held = lockstep or config.schedule is Schedule.RANDOM
+        gates = Gates(ctx, config.buyers) if held else None
+        buyers = set(range(1, config.buyers + 1))
+        barrier: LockstepBarrier | RandomScheduler | None = None
+        if config.schedule is Schedule.RANDOM and gates is not None:
+            per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
+            barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2)
+        elif gates is not None:
+            barrier = LockstepBarrier(gates, buyers)
         plans = [
             BuyerPlan(
                 b,
@@ -144,13 +159,14 @@ def simulate(config: RunConfig) -> RunResult:
                 lock_path,
                 config.purchase,
                 config.receipts_only,
+                config.schedule is Schedule.RANDOM,
             )
             for b in range(1, config.buyers + 1)
         ]
         # Your own purchase code may hold a lock at its point: then the others block instead of arriving,
         # and the gate opens after a quiet spell rather than waiting for the deadline.
         patience = PATIENCE_S if config.purchase is not None else None
-        history = _run_buyers(ctx, plans, reports, gates, mp_lock, deadline, sellers, patience)
+        history = _run_buyers(ctx, plans, reports, gates, barrier, mp_lock, deadline, sellers, patience)
         elapsed = time.monotonic() - t0
         final = store.final() if store is not None else None
     finally:
@@ -161,7 +177,10 @@ def simulate(config: RunConfig) -> RunResult:
         save(history, config.history)
     verdict = verify(initial, final, history, kind)
     display = store.display if store is not None else redact(config.store)
-    return RunResult(config, display, kind, initial, final, history, verdict, elapsed)
+    result = RunResult(config, display, kind, initial, final, history, verdict, elapsed)
+    if isinstance(barrier, RandomScheduler):
+        result.seed, result.order = seed, barrier.order
+    return result
 
 
 def _run_buyers(
@@ -169,6 +188,7 @@ def _run_buyers(
     plans: list[BuyerPlan],
     reports: Any,
     gates: Gates | None,
+    barrier: LockstepBarrier | RandomScheduler | None,
     mp_lock: Any,
     deadline: float,
     sellers: Sellers | None = None,
@@ -177,7 +197,6 @@ def _run_buyers(
     history = History()
     procs: dict[int, Any] = {}
     ended: dict[int, BuyerEnd] = {}
-    barrier = LockstepBarrier(gates, {p.buyer for p in plans}) if gates is not None else None
 
     def receive(timeout: float) -> bool:
         try:
@@ -188,7 +207,7 @@ def _run_buyers(
             history.attempts.append(message)
         elif message[0] == ARRIVE:
             if barrier is not None:
-                barrier.arrive(message[1])
+                barrier.arrive(message[1], message[2])
         elif message[0] == DONE:
             _, buyer, unfinished = message
             status = BuyerStatus.STUCK if unfinished else BuyerStatus.DONE
@@ -230,7 +249,10 @@ def _run_buyers(
 
 
 def _notice_dead(
-    procs: dict[int, Any], ended: dict[int, BuyerEnd], barrier: LockstepBarrier | None, sellers: Sellers | None = None
+    procs: dict[int, Any],
+    ended: dict[int, BuyerEnd],
+    barrier: LockstepBarrier | RandomScheduler | None,
+    sellers: Sellers | None = None,
 ) -> None:
     """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
     for buyer, p in procs.items():

@@ -238,7 +238,8 @@ def print_report(rows: list[Row], booking: str, script: Path, load_before: str) 
     for r in rows:
         print(
             f"{r.buyers} buyers  bare min/max {min(r.bare):.3f}/{max(r.bare):.3f} s, "
-            f"booking min/max {min(r.booking):.3f}/{max(r.booking):.3f} s"
+            f"booking min/max {min(r.booking):.3f}/{max(r.booking):.3f} s, "
+            f"ratio of minimums {min(r.booking) / min(r.bare):.2f}x"
         )
 
 
