@@ -6,13 +6,15 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput, BookingError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="booking",
@@ -245,13 +247,14 @@ def _ints(option: str, value: str) -> list[int]:
 
 
 def _schedule(value: str) -> Schedule:
-    try:
-        return Schedule(value)
-    except ValueError:
-        raise BadInput(f"--schedule: unknown schedule {value!r} (choose from: free, lockstep)") from None
+    if value not in (Schedule.FREE.value, Schedule.LOCKSTEP.value):
+        raise BadInput(f"--schedule: compare takes free and lockstep, not {value!r}")
+    return Schedule(value)
 
 
 def _console(width: int | None = None) -> Console:
+    from rich.console import Console  # here: a start-up that prints JSON need not import rich
+
     console = Console(highlight=False, soft_wrap=True)
     if width and not console.is_terminal:
         console.width = width  # a pipe or a file takes wide tables whole

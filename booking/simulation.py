@@ -138,7 +138,7 @@ def simulate(config: RunConfig) -> RunResult:
             sellers = Sellers(ctx, config, seller_info, t0, deadline, lock_path, mp_lock)
         lockstep = config.schedule is Schedule.LOCKSTEP and (sellers is None or sellers.holds_buyers)
         held = lockstep or config.schedule is Schedule.RANDOM
-        gates = Gates(ctx, config.buyers) if held else None
+        gates = Gates(ctx, config.buyers, addressed=config.schedule is Schedule.RANDOM) if held else None
         buyers = set(range(1, config.buyers + 1))
         barrier: LockstepBarrier | RandomScheduler | None = None
         if config.schedule is Schedule.RANDOM and gates is not None:

@@ -226,20 +226,21 @@ def print_report(rows: list[Row], booking: str, script: Path, load_before: str) 
         "times: median wall time of the whole command, start-up included; runs interleaved\n"
         f"load average: before {load_before}; after {load_average()[1]}\n"
     )
-    header = f"{'buyers':>7}  {'runs':>4}  {'bare s':>8}  {'booking s':>9}  {'ratio':>6}  {'target':>7}  result"
+    header = f"{'buyers':>7}  {'runs':>4}  {'bare s':>8}  {'booking s':>9}  {'ratio':>7}  {'target':>7}  result"
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
             f"{r.buyers:>7}  {r.runs:>4}  {r.bare_median:>8.3f}  {r.booking_median:>9.3f}  "
-            f"{r.ratio:>5.2f}x  {'<= ' + format(r.target, '.1f') + 'x':>7}  {'pass' if r.passed else 'FAIL'}"
+            f"{r.ratio:>6.3f}x  {'<= ' + format(r.target, '.1f') + 'x':>7}  {'pass' if r.passed else 'FAIL'}"
         )
     print()
     for r in rows:
         print(
             f"{r.buyers} buyers  bare min/max {min(r.bare):.3f}/{max(r.bare):.3f} s, "
             f"booking min/max {min(r.booking):.3f}/{max(r.booking):.3f} s, "
-            f"ratio of minimums {min(r.booking) / min(r.bare):.2f}x"
+            f"ratio of minimums {min(r.booking) / min(r.bare):.2f}x, "
+            f"median of paired ratios {statistics.median(b / a for a, b in zip(r.bare, r.booking, strict=True)):.2f}x"
         )
 
 

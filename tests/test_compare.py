@@ -193,7 +193,7 @@ def test_the_real_locks_keep_compare_at_exit_0(cli: Any, tmp_path: Path) -> None
         (["--buyers", "1,x"], "--buyers takes comma-separated whole numbers"),
         (["--buyers", "0"], "--buyers must be at least 1"),
         (["--trials", "0"], "--trials must be at least 1"),
-        (["--schedule", "random"], "unknown schedule 'random'"),
+        (["--schedule", "chaos"], "compare takes free and lockstep, not 'chaos'"),
         (["--strategies", "telepathy"], "unknown strategy 'telepathy'"),
         (["--format", "pdf"], "unknown format 'pdf'"),
         (["--out", "/no/such/dir/r.html"], "--out /no/such/dir/r.html: cannot be written"),
