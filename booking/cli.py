@@ -125,9 +125,9 @@ def simulate(
     if as_json:
         _print_json(result.to_json())
     else:
-        from booking.report import render_run
+        from booking.report import Printer, render_run
 
-        render_run(result, _console(), quiet=quiet)
+        render_run(result, Printer(), quiet=quiet)
     return result.exit_code
 
 
@@ -150,9 +150,9 @@ def verify(
     if as_json:
         _print_json(result.to_json())
     else:
-        from booking.report import render_verdict
+        from booking.report import Printer, render_verdict
 
-        render_verdict(result.verdict, _console())
+        render_verdict(result.verdict, Printer())
     return result.exit_code
 
 

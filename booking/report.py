@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.text import Text
+import sys
+from typing import Any, TextIO
 
 from booking.history import Outcome
 from booking.simulation import RunResult
@@ -41,17 +41,47 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
     return events
 
 
-def render_run(result: RunResult, console: Console, quiet: bool = False) -> None:
+Part = str | tuple[str, str]  # plain text, or (text, Rich style)
+
+
+class Printer:
+    """Lines for a person: styled by Rich on a terminal, plain text elsewhere (and no Rich import,
+    which is a tenth of a short run's start-up)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._console: Any = None
+        if self.stream.isatty():
+            from rich.console import Console
+
+            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
+
+    def line(self, *parts: Part) -> None:
+        if self._console is None:
+            self.stream.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
+            return
+        from rich.text import Text
+
+        text = Text()
+        for p in parts:
+            if isinstance(p, str):
+                text.append(p)
+            else:
+                text.append(p[0], style=p[1])
+        self._console.print(text)
+
+
+def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     c = result.config
     seed = f" (seed {result.seed}: --seed {result.seed} gives this order again)" if result.seed is not None else ""
     sellers = ""
     if c.strategy == "queue":
         sellers = f" ({c.sellers} {_plural(c.sellers, 'seller')}, seller lock {c.seller_lock or 'none'})"
-    console.print(
-        Text(
+    out.line(
+        (
             f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
             f"strategy {result.strategy}{sellers}, {c.schedule.value} schedule{seed}, store {result.store}",
-            style="bold",
+            "bold",
         )
     )
     if not quiet:
@@ -59,28 +89,26 @@ def render_run(result: RunResult, console: Console, quiet: bool = False) -> None
         shown = events if len(events) <= MAX_EVENT_LINES else events[:40] + events[-10:]
         for i, (t, buyer, words) in enumerate(shown):
             if len(events) > MAX_EVENT_LINES and i == 40:
-                console.print(
-                    Text(f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", style="dim")
-                )
-            console.print(Text(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}"))
-    render_verdict(result.verdict, console, result.elapsed_s)
+                out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
+            out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}")
+    render_verdict(result.verdict, out, result.elapsed_s)
     if not quiet and result.verdict.anomalies and result.history.attempts:
         from booking.timeline import lanes
 
-        console.print(Text("  timeline, a lane per buyer involved:", style="dim"))
-        console.print(Text(lanes(result)))
+        out.line(("  timeline, a lane per buyer involved:", "dim"))
+        out.line(lanes(result))
 
 
-def render_verdict(v: Verdict, console: Console, elapsed_s: float | None = None) -> None:
+def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> None:
     figures = "  ".join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
     extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
     head = "OK" if v.ok else ("STUCK" if v.stuck else "ANOMALY")
     style = "bold green" if v.ok else "bold red"
-    console.print(Text(f"verdict: {head}", style=style) + Text(f"  {figures}{extra}{took}"))
+    out.line((f"verdict: {head}", style), f"  {figures}{extra}{took}")
     for anomaly in v.anomalies:
         for line in anomaly.story:
-            console.print(Text(f"  {anomaly.kind}: ", style="red") + Text(line))
+            out.line((f"  {anomaly.kind}: ", "red"), line)
 
 
 def _tickets(n: int) -> str:
