@@ -27,6 +27,7 @@ class BuyerPlan:
     t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
     deadline: float  # time.monotonic() value
     lock_path: str | None
+    isolation: str | None = None  # SQL stores: the transactions' isolation level
 
 
 def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) -> None:
@@ -44,7 +45,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
     store = None
     try:
         try:
-            store = open_store(plan.store)
+            store = open_store(plan.store, plan.isolation)
         except Exception as exc:
             queue.put(Attempt(plan.buyer, 0, Outcome.ERROR, error=_one_line(exc), t_start=clock(), t_end=clock()))
             return

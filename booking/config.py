@@ -23,12 +23,20 @@ class Schedule(enum.StrEnum):
     FREE = "free"  # natural timing, for throughput
 
 
+class Isolation(enum.StrEnum):
+    """Transaction isolation for SQL stores (--isolation); unset means the database's default."""
+
+    READ_COMMITTED = "read-committed"
+    REPEATABLE_READ = "repeatable-read"
+    SERIALIZABLE = "serializable"
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One simulation: which store, which strategy, how many buyers and how they are timed."""
 
     store: str = "db.json"
-    strategy: str = "mp-lock"
+    strategy: str | None = None  # None: the store's default (mp-lock for db.json, file-lock for SQLite, ...)
     buyers: int = 10
     tickets: int = 1
     attempts: int = 1
@@ -38,6 +46,7 @@ class RunConfig:
     keep: bool = False
     history: Path | None = None
     deadline_s: float = 60.0
+    isolation: Isolation | None = None  # SQL stores only
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import queue as queue_module
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from booking.buyer import DONE, BuyerPlan, run_buyer
@@ -15,7 +15,7 @@ from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
 from booking.schedule import Phaser
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
-from booking.strategies import get_strategy
+from booking.strategies import default_strategy, get_strategy
 from booking.verify import Verdict, verify
 
 # fork, chosen rather than inherited: buyers start in milliseconds and share nothing but plain data
@@ -53,6 +53,7 @@ class RunResult:
         return {
             "store": self.store,
             "strategy": self.config.strategy,
+            "isolation": None if self.config.isolation is None else self.config.isolation.value,
             "schedule": self.config.schedule.value,
             "buyers": self.config.buyers,
             "tickets": self.initial,
@@ -84,11 +85,17 @@ def simulate(config: RunConfig) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store."""
     config.validate()
     kind = store_kind(config.store)
+    if config.strategy is None:
+        config = replace(config, strategy=default_strategy(kind))
+    assert config.strategy is not None
     info = get_strategy(config.strategy, kind)
+    if config.isolation is not None and kind is StoreKind.COUNTER:
+        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+    isolation = None if config.isolation is None else config.isolation.value
     if config.history is not None:
         _check_history_path(config)
 
-    store = open_store(config.store)
+    store = open_store(config.store, isolation)
     try:
         initial = store.prepare(None if config.keep else config.tickets)
         lock_path = str(store.lock_path()) if info.name == "file-lock" else None
@@ -110,6 +117,7 @@ def simulate(config: RunConfig) -> RunResult:
                 t0,
                 deadline,
                 lock_path,
+                isolation,
             )
             for b in range(1, config.buyers + 1)
         ]
