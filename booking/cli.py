@@ -221,7 +221,7 @@ def db_current(
     store: DB_STORE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the revision as JSON.")] = False,
 ) -> int:
-    """The store's schema revision, and whether it is the head this booking expects.
+    """The store's schema revision, and whether it is the head this booking expects (exit 3: unknown revision).
 
     Example: booking db current --store postgresql+psycopg://postgres@127.0.0.1/test
     """
@@ -232,12 +232,15 @@ def db_current(
         _print_json(state.to_json())
     else:
         _print_schema(state)
-    return 0
+    return 0 if state.known else 3
 
 
 def _print_schema(state: Any) -> None:
     where = "no schema" if state.revision is None else f"revision {state.revision}"
-    mark = " (head)" if state.at_head else f" (head is {state.head})"
+    if not state.known:
+        mark = f" (unknown to this booking, made by a newer one; head is {state.head})"
+    else:
+        mark = " (head)" if state.at_head else f" (head is {state.head})"
     _console().print(f"{state.store}: {where}{mark}", markup=False, highlight=False)
 
 

@@ -29,12 +29,20 @@ class SchemaState:
     revision: str | None  # None: no schema yet
     head: str
 
+    known: bool = True  # False: a revision this booking does not know (a newer booking made it)
+
     @property
     def at_head(self) -> bool:
         return self.revision == self.head
 
     def to_json(self) -> dict[str, Any]:
-        return {"store": self.store, "revision": self.revision, "head": self.head, "at_head": self.at_head}
+        return {
+            "store": self.store,
+            "revision": self.revision,
+            "head": self.head,
+            "at_head": self.at_head,
+            "known": self.known,
+        }
 
 
 def _open(spec: str) -> SqlStore:
@@ -50,7 +58,9 @@ def current(spec: str) -> SchemaState:
 
     store = _open(spec)
     try:
-        return SchemaState(store.display, store.schema_current(), migrate.head())
+        revision = store.schema_current()
+        known = revision is None or revision in migrate.known_revisions()
+        return SchemaState(store.display, revision, migrate.head(), known)
     finally:
         store.close()
 

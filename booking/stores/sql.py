@@ -313,7 +313,7 @@ class SqlStore:
                     conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
                 rev = migrate.check_known(conn, self.display)
                 if seed is None and rev is None:
-                    raise BadInput(f"store {self.display}: has no tickets yet (run `booking init --store ...`)")
+                    raise BadInput(f"store {self.display}: has no tickets yet (run `booking init --store {self.display}`)")
                 if rev != migrate.head():
                     migrate.upgrade(conn, self.display)
                 if seed is None:
@@ -402,7 +402,7 @@ class SqlStore:
     def schema_current(self) -> str | None:
         try:
             with self._admin() as conn:
-                return migrate.check_known(conn, self.display)
+                return migrate.current(conn)
         except sa.exc.DBAPIError as exc:
             raise self._connect_error(exc) from None
 
