@@ -38,7 +38,9 @@ def _server_database(kind: str) -> Iterator[str]:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
     except Exception as exc:
         engine.dispose()
-        reason = f"{kind} server unreachable at {admin.render_as_string(hide_password=True)}: {str(exc).splitlines()[0]}"
+        reason = (
+            f"{kind} server unreachable at {admin.render_as_string(hide_password=True)}: {str(exc).splitlines()[0]}"
+        )
         if REQUIRE_SERVERS:
             pytest.fail(f"BOOKING_REQUIRE_SERVERS=1 but {reason}")
         pytest.skip(reason)
@@ -96,12 +98,18 @@ def plain_connect(url: str) -> Any:
         import psycopg
 
         return psycopg.connect(
-            host=parts.hostname, port=parts.port, user=parts.username, password=parts.password or "",
+            host=parts.hostname,
+            port=parts.port,
+            user=parts.username,
+            password=parts.password or "",
             dbname=parts.path.lstrip("/"),
         )
     import pymysql
 
     return pymysql.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username, password=parts.password or "",
+        host=parts.hostname,
+        port=parts.port or 3306,
+        user=parts.username,
+        password=parts.password or "",
         database=parts.path.lstrip("/"),
     )

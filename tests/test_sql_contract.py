@@ -31,7 +31,11 @@ class TestSafeStrategies:
         """Buyers with natural timing keep buying until none are left: every ticket sold exactly once."""
         r = simulate(
             RunConfig(
-                store=store_url(kind), strategy=strategy, buyers=4, tickets=40, until_sold_out=True,
+                store=store_url(kind),
+                strategy=strategy,
+                buyers=4,
+                tickets=40,
+                until_sold_out=True,
                 schedule=Schedule.FREE,
             )
         )
@@ -70,8 +74,12 @@ def test_sweep(kind: str, strategy: str, store_url: URL) -> None:
         for _ in range(3):
             r = simulate(
                 RunConfig(
-                    store=store_url(kind), strategy=strategy, buyers=buyers, tickets=tickets,
-                    until_sold_out=schedule is Schedule.FREE, schedule=schedule,
+                    store=store_url(kind),
+                    strategy=strategy,
+                    buyers=buyers,
+                    tickets=tickets,
+                    until_sold_out=schedule is Schedule.FREE,
+                    schedule=schedule,
                 )
             )
             assert r.verdict.anomalies == [], (buyers, tickets, schedule, r.verdict.anomalies)

@@ -313,7 +313,9 @@ class SqlStore:
                     conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
                 rev = migrate.check_known(conn, self.display)
                 if seed is None and rev is None:
-                    raise BadInput(f"store {self.display}: has no tickets yet (run `booking init --store {self.display}`)")
+                    raise BadInput(
+                        f"store {self.display}: has no tickets yet (run `booking init --store {self.display}`)"
+                    )
                 if rev != migrate.head():
                     migrate.upgrade(conn, self.display)
                 if seed is None:
