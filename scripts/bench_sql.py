@@ -17,8 +17,8 @@ import argparse
 import os
 import secrets
 import shutil
-import statistics
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,11 +160,13 @@ def bench_postgres(admin: str, tickets: int, clients: int, seconds: int) -> None
         engine.dispose()
     print(f"PostgreSQL {admin_url.host}:{admin_url.port}, {clients} clients:")
     print(
-        f"  booking simulate --lock atomic --buyers {clients}  {harness:9.0f} purchases/s ({tickets} tickets, {conflicts} conflicts)"
+        f"  booking simulate --lock atomic --buyers {clients}  {harness:9.0f} purchases/s "
+        f"({tickets} tickets, {conflicts} conflicts)"
     )
     for mode, rate in rates.items():
         print(
-            f"  pgbench -c {clients} -M {mode:<8} {seconds} s          {rate:9.0f} purchases/s   ratio {harness / rate:.2f}x"
+            f"  pgbench -c {clients} -M {mode:<8} {seconds} s          {rate:9.0f} purchases/s   "
+            f"ratio {harness / rate:.2f}x"
         )
 
 
