@@ -165,6 +165,10 @@ class SqlStore:
                 args["timeout"] = SQLITE_BUSY_TIMEOUT_S  # the busy timeout: wait this long for a lock
         elif "connect_timeout" not in query:
             args["connect_timeout"] = CONNECT_TIMEOUT_S
+            if self.kind is StoreKind.MYSQL and "read_timeout" not in query:
+                # PyMySQL's connect_timeout covers the TCP connect only; the handshake read waits
+                # forever unless read_timeout is set. It is cleared once connected (lock waits are long).
+                args["read_timeout"] = CONNECT_TIMEOUT_S
         try:
             # NullPool: a connection lives exactly as long as its user holds it; nothing pooled crosses fork.
             engine = sa.create_engine(self.url, poolclass=NullPool, connect_args=args)
@@ -175,6 +179,8 @@ class SqlStore:
             raise BadInput(f"store {self.display}: {self._reason(exc)}") from None
         if self.kind is StoreKind.SQLITE:
             event.listen(engine, "connect", _sqlite_on_connect)
+        elif self.kind is StoreKind.MYSQL and "read_timeout" not in query:
+            event.listen(engine, "connect", _mysql_on_connect)
         return engine
 
     def _connect_error(self, exc: Exception) -> BookingError:
@@ -427,6 +433,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cur.close()
+
+
+def _mysql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Connected: from now on a read may wait as long as a lock does (PyMySQL applies the new value
+    # to the socket before its next read).
+    if hasattr(dbapi_connection, "_read_timeout"):
+        dbapi_connection._read_timeout = None
 
 
 def open_sql_store(spec: str, isolation: str | None = None) -> SqlStore:
