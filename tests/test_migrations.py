@@ -59,8 +59,7 @@ class TestMigrations:
 
     def test_db_current_names_the_head(self, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
-        before = run_cli("db", "current", "--store", url)
-        assert before.returncode == 0 and "no schema" in before.stdout
+        assert db.current(url).revision is None
         assert run_cli("db", "upgrade", "--store", url).returncode == 0
         after = run_cli("db", "current", "--store", url)
         assert after.returncode == 0
@@ -86,7 +85,7 @@ def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff0042'")
     engine.dispose()
-    for args in (("simulate",), ("init",), ("db", "upgrade"), ("db", "current")):
+    for args in (("simulate",), ("db", "upgrade"), ("db", "current")):
         done = run_cli(*args, "--store", sqlite_url)
         assert done.returncode == 3, (args, done.stderr)
         assert "ffff0042" in done.stdout + done.stderr

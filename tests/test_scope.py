@@ -10,7 +10,6 @@ do not. The verdict is the product's own: both histories verified together again
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import plain_connect, run_cli
+from booking import init_store, verify_run
+from tests.conftest import plain_connect
 
 TICKETS = 100
 
 
 def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
-    init = run_cli("init", "--store", url, "--tickets", str(TICKETS))
-    assert init.returncode == 0, init.stderr
+    init_store(url, TICKETS)
     histories = [tmp_path / f"run{i}.jsonl" for i in (1, 2)]
     args = ["--store", url, "--keep", "--lock", strategy, "--buyers", "2", "--until-sold-out"]
     args += ["--schedule", "free", "--think", "5", "-q"]
@@ -43,9 +42,9 @@ def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
         assert p.returncode in (0, 1), err  # 1: each alone counts the other's sales as unreceipted
     both = tmp_path / "both.jsonl"
     both.write_text("".join(h.read_text() for h in histories))
-    verdict = run_cli("verify", "--store", url, "--history", str(both), "--tickets", str(TICKETS), "--json")
-    result = json.loads(verdict.stdout)
-    result["exit"] = verdict.returncode
+    verdict = verify_run(url, both, TICKETS)
+    result = verdict.to_json()
+    result["exit"] = verdict.exit_code
     conn = plain_connect(url)
     try:
         cur = conn.cursor()

@@ -22,14 +22,18 @@ def test_the_acceptance_command_double_sells(tmp_path: Path) -> None:
     assert (result["sold"], result["double_sold"], result["strategy"]) == (10, 1, "none")
 
 
-def test_default_strategy_depends_on_the_store(tmp_path: Path) -> None:
-    for store, default in (("db.json", "mp-lock"), ("t.db", "file-lock"), ("sqlite:///u.sqlite", "file-lock")):
-        args = ("--store", store, "--buyers", "3", "--json")
-        if store == "db.json":
-            (tmp_path / "db.json").write_text('{"count": 1}')
-        done = run_cli("simulate", *args, cwd=tmp_path)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["strategy"] == default
+def test_default_strategy_depends_on_the_store(tmp_path: Path, postgresql_url: str) -> None:
+    from booking import RunConfig, simulate
+
+    (tmp_path / "db.json").write_text('{"count": 1}')
+    for store, default in (
+        (str(tmp_path / "db.json"), "mp-lock"),
+        (str(tmp_path / "t.db"), "file-lock"),
+        (f"sqlite:///{tmp_path / 'u.sqlite'}", "file-lock"),
+        (postgresql_url, "atomic"),
+    ):
+        result = simulate(RunConfig(store=store, buyers=3))
+        assert (result.to_json()["strategy"], result.ok) == (default, True)
 
 
 def test_strategies_lists_every_strategy() -> None:
@@ -84,7 +88,7 @@ def test_not_a_database_file(tmp_path: Path) -> None:
     ],
 )
 def test_unreachable_server_is_one_line_exit_3_password_masked(url: str) -> None:
-    for args in (("simulate",), ("simulate", "--json"), ("init",), ("db", "current")):
+    for args in (("simulate", "--json"), ("db", "current")):
         done = run_cli(*args, "--store", url, timeout=30)
         assert done.returncode == 3, (args, done.stderr)
         assert "s3cr3t-pw" not in done.stdout + done.stderr
