@@ -33,3 +33,16 @@ def test_db_upgrade_from_a_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     assert str(tmp_path / "venv") in location and str(ROOT) not in location
     out = run(python, "-m", "booking", "simulate", "--store", str(store), "--lock", "atomic", "-q", cwd=store.parent)
     assert "verdict: OK" in out
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    """pyproject lists packages explicitly (migrations/ is mapped in): a new subpackage must be added there."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "booking").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found | {"booking.migrations", "booking.migrations.versions"} == listed
