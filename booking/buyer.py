@@ -8,6 +8,7 @@ from itertools import count
 from typing import Any
 
 from booking.history import Attempt, Outcome
+from booking.reporter import Reporter
 from booking.schedule import AFTER_READ, BEFORE_LOCK, Phaser, Schedule
 from booking.strategies import STRATEGIES, BuyerContext
 
@@ -43,6 +44,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
 
     ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path)
     store = None
+    reporter = Reporter(queue)  # batches records: one Queue.put per attempt cost more than a SQLite purchase
     try:
         try:
             store = open_store(plan.store, plan.isolation)
@@ -62,13 +64,14 @@ def run_buyer(plan: BuyerPlan, queue: Any, phaser: Phaser | None, mp_lock: Any) 
             finally:
                 schedule.end_attempt()
             rec.t_end = clock()
-            queue.put(rec)
+            reporter.put(rec)
             if rec.outcome is not Outcome.OK or time.monotonic() > plan.deadline:
                 break  # sold out, gave up, or failed: this buyer is done
     finally:
         schedule.leave()
         if store is not None:
             store.close()
+        reporter.close()
         queue.put((DONE, plan.buyer))
 
 

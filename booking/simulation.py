@@ -158,6 +158,8 @@ def _run_buyers(
                 continue
             if isinstance(message, Attempt):
                 history.attempts.append(message)
+            elif isinstance(message, list):  # a buyer's batch (booking.reporter)
+                history.attempts.extend(message)
             elif message[0] == DONE:
                 finished.add(message[1])
     finally:
