@@ -36,13 +36,14 @@ TAKE = "UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ? AND s
 RECORD = "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)"
 
 
-def booking_rate(url: str, buyers: int, tickets: int) -> tuple[float, int]:
+def booking_rate(url: str, buyers: int, tickets: int, keep: bool = False) -> tuple[float, int]:
     r = simulate(
         RunConfig(
             store=url,
             strategy="atomic",
             buyers=buyers,
             tickets=tickets,
+            keep=keep,
             until_sold_out=True,
             schedule=Schedule.FREE,
             deadline_s=3600,
@@ -137,6 +138,13 @@ def bench_sqlite(tickets: int, rounds: int) -> None:
     )
 
 
+def _vacuum(url: sa.engine.URL) -> None:
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE tickets, purchases")
+    engine.dispose()
+
+
 def bench_postgres(admin: str, tickets: int, clients: int, seconds: int) -> None:
     if shutil.which("pgbench") is None:
         print("PostgreSQL: pgbench not found, skipped")
@@ -150,8 +158,12 @@ def bench_postgres(admin: str, tickets: int, clients: int, seconds: int) -> None
     workdir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
     try:
         spec = url.render_as_string(hide_password=False)
-        harness, conflicts = booking_rate(spec, clients, tickets)
+        # Both start from freshly seeded, vacuumed tables (no dead rows left by the other's run).
+        init_store(spec, tickets)
+        _vacuum(url)
+        harness, conflicts = booking_rate(spec, clients, tickets, keep=True)
         init_store(spec, tickets * 20)  # pgbench runs for a time, not a count: give it stock to spare
+        _vacuum(url)
         rates = {mode: pgbench_rate(url, clients, seconds, mode, workdir) for mode in ("simple", "prepared")}
     finally:
         shutil.rmtree(workdir)
@@ -179,8 +191,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="pgbench -T")
     parser.add_argument("--rounds", type=int, default=3, help="SQLite: alternating rounds")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    bench_sqlite(args.tickets, args.rounds)
+    if not args.skip_sqlite:
+        bench_sqlite(args.tickets, args.rounds)
     if not args.skip_postgres:
         bench_postgres(args.postgres, args.pg_tickets, args.clients, args.seconds)
     return 0
