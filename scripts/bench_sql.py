@@ -8,7 +8,7 @@ statements on the same schema (WAL, the same synchronous setting). Target: >= 0.
 PostgreSQL: 8 buyers with `atomic` against `pgbench -c 8` running the same statements against the
 same server. Target: >= 0.7x. Purchases per second are counted from the purchases ledger.
 
-    python scripts/bench_sql.py [--tickets 20000] [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
+    python scripts/bench_sql.py [--tickets 10000] [--pg-tickets 2000] [--rounds 5] [--postgres ADMIN_URL]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TAKE = "UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ? AND s
 RECORD = "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)"
 
 
-def booking_rate(url: str, buyers: int, tickets: int, keep: bool = False) -> tuple[float, int]:
+def booking_rate(url: str, buyers: int, tickets: int, keep: bool = False) -> tuple[float, int, float]:
     r = simulate(
         RunConfig(
             store=url,
@@ -50,7 +50,7 @@ def booking_rate(url: str, buyers: int, tickets: int, keep: bool = False) -> tup
         )
     )
     assert r.verdict.ok, r.verdict.anomalies
-    return r.verdict.sold / r.elapsed_s, r.verdict.conflicts
+    return r.verdict.sold / r.elapsed_s, r.verdict.conflicts, r.elapsed_s
 
 
 def bare_sqlite_rate(path: Path, tickets: int, look: bool) -> float:
@@ -85,8 +85,11 @@ PGBENCH_SCRIPT = f"""\
 {LOOK};
 SELECT id FROM tickets WHERE sold_to IS NULL ORDER BY id LIMIT 1 \\gset
 BEGIN;
-WITH t AS (UPDATE tickets SET sold_to = :buyer, version = version + 1 WHERE id = :id AND sold_to IS NULL RETURNING id)
-INSERT INTO purchases (ticket_id, buyer, bought_at) SELECT id, :buyer, extract(epoch FROM clock_timestamp()) FROM t;
+WITH t AS (UPDATE tickets SET sold_to = :buyer, version = version + 1 WHERE id = :id AND sold_to IS NULL RETURNING 1) \
+SELECT count(*) AS won FROM t \\gset
+\\if :won
+INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (:id, :buyer, extract(epoch FROM clock_timestamp()));
+\\endif
 COMMIT;
 """
 
@@ -119,7 +122,7 @@ def bench_sqlite(tickets: int, rounds: int) -> None:
     rows: list[tuple[float, float, float]] = []
     try:
         for _ in range(rounds):
-            harness, _ = booking_rate(f"sqlite:///{workdir / 'harness.db'}", 1, tickets)
+            harness, _, _ = booking_rate(f"sqlite:///{workdir / 'harness.db'}", 1, tickets)
             bare_look = bare_sqlite_rate(workdir / "bare.db", tickets, look=True)
             bare_txn = bare_sqlite_rate(workdir / "bare2.db", tickets, look=False)
             rows.append((harness, bare_look, bare_txn))
@@ -145,7 +148,8 @@ def _vacuum(url: sa.engine.URL) -> None:
     engine.dispose()
 
 
-def bench_postgres(admin: str, tickets: int, clients: int, seconds: int) -> None:
+def bench_postgres(admin: str, tickets: int, clients: int, rounds: int) -> None:
+    """Rounds alternate: booking sells `tickets`, then pgbench runs for as long as booking took."""
     if shutil.which("pgbench") is None:
         print("PostgreSQL: pgbench not found, skipped")
         return
@@ -156,47 +160,54 @@ def bench_postgres(admin: str, tickets: int, clients: int, seconds: int) -> None
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     url = admin_url.set(database=name)
     workdir = Path(tempfile.mkdtemp(prefix="booking-bench-"))
+    rows: list[tuple[float, int, int, float, float]] = []
     try:
         spec = url.render_as_string(hide_password=False)
-        # Both start from freshly seeded, vacuumed tables (no dead rows left by the other's run).
-        init_store(spec, tickets)
-        _vacuum(url)
-        harness, conflicts = booking_rate(spec, clients, tickets, keep=True)
-        init_store(spec, tickets * 20)  # pgbench runs for a time, not a count: give it stock to spare
-        _vacuum(url)
-        rates = {mode: pgbench_rate(url, clients, seconds, mode, workdir) for mode in ("simple", "prepared")}
+        for _ in range(rounds):
+            # Each run starts from freshly seeded, vacuumed tables (no dead rows left by the one before).
+            init_store(spec, tickets)
+            _vacuum(url)
+            harness, conflicts, elapsed = booking_rate(spec, clients, tickets, keep=True)
+            seconds = max(1, round(elapsed))
+            rates = []
+            for mode in ("simple", "prepared"):
+                init_store(spec, tickets * 10)  # pgbench runs for a time, not a count: stock to spare
+                _vacuum(url)
+                rates.append(pgbench_rate(url, clients, seconds, mode, workdir))
+            rows.append((harness, conflicts, seconds, rates[0], rates[1]))
     finally:
         shutil.rmtree(workdir)
         with engine.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         engine.dispose()
-    print(f"PostgreSQL {admin_url.host}:{admin_url.port}, {clients} clients:")
-    print(
-        f"  booking simulate --lock atomic --buyers {clients}  {harness:9.0f} purchases/s "
-        f"({tickets} tickets, {conflicts} conflicts)"
-    )
-    for mode, rate in rates.items():
+    print(f"PostgreSQL {admin_url.host}:{admin_url.port}, {clients} clients, {tickets} tickets, {rounds} rounds:")
+    for i, (harness, conflicts, seconds, simple, prepared) in enumerate(rows, 1):
         print(
-            f"  pgbench -c {clients} -M {mode:<8} {seconds} s          {rate:9.0f} purchases/s   "
-            f"ratio {harness / rate:.2f}x"
+            f"  round {i}: booking atomic --buyers {clients} {harness:5.0f}/s ({conflicts} conflicts) | "
+            f"pgbench -c {clients} -T {seconds} simple {simple:5.0f}/s ratio {harness / simple:.2f}x | "
+            f"prepared {prepared:5.0f}/s ratio {harness / prepared:.2f}x"
         )
+    med = statistics.median
+    print(
+        f"  median ratio: {med(r[0] / r[3] for r in rows):.2f}x vs pgbench simple, "
+        f"{med(r[0] / r[4] for r in rows):.2f}x vs pgbench prepared (target 0.7x)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=20000, help="SQLite stock (one buyer sells it all)")
-    parser.add_argument("--pg-tickets", type=int, default=20000, help="PostgreSQL stock for the booking run")
+    parser.add_argument("--tickets", type=int, default=10000, help="SQLite stock (one buyer sells it all)")
+    parser.add_argument("--pg-tickets", type=int, default=2000, help="PostgreSQL stock for each booking run")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=int, default=5, help="pgbench -T")
-    parser.add_argument("--rounds", type=int, default=3, help="SQLite: alternating rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (booking, then baseline)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     if not args.skip_sqlite:
         bench_sqlite(args.tickets, args.rounds)
     if not args.skip_postgres:
-        bench_postgres(args.postgres, args.pg_tickets, args.clients, args.seconds)
+        bench_postgres(args.postgres, args.pg_tickets, args.clients, args.rounds)
     return 0
 
 
