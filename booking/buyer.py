@@ -9,6 +9,7 @@ from typing import Any
 
 from booking.custom import user_strategy
 from booking.history import Attempt, Outcome
+from booking.reporter import Reporter
 from booking.schedule import AFTER_READ, BEFORE_LOCK, Gates, Schedule
 from booking.strategies import STRATEGIES, BuyerContext
 
@@ -31,6 +32,7 @@ class BuyerPlan:
     purchase: str | None = None  # module:function (your own purchase code)
     receipts_only: bool = False  # the store is the function's own business: booking does not open it
     random_schedule: bool = False  # hold at every point and let the parent choose who goes next
+    isolation: str | None = None  # SQL stores: the transactions' isolation level
 
 
 def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, seller: Any = None) -> None:
@@ -53,9 +55,10 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
     ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path, seller)
     store = None
     unfinished = ""
+    reporter = Reporter(queue)  # batches records: one Queue.put per attempt cost more than a SQLite purchase
     try:
         try:
-            store = None if plan.receipts_only else open_store(plan.store)
+            store = None if plan.receipts_only else open_store(plan.store, plan.isolation)
             if info.setup is not None:
                 info.setup(ctx)
         except Exception as exc:
@@ -75,7 +78,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
             finally:
                 schedule.end_attempt()
             rec.t_end = clock()
-            queue.put(rec)
+            reporter.put(rec)
             if rec.outcome is not Outcome.OK:
                 break  # sold out, gave up, or failed: this buyer is done
             if time.monotonic() > plan.deadline:
@@ -86,6 +89,7 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
             seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
         if store is not None:
             store.close()
+        reporter.close()
         queue.put((DONE, plan.buyer, unfinished))
 
 

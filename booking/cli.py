@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from booking.config import RunConfig, Schedule
+from booking.config import Isolation, RunConfig, Schedule
 from booking.errors import BadInput, BookingError
 
 if TYPE_CHECKING:
@@ -26,7 +26,20 @@ app = typer.Typer(
 )
 _state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": []}
 
-STORE_HELP = "The store: a db.json path (as in the notes)."
+STORE_HELP = (
+    "The store: a db.json path (as in the notes), a SQLite file (t.db or sqlite:///t.db) or a database URL "
+    "(postgresql+psycopg://user:pw@host/db, mysql+pymysql://user:pw@host/db)."
+)
+LOCK_HELP = (
+    "Strategy (`booking strategies` lists them); default: mp-lock for db.json, file-lock for SQLite, "
+    "atomic for PostgreSQL and MariaDB."
+)
+db_app = typer.Typer(
+    name="db",
+    help="The SQL store's schema (Alembic migrations): upgrade, downgrade, current.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app)
 
 
 @app.callback()
@@ -42,9 +55,7 @@ def simulate(
     buyers: Annotated[int, typer.Option(help="Buyer processes (each its own OS process).")] = 10,
     tickets: Annotated[int, typer.Option(help="Stock to seed the store with before the run.")] = 1,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
-    lock: Annotated[
-        str, typer.Option(help="Strategy: none, mp-lock, file-lock or queue.", metavar="STRATEGY")
-    ] = "mp-lock",
+    lock: Annotated[str | None, typer.Option(help=LOCK_HELP, metavar="STRATEGY", show_default=False)] = None,
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Same as --lock none: the race itself.")] = False,
     attempts: Annotated[int, typer.Option(help="Tickets each buyer wants.")] = 1,
     until_sold_out: Annotated[
@@ -92,6 +103,12 @@ def simulate(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    isolation: Annotated[
+        Isolation | None,
+        typer.Option(
+            help="SQL stores: the transactions' isolation level (default: the database's).", show_default=False
+        ),
+    ] = None,
 ) -> int:
     """Run N buyer processes against the store and verify the outcome.
 
@@ -120,6 +137,7 @@ def simulate(
         purchase=purchase,
         receipts_only=receipts_only,
         seed=seed,
+        isolation=isolation,
     )
     result = run(config)
     if as_json:
@@ -250,6 +268,96 @@ def _schedule(value: str) -> Schedule:
     if value not in (Schedule.FREE.value, Schedule.LOCKSTEP.value):
         raise BadInput(f"--schedule: compare takes free and lockstep, not {value!r}")
     return Schedule(value)
+
+
+@app.command()
+def strategies(
+    store: Annotated[
+        str | None, typer.Option(help="Only the strategies that apply to this store.", show_default=False)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> int:
+    """Every strategy: its one-line description, the stores it applies to and its scope.
+
+    Example: booking strategies --store sqlite:///t.db
+    """
+    from booking.db import strategy_rows
+
+    rows = strategy_rows(store)
+    if as_json:
+        _print_json(rows)
+        return 0
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("strategy", "stores", "scope", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        default = f" (default: {', '.join(row['default_for'])})" if row["default_for"] else ""
+        table.add_row(row["name"], ", ".join(row["stores"]), row["scope"], row["description"] + default)
+    _console().print(table)
+    return 0
+
+
+DB_STORE = Annotated[str, typer.Option(help="A SQL store: a SQLite file or a database URL.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    store: DB_STORE,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> int:
+    """Create or upgrade the store's schema (simulate and init do this for a new store themselves).
+
+    Example: booking db upgrade --store sqlite:///t.db
+    """
+    from booking import db
+
+    _print_schema(db.upgrade(store, revision))
+    return 0
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    store: DB_STORE,
+    revision: Annotated[str, typer.Argument(help="Target revision; base removes booking's tables.")] = "-1",
+) -> int:
+    """Step the store's schema back (base: drop booking's tables and their data).
+
+    Example: booking db downgrade --store sqlite:///t.db base
+    """
+    from booking import db
+
+    _print_schema(db.downgrade(store, revision))
+    return 0
+
+
+@db_app.command("current")
+def db_current(
+    store: DB_STORE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the revision as JSON.")] = False,
+) -> int:
+    """The store's schema revision, and whether it is the head this booking expects (exit 3: unknown revision).
+
+    Example: booking db current --store postgresql+psycopg://postgres@127.0.0.1/test
+    """
+    from booking import db
+
+    state = db.current(store)
+    if as_json:
+        _print_json(state.to_json())
+    else:
+        _print_schema(state)
+    return 0 if state.known else 3
+
+
+def _print_schema(state: Any) -> None:
+    where = "no schema" if state.revision is None else f"revision {state.revision}"
+    if not state.known:
+        mark = f" (unknown to this booking, made by a newer one; head is {state.head})"
+    else:
+        mark = " (head)" if state.at_head else f" (head is {state.head})"
+    _console().print(f"{state.store}: {where}{mark}", markup=False, highlight=False)
 
 
 def _console(width: int | None = None) -> Console:

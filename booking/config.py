@@ -25,12 +25,20 @@ class Schedule(enum.StrEnum):
     RANDOM = "random"  # one buyer at a time, point to point, in a seeded random (PCT-style) order
 
 
+class Isolation(enum.StrEnum):
+    """Transaction isolation for SQL stores (--isolation); unset means the database's default."""
+
+    READ_COMMITTED = "read-committed"
+    REPEATABLE_READ = "repeatable-read"
+    SERIALIZABLE = "serializable"
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One simulation: which store, which strategy, how many buyers and how they are timed."""
 
     store: str = "db.json"
-    strategy: str = "mp-lock"
+    strategy: str | None = None  # None: the store's default (mp-lock for db.json, file-lock for SQLite, ...)
     buyers: int = 10
     tickets: int = 1
     attempts: int = 1
@@ -45,6 +53,7 @@ class RunConfig:
     seed: int | None = None  # --schedule random: the seed of the order of points (None: pick one)
     sellers: int = 1  # --lock queue: seller processes consuming the request queue
     seller_lock: str | None = None  # --lock queue: the strategy sellers protect their writes with
+    isolation: Isolation | None = None  # SQL stores only
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""

@@ -6,7 +6,7 @@ import multiprocessing
 import queue as queue_module
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from booking.buyer import DONE, BuyerPlan, run_buyer
@@ -18,7 +18,7 @@ from booking.schedule import ARRIVE, Gates, LockstepBarrier, RandomScheduler
 from booking.seller import Sellers, seller_strategy, wait_percentiles
 from booking.stores import FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
-from booking.strategies import get_strategy
+from booking.strategies import default_strategy, get_strategy
 from booking.verify import Verdict, verify
 
 # fork, chosen rather than inherited: buyers start in milliseconds and share nothing but plain data
@@ -52,7 +52,7 @@ class RunResult:
     @property
     def strategy(self) -> str:
         """The strategy's name, or `purchase module:function` for your own purchase code."""
-        return f"purchase {self.config.purchase}" if self.config.purchase else self.config.strategy
+        return f"purchase {self.config.purchase}" if self.config.purchase else str(self.config.strategy)
 
     @property
     def exit_code(self) -> int:
@@ -65,6 +65,7 @@ class RunResult:
         return {
             "store": self.store,
             "strategy": self.strategy,
+            "isolation": None if self.config.isolation is None else self.config.isolation.value,
             "schedule": self.config.schedule.value,
             "buyers": self.config.buyers,
             "tickets": self.initial,
@@ -109,6 +110,9 @@ def simulate(config: RunConfig) -> RunResult:
     config.validate()
     kind = store_kind(config.store)
     seed = config.seed if config.seed is not None else random.randrange(1_000_000)
+    if config.strategy is None:
+        config = replace(config, strategy=default_strategy(kind))
+    assert config.strategy is not None
     if config.schedule is Schedule.RANDOM and config.strategy == "queue" and config.purchase is None:
         raise BadInput("--schedule random does not apply to --lock queue (choose lockstep or free)")
     if config.purchase is not None:
@@ -120,10 +124,13 @@ def simulate(config: RunConfig) -> RunResult:
         info = get_strategy(config.strategy, kind)
         seller_info = seller_strategy(config, kind, info)  # --lock queue: what the sellers write under
     locks = {info.name, seller_info.name if seller_info else ""}
+    if config.isolation is not None and kind is StoreKind.COUNTER:
+        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+    isolation = None if config.isolation is None else config.isolation.value
     if config.history is not None:
         _check_history_path(config)
 
-    store = None if config.receipts_only else open_store(config.store)
+    store = None if config.receipts_only else open_store(config.store, isolation)
     try:
         initial = config.tickets if store is None else store.prepare(None if config.keep else config.tickets)
         lock_path = str(store.lock_path()) if store is not None and "file-lock" in locks else None
@@ -160,6 +167,7 @@ def simulate(config: RunConfig) -> RunResult:
                 config.purchase,
                 config.receipts_only,
                 config.schedule is Schedule.RANDOM,
+                isolation,
             )
             for b in range(1, config.buyers + 1)
         ]
@@ -205,6 +213,8 @@ def _run_buyers(
             return False
         if isinstance(message, Attempt):
             history.attempts.append(message)
+        elif isinstance(message, list):  # a buyer's batch (booking.reporter)
+            history.attempts.extend(message)
         elif message[0] == ARRIVE:
             if barrier is not None:
                 barrier.arrive(message[1], message[2])

@@ -18,6 +18,18 @@ from booking.stores.base import Store, StoreKind
 FILELOCK_POLL_S = 0.001
 
 ANY_STORE = frozenset(StoreKind)
+SQL_STORES = frozenset({StoreKind.SQLITE, StoreKind.POSTGRESQL, StoreKind.MYSQL})
+SERVERS = frozenset({StoreKind.POSTGRESQL, StoreKind.MYSQL})
+EVERY_CLIENT = "every client of the database"
+
+# --lock when none is given: the notes' mutex for db.json; "SQLite rows guarded by a filelock";
+# on a server, where buyers may run on many hosts, the conditional UPDATE.
+DEFAULT_STRATEGY = {
+    StoreKind.COUNTER: "mp-lock",
+    StoreKind.SQLITE: "file-lock",
+    StoreKind.POSTGRESQL: "atomic",
+    StoreKind.MYSQL: "atomic",
+}
 
 
 class LockTimeout(Exception):
@@ -132,6 +144,17 @@ def _via_seller(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
     ctx.seller.buy(ctx, rec)
 
 
+def _sql(name: str) -> Purchase:
+    """A database-native strategy, imported when first used (it needs the SQL store, not db.json)."""
+
+    def purchase(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
+        from booking import strategies_sql
+
+        getattr(strategies_sql, name)(store, ctx, rec)
+
+    return purchase
+
+
 STRATEGIES: dict[str, StrategyInfo] = {
     s.name: s
     for s in (
@@ -172,8 +195,66 @@ STRATEGIES: dict[str, StrategyInfo] = {
             holds_lock=True,  # serialised by the seller: lockstep holds buyers before they send
             purchase=_via_seller,
         ),
+        StrategyInfo(
+            "atomic",
+            "conditional UPDATE … WHERE sold_to IS NULL, checked by row count; a loser takes the next free ticket",
+            EVERY_CLIENT,
+            SQL_STORES,
+            safe=True,
+            holds_lock=False,
+            purchase=_sql("atomic"),
+        ),
+        StrategyInfo(
+            "db-lock",
+            "the database's write lock: SQLite BEGIN IMMEDIATE, SELECT … FOR UPDATE on PostgreSQL/MariaDB",
+            EVERY_CLIENT,
+            SQL_STORES,
+            safe=True,
+            holds_lock=True,
+            purchase=_sql("db_lock"),
+        ),
+        StrategyInfo(
+            "optimistic",
+            "version compare-and-swap in the UPDATE's WHERE; bounded retries with backoff, conflicts counted",
+            EVERY_CLIENT,
+            SQL_STORES,
+            safe=True,
+            holds_lock=False,
+            purchase=_sql("optimistic"),
+        ),
+        StrategyInfo(
+            "serializable",
+            "read and write in one SERIALIZABLE transaction, retried on serialization failure or deadlock",
+            EVERY_CLIENT,
+            SQL_STORES,
+            safe=True,
+            holds_lock=True,
+            purchase=_sql("serializable"),
+        ),
+        StrategyInfo(
+            "advisory",
+            "PostgreSQL pg_advisory_xact_lock around read-check-write, released at COMMIT",
+            EVERY_CLIENT + " that takes the same advisory lock",
+            frozenset({StoreKind.POSTGRESQL}),
+            safe=True,
+            holds_lock=True,
+            purchase=_sql("advisory"),
+        ),
+        StrategyInfo(
+            "skip-locked",
+            "SELECT … FOR UPDATE SKIP LOCKED seat picking: each buyer locks a different free ticket",
+            EVERY_CLIENT,
+            SERVERS,
+            safe=True,
+            holds_lock=True,
+            purchase=_sql("skip_locked"),
+        ),
     )
 }
+
+
+def default_strategy(kind: StoreKind) -> str:
+    return DEFAULT_STRATEGY[kind]
 
 
 def get_strategy(name: str, kind: StoreKind) -> StrategyInfo:
@@ -181,7 +262,9 @@ def get_strategy(name: str, kind: StoreKind) -> StrategyInfo:
     applicable = [s.name for s in STRATEGIES.values() if kind in s.stores]
     info = STRATEGIES.get(name)
     if info is None or kind not in info.stores:
-        what = "unknown strategy" if info is None else f"strategy {name!r} does not apply to a {kind.value} store;"
-        subject = f"{what} {name!r}" if info is None else what
-        raise BadInput(f"{subject} (choose from: {', '.join(applicable)})")
+        if info is None:
+            raise BadInput(f"unknown strategy {name!r} (choose from: {', '.join(applicable)})")
+        raise BadInput(
+            f"strategy {name!r} does not apply to a {kind.value} store (choose from: {', '.join(applicable)})"
+        )
     return info

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import digest, run_command
+
+from tests.helpers import digest, run_command
 
 GOOD = '{"count": 1}'
 

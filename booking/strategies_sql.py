@@ -1,0 +1,174 @@
+"""Database-native strategies: the database, not the buyers' processes, decides who gets a ticket.
+
+Each function fills the Attempt record like `read_then_write` does. Schedule points: with no lock
+held across the read (atomic, optimistic), lockstep holds buyers after the read, so every buyer's
+write meets a ticket another buyer may already have; with a transaction holding locks (db-lock,
+serializable, advisory, skip-locked) the barrier is before BEGIN, never inside the transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from booking.history import Attempt, Outcome
+from booking.schedule import AFTER_READ, BEFORE_LOCK
+from booking.stores.base import StoreKind
+
+if TYPE_CHECKING:
+    from booking.stores.sql import SqlStore
+
+MAX_RETRIES = 32  # optimistic / serializable / lock strategies: then the attempt ends `conflict`
+BACKOFF_BASE_S = 0.0005
+BACKOFF_CAP_S = 0.02
+
+
+class _Conflict(Exception):
+    """Lost a race the database refereed (row count 0, version moved, nothing unlocked): try again."""
+
+
+def _backoff(n: int) -> None:
+    # Full jitter: buyers that collided do not collide again in step.
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**n)))
+
+
+def _retrying(
+    store: SqlStore,
+    ctx: Any,
+    rec: Attempt,
+    body: Callable[[], None],
+    limit: int | None = MAX_RETRIES,
+    backoff: bool = True,
+    upgrading: bool = False,
+) -> None:
+    """Run one transaction until it commits; a retryable failure or a _Conflict counts and tries again."""
+    n = 0
+    while True:
+        try:
+            body()
+            return
+        except _Conflict as exc:
+            store.abort()
+            reason = str(exc)
+        except Exception as exc:
+            store.abort()
+            if not store.retryable(exc, upgrading):
+                raise
+            text = str(exc).strip().splitlines()
+            reason = f"{type(exc).__name__}: {text[0] if text else ''}"
+        rec.conflicts += 1
+        if (limit is not None and n >= limit) or ctx.time_left() <= 0:
+            rec.outcome, rec.error = Outcome.CONFLICT, f"gave up after {rec.conflicts} conflicts (last: {reason})"[:300]
+            return
+        rec.retries += 1
+        if backoff:
+            _backoff(n)
+        n += 1
+
+
+def _bought(ctx: Any, rec: Attempt, ticket: int) -> None:
+    rec.t_write, rec.ticket, rec.wrote, rec.outcome = ctx.clock(), ticket, ticket, Outcome.OK
+
+
+def _saw(ctx: Any, rec: Attempt, ticket: int | None) -> None:
+    rec.t_read, rec.read = ctx.clock(), ticket or 0
+    ctx.point(AFTER_READ)
+
+
+def atomic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    """Conditional UPDATE … WHERE sold_to IS NULL; row count 0 means someone was first: take the next."""
+    ctx.point(BEFORE_LOCK)
+
+    def once() -> None:
+        ticket = store.first_free()
+        _saw(ctx, rec, ticket)
+        if ticket is None:
+            rec.outcome = Outcome.SOLD_OUT
+            return
+        store.begin()
+        if not store.take(ticket, ctx.buyer, only_if_free=True):
+            raise _Conflict(f"ticket #{ticket} was taken first")
+        store.commit()
+        _bought(ctx, rec, ticket)
+
+    # Every lost race means another purchase committed, so retrying always makes progress: no bound
+    # but the deadline, and no backoff (the next free ticket is a different row).
+    _retrying(store, ctx, rec, once, limit=None, backoff=False)
+
+
+def optimistic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    """Read (id, version); UPDATE … WHERE version = seen; a moved version is a conflict, retried with backoff."""
+    ctx.point(BEFORE_LOCK)
+
+    def once() -> None:
+        seen = store.first_free_versioned()
+        _saw(ctx, rec, seen[0] if seen else None)
+        if seen is None:
+            rec.outcome = Outcome.SOLD_OUT
+            return
+        ticket, version = seen
+        store.begin()
+        if not store.take(ticket, ctx.buyer, version=version):
+            raise _Conflict(f"ticket #{ticket} version {version} changed")
+        store.commit()
+        _bought(ctx, rec, ticket)
+
+    _retrying(store, ctx, rec, once)
+
+
+def _locked_purchase(
+    store: SqlStore, ctx: Any, rec: Attempt, lock: Callable[[], int | None], upgrading: bool = False, **begin: Any
+) -> None:
+    """BEGIN, take the lock (and read), write, COMMIT — the transaction is the critical section."""
+    ctx.point(BEFORE_LOCK)
+    asked = ctx.clock()
+
+    def once() -> None:
+        store.begin(**begin)
+        ticket = lock()
+        if rec.t_acquired is None:
+            rec.t_acquired = ctx.clock()
+            rec.lock_wait_s = rec.t_acquired - asked
+        _saw(ctx, rec, ticket)
+        if ticket is None:
+            store.commit()
+            # A locking read can come back empty while others hold the rows they will release
+            # (SKIP LOCKED skips them; FOR UPDATE with LIMIT may re-check a row and return none):
+            # only an empty look, outside the transaction, means sold out.
+            if store.kind is not StoreKind.SQLITE and store.remaining() > 0:
+                raise _Conflict("every free ticket was locked by another buyer")
+            rec.outcome = Outcome.SOLD_OUT
+            return
+        store.take(ticket, ctx.buyer)
+        store.commit()
+        _bought(ctx, rec, ticket)
+
+    _retrying(store, ctx, rec, once, upgrading=upgrading)
+
+
+def db_lock(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    if store.kind is StoreKind.SQLITE:
+        # pysqlite ignores FOR UPDATE: the write lock is taken by BEGIN IMMEDIATE instead.
+        _locked_purchase(store, ctx, rec, store.first_free, immediate=True)
+    else:
+        _locked_purchase(store, ctx, rec, lambda: store.first_free("update"))
+
+
+def serializable(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    # On SQLite a deferred transaction that read, then writes, is refused at once (SQLITE_BUSY or
+    # SQLITE_BUSY_SNAPSHOT) when another buyer wrote first: SQLite's serialization failure, retried.
+    _locked_purchase(store, ctx, rec, store.first_free, upgrading=True, level="serializable")
+
+
+def advisory(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    def lock() -> int | None:
+        store.advisory_lock()
+        return store.first_free()
+
+    _locked_purchase(store, ctx, rec, lock)
+
+
+def skip_locked(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+    _locked_purchase(store, ctx, rec, lambda: store.first_free("skip"))

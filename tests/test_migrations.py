@@ -1,0 +1,99 @@
+"""Alembic owns the schema: from empty to exactly what the code expects, down to base and back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from booking import db
+from booking.stores import migrate
+from booking.stores.schema import metadata
+from tests.conftest import KINDS, run_cli
+
+URL = Callable[[str], str]
+
+
+def _schema_diff(url: str) -> tuple[set[str], list[object]]:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    return tables, diff
+
+
+def _empty(url: str) -> str:
+    """The store with none of booking's tables (a server database is shared by the session)."""
+    if db.current(url).revision is not None:
+        db.downgrade(url, "base")
+    return url
+
+
+@pytest.mark.parametrize("kind", KINDS)
+class TestMigrations:
+    def test_upgrade_from_empty_gives_the_expected_schema(self, kind: str, store_url: URL) -> None:
+        """After `db upgrade` on an empty store, Alembic finds no difference from booking's tables."""
+        url = _empty(store_url(kind))
+        assert db.upgrade(url).revision == migrate.head()
+        tables, diff = _schema_diff(url)
+        assert {"tickets", "purchases", "alembic_version"} <= tables
+        assert diff == []
+
+    def test_downgrade_to_base_and_upgrade_again(self, kind: str, store_url: URL) -> None:
+        """Down to base removes booking's tables; up again restores them exactly."""
+        url = store_url(kind)
+        db.upgrade(url)
+        assert db.downgrade(url, "base").revision is None
+        tables, _ = _schema_diff(url)
+        assert not {"tickets", "purchases"} & tables
+        db.upgrade(url)
+        tables, diff = _schema_diff(url)
+        assert {"tickets", "purchases"} <= tables
+        assert diff == []
+
+    def test_db_current_names_the_head(self, kind: str, store_url: URL) -> None:
+        url = _empty(store_url(kind))
+        assert db.current(url).revision is None
+        assert run_cli("db", "upgrade", "--store", url).returncode == 0
+        after = run_cli("db", "current", "--store", url)
+        assert after.returncode == 0
+        assert f"revision {migrate.head()} (head)" in after.stdout
+
+    def test_simulate_upgrades_a_new_store_itself(self, kind: str, store_url: URL) -> None:
+        url = _empty(store_url(kind))
+        done = run_cli("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
+        assert done.returncode == 0, done.stderr
+        assert db.current(url).at_head
+
+
+def test_init_upgrades_a_new_store(sqlite_url: str) -> None:
+    done = run_cli("init", "--store", sqlite_url, "--tickets", "3")
+    assert done.returncode == 0, done.stderr
+    assert db.current(sqlite_url).at_head
+
+
+def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
+    """A newer booking's store: every command refuses it in one line with exit 3, nothing is changed."""
+    db.upgrade(sqlite_url)
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff0042'")
+    engine.dispose()
+    for args in (("simulate",), ("db", "upgrade"), ("db", "current")):
+        done = run_cli(*args, "--store", sqlite_url)
+        assert done.returncode == 3, (args, done.stderr)
+        assert "ffff0042" in done.stdout + done.stderr
+        assert done.stderr.count("\n") <= 1 and "Traceback" not in done.stderr
+    assert db.current(sqlite_url).revision == "ffff0042"
+
+
+def test_db_commands_refuse_db_json(tmp_path: object) -> None:
+    done = run_cli("db", "current", "--store", "db.json")
+    assert done.returncode == 2
+    assert "SQL stores" in done.stderr

@@ -1,0 +1,74 @@
+"""Scope is proven, not claimed: two `booking simulate --keep` invocations at once on one store.
+
+Each invocation sells under --think 5 (a 5 ms sleep between read and write, the notes' sleep inside
+the window) until the store is sold out. While both run, one invocation's read-think-write overlaps
+the other's on the same lowest free ticket; with 100 tickets each invocation alone needs over half a
+second, so they overlap unless one finishes before the other starts. mp-lock protects only its own
+process tree, so the overlap double-sells; file-lock (one host) and the database's own strategies
+do not. The verdict is the product's own: both histories verified together against the store.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from booking import init_store, verify_run
+from tests.conftest import plain_connect
+
+TICKETS = 100
+
+
+def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
+    init_store(url, TICKETS)
+    histories = [tmp_path / f"run{i}.jsonl" for i in (1, 2)]
+    args = ["--store", url, "--keep", "--lock", strategy, "--buyers", "2", "--until-sold-out"]
+    args += ["--schedule", "free", "--think", "5", "-q"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "booking", "simulate", *args, "--history", str(h)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for h in histories
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode in (0, 1), err  # 1: each alone counts the other's sales as unreceipted
+    both = tmp_path / "both.jsonl"
+    both.write_text("".join(h.read_text() for h in histories))
+    verdict = verify_run(url, both, TICKETS)
+    result = verdict.to_json()
+    result["exit"] = verdict.exit_code
+    conn = plain_connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM (SELECT ticket_id FROM purchases GROUP BY ticket_id HAVING count(*) > 1) d")
+        result["ledger_double_sold"] = cur.fetchone()[0]
+    finally:
+        conn.close()
+    return result
+
+
+def test_mp_lock_does_not_protect_a_second_invocation(sqlite_url: str, tmp_path: Path) -> None:
+    result = _two_at_once(sqlite_url, "mp-lock", tmp_path)
+    assert result["exit"] == 1
+    assert result["double_sold"] > 0 and result["ledger_double_sold"] == result["double_sold"]
+
+
+@pytest.mark.parametrize("strategy", ["file-lock", "atomic"])
+def test_host_and_database_strategies_protect_both_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
+    result = _two_at_once(sqlite_url, strategy, tmp_path)
+    assert result["exit"] == 0, result["anomalies"]
+    assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)
+
+
+def test_db_lock_protects_two_invocations_on_postgresql(store_url: Callable[[str], str], tmp_path: Path) -> None:
+    result = _two_at_once(store_url("postgresql"), "db-lock", tmp_path)
+    assert result["exit"] == 0, result["anomalies"]
+    assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)

@@ -1,0 +1,162 @@
+"""The CLI on SQL stores: strategies, refusals, masked passwords, errors in one line, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from booking.strategies import STRATEGIES
+from tests.conftest import run_cli
+
+
+def test_the_acceptance_command_double_sells(tmp_path: Path) -> None:
+    """`booking simulate --store sqlite:///t.db --buyers 10 --no-lock` exits 1: ticket #1 sold ten times."""
+    done = run_cli("simulate", "--store", "sqlite:///t.db", "--buyers", "10", "--no-lock", "--json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["sold"], result["double_sold"], result["strategy"]) == (10, 1, "none")
+
+
+def test_default_strategy_depends_on_the_store(tmp_path: Path, postgresql_url: str) -> None:
+    from booking import RunConfig, simulate
+
+    (tmp_path / "db.json").write_text('{"count": 1}')
+    for store, default in (
+        (str(tmp_path / "db.json"), "mp-lock"),
+        (str(tmp_path / "t.db"), "file-lock"),
+        (f"sqlite:///{tmp_path / 'u.sqlite'}", "file-lock"),
+        (postgresql_url, "atomic"),
+    ):
+        result = simulate(RunConfig(store=store, buyers=3))
+        assert (result.to_json()["strategy"], result.ok) == (default, True)
+
+
+def test_strategies_lists_every_strategy() -> None:
+    done = run_cli("strategies", "--json")
+    rows = {r["name"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == set(STRATEGIES)
+    assert all(r["description"] and r["scope"] and r["stores"] for r in rows.values())
+    assert rows["advisory"]["stores"] == ["postgresql"]
+    assert rows["skip-locked"]["stores"] == ["postgresql", "mariadb"]
+    assert "sqlite" in rows["file-lock"]["default_for"]
+
+
+def test_strategies_for_a_store() -> None:
+    done = run_cli("strategies", "--store", "sqlite:///x.db", "--json")
+    names = [r["name"] for r in json.loads(done.stdout)]
+    assert "atomic" in names and "advisory" not in names and "skip-locked" not in names
+    table = run_cli("strategies")
+    assert table.returncode == 0 and "skip-locked" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--store", "t.db", "--lock", "advisory"), "does not apply to a sqlite store"),
+        (
+            ("--store", "t.db", "--lock", "skip-locked"),
+            "does not apply to a sqlite store (choose from: none, mp-lock, file-lock, queue, atomic",
+        ),
+        (("--store", "db.json", "--lock", "atomic"), "does not apply to a counter store"),
+        (("--store", "db.json", "--isolation", "serializable"), "SQL stores only"),
+        (("--store", "t.db", "--isolation", "read-committed"), "SQLite runs every transaction serializable"),
+        (("--store", "nosuch://x/y"), "unknown store URL scheme"),
+    ],
+)
+def test_refusals_are_one_line_with_exit_2(args: tuple[str, ...], words: str, tmp_path: Path) -> None:
+    (tmp_path / "db.json").write_text('{"count": 1}')
+    done = run_cli("simulate", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert words in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_not_a_database_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.db").write_text("hello")
+    done = run_cli("simulate", "--store", "bad.db", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "not a database" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres:s3cr3t-pw@127.0.0.1:1/test",  # nothing listens on port 1
+        "mysql+pymysql://nobody:s3cr3t-pw@127.0.0.1:1/test",
+    ],
+)
+def test_unreachable_server_is_one_line_exit_3_password_masked(url: str) -> None:
+    for args in (("simulate", "--json"), ("db", "current")):
+        done = run_cli(*args, "--store", url, timeout=30)
+        assert done.returncode == 3, (args, done.stderr)
+        assert "s3cr3t-pw" not in done.stdout + done.stderr
+        assert ":***@127.0.0.1:1" in done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_wrong_credentials_on_a_live_server(mysql_url: str) -> None:
+    """MariaDB answers, and refuses: still one line, exit 3, the password never printed."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(mysql_url).set(username="booking_nobody", password="s3cr3t-pw").render_as_string(False)
+    done = run_cli("simulate", "--store", url, timeout=30)
+    assert done.returncode == 3
+    assert "Access denied" in done.stderr and "s3cr3t-pw" not in done.stderr
+
+
+def test_password_masked_in_json(postgresql_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    # trust authentication: the password is accepted and ignored, so the run goes ahead.
+    url = make_url(postgresql_url).set(password="s3cr3t-pw").render_as_string(False)
+    done = run_cli("simulate", "--store", url, "--lock", "atomic", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "s3cr3t-pw" not in done.stdout + done.stderr
+    assert json.loads(done.stdout)["store"].count("***") == 1
+    text = run_cli("simulate", "--store", url, "--lock", "atomic")
+    assert "s3cr3t-pw" not in text.stdout and "***" in text.stdout
+
+
+def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Path) -> None:
+    """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports."""
+    db = tmp_path / "t.db"
+    assert run_cli("init", "--store", str(db), "--tickets", "2").returncode == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        done = run_cli(
+            "simulate",
+            "--store",
+            f"sqlite:///{db}?timeout=0.1",
+            "--keep",
+            "--lock",
+            "atomic",
+            "--buyers",
+            "3",
+            "--json",
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["errors"], result["sold"], result["stuck"]) == (3, 0, 0)
+    stories = [line for a in result["anomalies"] for line in a["story"]]
+    assert any("database is locked" in line for line in stories)
+
+
+def test_db_json_does_not_import_sqlalchemy(tmp_path: Path) -> None:
+    """The notes' store never pays for SQLAlchemy's import."""
+    (tmp_path / "db.json").write_text('{"count": 1}')
+    code = (
+        "import sys; from booking.cli import main; "
+        "code = main(['simulate', '--store', 'db.json', '-q']); "
+        "print(code, 'sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "0 False False", done.stdout + done.stderr
