@@ -85,6 +85,7 @@ def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
         until_sold_out: bool = False,
         schedule: str = "lockstep",
         receipts_only: bool = False,
+        seed: int | None = None,
         deadline: float = 60.0,
         **extra: Any,
     ) -> Race:
@@ -100,6 +101,7 @@ def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
             schedule=Schedule(schedule),
             purchase=spec,
             receipts_only=receipts_only,
+            seed=seed,
             deadline_s=deadline,
             **extra,
         )

@@ -268,3 +268,48 @@ def test_the_html_report_renders_its_charts_in_a_real_browser(cli: Any, tmp_path
         (abs(pixels[..., 0] - 1.0) < 0.05) & (abs(pixels[..., 1] - 0.50) < 0.05) & (abs(pixels[..., 2] - 0.05) < 0.06)
     ).sum()
     assert blue > 500 and orange > 500, (blue, orange)
+
+
+@pytest.mark.slow
+def test_the_defaults_show_the_race_and_no_safe_anomaly(tmp_path: Path) -> None:
+    """`booking compare` as shipped: db.json and SQLite, every strategy; none races in lockstep."""
+    from booking.cli import main
+
+    out = tmp_path / "report.json"
+    assert main(["compare", "--quiet", "--format", "json", "--out", str(out)]) == 0
+    cells = json.loads(out.read_text())["cells"]
+    kinds = {c["store"].rsplit(".", 1)[-1] for c in cells}
+    assert kinds == {"json", "db"}
+    for c in cells:
+        if c["strategy"] == "none" and c["schedule"] == "lockstep" and c["buyers"] > 1:
+            assert c["anomaly_probability"] > 0
+        if c["safe"]:
+            assert c["anomaly_runs"] == 0, c
+
+
+def test_server_urls_add_the_server_strategies(cli: Any, postgresql_url: str, mysql_url: str) -> None:
+    ran = cli(
+        "compare",
+        "--stores",
+        f"{postgresql_url},{mysql_url}",
+        "--buyers",
+        "3",
+        "--trials",
+        "1",
+        "--tickets",
+        "4",
+        "--schedule",
+        "lockstep",
+        "--format",
+        "json",
+    )
+    data = ran.json()
+    assert ran.code == 0, ran.err
+    by_store: dict[str, set[str]] = {}
+    for c in data["cells"]:
+        by_store.setdefault(c["store"].split("://")[0], set()).add(c["strategy"])
+    assert {"advisory", "skip-locked", "atomic", "db-lock", "optimistic", "serializable"} <= by_store[
+        "postgresql+psycopg"
+    ]
+    assert {"skip-locked", "atomic", "db-lock"} <= by_store["mysql+pymysql"]
+    assert "advisory" not in by_store["mysql+pymysql"]

@@ -94,3 +94,80 @@ def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: py
         ]
     )
     assert "test_fixed FAILED" not in result.stdout.str()
+
+
+class TestExamples:
+    def test_sqlite_racy_is_flagged_every_time_and_its_twin_passes(self, cli: Any, sqlite_url: str) -> None:
+        for _ in range(5):
+            ran = cli(
+                "simulate",
+                "--purchase",
+                "booking.examples.sqlite:racy_buy",
+                "--store",
+                sqlite_url,
+                "--buyers",
+                "8",
+                "--json",
+            )
+            assert ran.code == 1 and ran.json()["double_sold"] == 1 and ran.json()["sold"] == 8
+        ran = cli(
+            "simulate",
+            "--purchase",
+            "booking.examples.sqlite:fixed_buy",
+            "--store",
+            sqlite_url,
+            "--buyers",
+            "8",
+            "--tickets",
+            "5",
+            "--json",
+        )
+        assert ran.code == 0 and ran.json()["sold"] == 5 and ran.json()["remaining"] == 0
+
+    def test_postgres_racy_is_flagged_and_its_twin_passes(self, cli: Any, postgresql_url: str) -> None:
+        ran = cli(
+            "simulate",
+            "--purchase",
+            "booking.examples.postgres:racy_buy",
+            "--store",
+            postgresql_url,
+            "--buyers",
+            "6",
+            "--json",
+        )
+        assert ran.code == 1 and ran.json()["double_sold"] == 1
+        ran = cli(
+            "simulate",
+            "--purchase",
+            "booking.examples.postgres:fixed_buy",
+            "--store",
+            postgresql_url,
+            "--buyers",
+            "6",
+            "--tickets",
+            "3",
+            "--json",
+        )
+        assert ran.code == 0 and ran.json()["sold"] == 3
+
+
+def test_the_fixture_on_sqlite_as_the_readme_shows(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from booking.examples.sqlite import fixed_buy, racy_buy
+
+        def test_racy(race, tmp_path):
+            assert race(racy_buy, buyers=10, tickets=1, store=f"sqlite:///{tmp_path}/t.db").ok
+
+        def test_fixed(race, tmp_path):
+            assert race(fixed_buy, buyers=10, tickets=1, store=f"sqlite:///{tmp_path}/t.db").ok
+
+        def test_random_schedule_is_reproducible(race, tmp_path):
+            runs = [race(racy_buy, buyers=4, tickets=2, store=f"sqlite:///{tmp_path}/t{i}.db",
+                         schedule="random", seed=3) for i in range(2)]
+            assert runs[0].result.order == runs[1].result.order
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*test_racy*", "*ticket #1 sold 10 times*", "*time  buyer 1*"])
