@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
+from booking import faults
 from booking.custom import user_strategy
 from booking.history import Attempt, Outcome
 from booking.reporter import Reporter
@@ -33,9 +34,20 @@ class BuyerPlan:
     receipts_only: bool = False  # the store is the function's own business: booking does not open it
     random_schedule: bool = False  # hold at every point and let the parent choose who goes next
     isolation: str | None = None  # SQL stores: the transactions' isolation level
+    kill_at: str | None = None  # fault injection: the point where this buyer is killed ...
+    kill_attempt: int = 0  # ... in this attempt (counted from 0)
+    durable: bool = False  # db.json: fsync the file and its directory on every write
 
 
-def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, seller: Any = None) -> None:
+def run_buyer(
+    plan: BuyerPlan,
+    queue: Any,
+    gates: Gates | None,
+    mp_lock: Any,
+    seller: Any = None,
+    mp_holder: Any = None,
+    kill_ready: Any = None,
+) -> None:
     """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
@@ -52,13 +64,13 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
     def clock() -> float:
         return time.monotonic() - t0
 
-    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path, seller)
+    ctx = BuyerContext(plan.buyer, schedule.point, clock, plan.deadline, mp_lock, plan.lock_path, seller, mp_holder)
     store = None
     unfinished = ""
     reporter = Reporter(queue)  # batches records: one Queue.put per attempt cost more than a SQLite purchase
     try:
         try:
-            store = None if plan.receipts_only else open_store(plan.store, plan.isolation)
+            store = None if plan.receipts_only else open_store(plan.store, plan.isolation, durable=plan.durable)
             if info.setup is not None:
                 info.setup(ctx)
         except Exception as exc:
@@ -68,6 +80,8 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
             if not plan.until_sold_out and number >= plan.attempts:
                 break
             rec = Attempt(plan.buyer, number, t_start=clock())
+            if plan.kill_at is not None and number == plan.kill_attempt:
+                faults.arm(plan.kill_at, lambda point: _ask_to_be_killed(plan, queue, reporter, kill_ready))
             schedule.begin_attempt()
             try:
                 if store is not None:
@@ -91,6 +105,20 @@ def run_buyer(plan: BuyerPlan, queue: Any, gates: Gates | None, mp_lock: Any, se
             store.close()
         reporter.close()
         queue.put((DONE, plan.buyer, unfinished))
+
+
+def _ask_to_be_killed(plan: BuyerPlan, queue: Any, reporter: Reporter, kill_ready: Any) -> None:
+    """At the armed point: send every report, let go of the report queue, then hold still for the SIGKILL.
+
+    The queue's writers share one lock; a process killed while its feeder thread holds it would
+    silence every other buyer. So the queue is closed and its feeder joined before the parent,
+    told through this buyer's own semaphore, kills it.
+    """
+    reporter.close()
+    queue.close()
+    queue.join_thread()
+    kill_ready.release()
+    faults.wait_to_be_killed(plan.deadline)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -68,7 +68,22 @@ def simulate(
             "at a time, point to point, in a seeded random order (see --seed)."
         ),
     ] = Schedule.LOCKSTEP,
-    seed: Annotated[int | None, typer.Option(help="With --schedule random: the seed of the order of points.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="The seed of --schedule random's order of points and of --chaos.")
+    ] = None,
+    kill_buyer: Annotated[
+        int | None, typer.Option(help="Fault injection: SIGKILL buyer K at --kill-at.", metavar="K")
+    ] = None,
+    kill_at: Annotated[
+        str | None,
+        typer.Option(help="Where: after-read, in-critical (default), before-commit or mid-write.", metavar="POINT"),
+    ] = None,
+    chaos: Annotated[
+        float, typer.Option(help="Fault injection: kill each buyer at a random point with probability P.", metavar="P")
+    ] = 0.0,
+    durable: Annotated[
+        bool, typer.Option("--durable", help="db.json: fsync the file and its directory on every write.")
+    ] = False,
     think: Annotated[float, typer.Option(help="Milliseconds to sleep inside the race window.", metavar="MS")] = 0.0,
     keep: Annotated[
         bool, typer.Option("--keep", help="Continue from the store's stock instead of seeding it.")
@@ -138,6 +153,10 @@ def simulate(
         receipts_only=receipts_only,
         seed=seed,
         isolation=isolation,
+        kill_buyer=kill_buyer,
+        kill_at=kill_at,
+        chaos=chaos,
+        durable=durable,
     )
     result = run(config)
     if as_json:

@@ -54,6 +54,10 @@ class RunConfig:
     sellers: int = 1  # --lock queue: seller processes consuming the request queue
     seller_lock: str | None = None  # --lock queue: the strategy sellers protect their writes with
     isolation: Isolation | None = None  # SQL stores only
+    kill_buyer: int | None = None  # fault injection: SIGKILL this buyer ...
+    kill_at: str | None = None  # ... at this point (after-read, in-critical, before-commit, mid-write)
+    chaos: float = 0.0  # fault injection: each buyer is killed at a random point with this probability
+    durable: bool = False  # db.json: fsync the file and its directory on every write
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""
@@ -63,6 +67,16 @@ class RunConfig:
         _check_range("--think", self.think_ms, 0, MAX_THINK_MS)
         _check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
         _check_range("--sellers", self.sellers, 1, MAX_SELLERS)
+        _check_range("--chaos", self.chaos, 0, 1)
+        if self.kill_buyer is not None:
+            _check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
+        if self.kill_at is not None:
+            from booking.faults import KILL_POINTS
+
+            if self.kill_at not in KILL_POINTS:
+                raise BadInput(f"--kill-at: unknown point {self.kill_at!r} (choose from: {', '.join(KILL_POINTS)})")
+            if self.kill_buyer is None:
+                raise BadInput("--kill-at needs --kill-buyer K (or use --chaos P)")
 
 
 def _check_range(option: str, value: float, low: float, high: float) -> None:

@@ -54,6 +54,7 @@ class Attempt:
 class BuyerStatus(enum.StrEnum):
     DONE = "done"  # finished its attempts and said so
     STUCK = "stuck"  # still running at the deadline, or died without finishing
+    KILLED = "killed"  # killed on purpose (--kill-buyer, --chaos): its last attempt is indeterminate
 
 
 @dataclass
@@ -84,6 +85,10 @@ class History:
     @property
     def stuck(self) -> list[BuyerEnd]:
         return [e for e in self.ends if e.status is BuyerStatus.STUCK]
+
+    @property
+    def killed(self) -> list[BuyerEnd]:
+        return [e for e in self.ends if e.status is BuyerStatus.KILLED]
 
     def write(self, out: TextIO) -> None:
         for record in self.records():

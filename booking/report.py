@@ -92,6 +92,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
                 out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
             out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}")
     render_verdict(result.verdict, out, result.elapsed_s)
+    if result.aborted:
+        out.line(("  run stopped: ", "bold red"), result.aborted)
     if not quiet and result.verdict.anomalies and result.history.attempts:
         from booking.timeline import lanes
 
@@ -101,6 +103,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
 
 def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> None:
     figures = "  ".join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
+    if v.killed:
+        figures += f"  killed {v.killed} (injected)"
     extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
     head = "OK" if v.ok else ("STUCK" if v.stuck else "ANOMALY")

@@ -14,6 +14,8 @@ import time
 from multiprocessing.context import BaseContext
 from typing import Any
 
+from booking import faults
+
 # Named points a purchase passes through. The lockstep barrier sits at one of them:
 # `after-read` when no lock is held across the window (so every buyer reads before any writes),
 # `before-lock` when one is (so all contend at once; never a barrier inside a critical section).
@@ -112,6 +114,7 @@ class Schedule:
         self._arrived = False
 
     def point(self, name: str) -> None:
+        faults.hit(name)  # --kill-at after-read: die here, before any barrier
         if self._hold_all is not None:
             if name in self._hold_all or name not in POINTS:  # your own code's points are all held
                 self._wait(name)

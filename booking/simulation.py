@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import multiprocessing
-import queue as queue_module
 import random
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from booking.buyer import DONE, BuyerPlan, run_buyer
+from booking.buyer import BuyerPlan
 from booking.config import RunConfig, Schedule
+from booking.crowd import Crowd, Shared
 from booking.errors import BadInput, CannotRun
-from booking.history import Attempt, BuyerEnd, BuyerStatus, History, save
+from booking.faults import IN_CRITICAL, KILL_POINTS
+from booking.history import History, save
 from booking.redact import redact
-from booking.schedule import ARRIVE, Gates, LockstepBarrier, RandomScheduler
+from booking.schedule import Gates, LockstepBarrier, RandomScheduler
 from booking.seller import Sellers, seller_strategy, wait_percentiles
-from booking.stores import FinalState, open_store, store_kind
+from booking.stores import CounterStore, FinalState, open_store, store_kind
 from booking.stores.base import StoreKind
 from booking.strategies import default_strategy, get_strategy
 from booking.verify import Verdict, verify
@@ -24,10 +25,7 @@ from booking.verify import Verdict, verify
 # fork, chosen rather than inherited: buyers start in milliseconds and share nothing but plain data
 # (Python 3.14 makes forkserver the Linux default). Engines and handles are made in each buyer.
 START_METHOD = "fork"
-POLL_S = 0.2  # how often the parent looks for dead buyers while no report arrives
 PATIENCE_S = 0.3  # user purchase code: open the lockstep gate after this long without an arrival
-GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
-JOIN_S = 0.5  # then: how long exiting buyers get before they are terminated
 
 
 @dataclass
@@ -42,6 +40,7 @@ class RunResult:
     history: History
     verdict: Verdict
     elapsed_s: float
+    aborted: str | None = None  # why the run was stopped before its buyers finished (exit 3)
     seed: int | None = None  # --schedule random: the seed that gives this order of points again
     order: list[tuple[int, str]] | None = None  # --schedule random: (buyer, point) in the order let through
 
@@ -56,7 +55,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        if self.verdict.stuck:
+        if self.aborted or self.verdict.stuck:
             return 3
         return 0 if self.verdict.ok else 1
 
@@ -87,7 +86,9 @@ class RunResult:
                     "retries",
                 )
             },
-            "ok": v["ok"],
+            "killed": v["killed"],
+            "ok": v["ok"] and not self.aborted,
+            "aborted": self.aborted,
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),
             **self._queue_json(),
@@ -137,6 +138,7 @@ def simulate(config: RunConfig) -> RunResult:
         ctx = multiprocessing.get_context(START_METHOD)
         reports: Any = ctx.Queue()
         mp_lock = ctx.Lock() if "mp-lock" in locks else None
+        mp_holder = ctx.Value("i", 0, lock=False) if mp_lock is not None else None
 
         t0 = time.monotonic()
         deadline = t0 + config.deadline_s
@@ -153,6 +155,7 @@ def simulate(config: RunConfig) -> RunResult:
             barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2)
         elif gates is not None:
             barrier = LockstepBarrier(gates, buyers)
+        kills = plan_kills(config, seed)
         plans = [
             BuyerPlan(
                 b,
@@ -168,14 +171,22 @@ def simulate(config: RunConfig) -> RunResult:
                 config.receipts_only,
                 config.schedule is Schedule.RANDOM,
                 isolation,
+                kill_at=kills[b][0] if b in kills else None,
+                kill_attempt=kills[b][1] if b in kills else 0,
+                durable=config.durable,
             )
             for b in range(1, config.buyers + 1)
         ]
         # Your own purchase code may hold a lock at its point: then the others block instead of arriving,
         # and the gate opens after a quiet spell rather than waiting for the deadline.
         patience = PATIENCE_S if config.purchase is not None else None
-        history = _run_buyers(ctx, plans, reports, gates, barrier, mp_lock, deadline, sellers, patience)
+        kill_ready = {b: ctx.Semaphore(0) for b in kills}
+        shared = Shared(reports, gates, mp_lock, mp_holder, sellers, kill_ready)
+        crowd = Crowd(ctx, plans, shared, barrier, deadline, patience, {b: point for b, (point, _) in kills.items()})
+        history = crowd.run()
         elapsed = time.monotonic() - t0
+        if isinstance(store, CounterStore):
+            store.tidy()  # temporary files of writers killed mid-write
         final = store.final() if store is not None else None
     finally:
         if store is not None:
@@ -185,117 +196,26 @@ def simulate(config: RunConfig) -> RunResult:
         save(history, config.history)
     verdict = verify(initial, final, history, kind)
     display = store.display if store is not None else redact(config.store)
-    result = RunResult(config, display, kind, initial, final, history, verdict, elapsed)
+    result = RunResult(config, display, kind, initial, final, history, verdict, elapsed, aborted=crowd.aborted)
     if isinstance(barrier, RandomScheduler):
         result.seed, result.order = seed, barrier.order
+    elif config.chaos:
+        result.seed = seed
     return result
 
 
-def _run_buyers(
-    ctx: Any,
-    plans: list[BuyerPlan],
-    reports: Any,
-    gates: Gates | None,
-    barrier: LockstepBarrier | RandomScheduler | None,
-    mp_lock: Any,
-    deadline: float,
-    sellers: Sellers | None = None,
-    patience: float | None = None,
-) -> History:
-    history = History()
-    procs: dict[int, Any] = {}
-    ended: dict[int, BuyerEnd] = {}
-
-    def receive(timeout: float) -> bool:
-        try:
-            message = reports.get(timeout=timeout)
-        except queue_module.Empty:
-            return False
-        if isinstance(message, Attempt):
-            history.attempts.append(message)
-        elif isinstance(message, list):  # a buyer's batch (booking.reporter)
-            history.attempts.extend(message)
-        elif message[0] == ARRIVE:
-            if barrier is not None:
-                barrier.arrive(message[1], message[2])
-        elif message[0] == DONE:
-            _, buyer, unfinished = message
-            status = BuyerStatus.STUCK if unfinished else BuyerStatus.DONE
-            ended.setdefault(buyer, BuyerEnd(buyer, status, unfinished))
-            if barrier is not None:
-                barrier.leave(buyer)
-        return True
-
-    link = sellers.link if sellers is not None else None
-    try:
-        if sellers is not None:
-            sellers.start()
-        for plan in plans:
-            p = ctx.Process(
-                target=run_buyer, args=(plan, reports, gates, mp_lock, link), name=f"buyer-{plan.buyer}", daemon=True
-            )
-            p.start()
-            procs[plan.buyer] = p
-        while len(ended) < len(plans) and time.monotonic() < deadline:
-            if sellers is not None:
-                sellers.watch()
-            if not receive(min(deadline - time.monotonic(), POLL_S)):
-                _notice_dead(procs, ended, barrier, sellers)
-                if barrier is not None and patience is not None and len(procs) == len(plans):
-                    barrier.open_if_quiet(patience)
-        # Past the deadline buyers stop by themselves; keep reading so their last reports are not lost
-        # (a child blocked writing to a full pipe could not exit).
-        grace = time.monotonic() + GRACE_S
-        while len(ended) < len(plans) and time.monotonic() < grace:
-            if not receive(POLL_S / 4):
-                _notice_dead(procs, ended, barrier, sellers)
-    finally:
-        all_done = len(ended) == len(plans)
-        _reap(procs, ended)
-        stopped = sellers.close(drain=all_done) if sellers is not None else {}
-    history.ends = sorted(ended.values(), key=lambda e: e.buyer)
-    history.ends += [BuyerEnd(s, BuyerStatus.STUCK, why, who="seller") for s, why in sorted(stopped.items())]
-    return history
-
-
-def _notice_dead(
-    procs: dict[int, Any],
-    ended: dict[int, BuyerEnd],
-    barrier: LockstepBarrier | RandomScheduler | None,
-    sellers: Sellers | None = None,
-) -> None:
-    """A buyer that exited without saying it was done died: report it, and stop waiting for it."""
-    for buyer, p in procs.items():
-        if buyer in ended or p.exitcode is None:
-            continue
-        ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
-        if barrier is not None:
-            barrier.leave(buyer)
-        if sellers is not None:
-            sellers.buyer_died(buyer)
-
-
-def _reap(procs: dict[int, Any], ended: dict[int, BuyerEnd]) -> None:
-    """No child outlives the run: join with a deadline, then terminate, then kill."""
-    grace = time.monotonic() + JOIN_S
-    for p in procs.values():
-        p.join(timeout=max(grace - time.monotonic(), 0.01))
-    for buyer, p in procs.items():
-        if p.is_alive():
-            p.terminate()
-            p.join(timeout=1.0)
-            if p.is_alive():
-                p.kill()
-                p.join(timeout=1.0)
-            ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, "still running at the deadline"))
-        elif buyer not in ended:
-            ended[buyer] = BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing")
-
-
-def _how(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"
+def plan_kills(config: RunConfig, seed: int) -> dict[int, tuple[str, int]]:
+    """Which buyers die where (fault injection): buyer -> (point, attempt number)."""
+    kills: dict[int, tuple[str, int]] = {}
+    if config.kill_buyer is not None:
+        kills[config.kill_buyer] = (config.kill_at or IN_CRITICAL, 0)
+    if config.chaos:
+        rng = random.Random(seed)
+        per_buyer = config.attempts if not config.until_sold_out else max(1, config.tickets // config.buyers)
+        for b in range(1, config.buyers + 1):
+            if rng.random() < config.chaos and b not in kills:
+                kills[b] = (rng.choice(KILL_POINTS), rng.randrange(per_buyer))
+    return kills
 
 
 def _check_history_path(config: RunConfig) -> None:

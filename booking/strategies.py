@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from booking import faults
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
 from booking.schedule import AFTER_READ, BEFORE_LOCK
@@ -47,6 +48,7 @@ class BuyerContext:
     mp_lock: Any = None  # the parent's multiprocessing.Lock, for mp-lock
     lock_path: str | None = None  # for file-lock
     seller: Any = None  # for queue: the buyer's link to the sellers (booking.seller.SellerLink)
+    mp_holder: Any = None  # a shared int: the buyer holding the mp-lock, 0 when free
     _file_lock: Any = None
 
     def time_left(self) -> float:
@@ -79,6 +81,7 @@ def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard 
         if guard:
             rec.t_acquired = ctx.clock()
             rec.lock_wait_s = rec.t_acquired - asked
+        faults.hit(faults.IN_CRITICAL)
         seen = store.read()
         rec.t_read, rec.read = ctx.clock(), seen.value
         ctx.point(AFTER_READ)
@@ -96,9 +99,14 @@ def _mp_lock(ctx: BuyerContext) -> Iterator[None]:
         raise LockTimeout(
             "multiprocessing.Lock not acquired before the deadline (a holder that dies never releases it)"
         )
+    # Who holds it, so the parent can tell an abandoned lock from a slow one when a buyer dies.
+    if ctx.mp_holder is not None:
+        ctx.mp_holder.value = ctx.buyer
     try:
         yield
     finally:
+        if ctx.mp_holder is not None:
+            ctx.mp_holder.value = 0
         ctx.mp_lock.release()
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from booking import faults
 from booking.history import Attempt, Outcome
 from booking.schedule import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import StoreKind
@@ -88,6 +89,7 @@ def atomic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
             rec.outcome = Outcome.SOLD_OUT
             return
         store.begin()
+        faults.hit(faults.IN_CRITICAL)
         if not store.take(ticket, ctx.buyer, only_if_free=True):
             raise _Conflict(f"ticket #{ticket} was taken first")
         store.commit()
@@ -110,6 +112,7 @@ def optimistic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
             return
         ticket, version = seen
         store.begin()
+        faults.hit(faults.IN_CRITICAL)
         if not store.take(ticket, ctx.buyer, version=version):
             raise _Conflict(f"ticket #{ticket} version {version} changed")
         store.commit()
@@ -128,6 +131,7 @@ def _locked_purchase(
     def once() -> None:
         store.begin(**begin)
         ticket = lock()
+        faults.hit(faults.IN_CRITICAL)
         if rec.t_acquired is None:
             rec.t_acquired = ctx.clock()
             rec.lock_wait_s = rec.t_acquired - asked

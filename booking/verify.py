@@ -35,6 +35,7 @@ class Verdict:
     unreceipted: int
     errors: int
     stuck: int
+    killed: int  # buyers killed on purpose; each leaves one attempt whose outcome nobody saw
     attempts: int
     refused: int
     conflicts: int
@@ -73,7 +74,10 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
 
     oversold = max(0, sold - initial)
     lost_updates = max(0, sold - store_sold)
-    unreceipted = max(0, store_sold - sold)
+    # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
+    # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
+    indeterminate = len(history.killed) + len(history.stuck)
+    unreceipted = max(0, store_sold - sold - indeterminate)
     undersold = min(max(final.remaining, 0), len(refused_attempts))
     words = _Words(kind)
 
@@ -155,6 +159,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         unreceipted=unreceipted,
         errors=len(errors),
         stuck=len(history.stuck),
+        killed=len(history.killed),
         attempts=len(history.attempts),
         refused=len(refused_attempts),
         conflicts=sum(a.conflicts for a in history.attempts),

@@ -32,11 +32,14 @@ def store_kind(spec: str) -> StoreKind:
     return StoreKind.COUNTER
 
 
-def open_store(spec: str, isolation: str | None = None) -> Store:
-    """Open the store `spec` names (`isolation`: SQL stores only). Call it in the process that will use it."""
+def open_store(spec: str, isolation: str | None = None, durable: bool = False) -> Store:
+    """Open the store `spec` names (`isolation`: SQL stores only; `durable`: db.json fsyncs every write).
+
+    Call it in the process that will use it.
+    """
     kind = store_kind(spec)
     if kind is StoreKind.COUNTER:
-        return CounterStore(spec)
+        return CounterStore(spec, durable=durable)
     from booking.stores.sql import open_sql_store  # SQLAlchemy is imported only for SQL stores
 
     return open_sql_store(spec, isolation)

@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from booking import faults
 from booking.errors import BadInput, CannotRun
 from booking.stores.base import FinalState, Seen, StoreKind
 
@@ -78,6 +79,13 @@ class CounterStore:
     def final(self) -> FinalState:
         return FinalState(remaining=self._load())
 
+    def tidy(self) -> None:
+        """Remove temporary files left by writers that died (killed mid-write): never the store."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            pid = leftover.name[len(self.path.name) + 2 : -len(".tmp")]
+            if pid.isdigit() and not _alive(int(pid)):
+                _unlink_quietly(str(leftover))
+
     def lock_path(self) -> Path:
         # Lock a separate file: os.replace swaps the data file's inode, a lock on it protects nothing.
         return self.path.with_name(self.path.name + ".lock")
@@ -93,13 +101,21 @@ class CounterStore:
     def _replace(self, count: int) -> None:
         # A temporary file then os.replace: a reader sees the old file or the new, never a torn one.
         data = json.dumps({"count": count}).encode()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        # One writer per process at a time, so the pid names the temporary file: a file left by a
+        # writer that died can be told from one a live writer is filling (see tidy()).
+        tmp = str(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                half = len(data) // 2
+                out.write(data[:half])
+                out.flush()
+                faults.hit(faults.MID_WRITE)  # --kill-at mid-write: the temporary file is half written
+                out.write(data[half:])
                 if self.durable:
                     out.flush()
                     os.fsync(out.fileno())
+            faults.hit(faults.BEFORE_COMMIT)  # written, not yet in place
             os.replace(tmp, self.path)
         except BaseException:
             _unlink_quietly(tmp)
@@ -129,6 +145,16 @@ def _parse(raw: bytes, path: Path) -> int:
     if count < 0:
         raise BadInput(f"store {path}: count must not be negative, got {count}")
     return count
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unlink_quietly(path: str) -> None:

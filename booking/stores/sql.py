@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import ClauseElement
 
+from booking import faults
 from booking.errors import BadInput, BookingError, CannotRun
 from booking.stores import migrate
 from booking.stores.base import FinalState, Seen, StoreKind
@@ -253,6 +254,7 @@ class SqlStore:
         self._in_txn = True
 
     def commit(self) -> None:
+        faults.hit(faults.BEFORE_COMMIT)
         self._cur.execute("COMMIT")
         self._in_txn = False
 
@@ -303,6 +305,7 @@ class SqlStore:
             cur = self._exec("take_if_free" if only_if_free else "take", {"who": buyer, "tid": ticket})
         if cur.rowcount != 1:
             return False
+        faults.hit(faults.MID_WRITE)  # the ticket row is written, the ledger row not yet
         self._exec("record", {"tid": ticket, "who": buyer, "at": time.time()})
         return True
 

@@ -1,0 +1,171 @@
+"""Faults: a buyer killed at each point of its purchase; what every strategy must then do."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking import RunConfig, Schedule, simulate
+from booking.faults import KILL_POINTS
+from tests.conftest import plain_connect
+
+
+def assert_intact(store: str) -> None:
+    """db.json parses; a SQL store passes its integrity check and its ledger agrees with its rows."""
+    if store.endswith(".json"):
+        json.loads(Path(store).read_text())
+        assert not list(Path(store).parent.glob(".*.tmp")), "a temporary file was left behind"
+        return
+    db = plain_connect(store)
+    try:
+        cur = db.cursor()
+        if store.startswith("sqlite"):
+            cur.execute("PRAGMA integrity_check")
+            assert cur.fetchone()[0] == "ok"
+        cur.execute("SELECT COUNT(*) FROM tickets WHERE sold_to IS NOT NULL")
+        sold = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM purchases")
+        assert cur.fetchone()[0] == sold, "the ledger and the ticket rows disagree"
+    finally:
+        db.close()
+
+
+def killed_run(store: str, strategy: str, point: str, **kw: Any) -> Any:
+    config = RunConfig(
+        store=store, strategy=strategy, buyers=5, tickets=5, kill_buyer=2, kill_at=point, deadline_s=30, **kw
+    )
+    return simulate(config)
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+class TestKilledBuyer:
+    @pytest.mark.parametrize("strategy", ["file-lock", "queue"])
+    def test_db_json(self, tmp_path: Path, strategy: str, point: str) -> None:
+        """The run finishes; the killed attempt is indeterminate; no oversell; db.json intact."""
+        store = str(tmp_path / "db.json")
+        result = killed_run(store, strategy, point)
+        v = result.verdict
+        if strategy == "queue":  # the buyer never reaches the store's points: the seller does
+            assert v.ok and v.sold == 5
+            return
+        assert result.exit_code == 0, v.anomalies
+        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
+        assert v.sold + v.remaining in (5, 4)  # 4: the killed buyer's ticket may or may not be gone
+        assert_intact(store)
+
+    @pytest.mark.parametrize("strategy", ["file-lock", "atomic", "db-lock", "optimistic", "serializable"])
+    def test_sqlite(self, sqlite_url: str, strategy: str, point: str) -> None:
+        result = killed_run(sqlite_url, strategy, point)
+        v = result.verdict
+        assert result.exit_code == 0, v.anomalies
+        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
+        assert_intact(sqlite_url)
+
+    @pytest.mark.parametrize("strategy", ["atomic", "db-lock", "advisory", "skip-locked"])
+    def test_postgresql(self, postgresql_url: str, strategy: str, point: str) -> None:
+        result = killed_run(postgresql_url, strategy, point)
+        v = result.verdict
+        assert result.exit_code == 0, v.anomalies
+        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0
+        assert_intact(postgresql_url)
+
+    def test_mp_lock_is_abandoned_and_the_run_says_so(self, tmp_path: Path, point: str) -> None:
+        """Every point of mp-lock's purchase is inside the lock: the holder's death stops the run (exit 3)."""
+        result = killed_run(str(tmp_path / "db.json"), "mp-lock", point)
+        assert result.exit_code == 3
+        assert result.aborted is not None
+        assert "a multiprocessing.Lock is never released when its holder dies; use file-lock" in result.aborted
+        assert_intact(str(tmp_path / "db.json"))
+
+
+def test_the_cli_says_why_an_mp_lock_run_stopped(cli: Any, store: Path) -> None:
+    ran = cli("simulate", "--store", store, "--buyers", "4", "--kill-buyer", "1", "--kill-at", "in-critical")
+    assert ran.code == 3
+    assert "run stopped: buyer 1 died holding the multiprocessing.Lock" in ran.out
+
+
+def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path) -> None:
+    """Unprotected and killed half way through writing: db.json still parses, nothing is left over."""
+    store = tmp_path / "db.json"
+    for _ in range(5):
+        result = simulate(
+            RunConfig(store=str(store), strategy="none", buyers=4, tickets=4, kill_buyer=3, kill_at="mid-write")
+        )
+        assert result.verdict.killed == 1 and result.verdict.errors == 0
+        assert_intact(str(store))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--kill-buyer", "0"], "--kill-buyer must be at least 1"),
+        (["--kill-buyer", "11"], "--kill-buyer must be at most 10"),
+        (["--kill-buyer", "1", "--kill-at", "lunch"], "unknown point 'lunch'"),
+        (["--kill-at", "mid-write"], "--kill-at needs --kill-buyer"),
+        (["--chaos", "1.5"], "--chaos must be at most 1"),
+        (["--chaos", "-0.1"], "--chaos must be at least 0"),
+    ],
+)
+def test_bad_fault_options(cli: Any, store: Path, args: list[str], words: str) -> None:
+    ran = cli("simulate", "--store", store, *args)
+    assert ran.code == 2 and words in ran.err
+
+
+def test_durable_writes_sell_the_same(tmp_path: Path) -> None:
+    result = simulate(
+        RunConfig(
+            store=str(tmp_path / "db.json"),
+            strategy="file-lock",
+            buyers=4,
+            tickets=6,
+            until_sold_out=True,
+            durable=True,
+        )
+    )
+    assert result.verdict.ok and result.verdict.sold == 6
+
+
+CHAOS = [
+    ("json", "file-lock"),
+    ("sqlite", "file-lock"),
+    ("sqlite", "atomic"),
+    ("sqlite", "db-lock"),
+    ("sqlite", "optimistic"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "strategy"), CHAOS)
+def test_chaos_sweep_never_oversells_or_hangs(tmp_path: Path, kind: str, strategy: str) -> None:
+    """40 seeded runs per store and strategy (200 in all), each buyer killed with probability 0.2."""
+    for seed in range(40):
+        store = str(tmp_path / "db.json") if kind == "json" else f"sqlite:///{tmp_path / 't.db'}"
+        schedule = Schedule.LOCKSTEP if seed % 2 else Schedule.FREE
+        result = simulate(
+            RunConfig(
+                store=store,
+                strategy=strategy,
+                buyers=6,
+                tickets=10,
+                until_sold_out=True,
+                chaos=0.2,
+                seed=seed,
+                schedule=schedule,
+                deadline_s=30,
+            )
+        )
+        v = result.verdict
+        assert result.exit_code == 0, (seed, v.anomalies)
+        assert v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
+        assert_intact(store)
+
+
+def test_sqlite_plain_connect_sanity(sqlite_url: str) -> None:
+    """The recount helper reads what booking wrote (guards assert_intact against a vacuous pass)."""
+    simulate(RunConfig(store=sqlite_url, strategy="atomic", buyers=2, tickets=3, until_sold_out=True))
+    db = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    assert db.execute("SELECT COUNT(*) FROM purchases").fetchone()[0] == 3
