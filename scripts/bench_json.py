@@ -155,8 +155,8 @@ def run_bare(buyers: int, script: Path, cwd: Path) -> float:
     return elapsed
 
 
-def run_booking(buyers: int, booking: str, cwd: Path) -> float:
-    elapsed, code, out = timed([booking, "simulate", "--buyers", str(buyers), "--no-lock"], cwd)
+def run_booking(buyers: int, booking: str, cwd: Path, *extra: str) -> float:
+    elapsed, code, out = timed([booking, "simulate", "--buyers", str(buyers), "--no-lock", *extra], cwd)
     # Unprotected lockstep with one ticket: every buyer reads count=1, so all sell and it exits 1.
     if code != 1 or f"sold {buyers} " not in out:
         raise CommandFailed(f"booking, {buyers} buyers: exit {code}, output {out.strip()[-200:]!r}")
@@ -185,6 +185,23 @@ def measure(buyers: int, runs: int, warmup: int, booking: str, work: Path, scrip
             flush=True,
         )
     return row
+
+
+def measure_durable(runs: int, booking: str, work: Path) -> tuple[list[float], list[float]]:
+    """The cost of --durable (fsync of db.json and its directory on every write), 10 buyers, interleaved."""
+    plain_dir, durable_dir = work / "plain", work / "durable"
+    plain_dir.mkdir()
+    durable_dir.mkdir()
+    plain: list[float] = []
+    durable: list[float] = []
+    for i in range(runs):
+        first, second = (plain, durable) if i % 2 == 0 else (durable, plain)
+        for times in (first, second):
+            if times is plain:
+                plain.append(run_booking(10, booking, plain_dir))
+            else:
+                durable.append(run_booking(10, booking, durable_dir, "--durable"))
+    return plain, durable
 
 
 def cpu_model() -> str:
@@ -292,10 +309,16 @@ def main(argv: list[str] | None = None) -> int:
             for buyers in args.buyers:
                 runs = args.runs if args.runs is not None else default_runs(buyers, args.quick)
                 rows.append(measure(buyers, runs, warmup, booking, work, script))
+            plain, durable = measure_durable(args.runs or RUNS_SMALL, booking, work)
         except (CommandFailed, subprocess.TimeoutExpired) as exc:
             print(f"bench_json: {exc}", file=sys.stderr)
             return 3
         print_report(rows, booking, script, load_before)
+        p, d = statistics.median(plain), statistics.median(durable)
+        print(
+            f"\n--durable (fsync db.json and its directory on every write), 10 buyers: median {d:.3f} s "
+            f"against {p:.3f} s without, {d / p:.2f}x ({(d - p) * 1000:+.1f} ms)"
+        )
     return 0 if all(r.passed for r in rows) else 1
 
 
