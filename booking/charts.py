@@ -18,6 +18,7 @@ th { background: #f3f3f3; }
 tr.bad td { background: #fde2e2; } tr.warn td { background: #fff6d6; }
 figure { display: inline-block; margin: 0 1em 1em 0; } figcaption { font-weight: 600; }
 code { background: #f5f5f5; padding: 1px 4px; }
+pre.timeline { background: #fafafa; border: 1px solid #ddd; padding: 6px; font-size: 11px; overflow-x: auto; }
 """
 
 
@@ -40,6 +41,15 @@ def html_report(comparison: Comparison) -> str:
         f'<tr class="{_row_class(c)}">' + "".join(f"<td>{escape(get(c))}</td>" for _, get in COLUMNS) + "</tr>"
         for c in comparison.cells
     )
+    witnessed = [c for c in comparison.cells if c.timeline]
+    anomalies = (
+        "\n".join(
+            f"<h3>{escape(c.label)} — {escape(c.store)}, {c.schedule}, {c.buyers} buyers</h3>"
+            f'<pre class="timeline">{escape(c.timeline)}</pre>'
+            for c in witnessed
+        )
+        or "<p>No trial showed an anomaly.</p>"
+    )
     versions = ", ".join(f"{escape(k)} {escape(v)}" for k, v in comparison.versions.items())
     verdict = (
         "Every strategy documented as safe showed no anomaly."
@@ -58,6 +68,8 @@ out; {comparison.elapsed_s:.1f} s in all.</p>
 </table>
 <h2>Charts</h2>
 {figures}
+<h2>Anomalies, as they happened</h2>
+{anomalies}
 <h2>Every cell</h2>
 <table id="cells"><tr>{head}</tr>
 {rows}

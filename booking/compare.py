@@ -61,6 +61,7 @@ class Trial:
     latencies: list[float]
     lock_wait_share: float | None
     fairness: float | None
+    timeline: str = ""  # an anomalous trial's story and lanes, for the report
 
     @classmethod
     def of(cls, result: RunResult) -> Trial:
@@ -83,6 +84,7 @@ class Trial:
             or [a.t_end - a.t_start for a in attempts],
             lock_wait_share=sum(a.lock_wait_s for a in attempts) / busy if busy > 0 else None,
             fairness=jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)]),
+            timeline=_timeline(result) if not v.ok else "",
         )
 
 
@@ -121,6 +123,7 @@ class Cell:
     lock_wait_share: float | None
     fairness: float | None
     slowdown_vs_none: float | None = None  # none's purchases/s over this one's; >1 is slower
+    timeline: str = ""  # the first anomalous trial: its stories and a lane per buyer involved
     vs_none: str = ""
 
     @property
@@ -273,7 +276,15 @@ def _cell(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
         latency_p99_ms=ms(99),
         lock_wait_share=mean(waits) if waits else None,
         fairness=mean(fair) if fair else None,
+        timeline=next((t.timeline for t in ts if t.timeline), ""),
     )
+
+
+def _timeline(result: RunResult) -> str:
+    from booking.timeline import lanes
+
+    stories = [f"{a.kind}: {line}" for a in result.verdict.anomalies for line in a.story]
+    return "\n".join([*stories, lanes(result)])
 
 
 def _relate_to_none(cells: list[Cell]) -> None:

@@ -55,6 +55,7 @@ CELL_FIELDS = {
     "fairness",
     "slowdown_vs_none",
     "vs_none",
+    "timeline",
 }
 
 
@@ -247,6 +248,9 @@ def test_the_html_report_renders_its_charts_in_a_real_browser(cli: Any, tmp_path
     for outside in ("<script", "<link", " src=", 'href="http'):  # self-contained: nothing to fetch or run
         assert outside not in text
     assert re.search(r"url\((?!#)", text) is None  # only references inside the page
+
+    # The race's own story, a lane per buyer, for the cells that showed it.
+    assert '<pre class="timeline">' in text and "double_sold: buyers 1, 2, 3 and 4" in text
 
     dom = _headless(browser, "--dump-dom", report.as_uri()).stdout
     assert dom.count('<figure class="chart">') == 3
