@@ -137,6 +137,9 @@ def _broken(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
     rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK
 
 
+MP_LOCK_MATRIX = ["--strategies", "mp-lock", "--buyers", "4", "--trials", "2", "--schedule", "lockstep"]
+
+
 def test_a_broken_safe_strategy_makes_compare_exit_1(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = StrategyInfo(
         "mp-lock",
@@ -148,21 +151,7 @@ def test_a_broken_safe_strategy_makes_compare_exit_1(cli: Any, tmp_path: Path, m
         purchase=_broken,
     )
     monkeypatch.setitem(STRATEGIES, "mp-lock", broken)
-    ran = cli(
-        "compare",
-        "--stores",
-        tmp_path / "db.json",
-        "--strategies",
-        "mp-lock",
-        "--buyers",
-        "4",
-        "--trials",
-        "2",
-        "--schedule",
-        "lockstep",
-        "--format",
-        "json",
-    )
+    ran = cli("compare", "--stores", tmp_path / "db.json", *MP_LOCK_MATRIX, "--format", "json")
     assert ran.code == 1
     data = ran.json()
     assert data["ok"] is False and data["cells"][0]["anomaly_runs"] == 2
@@ -170,21 +159,7 @@ def test_a_broken_safe_strategy_makes_compare_exit_1(cli: Any, tmp_path: Path, m
 
 def test_the_real_locks_keep_compare_at_exit_0(cli: Any, tmp_path: Path) -> None:
     """The same matrix with the real mp-lock passes: the exit code tracks the strategy, not the test."""
-    ran = cli(
-        "compare",
-        "--stores",
-        tmp_path / "db.json",
-        "--strategies",
-        "mp-lock",
-        "--buyers",
-        "4",
-        "--trials",
-        "2",
-        "--schedule",
-        "lockstep",
-        "--format",
-        "json",
-    )
+    ran = cli("compare", "--stores", tmp_path / "db.json", *MP_LOCK_MATRIX, "--format", "json")
     assert ran.code == 0
 
 
