@@ -61,9 +61,13 @@ def sql_url(spec: str) -> URL:
     if "://" not in spec:
         return URL.create("sqlite", database=spec)
     try:
-        return make_url(spec)
+        url = make_url(spec)
     except (sa.exc.ArgumentError, ValueError):
         raise BadInput(f"store {mask(spec)}: not a database URL") from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # Each buyer is its own process: an in-memory database would be a new, empty one in each.
+        raise BadInput(f"store {mask(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
+    return url
 
 
 def mask(spec: str) -> str:
