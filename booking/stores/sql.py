@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 import time
 from collections import defaultdict
@@ -189,8 +190,17 @@ class SqlStore:
 
     def _connect_error(self, exc: Exception) -> BookingError:
         reason = self._reason(exc)
-        if self.kind is StoreKind.SQLITE and "not a database" in reason:
+        if self.kind is StoreKind.SQLITE and ("not a database" in reason or "malformed" in reason):
             return BadInput(f"store {self.display}: {reason}")
+        if self.kind is StoreKind.SQLITE and "unable to open" in reason and self.url.database:
+            directory = Path(self.url.database).resolve().parent
+            if not directory.is_dir():
+                return CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
+            if not os.access(directory, os.W_OK):
+                return CannotRun(
+                    f"store {self.display}: cannot open: directory {directory} cannot be written "
+                    "(SQLite keeps its -wal and -shm files beside the store)"
+                )
         return CannotRun(f"store {self.display}: cannot open: {reason}")
 
     def _reason(self, exc: BaseException) -> str:
