@@ -97,7 +97,11 @@ NUMBERS = [
     ("init-tickets-negative", ["init", "--store", "{json}", "--tickets", "-1"], "--tickets must be at least 0"),
     ("init-tickets-word", ["init", "--store", "{json}", "--tickets", "x"], "'--tickets'"),
     ("init-tickets-huge", ["init", "--store", "{json}", "--tickets", "1000000000"], "at most 10,000,000"),
-    ("verify-tickets-negative", ["verify", "--store", "{json}", "--history", "{history}", "--tickets", "-1"], "at least 0"),
+    (
+        "verify-tickets-negative",
+        ["verify", "--store", "{json}", "--history", "{history}", "--tickets", "-1"],
+        "at least 0",
+    ),
     ("verify-tickets-word", ["verify", "--store", "{json}", "--history", "{history}", "--tickets", "x"], "'--tickets'"),
     (
         "verify-tickets-huge",
@@ -115,7 +119,11 @@ def files(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "db.json").write_text(GOOD)
     (tmp_path / "empty.jsonl").write_text("")
     init_store(str(tmp_path / "tickets.db"), 3)
-    return {"json": str(tmp_path / "db.json"), "sqlite": str(tmp_path / "tickets.db"), "history": str(tmp_path / "empty.jsonl")}
+    return {
+        "json": str(tmp_path / "db.json"),
+        "sqlite": str(tmp_path / "tickets.db"),
+        "history": str(tmp_path / "empty.jsonl"),
+    }
 
 
 @pytest.mark.parametrize(("args", "words"), [c[1:] for c in NUMBERS], ids=[c[0] for c in NUMBERS])
@@ -177,7 +185,14 @@ HOSTILE = [
     ("history-dev-zero", "h.jsonl", _dev_zero, ["verify", "--store", "{json}"], 2, "not a regular file"),
     ("history-directory", "h.jsonl", _directory, ["verify", "--store", "{json}"], 2, "is a directory"),
     ("history-missing", "h.jsonl", lambda p: None, ["verify", "--store", "{json}"], 2, "no such file"),
-    ("history-long-line", "h.jsonl", _write('{"x": "' + "a" * 100_000 + '"}\n'), ["verify", "--store", "{json}"], 2, "longer than"),
+    (
+        "history-long-line",
+        "h.jsonl",
+        _write('{"x": "' + "a" * 100_000 + '"}\n'),
+        ["verify", "--store", "{json}"],
+        2,
+        "longer than",
+    ),
     ("history-array", "h.jsonl", _write("[1, 2]\n"), ["verify", "--store", "{json}"], 2, "expected a JSON object"),
     (
         "history-bad-status",
@@ -260,7 +275,9 @@ def test_compare_refuses_an_unknown_scheme_and_an_unreachable_server(tmp_path: P
     ran = run_command("compare", "--stores", f"oracle://s:{PASSWORD}@h/db", timeout=30)
     assert_one_line(ran, 2, "unknown store URL scheme 'oracle'")
     url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:1/db"
-    ran = run_command("compare", "--stores", url, "--strategies", "atomic", "--trials", "1", "--buyers", "1", timeout=30)
+    ran = run_command(
+        "compare", "--stores", url, "--strategies", "atomic", "--trials", "1", "--buyers", "1", timeout=30
+    )
     assert ran.code == 3 and "Connection refused" in ran.err and PASSWORD not in ran.out + ran.err
 
 
@@ -300,7 +317,9 @@ def _stamp(url: str, revision: str) -> None:
     conn = plain_connect(url)
     try:
         cur = conn.cursor()
-        cur.execute("UPDATE alembic_version SET version_num = " + ("?" if url.startswith("sqlite") else "%s"), (revision,))
+        cur.execute(
+            "UPDATE alembic_version SET version_num = " + ("?" if url.startswith("sqlite") else "%s"), (revision,)
+        )
         conn.commit()
     finally:
         conn.close()

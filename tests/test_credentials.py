@@ -42,7 +42,9 @@ def test_no_output_carries_the_password(cli: Any, tmp_path: Path, secret_url: tu
 
     record("init", "init", "--store", url, "--tickets", "3")
     record("simulate", "simulate", "--store", url, "--buyers", "4", "--tickets", "3")
-    run = record("simulate --json", "simulate", "--store", url, "--buyers", "4", "--tickets", "3", "--json", "--history", history)
+    run = record(
+        "simulate --json", "simulate", "--store", url, "--buyers", "4", "--tickets", "3", "--json", "--history", history
+    )
     assert run.json()["store"].count("***") == 1  # masked, not dropped
     seen["history file"] = history.read_text()
     record("simulate --no-lock", "simulate", "--store", url, "--buyers", "3", "--no-lock", "--json", codes=(0, 1))
@@ -86,4 +88,8 @@ def test_failing_commands_do_not_print_the_password(
                 assert words in ran.err and len(ran.err.splitlines()) == 1, ran.err
     if scheme.startswith("mysql"):  # PostgreSQL here trusts every password
         ran = run_command(*debug, "simulate", "--store", wrong_password, timeout=30)
-        assert ran.code == (1 if debug else 3) and "Access denied" in ran.err and "not-the-password" not in ran.out + ran.err
+        assert (
+            ran.code == (1 if debug else 3)
+            and "Access denied" in ran.err
+            and "not-the-password" not in ran.out + ran.err
+        )
