@@ -44,6 +44,7 @@ def verify_run(store: str, history: Path, tickets: int) -> VerifyResult:
     """Judge a past run from the store as it is now and its history file."""
     if isinstance(tickets, bool) or tickets < 0:
         raise BadInput(f"--tickets must be at least 0, got {tickets}")
+    RunConfig(tickets=tickets).validate()  # the upper limit, named
     kind = store_kind(store)
     past = load(history)
     opened = open_store(store)

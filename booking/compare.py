@@ -11,6 +11,7 @@ from typing import Any
 
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
+from booking.redact import redact
 from booking.simulation import RunResult, simulate
 from booking.stats import jain, mean_sd, percentile, wilson
 from booking.stores import store_kind
@@ -163,6 +164,7 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)
         cfg["schedules"] = [s.value for s in self.config.schedules]
+        cfg["stores"] = [redact(s) for s in self.config.stores]  # a URL's password never reaches a report
         return {
             "command": self.command,
             "versions": self.versions,
@@ -332,6 +334,4 @@ def _conclude(cells: list[Cell]) -> list[Conclusion]:
 
 
 def _display(store: str) -> str:
-    from booking.redact import redact
-
     return redact(store)

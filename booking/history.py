@@ -112,9 +112,12 @@ def save(history: History, path: Path) -> None:
 
 def load(path: Path) -> History:
     """Read a history file, refusing anything booking would not have written (never evaluated)."""
+    if path.exists() and not path.is_dir() and not path.is_file():
+        # A FIFO would block the open forever, a device (/dev/zero) never ends a line: refuse before opening.
+        raise BadInput(f"history {path}: not a regular file")
     try:
         with open(path, encoding="utf-8", errors="strict") as src:
-            return parse(src, str(path))
+            return parse(_bounded_lines(src), str(path))
     except FileNotFoundError:
         raise BadInput(f"history {path}: no such file") from None
     except UnicodeDecodeError:
@@ -123,6 +126,12 @@ def load(path: Path) -> History:
         raise BadInput(f"history {path}: is a directory") from None
     except OSError as exc:
         raise CannotRun(f"cannot read history {path}: {exc.strerror or exc}") from None
+
+
+def _bounded_lines(src: TextIO) -> Iterator[str]:
+    """The file's lines, none read past MAX_HISTORY_LINE + 1 characters (parse refuses a longer one)."""
+    while line := src.readline(MAX_HISTORY_LINE + 1):
+        yield line
 
 
 def parse(lines: Iterable[str], name: str = "history") -> History:

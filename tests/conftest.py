@@ -7,8 +7,10 @@ BOOKING_REQUIRE_SERVERS=1 (CI). Admin URLs: BOOKING_TEST_POSTGRES, BOOKING_TEST_
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -137,3 +139,56 @@ def store(tmp_path: Path) -> Path:
     path = tmp_path / "db.json"
     path.write_text('{"count": 1}')
     return path
+
+
+@contextlib.contextmanager
+def unwritable(directory: Path) -> Iterator[Path]:
+    """Make `directory` refuse new files for the block: chmod for ordinary users, chattr +i for root."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield directory
+        finally:
+            directory.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root and chattr is missing: no way to make a directory unwritable")
+    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"running as root and chattr +i failed here: {made.stderr.decode().strip()}")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory holding a good db.json that nobody can create files in."""
+    directory = tmp_path / "locked"
+    directory.mkdir()
+    (directory / "db.json").write_text('{"count": 1}')
+    with unwritable(directory):
+        yield directory
+
+
+MYSQL_PASSWORD = "s3cret-" + secrets.token_hex(6)  # distinctive: grep finds it nowhere by chance
+
+
+@pytest.fixture(scope="session")
+def mysql_password_url(mysql_url: str) -> Iterator[str]:
+    """The session's MariaDB database through a user that has a password (dropped at the end)."""
+    import sqlalchemy as sa
+
+    admin = sa.engine.make_url(mysql_url)
+    user = f"booking_pw_{secrets.token_hex(3)}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY '{MYSQL_PASSWORD}'")
+        conn.exec_driver_sql(f"GRANT ALL ON {admin.database}.* TO '{user}'@'%%'")
+    try:
+        yield admin.set(username=user, password=MYSQL_PASSWORD).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP USER IF EXISTS '{user}'@'%%'")
+        engine.dispose()

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,28 +59,6 @@ def test_bad_input_is_one_line_exit_2_and_the_store_is_untouched(
     assert "Traceback" not in ran.err
     assert digest(store) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == (["db.json"] if contents is not None else [])
-
-
-@pytest.fixture
-def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
-    """A directory nobody can create files in: chmod for ordinary users, chattr +i for root."""
-    directory = tmp_path / "locked"
-    directory.mkdir()
-    (directory / "db.json").write_text(GOOD)
-    if os.geteuid() != 0:
-        directory.chmod(0o555)
-        yield directory
-        directory.chmod(0o755)
-        return
-    if shutil.which("chattr") is None:
-        pytest.skip("running as root and chattr is missing: no way to make a directory unwritable")
-    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"running as root and chattr +i failed here: {made.stderr.decode().strip()}")
-    try:
-        yield directory
-    finally:
-        subprocess.run(["chattr", "-i", str(directory)], check=True)
 
 
 def test_a_store_in_an_unwritable_directory(cli: Any, unwritable_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""Scope is proven, not claimed: two `booking simulate --keep` invocations at once on one store.
+"""Scope is proven, not claimed: two or more `booking simulate --keep` invocations at once on one store.
 
 Each invocation sells under --think 5 (a 5 ms sleep between read and write, the notes' sleep inside
 the window) until the store is sold out. While both run, one invocation's read-think-write overlaps
@@ -23,9 +23,9 @@ from tests.conftest import plain_connect
 TICKETS = 100
 
 
-def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
+def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> dict[str, int]:
     init_store(url, TICKETS)
-    histories = [tmp_path / f"run{i}.jsonl" for i in (1, 2)]
+    histories = [tmp_path / f"run{i}.jsonl" for i in range(1, invocations + 1)]
     args = ["--store", url, "--keep", "--lock", strategy, "--buyers", "2", "--until-sold-out"]
     args += ["--schedule", "free", "--think", "5", "-q"]
     procs = [
@@ -45,6 +45,8 @@ def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
     verdict = verify_run(url, both, TICKETS)
     result = verdict.to_json()
     result["exit"] = verdict.exit_code
+    if "://" not in url:  # db.json: no ledger, the verdict over all histories is the whole proof
+        return result
     conn = plain_connect(url)
     try:
         cur = conn.cursor()
@@ -56,19 +58,48 @@ def _two_at_once(url: str, strategy: str, tmp_path: Path) -> dict[str, int]:
 
 
 def test_mp_lock_does_not_protect_a_second_invocation(sqlite_url: str, tmp_path: Path) -> None:
-    result = _two_at_once(sqlite_url, "mp-lock", tmp_path)
+    result = _at_once(sqlite_url, "mp-lock", tmp_path)
     assert result["exit"] == 1
     assert result["double_sold"] > 0 and result["ledger_double_sold"] == result["double_sold"]
 
 
 @pytest.mark.parametrize("strategy", ["file-lock", "atomic"])
 def test_host_and_database_strategies_protect_both_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
-    result = _two_at_once(sqlite_url, strategy, tmp_path)
+    result = _at_once(sqlite_url, strategy, tmp_path)
     assert result["exit"] == 0, result["anomalies"]
     assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)
 
 
 def test_db_lock_protects_two_invocations_on_postgresql(store_url: Callable[[str], str], tmp_path: Path) -> None:
-    result = _two_at_once(store_url("postgresql"), "db-lock", tmp_path)
+    result = _at_once(store_url("postgresql"), "db-lock", tmp_path)
+    assert result["exit"] == 0, result["anomalies"]
+    assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)
+
+
+# Several invocations at once (issue 6 item 5): three and four `simulate --keep` processes on one store.
+def test_file_lock_protects_three_invocations_on_db_json(tmp_path: Path) -> None:
+    result = _at_once(str(tmp_path / "db.json"), "file-lock", tmp_path, invocations=3)
+    assert result["exit"] == 0, result["anomalies"]
+    assert (result["sold"], result["remaining"], result["double_sold"]) == (TICKETS, 0, 0)
+
+
+def test_mp_lock_does_not_protect_three_invocations_on_db_json(tmp_path: Path) -> None:
+    """The control: the same workload without a cross-invocation lock oversells, so the test can fail."""
+    result = _at_once(str(tmp_path / "db.json"), "mp-lock", tmp_path, invocations=3)
+    assert result["exit"] == 1 and result["double_sold"] + result["lost_updates"] > 0
+
+
+@pytest.mark.parametrize("strategy", ["file-lock", "atomic", "db-lock"])
+def test_sqlite_strategies_protect_four_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
+    result = _at_once(sqlite_url, strategy, tmp_path, invocations=4)
+    assert result["exit"] == 0, result["anomalies"]
+    assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)
+
+
+@pytest.mark.parametrize("strategy", ["db-lock", "atomic"])
+def test_database_strategies_protect_four_invocations_on_postgresql(
+    strategy: str, store_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    result = _at_once(store_url("postgresql"), strategy, tmp_path, invocations=4)
     assert result["exit"] == 0, result["anomalies"]
     assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)

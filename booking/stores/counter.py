@@ -7,8 +7,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from booking import faults
+from booking.config import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.stores.base import FinalState, Seen, StoreKind
 
@@ -27,6 +29,9 @@ class CounterStore:
 
     # -- validation: everything here raises BadInput/CannotRun and changes nothing
     def check(self) -> int:
+        if self.path.exists() and not self.path.is_dir() and not self.path.is_file():
+            # A FIFO would block the open forever, a device (/dev/zero) never ends: refuse before opening.
+            raise BadInput(f"store {self.path}: not a regular file")
         try:
             with open(self.path, "rb") as src:
                 raw = src.read(MAX_STORE_BYTES + 1)
@@ -134,9 +139,11 @@ def _parse(raw: bytes, path: Path) -> int:
     if not raw.strip():
         raise BadInput(f'store {path}: empty file, expected {{"count": N}}')
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise BadInput(f'store {path}: not JSON, expected {{"count": N}}') from None
+    except BadInput as exc:
+        raise BadInput(f"store {path}: {exc}") from None
     if not isinstance(data, dict) or "count" not in data:
         raise BadInput(f'store {path}: wrong shape, expected {{"count": N}}')
     count = data["count"]
@@ -144,6 +151,8 @@ def _parse(raw: bytes, path: Path) -> int:
         raise BadInput(f"store {path}: count must be a whole number, got {json.dumps(count)[:40]}")
     if count < 0:
         raise BadInput(f"store {path}: count must not be negative, got {count}")
+    if count > MAX_TICKETS:
+        raise BadInput(f"store {path}: count must be at most {MAX_TICKETS:,} (the limit of this lab), got {count:.3g}")
     return count
 
 
@@ -155,6 +164,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """{"count": 1, "count": 5} is ambiguous (which one did the writer mean?): refuse it."""
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise BadInput(f"duplicate key {key!r}")
+    return dict(pairs)
 
 
 def _unlink_quietly(path: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 import time
 from collections import defaultdict
@@ -62,9 +63,13 @@ def sql_url(spec: str) -> URL:
     if "://" not in spec:
         return URL.create("sqlite", database=spec)
     try:
-        return make_url(spec)
+        url = make_url(spec)
     except (sa.exc.ArgumentError, ValueError):
         raise BadInput(f"store {mask(spec)}: not a database URL") from None
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # Each buyer is its own process: an in-memory database would be a new, empty one in each.
+        raise BadInput(f"store {mask(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
+    return url
 
 
 def mask(spec: str) -> str:
@@ -186,8 +191,17 @@ class SqlStore:
 
     def _connect_error(self, exc: Exception) -> BookingError:
         reason = self._reason(exc)
-        if self.kind is StoreKind.SQLITE and "not a database" in reason:
+        if self.kind is StoreKind.SQLITE and ("not a database" in reason or "malformed" in reason):
             return BadInput(f"store {self.display}: {reason}")
+        if self.kind is StoreKind.SQLITE and "unable to open" in reason and self.url.database:
+            directory = Path(self.url.database).resolve().parent
+            if not directory.is_dir():
+                return CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
+            if not os.access(directory, os.W_OK):
+                return CannotRun(
+                    f"store {self.display}: cannot open: directory {directory} cannot be written "
+                    "(SQLite keeps its -wal and -shm files beside the store)"
+                )
         return CannotRun(f"store {self.display}: cannot open: {reason}")
 
     def _reason(self, exc: BaseException) -> str:
