@@ -81,6 +81,9 @@ class Crowd:
                 if not self._receive(POLL_S / 4):
                     self._notice_dead()
         finally:
+            drain_until = time.monotonic() + JOIN_S  # a done buyer's last words may still be in the pipe
+            while time.monotonic() < drain_until and self._receive(0.01):
+                pass
             all_done = len(self._ended) == len(self.plans)
             self._reap()
             stopped = sellers.close(drain=all_done) if sellers is not None else {}

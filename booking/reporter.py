@@ -38,10 +38,11 @@ class Reporter:
             self.flush()
 
     def flush(self) -> None:
+        # put() under the lock: the thread's batch and close()'s last batch reach the queue in order.
         with self._lock:
             batch, self._pending = self._pending, []
-        if batch:
-            self._queue.put(batch)
+            if batch:
+                self._queue.put(batch)
 
     def close(self) -> None:
         """Send everything still pending (before the buyer says it is done)."""
