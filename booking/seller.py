@@ -432,16 +432,12 @@ class Sellers:
 
 def wait_percentiles(history: History) -> dict[str, float] | None:
     """p50/p95/p99 of the time requests waited in the queue (None when nothing was queued)."""
-    waits = sorted(a.queue_wait_s for a in history.attempts if a.queue_wait_s is not None)
+    from booking.stats import percentile  # the same percentiles as booking compare's
+
+    waits = [a.queue_wait_s for a in history.attempts if a.queue_wait_s is not None]
     if not waits:
         return None
-    return {f"p{q}": round(percentile(waits, q), 6) for q in (50, 95, 99)}
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[min(int(rank), len(ordered)) - 1]
+    return {f"p{q}": round(percentile(waits, q) or 0.0, 6) for q in (50, 95, 99)}
 
 
 def _kill_hook() -> tuple[int, int]:

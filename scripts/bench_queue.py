@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from booking import RunConfig, Schedule, simulate
-from booking.seller import percentile
 from booking.simulation import RunResult
+from booking.stats import percentile
 
 
 @dataclass(frozen=True)
