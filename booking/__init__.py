@@ -1,7 +1,8 @@
 """booking: a lab for the ticket-oversell race. See README.md.
 
-The public API is imported lazily: `booking simulate` should not pay for the comparison
-machinery (or anything else it does not use) at every start.
+This module is the public API, and nothing else: the CLI calls it for every command, and a test or
+a notebook can do the same. Names are imported lazily: `booking simulate` should not pay at every
+start for the comparison machinery, SQLAlchemy or anything else it does not use.
 """
 
 from __future__ import annotations
@@ -12,45 +13,53 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "BadInput": "booking.errors",
-    "BookingError": "booking.errors",
-    "CannotRun": "booking.errors",
-    "History": "booking.history",
+    # a run, and its verdict
     "RunConfig": "booking.config",
     "Schedule": "booking.config",
-    "RunResult": "booking.simulation",
+    "Isolation": "booking.config",
     "simulate": "booking.simulation",
-    "Verdict": "booking.verify",
+    "verify_run": "booking.simulation",
+    "RunResult": "booking.result",
+    "VerifyResult": "booking.result",
     "verify": "booking.verify",
-    "VerifyResult": "booking.api",
-    "compare_strategies": "booking.api",
-    "init_store": "booking.api",
-    "verify_run": "booking.api",
+    "Verdict": "booking.verify",
+    "History": "booking.history",
+    # stores and strategies
+    "init_store": "booking.stores",
+    "schema_state": "booking.stores.migrate",
+    "upgrade_store": "booking.stores.migrate",
+    "downgrade_store": "booking.stores.migrate",
+    "strategy_rows": "booking.strategies",
+    # comparisons
+    "compare_strategies": "booking.compare.matrix",
+    "Comparison": "booking.compare.cells",
+    # errors: exit 2 and exit 3
+    "BookingError": "booking.errors",
+    "BadInput": "booking.errors",
+    "CannotRun": "booking.errors",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
 if TYPE_CHECKING:
-    from booking.api import (
-        VerifyResult as VerifyResult,
-    )
-    from booking.api import (
-        compare_strategies as compare_strategies,
-    )
-    from booking.api import (
-        init_store as init_store,
-    )
-    from booking.api import (
-        verify_run as verify_run,
-    )
+    from booking.compare.cells import Comparison as Comparison
+    from booking.compare.matrix import compare_strategies as compare_strategies
+    from booking.config import Isolation as Isolation
     from booking.config import RunConfig as RunConfig
     from booking.config import Schedule as Schedule
     from booking.errors import BadInput as BadInput
     from booking.errors import BookingError as BookingError
     from booking.errors import CannotRun as CannotRun
     from booking.history import History as History
-    from booking.simulation import RunResult as RunResult
+    from booking.result import RunResult as RunResult
+    from booking.result import VerifyResult as VerifyResult
     from booking.simulation import simulate as simulate
+    from booking.simulation import verify_run as verify_run
+    from booking.stores import init_store as init_store
+    from booking.stores.migrate import downgrade_store as downgrade_store
+    from booking.stores.migrate import schema_state as schema_state
+    from booking.stores.migrate import upgrade_store as upgrade_store
+    from booking.strategies import strategy_rows as strategy_rows
     from booking.verify import Verdict as Verdict
     from booking.verify import verify as verify
 

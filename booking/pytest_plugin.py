@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
-from booking.config import RunConfig, Schedule
-from booking.custom import PurchaseFunction, spec_of
+from booking.config import RunConfig
 from booking.errors import BadInput
-from booking.simulation import RunResult, simulate
+from booking.result import RunResult
+from booking.simulation import simulate
+from booking.strategies.custom import PurchaseFunction, spec_of
 from booking.verify import Verdict
+from booking.words import count
 
 
 class Race:
@@ -34,18 +36,12 @@ class Race:
         return self.verdict.ok
 
     def explain(self) -> str:
-        from booking.timeline import lanes
+        from booking.render.run import figures
+        from booking.render.timeline import story
 
-        v = self.verdict
-        head = (
-            f"{self.result.strategy}: {self.result.config.buyers} buyers, {v.initial} tickets: sold {v.sold}, "
-            f"oversold {v.oversold}, double_sold {v.double_sold}, lost_updates {v.lost_updates}, "
-            f"undersold {v.undersold}, errors {v.errors}, stuck {v.stuck}"
-        )
-        if v.ok:
-            return head + " (OK)"
-        stories = [f"{a.kind}: {line}" for a in v.anomalies for line in a.story]
-        return "\n".join([head, *stories, lanes(self.result)])
+        v, r = self.verdict, self.result
+        head = f"{r.strategy}: {count(r.config.buyers, 'buyer')}, {count(v.initial, 'ticket')}: {figures(v, ', ')}"
+        return head + " (OK)" if v.ok else "\n".join([head, story(r)])
 
     def __repr__(self) -> str:
         v = self.verdict
@@ -75,36 +71,12 @@ def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
     """Run a purchase function under booking's harness and return a Race."""
     races = request.node.stash.setdefault(_RACES, [])
 
-    def run(
-        buy: PurchaseFunction,
-        *,
-        buyers: int = 10,
-        tickets: int = 1,
-        store: str | None = None,
-        attempts: int = 1,
-        until_sold_out: bool = False,
-        schedule: str = "lockstep",
-        receipts_only: bool = False,
-        seed: int | None = None,
-        deadline: float = 60.0,
-        **extra: Any,
-    ) -> Race:
+    def run(buy: PurchaseFunction, *, store: str | None = None, **options: Any) -> Race:
+        """`options` are RunConfig's fields (buyers, tickets, attempts, schedule, seed, deadline_s, ...)."""
         spec = spec_of(buy)
         if "<locals>" in spec:
             raise BadInput(f"{spec}: define the purchase function at module level, so buyer processes can find it")
-        config = RunConfig(
-            store=store or str(tmp_path / "db.json"),
-            buyers=buyers,
-            tickets=tickets,
-            attempts=attempts,
-            until_sold_out=until_sold_out,
-            schedule=Schedule(schedule),
-            purchase=spec,
-            receipts_only=receipts_only,
-            seed=seed,
-            deadline_s=deadline,
-            **extra,
-        )
+        config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=spec, **options)
         outcome = Race(simulate(config))
         races.append(outcome)
         return outcome

@@ -1,13 +1,84 @@
-"""Passwords never leave the process: mask them in URLs and in any text that may carry one."""
+"""Passwords never leave the process: the one place that masks them, in URLs and in any text.
+
+Two layers. `mask_url` shows a store URL with its secrets replaced by ***: the password of the
+userinfo part (any characters, `@` included) and secret query parameters (`password=`, `passwd=`,
+`pwd=`, tokens). `redact` cleans free text (an error message, a report, a history line): URLs in it
+are masked the same way, and every secret this process has seen in a store URL (`remember`) is
+replaced wherever it stands, in its plain and its percent-encoded form, so a password with a space
+or an `@` in a driver's message is caught too.
+"""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-# scheme://user:password@host  ->  scheme://user:***@host
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
+MASK = "***"
+# Query parameters whose value is a secret (libpq's password, PyMySQL's passwd, ODBC's pwd, tokens).
+SECRET_KEYS = frozenset(
+    {"password", "passwd", "pwd", "pass", "secret", "token", "access_token", "api_key", "apikey", "sslpassword"}
+)
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+# In free text a URL's userinfo ends at the last '@' before whitespace; the password is what follows
+# the first ':' of the userinfo.
+_TEXT_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:/@\s]*:)(?P<password>\S*)(?P<at>@)")
+_KEYS = "|".join(sorted(SECRET_KEYS))
+_TEXT_QUERY = re.compile(rf"(?P<head>[?&;](?:{_KEYS})=)(?P<value>[^&\s'\"]*)", re.IGNORECASE)
+
+_known: set[str] = set()  # secrets seen in this process's store URLs (inherited by forked buyers)
 
 
-def redact(text: str) -> str:
-    """`text` with the password of every URL in it replaced by ***."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***{m['at']}", text)
+def secrets_of(spec: str) -> set[str]:
+    """The secret values a store spec carries, as written and decoded (empty for a path)."""
+    if "://" not in spec:
+        return set()
+    found: set[str] = set()
+    head, _, query = spec.partition("://")[2].partition("?")
+    authority = head.rsplit("@", 1)[0] if "@" in head else ""
+    if ":" in authority:
+        found.add(authority.split(":", 1)[1])
+    if "@" in head:
+        # SQLAlchemy reads the password as far as the first '@': mask that reading too.
+        first = head.split("@", 1)[0]
+        if ":" in first:
+            found.add(first.split(":", 1)[1])
+    for pair in re.split(r"[&;]", query):
+        key, eq, value = pair.partition("=")
+        if eq and unquote_plus(key).lower() in SECRET_KEYS:
+            found.add(value)
+    decoded = {unquote(s) for s in found} | {unquote_plus(s) for s in found}
+    return {s for s in found | decoded if s}
+
+
+def remember(spec: str) -> None:
+    """Register the secrets of a store spec: `redact` masks them wherever they appear from now on."""
+    _known.update(secrets_of(spec))
+
+
+def mask_url(spec: str) -> str:
+    """A store spec as people may see it: every secret replaced by ***; a path is returned as is."""
+    if "://" not in spec:
+        return spec
+    scheme, _, rest = spec.partition("://")
+    head, q, query = rest.partition("?")
+    if "@" in head:
+        userinfo, _, host = head.rpartition("@")
+        user, colon, _password = userinfo.partition(":")
+        head = f"{user}:{MASK}@{host}" if colon else f"{userinfo}@{host}"
+    if q:
+        pairs = []
+        for pair in re.split(r"([&;])", query):
+            key, eq, _value = pair.partition("=")
+            pairs.append(f"{key}={MASK}" if eq and unquote_plus(key).lower() in SECRET_KEYS else pair)
+        query = "".join(pairs)
+    return f"{scheme}://{head}{q}{query}"
+
+
+def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
+    """`text` with every URL password, secret query value and known secret replaced by ***."""
+    for secret in sorted(_known | set(secrets), key=len, reverse=True):
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            if form:
+                text = text.replace(form, MASK)
+    text = _TEXT_USERINFO.sub(lambda m: f"{m['head']}{MASK}{m['at']}", text)
+    return _TEXT_QUERY.sub(lambda m: f"{m['head']}{MASK}", text)

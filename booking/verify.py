@@ -8,6 +8,7 @@ from typing import Any
 
 from booking.history import Attempt, History, Outcome
 from booking.stores.base import FinalState, StoreKind
+from booking.words import buyers, count, ms, read_value, times, wrote_value
 
 MAX_STORIES = 5  # per anomaly kind; the counts carry the rest
 
@@ -52,182 +53,183 @@ class Verdict:
         return data
 
 
+@dataclass
+class _Facts:
+    """What the receipts and the store say, before any judgement."""
+
+    initial: int
+    remaining: int
+    receipts: list[Attempt]
+    store_sold: int  # sales the store records (receipts-only: taken to equal the receipts)
+    refused: list[Attempt]
+    errors: list[Attempt]
+    doubles: dict[int, list[Attempt]]
+    unanswered: int  # buyers killed or stuck: each may hold a sale nobody saw
+
+    @classmethod
+    def of(cls, initial: int, final: FinalState | None, history: History) -> _Facts:
+        receipts = history.receipts
+        if final is None:  # the store is your own code's: only receipts can be judged
+            remaining, store_sold = max(0, initial - len({r.ticket for r in receipts})), len(receipts)
+        else:
+            remaining, store_sold = final.remaining, initial - final.remaining
+        by_ticket: dict[int, list[Attempt]] = defaultdict(list)
+        for r in receipts:
+            by_ticket[r.ticket if r.ticket is not None else -1].append(r)
+        return cls(
+            initial=initial,
+            remaining=remaining,
+            receipts=receipts,
+            store_sold=store_sold,
+            refused=[a for a in history.attempts if a.outcome is Outcome.SOLD_OUT],
+            errors=[a for a in history.attempts if a.outcome is Outcome.ERROR],
+            doubles={t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1},
+            unanswered=len(history.killed) + len(history.stuck),
+        )
+
+    @property
+    def sold(self) -> int:
+        return len(self.receipts)
+
+
 def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
     """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
 
     `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
     only what receipts alone can show is judged: oversold, double_sold, undersold, errors, stuck.
     """
-    receipts = history.receipts
-    sold = len(receipts)
-    if final is None:
-        final = FinalState(remaining=max(0, initial - len({r.ticket for r in receipts})))
-        store_sold = sold  # unknown: no lost update or unreceipted sale can be told from receipts
-    else:
-        store_sold = initial - final.remaining
-    refused_attempts = [a for a in history.attempts if a.outcome is Outcome.SOLD_OUT]
-    errors = [a for a in history.attempts if a.outcome is Outcome.ERROR]
-    by_ticket: dict[int, list[Attempt]] = defaultdict(list)
-    for r in receipts:
-        by_ticket[r.ticket if r.ticket is not None else -1].append(r)
-    doubles = {t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1}
-
-    oversold = max(0, sold - initial)
-    lost_updates = max(0, sold - store_sold)
+    f = _Facts.of(initial, final, history)
+    oversold = max(0, f.sold - initial)
+    lost_updates = max(0, f.sold - f.store_sold)
     # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
     # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
-    indeterminate = len(history.killed) + len(history.stuck)
-    unreceipted = max(0, store_sold - sold - indeterminate)
-    undersold = min(max(final.remaining, 0), len(refused_attempts))
-    words = _Words(kind)
-
-    anomalies: list[Anomaly] = []
-    if oversold:
-        anomalies.append(
-            Anomaly(
-                "oversold",
-                oversold,
-                story=[
-                    f"{sold} receipts for {initial} {_plural(initial, 'ticket')}: {oversold} more sold than existed"
-                ],
-            )
+    unreceipted = max(0, f.store_sold - f.sold - f.unanswered)
+    undersold = min(max(f.remaining, 0), len(f.refused))
+    anomalies = [
+        a
+        for a in (
+            _oversold(f, oversold),
+            _double_sold(f, kind is StoreKind.COUNTER),
+            _lost_updates(f, lost_updates),
+            _unreceipted(f, unreceipted, len(history.stuck)),
+            _undersold(f, undersold),
+            _errors(f),
+            _stuck(history),
         )
-    if doubles:
-        stories = [words.double_sale(t, rs) for t, rs in list(doubles.items())[:MAX_STORIES]]
-        if len(doubles) > MAX_STORIES:
-            stories.append(f"... and {len(doubles) - MAX_STORIES} more tickets sold more than once")
-        buyers = sorted({r.buyer for rs in doubles.values() for r in rs})
-        anomalies.append(Anomaly("double_sold", len(doubles), sorted(doubles), buyers, stories))
-    if lost_updates:
-        anomalies.append(
-            Anomaly(
-                "lost_updates",
-                lost_updates,
-                story=[
-                    f"the store counts {store_sold} {_plural(store_sold, 'sale')} but buyers hold {sold} receipts: "
-                    f"{lost_updates} {_plural(lost_updates, 'purchase')} overwritten by a later write"
-                ],
-            )
-        )
-    if unreceipted:
-        indeterminate = len(errors) + len(history.stuck)
-        note = f" ({indeterminate} attempts ended without an answer)" if indeterminate else ""
-        anomalies.append(
-            Anomaly(
-                "unreceipted",
-                unreceipted,
-                story=[
-                    f"the store counts {store_sold} {_plural(store_sold, 'sale')} but buyers hold {sold} receipts: "
-                    f"{unreceipted} {_plural(unreceipted, 'sale')} nobody holds a receipt for{note}"
-                ],
-            )
-        )
-    if undersold:
-        turned = sorted({a.buyer for a in refused_attempts})
-        anomalies.append(
-            Anomaly(
-                "undersold",
-                undersold,
-                buyers=turned,
-                story=[
-                    f"{final.remaining} {_plural(final.remaining, 'ticket')} left unsold while "
-                    f"{len(refused_attempts)} {_plural(len(refused_attempts), 'attempt')} were turned away "
-                    f"({_buyers(turned)} found none)"
-                ],
-            )
-        )
-    if errors:
-        stories = [f"buyer {a.buyer}, attempt {a.attempt + 1}: {a.error}" for a in errors[:MAX_STORIES]]
-        if len(errors) > MAX_STORIES:
-            stories.append(f"... and {len(errors) - MAX_STORIES} more failed attempts")
-        anomalies.append(Anomaly("errors", len(errors), buyers=sorted({a.buyer for a in errors}), story=stories))
-    if history.stuck:
-        stuck = sorted(history.stuck, key=lambda e: (e.who, e.buyer))
-        stories = [f"{e.who} {e.buyer} never finished: {e.reason}" for e in stuck[:MAX_STORIES]]
-        if len(stuck) > MAX_STORIES:
-            stories.append(f"... and {len(stuck) - MAX_STORIES} more")
-        anomalies.append(Anomaly("stuck", len(stuck), buyers=[e.buyer for e in stuck], story=stories))
-
+        if a is not None
+    ]
     return Verdict(
         initial=initial,
-        remaining=final.remaining,
-        sold=sold,
+        remaining=f.remaining,
+        sold=f.sold,
         oversold=oversold,
-        double_sold=len(doubles),
+        double_sold=len(f.doubles),
         lost_updates=lost_updates,
         undersold=undersold,
         unreceipted=unreceipted,
-        errors=len(errors),
+        errors=len(f.errors),
         stuck=len(history.stuck),
         killed=len(history.killed),
         attempts=len(history.attempts),
-        refused=len(refused_attempts),
+        refused=len(f.refused),
         conflicts=sum(a.conflicts for a in history.attempts),
         retries=sum(a.retries for a in history.attempts),
         anomalies=anomalies,
     )
 
 
-class _Words:
-    """How a store's reads and writes are said in the domain's words."""
-
-    def __init__(self, kind: StoreKind) -> None:
-        self.counter = kind is StoreKind.COUNTER
-
-    def read(self, value: int | None) -> str:
-        return f"count={value}" if self.counter else f"ticket #{value} free"
-
-    def wrote(self, value: int | None) -> str:
-        return f"count={value}" if self.counter else f"ticket #{value} taken"
-
-    def double_sale(self, ticket: int, receipts: list[Attempt]) -> str:
-        rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
-        n = len(rs)
-        times = _times(n)
-        reads = {r.read for r in rs}
-        writes = {r.wrote for r in rs}
-        last_read = max((r.t_read or 0.0) for r in rs)
-        first_write = min((r.t_write or 0.0) for r in rs)
-        who = _buyers([r.buyer for r in rs])
-        if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-            if last_read < first_write:
-                both, either = ("both", "either") if n == 2 else ("all", "any")
-                return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times}"
-            return f"{who} each returned ticket #{ticket}: sold {times}"
-        if len(reads) == 1 and len(writes) == 1 and last_read < first_write:
-            both, either = ("both", "either") if n == 2 else ("all", "any")
-            if self.counter:
-                return (
-                    f"{who} {both} read {self.read(rs[0].read)} before {either} wrote; "
-                    f"{both} wrote {self.wrote(rs[0].wrote)}: ticket #{ticket} sold {times}"
-                )
-            return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times}"
-        steps = "; ".join(
-            f"buyer {r.buyer} read {self.read(r.read)} at {_ms(r.t_read)} and wrote {self.wrote(r.wrote)} "
-            f"at {_ms(r.t_write)}"
-            for r in rs[:MAX_STORIES]
-        )
-        more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
-        return f"{steps}{more}: ticket #{ticket} sold {times}"
+def _oversold(f: _Facts, oversold: int) -> Anomaly | None:
+    if not oversold:
+        return None
+    story = f"{count(f.sold, 'receipt')} for {count(f.initial, 'ticket')}: {oversold} more sold than existed"
+    return Anomaly("oversold", oversold, story=[story])
 
 
-def _ms(t: float | None) -> str:
-    return "?" if t is None else f"{t * 1000:.1f} ms"
+def _double_sold(f: _Facts, counter: bool) -> Anomaly | None:
+    if not f.doubles:
+        return None
+    stories = [double_sale(t, rs, counter) for t, rs in list(f.doubles.items())[:MAX_STORIES]]
+    if len(f.doubles) > MAX_STORIES:
+        stories.append(f"... and {len(f.doubles) - MAX_STORIES} more tickets sold more than once")
+    witnesses = sorted({r.buyer for rs in f.doubles.values() for r in rs})
+    return Anomaly("double_sold", len(f.doubles), sorted(f.doubles), witnesses, stories)
 
 
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+def _lost_updates(f: _Facts, lost: int) -> Anomaly | None:
+    if not lost:
+        return None
+    story = (
+        f"the store counts {count(f.store_sold, 'sale')} but buyers hold {count(f.sold, 'receipt')}: "
+        f"{count(lost, 'purchase')} overwritten by a later write"
+    )
+    return Anomaly("lost_updates", lost, story=[story])
 
 
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else word + "s"
+def _unreceipted(f: _Facts, unreceipted: int, stuck: int) -> Anomaly | None:
+    if not unreceipted:
+        return None
+    unknown = len(f.errors) + stuck
+    note = f" ({unknown} attempts ended without an answer)" if unknown else ""
+    story = (
+        f"the store counts {count(f.store_sold, 'sale')} but buyers hold {count(f.sold, 'receipt')}: "
+        f"{count(unreceipted, 'sale')} nobody holds a receipt for{note}"
+    )
+    return Anomaly("unreceipted", unreceipted, story=[story])
 
 
-def _buyers(buyers: list[int]) -> str:
-    """'buyer 3', 'buyers 3 and 7', 'buyers 1, 2, 3 and 4', 'buyers 1, 2, 3, ... and 50 (50 buyers)'."""
-    bs = sorted(set(buyers))
-    if len(bs) == 1:
-        return f"buyer {bs[0]}"
-    if len(bs) <= 6:
-        return "buyers " + ", ".join(map(str, bs[:-1])) + f" and {bs[-1]}"
-    return "buyers " + ", ".join(map(str, bs[:3])) + f", ... and {bs[-1]} ({len(bs)} buyers)"
+def _undersold(f: _Facts, undersold: int) -> Anomaly | None:
+    if not undersold:
+        return None
+    turned = sorted({a.buyer for a in f.refused})
+    story = (
+        f"{count(f.remaining, 'ticket')} left unsold while {count(len(f.refused), 'attempt')} were turned away "
+        f"({buyers(turned)} found none)"
+    )
+    return Anomaly("undersold", undersold, buyers=turned, story=[story])
+
+
+def _errors(f: _Facts) -> Anomaly | None:
+    if not f.errors:
+        return None
+    stories = [f"buyer {a.buyer}, attempt {a.attempt + 1}: {a.error}" for a in f.errors[:MAX_STORIES]]
+    if len(f.errors) > MAX_STORIES:
+        stories.append(f"... and {len(f.errors) - MAX_STORIES} more failed attempts")
+    return Anomaly("errors", len(f.errors), buyers=sorted({a.buyer for a in f.errors}), story=stories)
+
+
+def _stuck(history: History) -> Anomaly | None:
+    if not history.stuck:
+        return None
+    stuck = sorted(history.stuck, key=lambda e: (e.who, e.buyer))
+    stories = [f"{e.who} {e.buyer} never finished: {e.reason}" for e in stuck[:MAX_STORIES]]
+    if len(stuck) > MAX_STORIES:
+        stories.append(f"... and {len(stuck) - MAX_STORIES} more")
+    return Anomaly("stuck", len(stuck), buyers=[e.buyer for e in stuck], story=stories)
+
+
+def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
+    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes."""
+    rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
+    n = len(rs)
+    last_read = max((r.t_read or 0.0) for r in rs)
+    first_write = min((r.t_write or 0.0) for r in rs)
+    who = buyers([r.buyer for r in rs])
+    both, either = ("both", "either") if n == 2 else ("all", "any")
+    if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
+        if last_read < first_write:
+            return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"
+        return f"{who} each returned ticket #{ticket}: sold {times(n)}"
+    if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
+        if counter:
+            return (
+                f"{who} {both} read {read_value(rs[0].read, counter)} before {either} wrote; "
+                f"{both} wrote {wrote_value(rs[0].wrote, counter)}: ticket #{ticket} sold {times(n)}"
+            )
+        return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times(n)}"
+    steps = "; ".join(
+        f"buyer {r.buyer} read {read_value(r.read, counter)} at {ms(r.t_read)} and wrote "
+        f"{wrote_value(r.wrote, counter)} at {ms(r.t_write)}"
+        for r in rs[:MAX_STORIES]
+    )
+    more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
+    return f"{steps}{more}: ticket #{ticket} sold {times(n)}"

@@ -28,7 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from booking import RunConfig, Schedule, init_store, simulate
-from booking.stores.sql import LOOK_CAP, SQLITE_SYNCHRONOUS
+from booking.stores.connect import SQLITE_SYNCHRONOUS
+from booking.stores.schema import LOOK_CAP
 
 LOOK = f"SELECT count(*) FROM (SELECT id FROM tickets WHERE sold_to IS NULL LIMIT {LOOK_CAP}) AS f"  # booking's look
 FIRST = "SELECT id FROM tickets WHERE sold_to IS NULL ORDER BY id LIMIT 1"

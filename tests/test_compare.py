@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 
 from booking.history import Attempt, Outcome
-from booking.schedule import AFTER_READ, BEFORE_LOCK
+from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
-from booking.strategies import ANY_STORE, STRATEGIES, BuyerContext, StrategyInfo, _mp_lock
+from booking.strategies import STRATEGIES, BuyerContext, Needs, StrategyInfo
+from booking.strategies.base import ANY_STORE
+from booking.strategies.locks import _mp_lock
 
 SMALL = ["--buyers", "1,4", "--trials", "2", "--tickets", "6"]
 
@@ -147,8 +149,9 @@ def test_a_broken_safe_strategy_makes_compare_exit_1(cli: Any, tmp_path: Path, m
         "one process tree",
         ANY_STORE,
         safe=True,
-        holds_lock=False,
+        window=AFTER_READ,
         purchase=_broken,
+        needs=Needs(mp_lock=True),
     )
     monkeypatch.setitem(STRATEGIES, "mp-lock", broken)
     ran = cli("compare", "--stores", tmp_path / "db.json", *MP_LOCK_MATRIX, "--format", "json")

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from booking import RunConfig, Schedule, simulate
-from booking.faults import KILL_POINTS
+from booking import BadInput, RunConfig, Schedule, simulate
+from booking.history import BuyerStatus
+from booking.points import KILL_POINTS
+from booking.stores.base import StoreKind
+from booking.strategies import STRATEGIES
 from tests.conftest import plain_connect
 
 
@@ -43,15 +46,11 @@ def killed_run(store: str, strategy: str, point: str, **kw: Any) -> Any:
 
 @pytest.mark.parametrize("point", KILL_POINTS)
 class TestKilledBuyer:
-    @pytest.mark.parametrize("strategy", ["file-lock", "queue"])
-    def test_db_json(self, tmp_path: Path, strategy: str, point: str) -> None:
+    def test_db_json(self, tmp_path: Path, point: str) -> None:
         """The run finishes; the killed attempt is indeterminate; no oversell; db.json intact."""
         store = str(tmp_path / "db.json")
-        result = killed_run(store, strategy, point)
+        result = killed_run(store, "file-lock", point)
         v = result.verdict
-        if strategy == "queue":  # the buyer never reaches the store's points: the seller does
-            assert v.ok and v.sold == 5
-            return
         assert result.exit_code == 0, v.anomalies
         assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
         assert v.sold + v.remaining in (5, 4)  # 4: the killed buyer's ticket may or may not be gone
@@ -80,6 +79,71 @@ class TestKilledBuyer:
         assert result.aborted is not None
         assert "a multiprocessing.Lock is never released when its holder dies; use file-lock" in result.aborted
         assert_intact(str(tmp_path / "db.json"))
+
+
+def _store_for(strategy: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    stores = STRATEGIES[strategy].stores
+    if StoreKind.COUNTER in stores:
+        return str(tmp_path / "db.json")
+    if StoreKind.SQLITE in stores:
+        return f"sqlite:///{tmp_path / 't.db'}"
+    return str(request.getfixturevalue("postgresql_url"))
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_kill_fires_or_is_refused(
+    tmp_path: Path, request: pytest.FixtureRequest, strategy: str, point: str
+) -> None:
+    """--kill-buyer 1 --kill-at POINT either kills buyer 1 at POINT, or is refused before the run (exit 2)
+    with the points that apply: never a run that kills nobody and says OK."""
+    config = RunConfig(
+        store=_store_for(strategy, tmp_path, request),
+        strategy=strategy,
+        buyers=3,
+        tickets=3,
+        kill_buyer=1,
+        kill_at=point,
+        deadline_s=30,
+    )
+    applies = STRATEGIES[strategy].kill_points
+    if point not in applies:
+        with pytest.raises(BadInput, match=f"--kill-at {point} does not apply .*choose from: {', '.join(applies)}"):
+            simulate(config)
+        return
+    result = simulate(config)
+    ends = {e.buyer: e for e in result.history.ends}
+    assert ends[1].status is BuyerStatus.KILLED, ends[1]
+    assert ends[1].reason == f"killed at {point} (injected)"
+    assert result.to_json()["killed"] == 1
+    if STRATEGIES[strategy].safe:
+        assert result.verdict.oversold == 0 and result.verdict.double_sold == 0
+
+
+def test_a_queue_buyer_killed_with_its_request_in_flight(cli: Any, tmp_path: Path) -> None:
+    """--lock queue: the buyer dies after sending its request; the seller sells, the sale has no receipt,
+    and the verifier allows for exactly that one."""
+    ran = cli("simulate", "--store", tmp_path / "db.json", "--lock", "queue", "--buyers", "5", "--tickets", "5",
+              "--kill-buyer", "1", "--json")  # fmt: skip
+    out = ran.json()
+    assert (ran.code, out["killed"], out["sold"], out["remaining"], out["ok"]) == (0, 1, 4, 0, True)
+
+
+def test_your_own_code_is_killed_at_the_point_it_names(cli: Any, sqlite_url: str) -> None:
+    """The example's fixed_buy says point("in-critical") inside its transaction: buyer 1 dies there."""
+    ran = cli("simulate", "--store", sqlite_url, "--purchase", "booking.examples.sqlite:fixed_buy",
+              "--buyers", "4", "--tickets", "4", "--kill-buyer", "1", "--kill-at", "in-critical", "--json")  # fmt: skip
+    out = ran.json()
+    assert (ran.code, out["killed"], out["double_sold"]) == (0, 1, 0), out
+
+
+def test_a_point_your_code_never_names_is_said_not_ignored(cli: Any, sqlite_url: str) -> None:
+    """racy_buy names only after-read: a kill at in-critical cannot land, and the run says so (exit 3)."""
+    ran = cli("simulate", "--store", sqlite_url, "--purchase", "booking.examples.sqlite:racy_buy",
+              "--buyers", "3", "--kill-buyer", "2", "--kill-at", "in-critical", "--json")  # fmt: skip
+    out = ran.json()
+    assert ran.code == 3 and out["killed"] == 0
+    assert out["aborted"] == "--kill-at: buyer 2 never reached in-critical (it passed: before-lock, after-read)"
 
 
 def test_the_cli_says_why_an_mp_lock_run_stopped(cli: Any, store: Path) -> None:

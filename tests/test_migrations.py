@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from booking import db
+import booking
 from booking.stores import migrate
 from booking.stores.schema import metadata
 from tests.conftest import KINDS, run_cli
@@ -30,8 +30,8 @@ def _schema_diff(url: str) -> tuple[set[str], list[object]]:
 
 def _empty(url: str) -> str:
     """The store with none of booking's tables (a server database is shared by the session)."""
-    if db.current(url).revision is not None:
-        db.downgrade(url, "base")
+    if booking.schema_state(url).revision is not None:
+        booking.downgrade_store(url, "base")
     return url
 
 
@@ -40,7 +40,7 @@ class TestMigrations:
     def test_upgrade_from_empty_gives_the_expected_schema(self, kind: str, store_url: URL) -> None:
         """After `db upgrade` on an empty store, Alembic finds no difference from booking's tables."""
         url = _empty(store_url(kind))
-        assert db.upgrade(url).revision == migrate.head()
+        assert booking.upgrade_store(url).revision == migrate.head()
         tables, diff = _schema_diff(url)
         assert {"tickets", "purchases", "alembic_version"} <= tables
         assert diff == []
@@ -48,18 +48,18 @@ class TestMigrations:
     def test_downgrade_to_base_and_upgrade_again(self, kind: str, store_url: URL) -> None:
         """Down to base removes booking's tables; up again restores them exactly."""
         url = store_url(kind)
-        db.upgrade(url)
-        assert db.downgrade(url, "base").revision is None
+        booking.upgrade_store(url)
+        assert booking.downgrade_store(url, "base").revision is None
         tables, _ = _schema_diff(url)
         assert not {"tickets", "purchases"} & tables
-        db.upgrade(url)
+        booking.upgrade_store(url)
         tables, diff = _schema_diff(url)
         assert {"tickets", "purchases"} <= tables
         assert diff == []
 
     def test_db_current_names_the_head(self, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
-        assert db.current(url).revision is None
+        assert booking.schema_state(url).revision is None
         assert run_cli("db", "upgrade", "--store", url).returncode == 0
         after = run_cli("db", "current", "--store", url)
         assert after.returncode == 0
@@ -69,18 +69,18 @@ class TestMigrations:
         url = _empty(store_url(kind))
         done = run_cli("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
         assert done.returncode == 0, done.stderr
-        assert db.current(url).at_head
+        assert booking.schema_state(url).at_head
 
 
 def test_init_upgrades_a_new_store(sqlite_url: str) -> None:
     done = run_cli("init", "--store", sqlite_url, "--tickets", "3")
     assert done.returncode == 0, done.stderr
-    assert db.current(sqlite_url).at_head
+    assert booking.schema_state(sqlite_url).at_head
 
 
 def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
     """A newer booking's store: every command refuses it in one line with exit 3, nothing is changed."""
-    db.upgrade(sqlite_url)
+    booking.upgrade_store(sqlite_url)
     engine = sa.create_engine(sqlite_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff0042'")
@@ -90,7 +90,7 @@ def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
         assert done.returncode == 3, (args, done.stderr)
         assert "ffff0042" in done.stdout + done.stderr
         assert done.stderr.count("\n") <= 1 and "Traceback" not in done.stderr
-    assert db.current(sqlite_url).revision == "ffff0042"
+    assert booking.schema_state(sqlite_url).revision == "ffff0042"
 
 
 def test_db_commands_refuse_db_json(tmp_path: object) -> None:

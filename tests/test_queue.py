@@ -15,8 +15,8 @@ import pytest
 from booking import RunConfig, Schedule, simulate
 from booking.errors import BadInput
 from booking.history import load
-from booking.schedule import BarrierTimeout
-from booking.seller import KILL_ENV, SellerGate
+from booking.processes.gate import SellerGate
+from booking.processes.schedule import BarrierTimeout
 from booking.stores import open_store
 
 # Each run's deadline: only reached when something hangs, so generous; a pass never waits for it.
@@ -85,10 +85,6 @@ def run_reaped(tmp_path: Path, argv: list[str], env: dict[str, str] | None = Non
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout)
     return result
-
-
-def kill_env(spec: str) -> dict[str, str]:
-    return {**os.environ, KILL_ENV: spec}
 
 
 def store_spec(kind: str, tmp_path: Path) -> str:
@@ -257,15 +253,16 @@ class TestShutdown:
         assert result["rc"] == 0, result["stdout"] + result["stderr"]
         assert result["left"] == []
 
-    @pytest.mark.parametrize(("sellers", "kill"), [(1, "1:3"), (3, "2:2"), (3, "1:1")])
-    def test_no_child_outlives_a_killed_seller(self, tmp_path: Path, sellers: int, kill: str) -> None:
+    @pytest.mark.parametrize(("sellers", "victim"), [(1, 1), (3, 2), (3, 1)])
+    def test_no_child_outlives_a_killed_seller(self, tmp_path: Path, sellers: int, victim: int) -> None:
         """A seller SIGKILLed mid-run: the run still ends, nothing stuck, nothing left running."""
         seller_lock = "file-lock" if sellers > 1 else "none"
         argv = booking_cmd(
             "simulate", "--json", "--lock", "queue", "--sellers", sellers, "--seller-lock", seller_lock,
             "--buyers", 10, "--tickets", 20, "--until-sold-out", "--store", tmp_path / "db.json",
+            "--kill-seller", victim,
         )  # fmt: skip
-        result = run_reaped(tmp_path, argv, env={KILL_ENV: kill})
+        result = run_reaped(tmp_path, argv)
         assert result["left"] == []
         out = json.loads(result["stdout"])
         assert result["rc"] == 1
@@ -284,31 +281,36 @@ class TestShutdown:
         assert result["left"] == []
 
     def test_killed_only_seller_answers_every_buyer(self, tmp_path: Path) -> None:
-        """The only seller dies on its third request: that buyer and every queued one get an error."""
-        r_env = kill_env("1:3")
-        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 10, "--tickets", 5, env=r_env)
+        """The only seller dies inside its first sale: that buyer and every queued one get an error."""
+        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 10, "--tickets", 5, "--kill-seller", 1)
         assert rc == 1
-        assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (2, 3, 8, 0)
+        assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (0, 5, 10, 0)
         stories = " ".join(out["anomalies"][-1]["story"])
         assert "seller 1 was killed by signal 9" in stories
 
     def test_killed_seller_among_others(self, tmp_path: Path) -> None:
-        """One of three sellers dies holding a request: only that buyer gets an error; the rest is sold."""
+        """One of three sellers dies holding a request (and the file lock, which the kernel releases): only
+        that buyer gets an error; the rest is sold."""
         rc, out = run_json(
-            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "mp-lock", "--buyers", 10, "--tickets", 10,
-            env=kill_env("2:2"),
+            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "file-lock", "--buyers", 10, "--tickets", 10,
+            "--kill-seller", 2,
         )  # fmt: skip
         assert rc == 1
         assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (9, 1, 1, 0)
         assert "seller 2 was killed by signal 9 before answering" in out["anomalies"][0]["story"][0]
 
+    def test_a_seller_dead_with_the_mp_lock_stops_the_run(self, tmp_path: Path) -> None:
+        """A seller killed holding the multiprocessing.Lock: the run stops at once and says why (exit 3)."""
+        rc, out = run_json(
+            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "mp-lock", "--buyers", 10, "--tickets", 10,
+            "--kill-seller", 2,
+        )  # fmt: skip
+        assert rc == 3
+        assert "seller 2 died holding the multiprocessing.Lock" in out["aborted"]
+
     def test_killed_seller_in_process(self, tmp_path: Path) -> None:
         """Through the library too: simulate() returns with no child alive (checked in queue_run)."""
-        os.environ[KILL_ENV] = "1:2"
-        try:
-            r = queue_run(str(tmp_path / "db.json"), buyers=6, tickets=6, sellers=2)
-        finally:
-            del os.environ[KILL_ENV]
+        r = queue_run(str(tmp_path / "db.json"), buyers=6, tickets=6, sellers=2, kill_seller=1)
         assert r.verdict.errors == 1 and r.verdict.stuck == 0
 
 

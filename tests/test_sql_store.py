@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from booking.redact import mask_url as mask
 from booking.stores import open_store
-from booking.stores.sql import LOOK_CAP, SqlStore, mask
+from booking.stores.schema import LOOK_CAP
+from booking.stores.sql import SqlStore
 
 
 def _open(url: str) -> SqlStore:

@@ -35,6 +35,7 @@ def fixed_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | Non
     point("after-read")  # where the racy twin's window is; nothing here depends on an earlier read
     with open(store + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel even if this process dies
+        point("in-critical")  # inside the lock: where --kill-at in-critical kills a buyer
         count = _read(store)
         if count <= 0:
             return None

@@ -38,11 +38,13 @@ def fixed_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | Non
             if row is None:
                 return None
             with db.transaction():
+                point("in-critical")  # inside the transaction: where --kill-at in-critical kills a buyer
                 taken = db.execute(
                     "UPDATE tickets SET sold_to = %s, version = version + 1 WHERE id = %s AND sold_to IS NULL",
                     (buyer, row[0]),
                 ).rowcount
                 if taken == 1:
                     db.execute(LEDGER, (row[0], buyer, time.time()))
+                point("before-commit")
             if taken == 1:
                 return int(row[0])

@@ -40,12 +40,14 @@ def fixed_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | Non
             if row is None:
                 return None
             db.execute("BEGIN IMMEDIATE")
+            point("in-critical")  # inside the write lock: where --kill-at in-critical kills a buyer
             taken = db.execute(
                 "UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ? AND sold_to IS NULL",
                 (buyer, row[0]),
             ).rowcount
             if taken == 1:
                 db.execute(LEDGER, (row[0], buyer, time.time()))
+            point("before-commit")
             db.execute("COMMIT")
             if taken == 1:
                 return int(row[0])

@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-from booking.errors import BadInput
-from booking.stores.base import FinalState, Seen, Store, StoreKind
+from booking.config import RunConfig
+from booking.stores.base import FinalState, Seen, Store, StoreKind, store_kind
 from booking.stores.counter import CounterStore
 
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-
-__all__ = ["CounterStore", "FinalState", "Seen", "Store", "StoreKind", "open_store", "store_kind"]
+__all__ = ["CounterStore", "FinalState", "Seen", "Store", "StoreKind", "init_store", "open_store", "store_kind"]
 
 
-def store_kind(spec: str) -> StoreKind:
-    """Which kind of store a --store value names, without opening it."""
-    if "://" in spec:
-        scheme = spec.split("://", 1)[0].split("+", 1)[0].lower()
-        kinds = {
-            "sqlite": StoreKind.SQLITE,
-            "postgresql": StoreKind.POSTGRESQL,
-            "postgres": StoreKind.POSTGRESQL,
-            "mysql": StoreKind.MYSQL,
-            "mariadb": StoreKind.MYSQL,
-        }
-        if scheme not in kinds:
-            raise BadInput(
-                f"unknown store URL scheme {scheme!r} (use a db.json path, sqlite://, postgresql+psycopg:// or mysql+pymysql://)"
-            )
-        return kinds[scheme]
-    if spec.lower().endswith(SQLITE_SUFFIXES):
-        return StoreKind.SQLITE
-    return StoreKind.COUNTER
-
-
-def open_store(spec: str, isolation: str | None = None, durable: bool = False) -> Store:
-    """Open the store `spec` names (`isolation`: SQL stores only; `durable`: db.json fsyncs every write).
-
-    Call it in the process that will use it.
-    """
-    kind = store_kind(spec)
-    if kind is StoreKind.COUNTER:
+def open_store(spec: str, isolation: str | None = None, durable: bool = False, timeout_s: float = 60.0) -> Store:
+    """Open the store `spec` names (`isolation`: SQL stores only; `durable`: db.json fsyncs every write;
+    `timeout_s`: how long one server round trip may take). Call it in the process that will use it."""
+    if store_kind(spec) is StoreKind.COUNTER:
         return CounterStore(spec, durable=durable)
-    from booking.stores.sql import open_sql_store  # SQLAlchemy is imported only for SQL stores
+    from booking.stores.sql import SqlStore  # SQLAlchemy is imported only for SQL stores
 
-    return open_sql_store(spec, isolation)
+    return SqlStore(spec, isolation, timeout_s)
+
+
+def init_store(store: str, tickets: int, force: bool = False) -> str:
+    """Reset `store` to `tickets` unsold tickets; returns the store's display name."""
+    RunConfig(store=store, tickets=tickets).validate()
+    opened = open_store(store)
+    try:
+        opened.prepare(tickets, force=force)
+    finally:
+        opened.close()
+    return opened.display

@@ -1,4 +1,4 @@
-"""The small Protocol every store implements, and the plain data it returns."""
+"""The small Protocol every store implements, the plain data it returns, and which kind a spec names."""
 
 from __future__ import annotations
 
@@ -7,12 +7,47 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from booking.errors import BadInput
+
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
 
 class StoreKind(enum.StrEnum):
     COUNTER = "counter"  # db.json: {"count": N}, as in the notes
     SQLITE = "sqlite"
     POSTGRESQL = "postgresql"
     MYSQL = "mysql"  # MariaDB
+
+
+# How each kind is named to people (`booking strategies`, reports).
+KIND_NAMES = {
+    StoreKind.COUNTER: "db.json",
+    StoreKind.SQLITE: "sqlite",
+    StoreKind.POSTGRESQL: "postgresql",
+    StoreKind.MYSQL: "mariadb",
+}
+_SCHEMES = {
+    "sqlite": StoreKind.SQLITE,
+    "postgresql": StoreKind.POSTGRESQL,
+    "postgres": StoreKind.POSTGRESQL,
+    "mysql": StoreKind.MYSQL,
+    "mariadb": StoreKind.MYSQL,
+}
+
+
+def store_kind(spec: str) -> StoreKind:
+    """Which kind of store a --store value names, without opening it (and without importing SQLAlchemy)."""
+    if "://" in spec:
+        scheme = spec.split("://", 1)[0].split("+", 1)[0].lower()
+        if scheme not in _SCHEMES:
+            raise BadInput(
+                f"unknown store URL scheme {scheme!r} "
+                "(use a db.json path, sqlite://, postgresql+psycopg:// or mysql+pymysql://)"
+            )
+        return _SCHEMES[scheme]
+    if spec.lower().endswith(SQLITE_SUFFIXES):
+        return StoreKind.SQLITE
+    return StoreKind.COUNTER
 
 
 @dataclass(frozen=True)
@@ -36,7 +71,7 @@ class Store(Protocol):
     """One store, opened in the process that uses it."""
 
     kind: StoreKind
-    display: str  # what people see: a path, or a URL with its password masked
+    display: str  # what people see: a path, or a URL with its secrets masked
 
     def check(self) -> int:
         """Validate the existing store without changing it; return its remaining stock."""
@@ -61,5 +96,8 @@ class Store(Protocol):
 
     def lock_path(self) -> Path:
         """Where `file-lock` keeps its lock file for this store (never the data file)."""
+
+    def tidy(self) -> None:
+        """After a run: remove what writers that died left behind (never the store)."""
 
     def close(self) -> None: ...

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from booking import faults
+from booking import points
 from booking.config import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.stores.base import FinalState, Seen, StoreKind
@@ -115,12 +115,12 @@ class CounterStore:
                 half = len(data) // 2
                 out.write(data[:half])
                 out.flush()
-                faults.hit(faults.MID_WRITE)  # --kill-at mid-write: the temporary file is half written
+                points.hit(points.MID_WRITE)  # --kill-at mid-write: the temporary file is half written
                 out.write(data[half:])
                 if self.durable:
                     out.flush()
                     os.fsync(out.fileno())
-            faults.hit(faults.BEFORE_COMMIT)  # written, not yet in place
+            points.hit(points.BEFORE_COMMIT)  # written, not yet in place
             os.replace(tmp, self.path)
         except BaseException:
             _unlink_quietly(tmp)

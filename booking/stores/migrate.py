@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -12,9 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from booking.errors import BadInput, CannotRun
+from booking.stores.base import StoreKind, store_kind
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+    from booking.stores.connect import Database
 
 OUR_TABLES = frozenset({"tickets", "purchases"})
 
@@ -78,3 +82,73 @@ def upgrade(connection: Connection, display: str, revision: str = "head") -> Non
 def downgrade(connection: Connection, display: str, revision: str) -> None:
     check_known(connection, display)
     command.downgrade(_config(connection), revision)
+
+
+# -- `booking db`: the same, for a store named by its spec
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """A SQL store's schema revision and the newest one this booking knows."""
+
+    store: str  # display form, secrets masked
+    revision: str | None  # None: no schema yet
+    head: str
+    known: bool = True  # False: a revision this booking does not know (a newer booking made it)
+
+    @property
+    def at_head(self) -> bool:
+        return self.revision == self.head
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "revision": self.revision,
+            "head": self.head,
+            "at_head": self.at_head,
+            "known": self.known,
+        }
+
+
+def _database(spec: str) -> Database:
+    from booking.stores.connect import Database
+
+    if store_kind(spec) is StoreKind.COUNTER:
+        raise BadInput(f"store {spec}: `booking db` works on SQL stores; a db.json counter has no schema")
+    return Database(spec)
+
+
+def schema_state(spec: str) -> SchemaState:
+    """The store's revision and this booking's head (read only)."""
+    db = _database(spec)
+    try:
+        with db.admin() as conn:
+            revision = current(conn)
+    finally:
+        db.dispose()
+    return SchemaState(db.display, revision, head(), revision is None or revision in known_revisions())
+
+
+def move(spec: str, up: bool, revision: str) -> SchemaState:
+    """Upgrade (or downgrade) the store's schema to `revision`; returns where it is now."""
+    from alembic.util import CommandError
+
+    db = _database(spec)
+    try:
+        with db.admin() as conn:
+            (upgrade if up else downgrade)(conn, db.display, revision)
+    except CommandError as exc:
+        raise BadInput(f"store {db.display}: {exc}") from None
+    finally:
+        db.dispose()
+    return schema_state(spec)
+
+
+def upgrade_store(spec: str, revision: str = "head") -> SchemaState:
+    """Create or upgrade a store's schema (`booking db upgrade`)."""
+    return move(spec, True, revision)
+
+
+def downgrade_store(spec: str, revision: str = "-1") -> SchemaState:
+    """Step a store's schema back; `base` drops booking's tables (`booking db downgrade`)."""
+    return move(spec, False, revision)

@@ -1,8 +1,13 @@
-"""The SQL schema as SQLAlchemy Core tables: what the code expects. Alembic (migrations/) owns the DDL."""
+"""The SQL schema as SQLAlchemy Core tables (Alembic, in migrations/, owns the DDL) and the statements on it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Double, Index, Integer, MetaData, Table
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Column, Double, Index, Integer, MetaData, Table, bindparam, func, insert, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
 
 metadata = MetaData()
 
@@ -29,3 +34,60 @@ purchases = Table(
     Column("bought_at", Double, nullable=False),  # time.time() of the write
     Index("ix_purchases_ticket_id", "ticket_id"),
 )
+
+
+# -- the purchase path's statements, compiled once per dialect before buyers fork
+
+# The look (the notes' search) counts free tickets up to this many. Counting them all is a scan of
+# every free row on every attempt: selling out N tickets would cost O(N^2) (100k tickets: minutes).
+LOOK_CAP = 100
+
+
+class Prepared:
+    """A Core statement compiled once for a dialect: SQL text and how to lay out its parameters."""
+
+    __slots__ = ("defaults", "names", "positional", "sql")
+
+    def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql = compiled.string
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        self.positional = dialect.positional
+        self.names = list(getattr(compiled, "positiontup", None) or ())
+
+    def args(self, params: Mapping[str, Any]) -> Any:
+        merged = {**self.defaults, **params} if self.defaults else params
+        if self.positional:
+            return tuple(merged[n] for n in self.names)
+        return merged
+
+
+def _statements() -> dict[str, ClauseElement]:
+    free = tickets.c.sold_to.is_(None)
+    first = select(tickets.c.id).where(free).order_by(tickets.c.id).limit(1)
+    take = update(tickets).values(sold_to=bindparam("who"), version=tickets.c.version + 1)
+    is_ticket = tickets.c.id == bindparam("tid")
+    return {
+        "look": select(func.count()).select_from(select(tickets.c.id).where(free).limit(LOOK_CAP).subquery()),
+        "first": first,
+        "first_for_update": first.with_for_update(),
+        "first_skip_locked": first.with_for_update(skip_locked=True),
+        "first_versioned": select(tickets.c.id, tickets.c.version).where(free).order_by(tickets.c.id).limit(1),
+        "take": take.where(is_ticket),
+        "take_if_free": take.where(is_ticket, free),
+        "take_if_version": take.where(is_ticket, tickets.c.version == bindparam("seen")),
+        "record": insert(purchases).values(
+            ticket_id=bindparam("tid"), buyer=bindparam("who"), bought_at=bindparam("at")
+        ),
+        "advisory": select(func.pg_advisory_xact_lock(bindparam("key"))),
+    }
+
+
+_COMPILED: dict[str, dict[str, Prepared]] = {}  # dialect name -> statements; filled before buyers fork
+
+
+def compiled(dialect: Dialect) -> dict[str, Prepared]:
+    key = f"{dialect.name}+{dialect.driver}"
+    if key not in _COMPILED:
+        _COMPILED[key] = {name: Prepared(stmt, dialect) for name, stmt in _statements().items()}
+    return _COMPILED[key]

@@ -6,9 +6,9 @@ import io
 from collections import defaultdict
 from typing import Any
 
-from booking.compare import Cell, Comparison
-from booking.compare_report import COLUMNS, escape
+from booking.compare.cells import Cell, Comparison
 from booking.errors import CannotRun
+from booking.render.tables import COLUMNS, escape
 
 CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }

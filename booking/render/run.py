@@ -1,14 +1,14 @@
-"""Rendering a run for a person: the buyers' events in time order, then the verdict."""
+"""A run for a person: the buyers' events in time order, then the verdict and its stories."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any, TextIO
 
-from booking.history import Outcome
-from booking.simulation import RunResult
+from booking.result import RunResult
 from booking.stores.base import StoreKind
 from booking.verify import Verdict
+from booking.words import count, steps
 
 MAX_EVENT_LINES = 60  # beyond this, the head and the tail of the run; --history has all of it
 VERDICT_FIELDS = ("sold", "remaining", "oversold", "double_sold", "lost_updates", "undersold", "errors", "stuck")
@@ -17,26 +17,7 @@ VERDICT_FIELDS = ("sold", "remaining", "oversold", "double_sold", "lost_updates"
 def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
     """(time, buyer, words) for every look, read, write and refusal, in the spirit of the notes."""
     counter = result.kind is StoreKind.COUNTER
-    events: list[tuple[float, int, str]] = []
-    for a in result.history.attempts:
-        if a.looked is not None:
-            events.append((a.t_start, a.buyer, f"sees {a.looked} {_tickets(a.looked)} left"))
-        if a.t_read is not None:
-            waited = f" (waited {a.lock_wait_s * 1000:.1f} ms for the lock)" if a.t_acquired is not None else ""
-            if a.queue_wait_s is not None:
-                waited = f" (through the queue: waited {a.queue_wait_s * 1000:.1f} ms){waited}"
-            seen = f"count={a.read}" if counter else (f"ticket #{a.read} free" if a.read else "no free ticket")
-            text = f"reads {seen}{waited}" if a.read is not None else "reaches after-read (your race window)"
-            events.append((a.t_read, a.buyer, text))
-        if a.outcome is Outcome.OK and a.t_write is not None:
-            wrote = f"writes count={a.wrote}: " if counter and a.wrote is not None else ""
-            events.append((a.t_write, a.buyer, f"{wrote}bought ticket #{a.ticket}"))
-        elif a.outcome is Outcome.SOLD_OUT:
-            events.append((a.t_end, a.buyer, "found no tickets left"))
-        elif a.outcome is Outcome.CONFLICT:
-            events.append((a.t_end, a.buyer, f"gave up after {a.conflicts} conflicts"))
-        elif a.outcome is Outcome.ERROR:
-            events.append((a.t_end, a.buyer, f"failed: {a.error}"))
+    events = [(s.t, s.buyer, s.long) for a in result.history.attempts for s in steps(a, counter) if s.long]
     events.sort(key=lambda e: (e[0], e[1]))
     return events
 
@@ -74,13 +55,10 @@ class Printer:
 def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     c = result.config
     seed = f" (seed {result.seed}: --seed {result.seed} gives this order again)" if result.seed is not None else ""
-    sellers = ""
-    if c.strategy == "queue":
-        sellers = f" ({c.sellers} {_plural(c.sellers, 'seller')}, seller lock {c.seller_lock or 'none'})"
     out.line(
         (
-            f"{c.buyers} {_plural(c.buyers, 'buyer')}, {result.initial} {_tickets(result.initial)}, "
-            f"strategy {result.strategy}{sellers}, {c.schedule.value} schedule{seed}, store {result.store}",
+            f"{count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}, strategy {result.strategy}"
+            f"{result.note}, {c.schedule.value} schedule{seed}, store {result.store}",
             "bold",
         )
     )
@@ -95,29 +73,26 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     if result.aborted:
         out.line(("  run stopped: ", "bold red"), result.aborted)
     if not quiet and result.verdict.anomalies and result.history.attempts:
-        from booking.timeline import lanes
+        from booking.render.timeline import lanes
 
         out.line(("  timeline, a lane per buyer involved:", "dim"))
         out.line(lanes(result))
 
 
+def figures(v: Verdict, sep: str = "  ") -> str:
+    """'sold 4  remaining 0  oversold 3 ...': the verdict's figures in one line."""
+    return sep.join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
+
+
 def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> None:
-    figures = "  ".join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
+    line = figures(v)
     if v.killed:
-        figures += f"  killed {v.killed} (injected)"
+        line += f"  killed {v.killed} (injected)"
     extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
     head = "OK" if v.ok else ("STUCK" if v.stuck else "ANOMALY")
     style = "bold green" if v.ok else "bold red"
-    out.line((f"verdict: {head}", style), f"  {figures}{extra}{took}")
+    out.line((f"verdict: {head}", style), f"  {line}{extra}{took}")
     for anomaly in v.anomalies:
         for line in anomaly.story:
             out.line((f"  {anomaly.kind}: ", "red"), line)
-
-
-def _tickets(n: int) -> str:
-    return _plural(n, "ticket")
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else word + "s"

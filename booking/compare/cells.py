@@ -1,21 +1,17 @@
-"""`booking compare`: every strategy on the same workload, correctness and cost side by side."""
+"""What a comparison is made of: its config, one Trial per run, a Cell per matrix entry, the conclusions."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from booking.config import RunConfig, Schedule
-from booking.errors import BadInput
-from booking.redact import redact
-from booking.simulation import RunResult, simulate
-from booking.stats import jain, mean_sd, percentile, wilson
-from booking.stores import store_kind
-from booking.strategies import STRATEGIES, get_strategy
+from booking.compare.stats import jain, mean_sd, percentile, wilson
+from booking.config import Schedule
+from booking.redact import mask_url
+from booking.result import RunResult
+from booking.strategies import STRATEGIES
 
 DEFAULT_BUYERS = (1, 4, 16)
 DEFAULT_TICKETS = 20
@@ -164,7 +160,7 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)
         cfg["schedules"] = [s.value for s in self.config.schedules]
-        cfg["stores"] = [redact(s) for s in self.config.stores]  # a URL's password never reaches a report
+        cfg["stores"] = [mask_url(s) for s in self.config.stores]  # a URL's password never reaches a report
         return {
             "command": self.command,
             "versions": self.versions,
@@ -176,62 +172,7 @@ class Comparison:
         }
 
 
-def plan(config: CompareConfig) -> list[CellKey]:
-    """Every cell of the matrix, refusing strategies that apply to none of the stores."""
-    if not config.stores:
-        raise BadInput("--stores: name at least one store")
-    for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
-        if value < low:
-            raise BadInput(f"{name} must be at least {low}, got {value}")
-    for b in config.buyers:
-        RunConfig(buyers=b).validate()
-    for name in config.strategies or ():
-        if name not in STRATEGIES:
-            get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
-    keys: list[CellKey] = []
-    for store in config.stores:
-        kind = store_kind(store)
-        names = [n for n in (config.strategies or STRATEGIES) if kind in STRATEGIES[n].stores]
-        keys.extend(CellKey(store, n, s, b) for n in names for s in config.schedules for b in config.buyers)
-    unused = set(config.strategies or ()) - {k.strategy for k in keys}
-    if unused:
-        name = sorted(unused)[0]
-        raise BadInput(
-            f"strategy {name!r} applies to none of the stores ({', '.join(sorted(STRATEGIES[name].stores))})"
-        )
-    if len(keys) * config.trials > MAX_RUNS:
-        raise BadInput(f"the matrix has {len(keys) * config.trials:,} runs; the limit is {MAX_RUNS:,}")
-    return keys
-
-
-def compare(config: CompareConfig, progress: Callable[[int, int], None] | None = None) -> Comparison:
-    """Run the matrix. Trials run in a seeded shuffled order so drift hits every cell alike."""
-    keys = plan(config)
-    runs = [(k, t) for k in keys for t in range(config.trials)]
-    random.Random(config.seed).shuffle(runs)
-    trials: dict[CellKey, list[Trial]] = defaultdict(list)
-    started = time.monotonic()
-    for done, (key, _) in enumerate(runs, 1):
-        result = simulate(
-            RunConfig(
-                store=key.store,
-                strategy=key.strategy,
-                buyers=key.buyers,
-                tickets=config.tickets,
-                until_sold_out=True,
-                schedule=key.schedule,
-                deadline_s=config.deadline_s,
-            )
-        )
-        trials[key].append(Trial.of(result))
-        if progress is not None:
-            progress(done, len(runs))
-    cells = [_cell(k, trials[k], config.tickets) for k in keys]
-    _relate_to_none(cells)
-    return Comparison(config, cells, _conclude(cells), time.monotonic() - started)
-
-
-def _cell(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
+def summarise(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
     info = STRATEGIES[key.strategy]
     anomalies = sum(t.anomaly for t in ts)
     tp_mean, tp_sd = mean_sd([t.throughput for t in ts if t.throughput is not None])
@@ -283,14 +224,14 @@ def _cell(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
 
 
 def _timeline(result: RunResult) -> str:
-    from booking.timeline import lanes
+    from booking.render.timeline import story
 
-    stories = [f"{a.kind}: {line}" for a in result.verdict.anomalies for line in a.story]
-    return "\n".join([*stories, lanes(result)])
+    return story(result)
 
 
-def _relate_to_none(cells: list[Cell]) -> None:
-    baseline = {(c.store, c.schedule, c.buyers): c for c in cells if c.strategy == "none"}
+def relate_to_none(cells: list[Cell]) -> None:
+    """Each cell's purchases/s against the unprotected strategy's on the same store, schedule and buyers."""
+    baseline = {(c.store, c.schedule, c.buyers): c for c in cells if not c.safe}
     for c in cells:
         base = baseline.get((c.store, c.schedule, c.buyers))
         if base is None or c is base or not base.throughput_mean or not c.throughput_mean:
@@ -305,7 +246,7 @@ def _relate_to_none(cells: list[Cell]) -> None:
             c.vs_none = "as fast as none"
 
 
-def _conclude(cells: list[Cell]) -> list[Conclusion]:
+def conclude(cells: list[Cell]) -> list[Conclusion]:
     out: list[Conclusion] = []
     groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
     for c in cells:
@@ -334,4 +275,4 @@ def _conclude(cells: list[Cell]) -> list[Conclusion]:
 
 
 def _display(store: str) -> str:
-    return redact(store)
+    return mask_url(store)

@@ -14,9 +14,9 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
-from booking.schedule import AFTER_READ, BEFORE_LOCK
+from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
-from booking.strategies import StrategyInfo
+from booking.strategies.base import BuyerContext, StrategyInfo
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -25,7 +25,7 @@ _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 def resolve(spec: str) -> PurchaseFunction:
     """The function `module:function` names, or BadInput saying why not."""
     if not _SPEC.match(spec):
-        raise BadInput(f"--purchase {spec!r}: expected module:function, e.g. booking.examples.racy:buy")
+        raise BadInput(f"--purchase {spec!r}: expected module:function, e.g. booking.examples.sqlite:racy_buy")
     module_name, _, attr = spec.partition(":")
     try:
         target: Any = importlib.import_module(module_name)
@@ -46,7 +46,7 @@ def spec_of(function: PurchaseFunction) -> str:
 
 
 def call_user_purchase(
-    function: PurchaseFunction, store_spec: str, store: Store | None, ctx: Any, rec: Attempt
+    function: PurchaseFunction, store_spec: str, store: Store | None, ctx: BuyerContext, rec: Attempt
 ) -> None:
     """Fill an Attempt from one call of the user's function."""
 
@@ -67,10 +67,11 @@ def call_user_purchase(
 
 
 def user_strategy(spec: str, store_spec: str) -> StrategyInfo:
-    """The user's function as a strategy: its point("after-read") is where lockstep holds it."""
+    """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
+    any point it names (`point("in-critical")`, ...) is where fault injection can kill it."""
     function = resolve(spec)
 
-    def purchase(store: Store, ctx: Any, rec: Attempt) -> None:
+    def purchase(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
         call_user_purchase(function, store_spec, store, ctx, rec)
 
     return StrategyInfo(
@@ -79,6 +80,6 @@ def user_strategy(spec: str, store_spec: str) -> StrategyInfo:
         "whatever your code protects",
         frozenset(StoreKind),
         safe=False,
-        holds_lock=False,
+        window=AFTER_READ,
         purchase=purchase,
     )

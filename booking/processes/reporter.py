@@ -1,51 +1,54 @@
 """How a buyer sends its Attempt records to the parent: in batches, at most FLUSH_S late.
 
-One multiprocessing.Queue.put per attempt cost ~40 us here (a wake-up of the queue's feeder
-thread, a pipe write and a wake-up of the parent for every record): more than a whole SQLite
-purchase. A batch is a list of Attempts; the parent takes both lists and single records.
+One message per attempt costs more than a whole SQLite purchase (a pickle, a lock and a pipe write
+each, and a wake-up of the parent), so records are collected and sent as one list: when enough are
+pending, before the buyer blocks at a schedule point, at the end, and from a small thread every
+FLUSH_S, so a buyer that then blocks on a lock for long has still reported what it did. The thread
+is started at a buyer's second record: a one-attempt buyer never pays for it.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from booking.history import Attempt
+from booking.processes.messages import Channel
 
 FLUSH_S = 0.01  # a record reaches the parent at most this late; a buyer killed by SIGKILL loses at most this
 BATCH_MAX = 256
 
 
 class Reporter:
-    """Collects a buyer's records and sends them in batches from a small thread."""
+    """Collects one buyer's records and sends them in batches on the channel."""
 
-    def __init__(self, queue: Any) -> None:
-        self._queue = queue
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
         self._pending: list[Attempt] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        # Started lazily, in the buyer process (threads do not survive fork).
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # started in the buyer (threads do not survive fork)
+        self._records = 0
 
     def put(self, record: Attempt) -> None:
-        if self._thread is None:
+        self._records += 1
+        if self._records == 2:
             self._thread = threading.Thread(target=self._run, name="booking-reporter", daemon=True)
             self._thread.start()
         with self._lock:
             self._pending.append(record)
             full = len(self._pending) >= BATCH_MAX
-        if full:
+        if full or self._thread is None:
             self.flush()
 
     def flush(self) -> None:
-        # put() under the lock: the thread's batch and close()'s last batch reach the queue in order.
+        # Sent under the lock: the thread's batch and the buyer's own reach the channel in order.
         with self._lock:
             batch, self._pending = self._pending, []
             if batch:
-                self._queue.put(batch)
+                self._channel.send(batch)
 
     def close(self) -> None:
-        """Send everything still pending (before the buyer says it is done)."""
+        """Send everything still pending and stop the thread (before the buyer says it is done)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=1.0)

@@ -1,20 +1,19 @@
-"""Rendering a Comparison: a terminal table, Markdown, JSON, CSV, or one self-contained HTML page."""
+"""A Comparison as tables: on the terminal, in Markdown, in CSV."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from booking.compare import Cell, Comparison
-
-FORMATS = ("table", "md", "json", "csv", "html")
+from booking.compare.cells import Cell, Comparison
 
 
 def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
@@ -52,21 +51,6 @@ COLUMNS: list[tuple[str, Callable[[Cell], str]]] = [
     ("fairness (Jain)", lambda c: _num(c.fairness, "{:.2f}")),
     ("vs none", lambda c: c.vs_none or "—"),
 ]
-
-
-def render(comparison: Comparison, fmt: str) -> str:
-    """The comparison as text in `fmt` (md, json, csv, html)."""
-    if fmt == "md":
-        return markdown(comparison)
-    if fmt == "json":
-        return json.dumps(comparison.to_json(), indent=2) + "\n"
-    if fmt == "csv":
-        return to_csv(comparison)
-    if fmt == "html":
-        from booking.charts import html_report
-
-        return html_report(comparison)
-    raise ValueError(f"unknown format {fmt!r}")
 
 
 # The terminal gets a narrower table per store and schedule: maxima instead of mean/max pairs.
@@ -152,3 +136,49 @@ def to_csv(comparison: Comparison) -> str:
 
 def escape(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def console(width: int | None = None) -> Console:
+    """A console for people; a pipe or a file gets `width` columns, so wide tables come whole."""
+    out = Console(highlight=False, soft_wrap=True)
+    if width and not out.is_terminal:
+        out.width = width
+    return out
+
+
+def schema_line(state: Any) -> str:
+    """`booking db`: where a store's schema is, against this booking's head."""
+    where = "no schema" if state.revision is None else f"revision {state.revision}"
+    if not state.known:
+        mark = f" (unknown to this booking, made by a newer one; head is {state.head})"
+    else:
+        mark = " (head)" if state.at_head else f" (head is {state.head})"
+    return f"{state.store}: {where}{mark}"
+
+
+@contextlib.contextmanager
+def progress_bar(show: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient Rich progress bar, as a callback (done, total); None when not shown."""
+    if not show:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("comparing strategies", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def strategy_table(rows: list[dict[str, Any]]) -> Table:
+    """`booking strategies`: name, stores, scope, description (and where it is the default)."""
+    table = Table(box=None, pad_edge=False)
+    for column in ("strategy", "stores", "scope", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        default = f" (default: {', '.join(row['default_for'])})" if row["default_for"] else ""
+        table.add_row(row["name"], ", ".join(row["stores"]), row["scope"], row["description"] + default)
+    return table

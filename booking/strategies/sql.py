@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from booking import faults
+from booking import points
 from booking.history import Attempt, Outcome
-from booking.schedule import AFTER_READ, BEFORE_LOCK
+from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import StoreKind
+from booking.strategies.base import EVERY_CLIENT, SERVERS, SQL_STORES, BuyerContext, StrategyInfo
+from booking.words import one_line
 
 if TYPE_CHECKING:
     from booking.stores.sql import SqlStore
@@ -37,7 +39,7 @@ def _backoff(n: int) -> None:
 
 def _retrying(
     store: SqlStore,
-    ctx: Any,
+    ctx: BuyerContext,
     rec: Attempt,
     body: Callable[[], None],
     limit: int | None = MAX_RETRIES,
@@ -57,8 +59,7 @@ def _retrying(
             store.abort()
             if not store.retryable(exc, upgrading):
                 raise
-            text = str(exc).strip().splitlines()
-            reason = f"{type(exc).__name__}: {text[0] if text else ''}"
+            reason = one_line(exc)
         rec.conflicts += 1
         if (limit is not None and n >= limit) or ctx.time_left() <= 0:
             rec.outcome, rec.error = Outcome.CONFLICT, f"gave up after {rec.conflicts} conflicts (last: {reason})"[:300]
@@ -69,16 +70,16 @@ def _retrying(
         n += 1
 
 
-def _bought(ctx: Any, rec: Attempt, ticket: int) -> None:
+def _bought(ctx: BuyerContext, rec: Attempt, ticket: int) -> None:
     rec.t_write, rec.ticket, rec.wrote, rec.outcome = ctx.clock(), ticket, ticket, Outcome.OK
 
 
-def _saw(ctx: Any, rec: Attempt, ticket: int | None) -> None:
+def _saw(ctx: BuyerContext, rec: Attempt, ticket: int | None) -> None:
     rec.t_read, rec.read = ctx.clock(), ticket or 0
     ctx.point(AFTER_READ)
 
 
-def atomic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def atomic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     """Conditional UPDATE … WHERE sold_to IS NULL; row count 0 means someone was first: take the next."""
     ctx.point(BEFORE_LOCK)
 
@@ -89,7 +90,7 @@ def atomic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
             rec.outcome = Outcome.SOLD_OUT
             return
         store.begin()
-        faults.hit(faults.IN_CRITICAL)
+        points.hit(points.IN_CRITICAL)
         if not store.take(ticket, ctx.buyer, only_if_free=True):
             raise _Conflict(f"ticket #{ticket} was taken first")
         store.commit()
@@ -100,7 +101,7 @@ def atomic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
     _retrying(store, ctx, rec, once, limit=None, backoff=False)
 
 
-def optimistic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def optimistic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     """Read (id, version); UPDATE … WHERE version = seen; a moved version is a conflict, retried with backoff."""
     ctx.point(BEFORE_LOCK)
 
@@ -112,7 +113,7 @@ def optimistic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
             return
         ticket, version = seen
         store.begin()
-        faults.hit(faults.IN_CRITICAL)
+        points.hit(points.IN_CRITICAL)
         if not store.take(ticket, ctx.buyer, version=version):
             raise _Conflict(f"ticket #{ticket} version {version} changed")
         store.commit()
@@ -122,7 +123,12 @@ def optimistic(store: SqlStore, ctx: Any, rec: Attempt) -> None:
 
 
 def _locked_purchase(
-    store: SqlStore, ctx: Any, rec: Attempt, lock: Callable[[], int | None], upgrading: bool = False, **begin: Any
+    store: SqlStore,
+    ctx: BuyerContext,
+    rec: Attempt,
+    lock: Callable[[], int | None],
+    upgrading: bool = False,
+    **begin: Any,
 ) -> None:
     """BEGIN, take the lock (and read), write, COMMIT — the transaction is the critical section."""
     ctx.point(BEFORE_LOCK)
@@ -131,7 +137,7 @@ def _locked_purchase(
     def once() -> None:
         store.begin(**begin)
         ticket = lock()
-        faults.hit(faults.IN_CRITICAL)
+        points.hit(points.IN_CRITICAL)
         if rec.t_acquired is None:
             rec.t_acquired = ctx.clock()
             rec.lock_wait_s = rec.t_acquired - asked
@@ -152,7 +158,7 @@ def _locked_purchase(
     _retrying(store, ctx, rec, once, upgrading=upgrading)
 
 
-def db_lock(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def db_lock(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     if store.kind is StoreKind.SQLITE:
         # pysqlite ignores FOR UPDATE: the write lock is taken by BEGIN IMMEDIATE instead.
         _locked_purchase(store, ctx, rec, store.first_free, immediate=True)
@@ -160,13 +166,13 @@ def db_lock(store: SqlStore, ctx: Any, rec: Attempt) -> None:
         _locked_purchase(store, ctx, rec, lambda: store.first_free("update"))
 
 
-def serializable(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def serializable(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     # On SQLite a deferred transaction that read, then writes, is refused at once (SQLITE_BUSY or
     # SQLITE_BUSY_SNAPSHOT) when another buyer wrote first: SQLite's serialization failure, retried.
     _locked_purchase(store, ctx, rec, store.first_free, upgrading=True, level="serializable")
 
 
-def advisory(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def advisory(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     def lock() -> int | None:
         store.advisory_lock()
         return store.first_free()
@@ -174,5 +180,63 @@ def advisory(store: SqlStore, ctx: Any, rec: Attempt) -> None:
     _locked_purchase(store, ctx, rec, lock)
 
 
-def skip_locked(store: SqlStore, ctx: Any, rec: Attempt) -> None:
+def skip_locked(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
     _locked_purchase(store, ctx, rec, lambda: store.first_free("skip"))
+
+
+SQL = (
+    StrategyInfo(
+        "atomic",
+        "conditional UPDATE … WHERE sold_to IS NULL, checked by row count; a loser takes the next free ticket",
+        EVERY_CLIENT,
+        SQL_STORES,
+        safe=True,
+        window=AFTER_READ,
+        purchase=atomic,
+    ),
+    StrategyInfo(
+        "db-lock",
+        "the database's write lock: SQLite BEGIN IMMEDIATE, SELECT … FOR UPDATE on PostgreSQL/MariaDB",
+        EVERY_CLIENT,
+        SQL_STORES,
+        safe=True,
+        window=BEFORE_LOCK,
+        purchase=db_lock,
+    ),
+    StrategyInfo(
+        "optimistic",
+        "version compare-and-swap in the UPDATE's WHERE; bounded retries with backoff, conflicts counted",
+        EVERY_CLIENT,
+        SQL_STORES,
+        safe=True,
+        window=AFTER_READ,
+        purchase=optimistic,
+    ),
+    StrategyInfo(
+        "serializable",
+        "read and write in one SERIALIZABLE transaction, retried on serialization failure or deadlock",
+        EVERY_CLIENT,
+        SQL_STORES,
+        safe=True,
+        window=BEFORE_LOCK,
+        purchase=serializable,
+    ),
+    StrategyInfo(
+        "advisory",
+        "PostgreSQL pg_advisory_xact_lock around read-check-write, released at COMMIT",
+        EVERY_CLIENT + " that takes the same advisory lock",
+        frozenset({StoreKind.POSTGRESQL}),
+        safe=True,
+        window=BEFORE_LOCK,
+        purchase=advisory,
+    ),
+    StrategyInfo(
+        "skip-locked",
+        "SELECT … FOR UPDATE SKIP LOCKED seat picking: each buyer locks a different free ticket",
+        EVERY_CLIENT,
+        SERVERS,
+        safe=True,
+        window=BEFORE_LOCK,
+        purchase=skip_locked,
+    ),
+)

@@ -2,7 +2,7 @@
 
 The barrier is kept by the parent, not by a lock the buyers share: a buyer killed while holding
 a shared lock (a multiprocessing.Barrier or Condition) would freeze every other buyer. Here a buyer
-announces its arrival on the report queue and waits on a semaphore; the parent, which knows who is
+announces its arrival on the report channel and waits on a semaphore; the parent, which knows who is
 alive and who is done, releases one token per waiting buyer once every active buyer has arrived.
 """
 
@@ -11,19 +11,13 @@ from __future__ import annotations
 import contextlib
 import random
 import time
+from collections.abc import Callable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from booking import faults
-
-# Named points a purchase passes through. The lockstep barrier sits at one of them:
-# `after-read` when no lock is held across the window (so every buyer reads before any writes),
-# `before-lock` when one is (so all contend at once; never a barrier inside a critical section).
-BEFORE_LOCK = "before-lock"
-AFTER_READ = "after-read"
-POINTS = (BEFORE_LOCK, AFTER_READ)
-
-ARRIVE = "arrive"  # report-queue message: ("arrive", buyer)
+from booking import points
+from booking.points import AFTER_READ, CRITICAL_POINTS, SCHEDULE_POINTS
+from booking.processes.messages import Arrive, Channel
 
 
 class BarrierTimeout(Exception):
@@ -87,36 +81,43 @@ class LockstepBarrier:
         self._arrived.clear()
 
 
-class Schedule:
-    """One buyer's view of the schedule: holds it at the barrier point once per attempt."""
+class Pacer:
+    """One buyer's side of the schedule: holds it at its point once per attempt (lockstep), or at every
+    schedule point (random), and sleeps --think inside the race window."""
 
     def __init__(
         self,
         buyer: int,
-        reports: Any,
+        channel: Channel,
         gates: Gates | None,
-        hold_at: str,
+        hold_at: str | None,
         think_s: float,
         deadline: float,
         hold_all: frozenset[str] | None = None,
+        before_wait: Callable[[], None] = lambda: None,
     ) -> None:
         self._hold_all = hold_all  # random schedule: hold at each of these points, every time
         self._buyer = buyer
-        self._reports = reports
+        self._channel = channel
         self._gates = gates
         self._hold_at = hold_at
         self._think_s = think_s
         self._deadline = deadline
+        self._before_wait = before_wait  # send what is pending before blocking
         self._arrived = False
         self._arrivals = 0
+        self.passed: list[str] = []  # the distinct points this buyer passed, in order
 
     def begin_attempt(self) -> None:
         self._arrived = False
 
     def point(self, name: str) -> None:
-        faults.hit(name)  # --kill-at after-read: die here, before any barrier
+        if name not in self.passed:
+            self.passed.append(name)
+        points.hit(name)  # --kill-at after-read: die here, before any barrier
         if self._hold_all is not None:
-            if name in self._hold_all or name not in POINTS:  # your own code's points are all held
+            # Your own code's points are held too, except those inside its critical section.
+            if name in self._hold_all or name not in (*SCHEDULE_POINTS, *CRITICAL_POINTS):
                 self._wait(name)
         elif name == self._hold_at and not self._arrived:
             self._wait(name)
@@ -126,7 +127,7 @@ class Schedule:
     def end_attempt(self) -> None:
         # An attempt that ended before its barrier point still takes part in the round, so rounds
         # stay aligned: every active buyer arrives exactly once per attempt.
-        if not self._arrived and self._hold_all is None:
+        if not self._arrived and self._hold_all is None and self._hold_at is not None:
             with contextlib.suppress(BarrierTimeout):  # past the deadline: the buyer stops anyway
                 self._wait(self._hold_at)
 
@@ -136,7 +137,8 @@ class Schedule:
             return
         gate = self._gates.gate(self._buyer, self._arrivals)
         self._arrivals += 1
-        self._reports.put((ARRIVE, self._buyer, name))
+        self._before_wait()
+        self._channel.send(Arrive(self._buyer, name))
         if not gate.acquire(timeout=max(self._deadline - time.monotonic(), 0.0)):
             raise BarrierTimeout("the other buyers did not reach the race window before the deadline")
 

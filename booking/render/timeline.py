@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from booking.history import Attempt, Outcome
-from booking.simulation import RunResult
+from booking.result import RunResult
 from booking.stores.base import StoreKind
+from booking.words import steps
 
 LANE = 22  # characters per buyer lane
 MAX_LANES = 6
-
-
-def _steps(a: Attempt, counter: bool) -> list[tuple[float, str]]:
-    steps: list[tuple[float, str]] = []
-    if a.t_acquired is not None and a.lock_wait_s > 0.0005:
-        steps.append((a.t_acquired, f"lock (waited {a.lock_wait_s * 1000:.1f}ms)"))
-    if a.t_read is not None:
-        if a.read is None:
-            steps.append((a.t_read, "at after-read"))
-        else:
-            steps.append((a.t_read, f"read count={a.read}" if counter else f"sees #{a.read} free"))
-    if a.outcome is Outcome.OK and a.t_write is not None:
-        if counter and a.wrote is not None:
-            steps.append((a.t_write, f"write {a.wrote}, ticket #{a.ticket}"))
-        else:
-            steps.append((a.t_write, f"-> ticket #{a.ticket}"))
-    elif a.outcome is Outcome.SOLD_OUT:
-        steps.append((a.t_end, "sold out"))
-    elif a.outcome is Outcome.CONFLICT:
-        steps.append((a.t_end, "gave up (conflicts)"))
-    elif a.outcome is Outcome.ERROR:
-        steps.append((a.t_end, "error"))
-    return steps
 
 
 def lanes(result: RunResult, buyers: list[int] | None = None) -> str:
@@ -40,11 +17,13 @@ def lanes(result: RunResult, buyers: list[int] | None = None) -> str:
         buyers = witnesses or sorted({a.buyer for a in result.history.attempts})
     shown = sorted(set(buyers))[:MAX_LANES]
     counter = result.kind is StoreKind.COUNTER
-    rows: list[tuple[float, int, str]] = []
-    for a in result.history.attempts:
-        if a.buyer in shown:
-            rows.extend((t, a.buyer, text) for t, text in _steps(a, counter))
-    rows.sort()
+    rows = sorted(
+        (s.t, s.buyer, s.short)
+        for a in result.history.attempts
+        if a.buyer in shown
+        for s in steps(a, counter)
+        if s.short
+    )
     column = {b: i for i, b in enumerate(shown)}
     header = "      time  " + "".join(f"buyer {b}".ljust(LANE) for b in shown)
     lines = [header.rstrip(), "            " + "".join(("|" + " " * (LANE - 1)) for _ in shown).rstrip()]
@@ -55,3 +34,9 @@ def lanes(result: RunResult, buyers: list[int] | None = None) -> str:
     if len(set(buyers)) > MAX_LANES:
         lines.append(f"            ({len(set(buyers)) - MAX_LANES} more buyers not shown)")
     return "\n".join(lines)
+
+
+def story(result: RunResult) -> str:
+    """The anomalies in words, then a lane per buyer involved: what a failure message shows."""
+    stories = [f"{a.kind}: {line}" for a in result.verdict.anomalies for line in a.story]
+    return "\n".join([*stories, lanes(result)])

@@ -1,0 +1,47 @@
+"""How a command ends: its exit code (DESIGN §7) and, on failure, one line on stderr.
+
+0 OK, 1 an anomaly, 2 bad usage or input, 3 the run could not be carried out, 130 interrupted.
+Tracebacks only with --debug (or BOOKING_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+
+from booking.errors import BookingError
+from booking.redact import redact
+
+
+def run_command(command: Any, args: list[str]) -> int:
+    """Run Typer's command in this process and map whatever it raises to an exit code."""
+    state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": args}
+    try:
+        code = command.main(args=args, prog_name="booking", standalone_mode=False, obj=state)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        error("interrupted")
+        return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, not a number, ...
+        if exc.format_message():  # (no-args-is-help has already printed the help)
+            error(exc.format_message())
+        return 2 if exc.exit_code == 2 else int(exc.exit_code)
+    except BookingError as exc:
+        if state["debug"]:
+            raise
+        error(str(exc))
+        return exc.exit_code
+    except Exception as exc:
+        if state["debug"]:
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        return 3
+    return code if isinstance(code, int) else 0
+
+
+def error(message: str) -> None:
+    sys.stderr.write(f"booking: error: {redact(' '.join(message.split()))}\n")

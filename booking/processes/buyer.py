@@ -1,0 +1,134 @@
+"""The purchaser process: plain data in, Attempt records out on the parent's channel."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import count
+
+from booking.config import RunConfig, Schedule
+from booking.history import Attempt, Outcome
+from booking.points import BEFORE_LOCK, SCHEDULE_POINTS
+from booking.processes import kills
+from booking.processes.messages import Channel, Done, Dying
+from booking.processes.reporter import Reporter
+from booking.processes.schedule import Gates, Pacer
+from booking.stores.base import Store
+from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
+from booking.words import one_line
+
+
+@dataclass(frozen=True)
+class BuyerPlan:
+    """Everything one buyer needs, as plain data (engines and handles are made in the buyer)."""
+
+    buyer: int
+    config: RunConfig
+    choice: Choice
+    t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
+    deadline: float  # time.monotonic() value
+    kill: kills.Kill | None = None  # fault injection: where this buyer dies
+
+
+@dataclass
+class Links:
+    """The parent's handles every buyer shares: made before the buyers start, inherited by each."""
+
+    channel: Channel
+    gates: Gates | None
+    made: Made
+
+
+def run_buyer(plan: BuyerPlan, links: Links) -> None:
+    """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
+    from booking.stores import open_store
+
+    c = plan.config
+    info = plan.choice.buyer_info()
+    reporter = Reporter(links.channel)
+    pacer = _pacer(plan, info, links, reporter)
+    t0 = plan.t0
+    ctx = BuyerContext(plan.buyer, pacer.point, lambda: time.monotonic() - t0, plan.deadline, links.made)
+    store: Store | None = None
+    unfinished = ""
+    try:
+        try:
+            if info.opens_store and not c.receipts_only:
+                store = open_store(c.store, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
+            if info.setup is not None:
+                info.setup(ctx)
+        except Exception as exc:
+            now = ctx.clock()
+            reporter.put(Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc), t_start=now, t_end=now))
+            return
+        unfinished = _buy(plan, info, store, ctx, pacer, reporter, links)
+    finally:
+        if links.made.seller is not None:
+            links.made.seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
+        if store is not None:
+            store.close()
+        reporter.close()
+        missed = plan.kill.point if plan.kill is not None else None
+        links.channel.send(Done(plan.buyer, unfinished, missed, tuple(pacer.passed)), timeout=ctx.time_left() + 5)
+
+
+def _buy(
+    plan: BuyerPlan,
+    info: StrategyInfo,
+    store: Store | None,
+    ctx: BuyerContext,
+    pacer: Pacer,
+    reporter: Reporter,
+    links: Links,
+) -> str:
+    """The attempts; returns why the buyer did not finish ("" when it did)."""
+    c = plan.config
+    for number in count():
+        if not c.until_sold_out and number >= c.attempts:
+            return ""
+        rec = Attempt(plan.buyer, number, t_start=ctx.clock())
+        if plan.kill is not None and number == plan.kill.attempt:
+            kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
+        pacer.begin_attempt()
+        try:
+            if store is not None:
+                rec.looked = store.remaining()  # the notes' search(): a look outside the lock
+            info.purchase(store, ctx, rec)
+        except Exception as exc:  # one failed attempt is a result to report, not a crash
+            rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
+        finally:
+            pacer.end_attempt()
+        rec.t_end = ctx.clock()
+        reporter.put(rec)
+        if rec.outcome is not Outcome.OK:
+            return ""  # sold out, gave up, or failed: this buyer is done
+        if time.monotonic() > plan.deadline:
+            return "still buying at the deadline"
+    return ""
+
+
+def _pacer(plan: BuyerPlan, info: StrategyInfo, links: Links, reporter: Reporter) -> Pacer:
+    """Where this buyer is held: its strategy's window in lockstep; every schedule point outside a
+    critical section in the random schedule (inside one, the others would block on the lock instead)."""
+    c = plan.config
+    held = plan.choice.hold_buyers and c.schedule is not Schedule.FREE
+    hold_all = None
+    if c.schedule is Schedule.RANDOM:
+        hold_all = frozenset({BEFORE_LOCK} if info.window == BEFORE_LOCK else SCHEDULE_POINTS)
+    return Pacer(
+        plan.buyer,
+        links.channel,
+        links.gates if held else None,
+        info.window if held else None,
+        c.think_ms / 1000,
+        plan.deadline,
+        hold_all,
+        before_wait=reporter.flush,
+    )
+
+
+def _let_go(reporter: Reporter, links: Links) -> None:
+    """Before an injected kill: nothing pending, nothing of a shared queue held."""
+    reporter.close()
+    if links.made.seller is not None:
+        links.made.seller.let_go()

@@ -1,0 +1,171 @@
+"""The parent's side of a run: start the buyers, read their reports, keep the schedule, reap.
+
+Everything a buyer tells the parent arrives on one channel: attempts (in batches), arrivals at a
+schedule point, a kill about to land (fault injection), and its last word, done. The parent waits
+on events only: the channel's reader and every child's sentinel, in one selector. A child that
+exits is seen the moment it exits, and what it sent before is read first.
+"""
+
+from __future__ import annotations
+
+import selectors
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from booking.history import Attempt, BuyerEnd, BuyerStatus, History
+from booking.processes import teardown
+from booking.processes.buyer import BuyerPlan, Links, run_buyer
+from booking.processes.messages import Arrive, Done, Dying, Message
+from booking.processes.schedule import LockstepBarrier, RandomScheduler
+from booking.processes.sellers import Sellers
+
+GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
+JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated
+EXIT_WAIT_S = 1.0  # a child whose sentinel fired: how long its exit status may take to be readable
+REPORTS = "reports"
+
+ABANDONED_MP_LOCK = (
+    "{who} died holding the multiprocessing.Lock: a multiprocessing.Lock is never released when "
+    "its holder dies; use file-lock or a database strategy"
+)
+
+
+@dataclass
+class Crowd:
+    """Runs the buyers of one simulation to the end, or to the deadline, or to an abandoned lock."""
+
+    ctx: Any
+    plans: list[BuyerPlan]
+    links: Links
+    barrier: LockstepBarrier | RandomScheduler | None
+    deadline: float
+    sellers: Sellers | None = None
+    patience: float | None = None  # your own purchase code: open the gate after a quiet spell
+    history: History = field(default_factory=History)
+    aborted: str | None = None  # why the run was stopped early
+    _procs: dict[int, Any] = field(default_factory=dict)
+    _ended: dict[int, BuyerEnd] = field(default_factory=dict)
+    _dying: dict[int, str] = field(default_factory=dict)  # buyer -> the point it announced it dies at
+    _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+
+    def run(self) -> History:
+        try:
+            self._start()
+            self._watch(self.deadline)
+            if not self._over() and self.aborted is None:
+                # Past the deadline buyers stop by themselves; keep reading so their last reports are kept.
+                self._watch(time.monotonic() + GRACE_S)
+        finally:
+            all_done = len(self._ended) == len(self.plans)
+            self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
+            stopped = teardown.stop(list(self._procs.values()), 0 if self.aborted else JOIN_S)
+            for buyer, p in self._procs.items():
+                why = "stopped with the run" if self.aborted else "still running at the deadline"
+                reason = why if p in stopped else "exited without saying it was done"
+                self._ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, reason))
+            sellers_stopped = self.sellers.close(drain=all_done) if self.sellers is not None else {}
+            self._selector.close()
+        if self.sellers is not None and self.sellers.missed_kill and self.aborted is None:
+            self.aborted = f"--kill-at: {self.sellers.missed_kill}"
+        ends = sorted(self._ended.values(), key=lambda e: e.buyer)
+        ends += [BuyerEnd(s, BuyerStatus.STUCK, why, who="seller") for s, why in sorted(sellers_stopped.items())]
+        self.history.ends = ends
+        return self.history
+
+    def _start(self) -> None:
+        self._selector.register(self.links.channel.reader, selectors.EVENT_READ, REPORTS)
+        if self.sellers is not None:
+            self.sellers.start(self.links.made)
+            for sentinel, seller in self.sellers.sentinels.items():
+                self._selector.register(sentinel, selectors.EVENT_READ, ("seller", seller))
+        for plan in self.plans:
+            p = self.ctx.Process(target=run_buyer, args=(plan, self.links), name=f"buyer-{plan.buyer}", daemon=True)
+            p.start()
+            self._procs[plan.buyer] = p
+            self._selector.register(p.sentinel, selectors.EVENT_READ, plan.buyer)
+
+    def _watch(self, until: float) -> None:
+        """Handle reports and exits as they happen, until everyone is done, the run is aborted, or `until`."""
+        while not self._over() and (now := time.monotonic()) < until:
+            timeout = until - now
+            if self.patience is not None and self.barrier is not None:
+                timeout = min(timeout, self.patience)
+            events = self._selector.select(timeout)
+            if not events and self.patience is not None and self.barrier is not None:
+                self.barrier.open_if_quiet(self.patience)
+            for key, _ in events:
+                if key.data == REPORTS:
+                    self._read()
+                elif isinstance(key.data, tuple):  # a seller exited
+                    self._selector.unregister(key.fileobj)
+                    assert self.sellers is not None
+                    self.sellers.exited(key.data[1])
+                    self._check_mp_lock(-key.data[1], f"seller {key.data[1]}")
+                else:
+                    self._selector.unregister(key.fileobj)
+                    self._read()  # its last words are in the channel before its sentinel fires
+                    self._exited(key.data)
+
+    def _over(self) -> bool:
+        return self.aborted is not None or len(self._ended) == len(self.plans)
+
+    def _read(self) -> None:
+        reader = self.links.channel.reader
+        while reader.poll(0):
+            for message in self.links.channel.receive():
+                self._handle(message)
+
+    def _handle(self, message: Message) -> None:
+        if isinstance(message, Attempt):
+            self.history.attempts.append(message)
+        elif isinstance(message, list):  # a buyer's batch (processes/reporter.py)
+            self.history.attempts.extend(message)
+        elif isinstance(message, Arrive):
+            if self.barrier is not None:
+                self.barrier.arrive(message.buyer, message.point)
+        elif isinstance(message, Dying):
+            self._dying[message.buyer] = message.point
+        elif isinstance(message, Done):
+            self._done(message)
+
+    def _done(self, message: Done) -> None:
+        plan = self.plans[message.buyer - 1]
+        if message.missed_kill and plan.config.kill_buyer == message.buyer and self.aborted is None:
+            passed = ", ".join(message.points) or "no point"
+            self.aborted = f"--kill-at: buyer {message.buyer} never reached {message.missed_kill} (it passed: {passed})"
+        status = BuyerStatus.STUCK if message.unfinished else BuyerStatus.DONE
+        self._end(message.buyer, BuyerEnd(message.buyer, status, message.unfinished))
+
+    def _exited(self, buyer: int) -> None:
+        """A buyer's process ended: done, killed on purpose, or dead without finishing."""
+        if buyer in self._ended:
+            return
+        p = self._procs[buyer]
+        p.join(EXIT_WAIT_S)  # its sentinel closes a moment before the exit status can be read
+        if buyer in self._dying:
+            self._end(buyer, BuyerEnd(buyer, BuyerStatus.KILLED, f"killed at {self._dying[buyer]} (injected)"))
+        else:
+            self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing"))
+        self._check_mp_lock(buyer, f"buyer {buyer}")
+
+    def _check_mp_lock(self, holder_id: int, who: str) -> None:
+        """A dead process that held the multiprocessing.Lock: nobody will ever get it again, stop the run."""
+        holder = self.links.made.mp_holder
+        if holder is not None and holder.value == holder_id and self.aborted is None:
+            self.aborted = ABANDONED_MP_LOCK.format(who=who)
+
+    def _end(self, buyer: int, end: BuyerEnd) -> None:
+        if buyer in self._ended:
+            return
+        self._ended[buyer] = end
+        if self.barrier is not None:
+            self.barrier.leave(buyer)
+        if self.sellers is not None and end.status is not BuyerStatus.DONE:
+            self.sellers.buyer_died(buyer)
+
+
+def _how(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"

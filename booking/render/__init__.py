@@ -1,0 +1,1 @@
+"""Rendering for people: a run's lines and lanes, comparison tables, the HTML report."""

@@ -1,0 +1,96 @@
+"""What a simulation produced: the config, the store's before and after, the history, the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from booking.config import RunConfig
+from booking.history import History
+from booking.stores.base import FinalState, StoreKind
+from booking.verify import Verdict
+
+# The verdict's figures that --json carries, in this order.
+JSON_FIGURES = (
+    "sold",
+    "remaining",
+    "oversold",
+    "double_sold",
+    "lost_updates",
+    "undersold",
+    "unreceipted",
+    "errors",
+    "stuck",
+    "attempts",
+    "refused",
+    "conflicts",
+    "retries",
+)
+
+
+@dataclass
+class RunResult:
+    """One run, judged. `strategy` is the strategy's name, or `purchase module:function`."""
+
+    config: RunConfig
+    store: str  # display form (secrets masked)
+    kind: StoreKind
+    strategy: str
+    initial: int
+    final: FinalState | None  # None: --receipts-only, the store is the purchase function's own
+    history: History
+    verdict: Verdict
+    elapsed_s: float
+    aborted: str | None = None  # why the run was stopped before its buyers finished (exit 3)
+    seed: int | None = None  # --schedule random and --chaos: the seed that gives this run again
+    order: list[tuple[int, str]] | None = None  # --schedule random: (buyer, point) in the order let through
+    note: str = ""  # what the header adds to the strategy's name (sellers, for a queue run)
+    extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    @property
+    def exit_code(self) -> int:
+        if self.aborted or self.verdict.stuck:
+            return 3
+        return 0 if self.verdict.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verdict.to_json()
+        return {
+            "store": self.store,
+            "strategy": self.strategy,
+            "isolation": None if self.config.isolation is None else self.config.isolation.value,
+            "schedule": self.config.schedule.value,
+            "buyers": self.config.buyers,
+            "tickets": self.initial,
+            **{k: v[k] for k in JSON_FIGURES},
+            "killed": v["killed"],
+            "ok": v["ok"] and not self.aborted,
+            "aborted": self.aborted,
+            "anomalies": v["anomalies"],
+            "elapsed_s": round(self.elapsed_s, 6),
+            **self.extras,
+            **({"seed": self.seed, "order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
+        }
+
+
+@dataclass
+class VerifyResult:
+    """The verdict for a past run (`booking verify`)."""
+
+    store: str
+    verdict: Verdict
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verdict.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"store": self.store, "tickets": self.verdict.initial, **self.verdict.to_json()}

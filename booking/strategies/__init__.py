@@ -1,0 +1,158 @@
+"""The strategies: how a purchase is protected. One mapping by name, one shape (`StrategyInfo`).
+
+`choose(config, kind)` turns a run's options into a `Choice`: what the buyers run, what sellers
+run if the strategy has them, where lockstep holds whom, and what must be made before the run
+starts. It is the only place that reads strategy options; the run reads the Choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from booking.config import RunConfig, Schedule
+from booking.errors import BadInput
+from booking.history import History
+from booking.stores.base import KIND_NAMES, StoreKind, store_kind
+from booking.strategies import queue
+from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
+from booking.strategies.locks import LOCKS
+from booking.strategies.sql import SQL
+
+__all__ = ["STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo", "choose", "get_strategy"]
+
+STRATEGIES: dict[str, StrategyInfo] = {s.name: s for s in (*LOCKS, queue.QUEUE, *SQL)}
+
+# --lock when none is given: the notes' mutex for db.json; "SQLite rows guarded by a filelock";
+# on a server, where buyers may run on many hosts, the conditional UPDATE.
+DEFAULT_STRATEGY = {
+    StoreKind.COUNTER: "mp-lock",
+    StoreKind.SQLITE: "file-lock",
+    StoreKind.POSTGRESQL: "atomic",
+    StoreKind.MYSQL: "atomic",
+}
+
+
+def default_strategy(kind: StoreKind) -> str:
+    return DEFAULT_STRATEGY[kind]
+
+
+def get_strategy(name: str, kind: StoreKind) -> StrategyInfo:
+    """The strategy called `name`, refused with the list of those that apply to this store."""
+    applicable = [s.name for s in STRATEGIES.values() if kind in s.stores]
+    info = STRATEGIES.get(name)
+    if info is None:
+        raise BadInput(f"unknown strategy {name!r} (choose from: {', '.join(applicable)})")
+    if kind not in info.stores:
+        raise BadInput(
+            f"strategy {name!r} does not apply to a {kind.value} store (choose from: {', '.join(applicable)})"
+        )
+    return info
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A run's strategy, decided once: plain data (names) that every process can look up again."""
+
+    strategy: str  # the buyers' strategy name (your own code: the purchase spec)
+    purchase: str | None = None  # module:function of your own purchase code
+    seller_strategy: str | None = None  # what sellers write under (strategies with sellers)
+    sellers: int = 0
+    hold_buyers: bool = True  # lockstep holds buyers; False: it holds the sellers instead
+    store: str = ""  # passed to your own code
+
+    def buyer_info(self) -> StrategyInfo:
+        """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
+        if self.purchase is not None:
+            from booking.strategies.custom import user_strategy
+
+            return user_strategy(self.purchase, self.store)
+        return STRATEGIES[self.strategy]
+
+    def seller_info(self) -> StrategyInfo | None:
+        return STRATEGIES[self.seller_strategy] if self.seller_strategy is not None else None
+
+    @property
+    def label(self) -> str:
+        """The strategy's name, or `purchase module:function` for your own purchase code."""
+        return f"purchase {self.purchase}" if self.purchase else self.strategy
+
+    @property
+    def needs(self) -> Needs:
+        if self.purchase is not None:
+            return Needs()
+        seller = self.seller_info()
+        return STRATEGIES[self.strategy].needs | (seller.needs if seller else Needs())
+
+    @property
+    def note(self) -> str:
+        """What the run's header adds to the strategy's name."""
+        if self.seller_strategy is None:
+            return ""
+        return f" ({self.sellers} {'seller' if self.sellers == 1 else 'sellers'}, seller lock {self.seller_strategy})"
+
+    def extras(self, history: History) -> dict[str, Any]:
+        """What `--json` adds for this strategy (sellers and queue waits for a queue run)."""
+        if self.seller_strategy is None:
+            return {}
+        return queue.extras(self.sellers, self.seller_strategy, history)
+
+
+def choose(config: RunConfig, kind: StoreKind) -> Choice:
+    """The Choice for `config` on a store of `kind`; BadInput for options that do not fit together."""
+    if config.purchase is not None:
+        info = _check_kills(config, None)
+        queue.refuse_seller_options(config)
+        return Choice(info.name, config.purchase, store=config.store)
+    name = config.strategy or default_strategy(kind)
+    info = get_strategy(name, kind)
+    if not info.needs.sellers:
+        queue.refuse_seller_options(config)
+        _check_kills(config, info)
+        return Choice(name)
+    if config.schedule is Schedule.RANDOM:
+        raise BadInput(f"--schedule random does not apply to --lock {name} (choose lockstep or free)")
+    seller_name = queue.seller_lock_name(config)
+    try:
+        seller = get_strategy(seller_name, kind)
+    except BadInput as exc:
+        raise BadInput(f"--seller-lock: {exc}") from None
+    _check_kills(config, info, seller)
+    # Lockstep lines up the race window: in the sellers when there are several; with one seller
+    # there is no window between sellers, so the buyers are lined up to send at once instead.
+    hold_buyers = config.sellers == 1 or config.schedule is not Schedule.LOCKSTEP
+    return Choice(name, seller_strategy=seller_name, sellers=config.sellers, hold_buyers=hold_buyers)
+
+
+def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: StrategyInfo | None = None) -> StrategyInfo:
+    """Every injected kill must be able to fire: refuse a point the process never passes, naming those it does."""
+    if buyer is None:  # your own code: any point it names; imported here first, so errors are BadInput
+        from booking.strategies.custom import user_strategy
+
+        buyer = user_strategy(config.purchase or "", config.store)
+    for who, info, planned in (("buyer", buyer, config.kill_buyer), ("seller", seller, config.kill_seller)):
+        if planned is None or info is None:
+            continue
+        if config.kill_point not in info.kill_points:
+            raise BadInput(
+                f"--kill-at {config.kill_point} does not apply to a {who} of --lock {info.name} "
+                f"(choose from: {', '.join(info.kill_points)})"
+            )
+    return buyer
+
+
+def strategy_rows(spec: str | None = None) -> list[dict[str, Any]]:
+    """Every strategy (or those that apply to `spec`'s store): name, description, stores, scope, default."""
+    kind = store_kind(spec) if spec is not None else None
+    return [
+        {
+            "name": s.name,
+            "description": s.description,
+            "stores": [KIND_NAMES[k] for k in StoreKind if k in s.stores],
+            "scope": s.scope,
+            "default_for": [KIND_NAMES[k] for k, name in DEFAULT_STRATEGY.items() if name == s.name],
+            "safe": s.safe,
+        }
+        for s in STRATEGIES.values()
+        if kind is None or kind in s.stores
+    ]

@@ -1,0 +1,125 @@
+"""One shape for every strategy: what it is called, whom it protects, what it needs, how it buys.
+
+A strategy declares what it needs (`Needs`: a multiprocessing lock from the parent, a lock file
+beside the store, seller processes) and the run makes exactly that; it declares where lockstep
+holds its buyers (`window`) and where it can be killed (`kill_points`). The run never asks for a
+strategy by name: it reads these fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from booking import points
+from booking.history import Attempt, Outcome
+from booking.stores.base import Store, StoreKind
+
+ANY_STORE = frozenset(StoreKind)
+SQL_STORES = frozenset({StoreKind.SQLITE, StoreKind.POSTGRESQL, StoreKind.MYSQL})
+SERVERS = frozenset({StoreKind.POSTGRESQL, StoreKind.MYSQL})
+EVERY_CLIENT = "every client of the database"
+
+
+class LockTimeout(Exception):
+    """A lock was not acquired before the run's deadline."""
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the run must make before the buyers start."""
+
+    mp_lock: bool = False  # a multiprocessing.Lock (and who holds it), made by the parent: one process tree
+    lock_file: bool = False  # a lock file path beside the store: one host
+    sellers: bool = False  # seller processes own the store; buyers send them requests
+
+    def __or__(self, other: Needs) -> Needs:
+        return Needs(self.mp_lock or other.mp_lock, self.lock_file or other.lock_file, self.sellers or other.sellers)
+
+
+class SellerLink(Protocol):
+    """A buyer's way to the sellers (booking.processes.seller makes it)."""
+
+    def buy(self, ctx: BuyerContext, rec: Attempt) -> None: ...
+
+    def leave(self, buyer: int) -> None:
+        """This buyer sends no more requests."""
+
+    def let_go(self) -> None:
+        """Flush what this process put on the shared request queue (before it is killed)."""
+
+
+@dataclass
+class Made:
+    """What the run made for the strategies, as its `Needs` asked: handed to every buyer and seller."""
+
+    mp_lock: Any = None  # multiprocessing.Lock
+    mp_holder: Any = None  # a shared int: the buyer holding the mp-lock, 0 when free
+    lock_path: str | None = None
+    seller: SellerLink | None = None
+
+
+@dataclass
+class BuyerContext:
+    """What a purchase needs from its process (all made in that process, or inherited from the parent)."""
+
+    buyer: int
+    point: Callable[[str], None]  # pass a named point: the schedule may hold here, a fault may fire
+    clock: Callable[[], float]  # seconds since the run started
+    deadline: float  # time.monotonic() value
+    made: Made = field(default_factory=Made)
+    local: dict[str, Any] = field(default_factory=dict)  # a strategy's per-process state (its file lock)
+    holder: int = 0  # who this process is in the mp-lock's holder record: the buyer, or -seller for a seller
+
+    def time_left(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
+
+class Purchase(Protocol):
+    """One attempt: fill `rec` (outcome, ticket, read, wrote, times) from one try to buy."""
+
+    def __call__(self, store: Any, ctx: BuyerContext, rec: Attempt) -> None: ...
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """A strategy. Its description is its row label in reports; `scope` says whom it protects."""
+
+    name: str
+    description: str
+    scope: str
+    stores: frozenset[StoreKind]
+    safe: bool  # documented as preventing every anomaly
+    # Where lockstep holds buyers: before-lock when a lock is held across the read (all contend at
+    # once; never a barrier inside a critical section), after-read when none is (all read, then write).
+    window: str
+    purchase: Purchase
+    needs: Needs = Needs()
+    kill_points: tuple[str, ...] = points.KILL_POINTS  # where a buyer running it can be killed
+    setup: Callable[[BuyerContext], None] | None = None  # once per process, before its first attempt
+    opens_store: bool = True  # False: the buyer never touches the store (a seller or your own code does)
+
+
+Guard = Callable[[BuyerContext], contextlib.AbstractContextManager[Any]]
+
+
+def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard | None) -> None:
+    """The notes' get(): read, check, write — under `guard` if there is one."""
+    ctx.point(points.BEFORE_LOCK)
+    asked = ctx.clock()
+    with guard(ctx) if guard else contextlib.nullcontext():
+        if guard:
+            rec.t_acquired = ctx.clock()
+            rec.lock_wait_s = rec.t_acquired - asked
+        points.hit(points.IN_CRITICAL)
+        seen = store.read()
+        rec.t_read, rec.read = ctx.clock(), seen.value
+        ctx.point(points.AFTER_READ)
+        if seen.ticket is None:
+            rec.outcome = Outcome.SOLD_OUT
+            return
+        rec.wrote = store.write(seen, ctx.buyer)
+        rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK

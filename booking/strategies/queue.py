@@ -1,0 +1,67 @@
+"""The queue strategy: buyers send requests through a JoinableQueue; seller processes own the store.
+
+The notes' producer/consumer. The buyer's purchase is a request and a wait for the answer
+(booking.processes.seller does the rest); the sellers run each purchase under a strategy of
+their own, `none` by default: with one seller nothing else writes, so no lock is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from booking import points
+from booking.config import RunConfig
+from booking.errors import BadInput
+from booking.history import Attempt, History
+from booking.stores.base import Store
+from booking.strategies.base import ANY_STORE, BuyerContext, Needs, StrategyInfo
+
+NAME = "queue"
+
+
+def _via_seller(store: Store | None, ctx: BuyerContext, rec: Attempt) -> None:
+    # The buyer does not touch the stock: a seller process reads and writes it.
+    ctx.point(points.BEFORE_LOCK)  # one seller: lockstep sends every buyer's request at once
+    assert ctx.made.seller is not None
+    ctx.made.seller.buy(ctx, rec)
+
+
+QUEUE = StrategyInfo(
+    NAME,
+    "buyers send requests through a JoinableQueue to one seller process that owns the store",
+    "one process tree",
+    ANY_STORE,
+    safe=True,  # with one seller; several sellers are as safe as their --seller-lock
+    window=points.BEFORE_LOCK,  # serialised by the seller: lockstep holds buyers before they send
+    purchase=_via_seller,
+    needs=Needs(sellers=True),
+    # A buyer's purchase is in the sellers' hands from its request to the answer: that is its
+    # critical section. It never reads or writes the store itself.
+    kill_points=(points.IN_CRITICAL,),
+    opens_store=False,
+)
+
+
+def seller_lock_name(config: RunConfig) -> str:
+    """The strategy sellers write under, refusing the queue itself."""
+    name = config.seller_lock or "none"
+    if name == NAME:
+        raise BadInput("--seller-lock queue: sellers cannot queue to themselves; choose a lock strategy")
+    return name
+
+
+def refuse_seller_options(config: RunConfig) -> None:
+    """--sellers, --seller-lock and --kill-seller mean something only with --lock queue."""
+    if config.sellers != 1 or config.seller_lock is not None:
+        raise BadInput("--sellers and --seller-lock apply only to --lock queue")
+    if config.kill_seller is not None:
+        raise BadInput("--kill-seller applies only to --lock queue")
+
+
+def extras(sellers: int, seller_lock: str, history: History) -> dict[str, Any]:
+    """What `--json` adds for a queue run: sellers, their lock, queue-wait percentiles."""
+    from booking.compare.stats import percentile  # the same percentiles as booking compare's
+
+    waits = [a.queue_wait_s for a in history.attempts if a.queue_wait_s is not None]
+    wait = {f"p{q}": round(percentile(waits, q) or 0.0, 6) for q in (50, 95, 99)} if waits else None
+    return {"sellers": sellers, "seller_lock": seller_lock, "queue_wait_s": wait}

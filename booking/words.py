@@ -1,0 +1,114 @@
+"""The domain's wording, said once: what an attempt did, counts and lists of buyers, one-line errors.
+
+Every place that puts a run into words (the run's event lines, the timeline's lanes, the
+verifier's stories, the pytest failure message) takes its phrases from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from booking.history import Attempt, Outcome
+from booking.redact import redact
+
+MAX_ERROR = 300  # characters of an error kept in a record or a line
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def count(n: int, word: str) -> str:
+    """'1 ticket', '3 tickets'."""
+    return f"{n} {plural(n, word)}"
+
+
+def times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def ms(t: float | None) -> str:
+    return "?" if t is None else f"{t * 1000:.1f} ms"
+
+
+def buyers(numbers: list[int], who: str = "buyer") -> str:
+    """'buyer 3', 'buyers 3 and 7', 'buyers 1, 2, 3 and 4', 'buyers 1, 2, 3, ... and 50 (50 buyers)'."""
+    bs = sorted(set(numbers))
+    if len(bs) == 1:
+        return f"{who} {bs[0]}"
+    if len(bs) <= 6:
+        return f"{who}s " + ", ".join(map(str, bs[:-1])) + f" and {bs[-1]}"
+    return f"{who}s " + ", ".join(map(str, bs[:3])) + f", ... and {bs[-1]} ({len(bs)} {who}s)"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message, secrets masked."""
+    lines = str(exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": "))[:MAX_ERROR]
+
+
+def read_value(value: int | None, counter: bool) -> str:
+    """What a read inside the window saw: 'count=1' or 'ticket #3 free'."""
+    if counter:
+        return f"count={value}"
+    return f"ticket #{value} free" if value else "no free ticket"
+
+
+def wrote_value(value: int | None, counter: bool) -> str:
+    return f"count={value}" if counter else f"ticket #{value} taken"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing an attempt did: when, and how it is said in a line (`long`) and in a lane (`short`)."""
+
+    t: float
+    buyer: int
+    long: str | None  # None: not an event line of its own (folded into another)
+    short: str | None  # None: not shown in a lane
+
+
+def steps(a: Attempt, counter: bool) -> list[Step]:
+    """The look, the lock, the read, and how the attempt ended, in the order they happened."""
+    out: list[Step] = []
+    if a.looked is not None:
+        out.append(Step(a.t_start, a.buyer, f"sees {count(a.looked, 'ticket')} left", None))
+    if a.t_acquired is not None and a.lock_wait_s > 0.0005:
+        out.append(Step(a.t_acquired, a.buyer, None, f"lock (waited {a.lock_wait_s * 1000:.1f}ms)"))
+    if a.t_read is not None:
+        out.append(Step(a.t_read, a.buyer, _read_line(a, counter), _read_lane(a, counter)))
+    end = _outcome(a, counter)
+    if end is not None:
+        out.append(end)
+    return out
+
+
+def _read_line(a: Attempt, counter: bool) -> str:
+    if a.read is None:
+        return "reaches after-read (your race window)"
+    waited = f" (waited {a.lock_wait_s * 1000:.1f} ms for the lock)" if a.t_acquired is not None else ""
+    if a.queue_wait_s is not None:
+        waited = f" (through the queue: waited {a.queue_wait_s * 1000:.1f} ms){waited}"
+    return f"reads {read_value(a.read, counter)}{waited}"
+
+
+def _read_lane(a: Attempt, counter: bool) -> str:
+    if a.read is None:
+        return "at after-read"
+    return f"read count={a.read}" if counter else f"sees #{a.read} free"
+
+
+def _outcome(a: Attempt, counter: bool) -> Step | None:
+    if a.outcome is Outcome.OK and a.t_write is not None:
+        if counter and a.wrote is not None:
+            long, short = f"writes count={a.wrote}: bought ticket #{a.ticket}", f"write {a.wrote}, ticket #{a.ticket}"
+        else:
+            long, short = f"bought ticket #{a.ticket}", f"-> ticket #{a.ticket}"
+        return Step(a.t_write, a.buyer, long, short)
+    if a.outcome is Outcome.SOLD_OUT:
+        return Step(a.t_end, a.buyer, "found no tickets left", "sold out")
+    if a.outcome is Outcome.CONFLICT:
+        return Step(a.t_end, a.buyer, f"gave up after {count(a.conflicts, 'conflict')}", "gave up (conflicts)")
+    if a.outcome is Outcome.ERROR:
+        return Step(a.t_end, a.buyer, f"failed: {a.error}", "error")
+    return None
