@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from booking.errors import BadInput, CannotRun
+from booking.files import opened
 
 MAX_HISTORY_LINE = 64 * 1024  # a longer line is not something booking wrote
 
@@ -112,23 +113,16 @@ def save(history: History, path: Path) -> None:
 
 def load(path: Path) -> History:
     """Read a history file, refusing anything booking would not have written (never evaluated)."""
-    if path.exists() and not path.is_dir() and not path.is_file():
-        # A FIFO would block the open forever, a device (/dev/zero) never ends a line: refuse before opening.
-        raise BadInput(f"history {path}: not a regular file")
     try:
-        with open(path, encoding="utf-8", errors="strict") as src:
+        with opened(path, "history", encoding="utf-8", errors="strict") as src:
             return parse(_bounded_lines(src), str(path))
-    except FileNotFoundError:
-        raise BadInput(f"history {path}: no such file") from None
     except UnicodeDecodeError:
         raise BadInput(f"history {path}: not UTF-8 text") from None
-    except IsADirectoryError:
-        raise BadInput(f"history {path}: is a directory") from None
     except OSError as exc:
         raise CannotRun(f"cannot read history {path}: {exc.strerror or exc}") from None
 
 
-def _bounded_lines(src: TextIO) -> Iterator[str]:
+def _bounded_lines(src: IO[str]) -> Iterator[str]:
     """The file's lines, none read past MAX_HISTORY_LINE + 1 characters (parse refuses a longer one)."""
     while line := src.readline(MAX_HISTORY_LINE + 1):
         yield line

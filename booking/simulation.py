@@ -12,8 +12,8 @@ from pathlib import Path
 
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
+from booking.files import check_writable
 from booking.history import History, load, save
-from booking.outputs import check_writable
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills

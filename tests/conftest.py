@@ -7,12 +7,8 @@ BOOKING_REQUIRE_SERVERS=1 (CI). Admin URLs: BOOKING_TEST_POSTGRES, BOOKING_TEST_
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +16,25 @@ from typing import Any
 import pytest
 
 from booking.cli import main
-from tests.helpers import Ran
+from tests.helpers import MYSQL_PASSWORD, Ran, unwritable
+
+SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a database server is marked `server` (`pytest -m "not server"` runs without them)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = set(map(str, callspec.params.values())) if callspec is not None else set()
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or params & {"postgresql", "mysql"}:
+            item.add_marker(pytest.mark.server)
+
 
 ADMIN_URLS = {
     "postgresql": os.environ.get("BOOKING_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
     "mysql": os.environ.get("BOOKING_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 REQUIRE_SERVERS = os.environ.get("BOOKING_REQUIRE_SERVERS") == "1"
-KINDS = ("sqlite", "postgresql", "mysql")
 
 
 def _server_database(kind: str) -> Iterator[str]:
@@ -84,43 +91,6 @@ def store_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
     return get
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`booking ARGS` as a subprocess of this interpreter (never a bare `booking` from PATH)."""
-    return subprocess.run(
-        [sys.executable, "-m", "booking", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
-    )
-
-
-def plain_connect(url: str) -> Any:
-    """A DBAPI connection made without SQLAlchemy, for recounts that trust nothing of booking's."""
-    from urllib.parse import urlsplit
-
-    if url.startswith("sqlite:///"):
-        import sqlite3
-
-        return sqlite3.connect(url.removeprefix("sqlite:///"))
-    parts = urlsplit(url)
-    if parts.scheme.startswith("postgresql"):
-        import psycopg
-
-        return psycopg.connect(
-            host=parts.hostname,
-            port=parts.port,
-            user=parts.username,
-            password=parts.password or "",
-            dbname=parts.path.lstrip("/"),
-        )
-    import pymysql
-
-    return pymysql.connect(
-        host=parts.hostname,
-        port=parts.port or 3306,
-        user=parts.username,
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-    )
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `booking ARGS...` in this process and capture what it prints."""
@@ -141,27 +111,6 @@ def store(tmp_path: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def unwritable(directory: Path) -> Iterator[Path]:
-    """Make `directory` refuse new files for the block: chmod for ordinary users, chattr +i for root."""
-    if os.geteuid() != 0:
-        directory.chmod(0o555)
-        try:
-            yield directory
-        finally:
-            directory.chmod(0o755)
-        return
-    if shutil.which("chattr") is None:
-        pytest.skip("running as root and chattr is missing: no way to make a directory unwritable")
-    made = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"running as root and chattr +i failed here: {made.stderr.decode().strip()}")
-    try:
-        yield directory
-    finally:
-        subprocess.run(["chattr", "-i", str(directory)], check=True)
-
-
 @pytest.fixture
 def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
     """A directory holding a good db.json that nobody can create files in."""
@@ -170,9 +119,6 @@ def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
     (directory / "db.json").write_text('{"count": 1}')
     with unwritable(directory):
         yield directory
-
-
-MYSQL_PASSWORD = "s3cret-" + secrets.token_hex(6)  # distinctive: grep finds it nowhere by chance
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from booking import init_store
-from tests.conftest import MYSQL_PASSWORD, plain_connect, unwritable
-from tests.helpers import Ran, run_command
+from tests.helpers import MYSQL_PASSWORD, Ran, plain_connect, run_command, unwritable
 
 GOOD = '{"count": 1}'
 PASSWORD = "hunter2-" + "x7q"  # in every URL below that carries one: it must never be printed

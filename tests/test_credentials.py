@@ -22,7 +22,7 @@ PG_PASSWORD = "pg-pass-" + "w0rd-9k2"
 def secret_url(request: pytest.FixtureRequest) -> tuple[str, str]:
     """(URL with a password, the password)."""
     if request.param == "mysql":
-        from tests.conftest import MYSQL_PASSWORD
+        from tests.helpers import MYSQL_PASSWORD
 
         return str(request.getfixturevalue("mysql_password_url")), MYSQL_PASSWORD
     url = str(request.getfixturevalue("postgresql_url")).replace("postgres@", f"postgres:{PG_PASSWORD}@", 1)

@@ -9,7 +9,7 @@ from typing import Any
 
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
-from booking.outputs import check_writable, write_text
+from booking.files import check_writable, write_text
 
 FORMATS = ("table", "md", "json", "csv", "html")
 

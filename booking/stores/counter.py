@@ -12,6 +12,7 @@ from typing import Any
 from booking import points
 from booking.config import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
+from booking.files import opened
 from booking.stores.base import FinalState, Seen, StoreKind
 
 MAX_STORE_BYTES = 4096  # {"count": N} is a few bytes; a larger file is not a counter store
@@ -29,19 +30,9 @@ class CounterStore:
 
     # -- validation: everything here raises BadInput/CannotRun and changes nothing
     def check(self) -> int:
-        if self.path.exists() and not self.path.is_dir() and not self.path.is_file():
-            # A FIFO would block the open forever, a device (/dev/zero) never ends: refuse before opening.
-            raise BadInput(f"store {self.path}: not a regular file")
-        try:
-            with open(self.path, "rb") as src:
-                raw = src.read(MAX_STORE_BYTES + 1)
-        except FileNotFoundError:
-            raise BadInput(f"store {self.path}: no such file (run `booking init --store {self.path}`)") from None
-        except IsADirectoryError:
-            raise BadInput(f"store {self.path}: is a directory, not a db.json file") from None
-        except PermissionError:
-            raise CannotRun(f"store {self.path}: permission denied") from None
-        return _parse(raw, self.path)
+        missing = f"no such file (run `booking init --store {self.path}`)"
+        with opened(self.path, "store", missing, mode="rb") as src:
+            return _parse(src.read(MAX_STORE_BYTES + 1), self.path)
 
     def check_writable(self) -> None:
         """Prove the directory takes a new file (the atomic replace needs one) before any write."""

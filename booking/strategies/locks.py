@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from functools import partial
 
 from booking import points
-from booking.history import Attempt
-from booking.stores.base import Store
 from booking.strategies.base import ANY_STORE, BuyerContext, LockTimeout, Needs, StrategyInfo, read_then_write
 
 # filelock polls (sleeps between tries); its 50 ms default makes waiters wake on a timer long after
@@ -57,18 +56,6 @@ def _file_lock(ctx: BuyerContext) -> Iterator[None]:
         lock.release()
 
 
-def _none(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
-    read_then_write(store, ctx, rec, None)
-
-
-def _with_mp_lock(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
-    read_then_write(store, ctx, rec, _mp_lock)
-
-
-def _with_file_lock(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
-    read_then_write(store, ctx, rec, _file_lock)
-
-
 NONE = StrategyInfo(
     "none",
     "no protection: read, then write (the race itself)",
@@ -76,7 +63,7 @@ NONE = StrategyInfo(
     ANY_STORE,
     safe=False,
     window=points.AFTER_READ,
-    purchase=_none,
+    purchase=partial(read_then_write, guard=None),
 )
 MP_LOCK = StrategyInfo(
     "mp-lock",
@@ -85,7 +72,7 @@ MP_LOCK = StrategyInfo(
     ANY_STORE,
     safe=True,
     window=points.BEFORE_LOCK,
-    purchase=_with_mp_lock,
+    purchase=partial(read_then_write, guard=_mp_lock),
     needs=Needs(mp_lock=True),
 )
 FILE_LOCK = StrategyInfo(
@@ -95,7 +82,7 @@ FILE_LOCK = StrategyInfo(
     ANY_STORE,
     safe=True,
     window=points.BEFORE_LOCK,
-    purchase=_with_file_lock,
+    purchase=partial(read_then_write, guard=_file_lock),
     needs=Needs(lock_file=True),
     setup=_make_file_lock,
 )

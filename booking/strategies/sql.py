@@ -79,47 +79,51 @@ def _saw(ctx: BuyerContext, rec: Attempt, ticket: int | None) -> None:
     ctx.point(AFTER_READ)
 
 
-def atomic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
-    """Conditional UPDATE … WHERE sold_to IS NULL; row count 0 means someone was first: take the next."""
+def _compare_and_swap(
+    store: SqlStore,
+    ctx: BuyerContext,
+    rec: Attempt,
+    read: Callable[[], tuple[int, int] | None],
+    write: Callable[[int, int], bool],
+    **retry: Any,
+) -> None:
+    """Read a free ticket (and what the write will check), then write only if it still holds; a lost
+    race is a conflict, and the whole purchase runs again."""
     ctx.point(BEFORE_LOCK)
 
     def once() -> None:
-        ticket = store.first_free()
-        _saw(ctx, rec, ticket)
-        if ticket is None:
-            rec.outcome = Outcome.SOLD_OUT
-            return
-        store.begin()
-        points.hit(points.IN_CRITICAL)
-        if not store.take(ticket, ctx.buyer, only_if_free=True):
-            raise _Conflict(f"ticket #{ticket} was taken first")
-        store.commit()
-        _bought(ctx, rec, ticket)
-
-    # Every lost race means another purchase committed, so retrying always makes progress: no bound
-    # but the deadline, and no backoff (the next free ticket is a different row).
-    _retrying(store, ctx, rec, once, limit=None, backoff=False)
-
-
-def optimistic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
-    """Read (id, version); UPDATE … WHERE version = seen; a moved version is a conflict, retried with backoff."""
-    ctx.point(BEFORE_LOCK)
-
-    def once() -> None:
-        seen = store.first_free_versioned()
+        seen = read()
         _saw(ctx, rec, seen[0] if seen else None)
         if seen is None:
             rec.outcome = Outcome.SOLD_OUT
             return
-        ticket, version = seen
         store.begin()
         points.hit(points.IN_CRITICAL)
-        if not store.take(ticket, ctx.buyer, version=version):
-            raise _Conflict(f"ticket #{ticket} version {version} changed")
+        if not write(*seen):
+            raise _Conflict(f"ticket #{seen[0]} was taken first")
         store.commit()
-        _bought(ctx, rec, ticket)
+        _bought(ctx, rec, seen[0])
 
-    _retrying(store, ctx, rec, once)
+    _retrying(store, ctx, rec, once, **retry)
+
+
+def atomic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
+    """Conditional UPDATE … WHERE sold_to IS NULL; row count 0 means someone was first: take the next."""
+
+    def read() -> tuple[int, int] | None:
+        ticket = store.first_free()
+        return None if ticket is None else (ticket, 0)
+
+    # Every lost race means another purchase committed, so retrying always makes progress: no bound
+    # but the deadline, and no backoff (the next free ticket is a different row).
+    _compare_and_swap(
+        store, ctx, rec, read, lambda t, _: store.take(t, ctx.buyer, only_if_free=True), limit=None, backoff=False
+    )
+
+
+def optimistic(store: SqlStore, ctx: BuyerContext, rec: Attempt) -> None:
+    """Read (id, version); UPDATE … WHERE version = seen; a moved version is a conflict, retried with backoff."""
+    _compare_and_swap(store, ctx, rec, store.first_free_versioned, lambda t, v: store.take(t, ctx.buyer, version=v))
 
 
 def _locked_purchase(

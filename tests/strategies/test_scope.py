@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from booking import init_store, verify_run
-from tests.conftest import plain_connect
+from tests.helpers import plain_connect
 
 TICKETS = 100
 

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 import booking
 from booking.stores import migrate
 from booking.stores.schema import metadata
-from tests.conftest import KINDS, run_cli
+from tests.helpers import KINDS, run_command
 
 URL = Callable[[str], str]
 
@@ -60,21 +60,21 @@ class TestMigrations:
     def test_db_current_names_the_head(self, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
         assert booking.schema_state(url).revision is None
-        assert run_cli("db", "upgrade", "--store", url).returncode == 0
-        after = run_cli("db", "current", "--store", url)
-        assert after.returncode == 0
-        assert f"revision {migrate.head()} (head)" in after.stdout
+        assert run_command("db", "upgrade", "--store", url).code == 0
+        after = run_command("db", "current", "--store", url)
+        assert after.code == 0
+        assert f"revision {migrate.head()} (head)" in after.out
 
     def test_simulate_upgrades_a_new_store_itself(self, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
-        done = run_cli("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
-        assert done.returncode == 0, done.stderr
+        done = run_command("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
+        assert done.code == 0, done.err
         assert booking.schema_state(url).at_head
 
 
 def test_init_upgrades_a_new_store(sqlite_url: str) -> None:
-    done = run_cli("init", "--store", sqlite_url, "--tickets", "3")
-    assert done.returncode == 0, done.stderr
+    done = run_command("init", "--store", sqlite_url, "--tickets", "3")
+    assert done.code == 0, done.err
     assert booking.schema_state(sqlite_url).at_head
 
 
@@ -86,14 +86,14 @@ def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff0042'")
     engine.dispose()
     for args in (("simulate",), ("db", "upgrade"), ("db", "current")):
-        done = run_cli(*args, "--store", sqlite_url)
-        assert done.returncode == 3, (args, done.stderr)
-        assert "ffff0042" in done.stdout + done.stderr
-        assert done.stderr.count("\n") <= 1 and "Traceback" not in done.stderr
+        done = run_command(*args, "--store", sqlite_url)
+        assert done.code == 3, (args, done.err)
+        assert "ffff0042" in done.out + done.err
+        assert done.err.count("\n") <= 1 and "Traceback" not in done.err
     assert booking.schema_state(sqlite_url).revision == "ffff0042"
 
 
 def test_db_commands_refuse_db_json(tmp_path: object) -> None:
-    done = run_cli("db", "current", "--store", "db.json")
-    assert done.returncode == 2
-    assert "SQL stores" in done.stderr
+    done = run_command("db", "current", "--store", "db.json")
+    assert done.code == 2
+    assert "SQL stores" in done.err

@@ -14,7 +14,7 @@ from booking.history import BuyerStatus
 from booking.points import KILL_POINTS
 from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
-from tests.conftest import plain_connect
+from tests.helpers import plain_connect
 
 
 def assert_intact(store: str) -> None:
@@ -90,8 +90,13 @@ def _store_for(strategy: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     return str(request.getfixturevalue("postgresql_url"))
 
 
+def _server_only(name: str) -> Any:
+    """advisory and skip-locked need a server: their cases are marked `server`."""
+    return pytest.param(name, marks=pytest.mark.server) if StoreKind.SQLITE not in STRATEGIES[name].stores else name
+
+
 @pytest.mark.parametrize("point", KILL_POINTS)
-@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+@pytest.mark.parametrize("strategy", [_server_only(name) for name in sorted(STRATEGIES)])
 def test_every_kill_fires_or_is_refused(
     tmp_path: Path, request: pytest.FixtureRequest, strategy: str, point: str
 ) -> None:

@@ -10,7 +10,7 @@ from booking import RunConfig, Schedule, simulate
 from booking.config import Isolation
 from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
-from tests.conftest import KINDS, plain_connect
+from tests.helpers import KINDS, plain_connect
 
 KIND_OF = {"sqlite": StoreKind.SQLITE, "postgresql": StoreKind.POSTGRESQL, "mysql": StoreKind.MYSQL}
 SAFE = [(k, s.name) for k in KINDS for s in STRATEGIES.values() if s.safe and KIND_OF[k] in s.stores]

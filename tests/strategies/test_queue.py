@@ -18,6 +18,7 @@ from booking.history import load
 from booking.processes.gate import SellerGate
 from booking.processes.schedule import BarrierTimeout
 from booking.stores import open_store
+from tests.helpers import run_command
 
 # Each run's deadline: only reached when something hangs, so generous; a pass never waits for it.
 DEADLINE_S = 60.0
@@ -60,16 +61,12 @@ def booking_cmd(*args: str | int) -> list[str]:
     return [sys.executable, "-m", "booking", *map(str, args)]
 
 
-def run_cli(tmp_path: Path, *args: str | int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        booking_cmd(*args), cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE_S + 30, env=env
+def run_json(tmp_path: Path, *args: str | int) -> tuple[int, dict[str, Any]]:
+    ran = run_command(
+        "simulate", "--json", "--store", tmp_path / "db.json", *args, cwd=tmp_path, timeout=DEADLINE_S + 30
     )
-
-
-def run_json(tmp_path: Path, *args: str | int, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-    proc = run_cli(tmp_path, "simulate", "--json", "--store", tmp_path / "db.json", *args, env=env)
-    assert proc.stdout, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
+    assert ran.out, ran.err
+    return ran.code, ran.json()
 
 
 def run_reaped(tmp_path: Path, argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -328,11 +325,9 @@ class TestSameOutputs:
         assert all(a["t_acquired"] is None for a in attempts)
         assert sorted(a["ticket"] for a in attempts if a["outcome"] == "ok") == [1, 2, 3]
         assert load(history).attempts[0].queue_wait_s is not None
-        verify = run_cli(
-            tmp_path, "verify", "--json", "--store", tmp_path / "db.json", "--history", history, "--tickets", 3
-        )
-        assert verify.returncode == 0, verify.stderr
-        assert json.loads(verify.stdout)["sold"] == 3
+        verify = run_command("verify", "--json", "--store", tmp_path / "db.json", "--history", history, "--tickets", 3)
+        assert verify.code == 0, verify.err
+        assert verify.json()["sold"] == 3
 
     def test_other_strategies_history_has_no_queue_wait(self, tmp_path: Path) -> None:
         history = tmp_path / "run.jsonl"
@@ -352,10 +347,10 @@ class TestSameOutputs:
         assert set(waits) == {"p50", "p95", "p99"} and 0 <= waits["p50"] <= waits["p95"] <= waits["p99"]
 
     def test_terminal_output_names_the_queue(self, tmp_path: Path) -> None:
-        proc = run_cli(tmp_path, "simulate", "--lock", "queue", "--buyers", 2, "--store", tmp_path / "db.json")
-        assert proc.returncode == 0
-        assert "strategy queue (1 seller, seller lock none)" in proc.stdout
-        assert "through the queue: waited" in proc.stdout
+        ran = run_command("simulate", "--lock", "queue", "--buyers", 2, "--store", tmp_path / "db.json")
+        assert ran.code == 0
+        assert "strategy queue (1 seller, seller lock none)" in ran.out
+        assert "through the queue: waited" in ran.out
 
 
 class TestUsage:
@@ -372,9 +367,9 @@ class TestUsage:
     )
     def test_bad_seller_options(self, tmp_path: Path, args: list[str | int], message: str) -> None:
         """Misused seller options are refused with exit 2 before any process starts."""
-        proc = run_cli(tmp_path, "simulate", "--store", tmp_path / "db.json", *args)
-        assert proc.returncode == 2
-        assert message in proc.stderr
+        ran = run_command("simulate", "--store", tmp_path / "db.json", *args)
+        assert ran.code == 2
+        assert message in ran.err
         assert not (tmp_path / "db.json").exists()
 
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from booking.strategies import STRATEGIES
-from tests.conftest import run_cli
+from tests.helpers import run_command
 
 
 def test_the_acceptance_command_double_sells(tmp_path: Path) -> None:
     """`booking simulate --store sqlite:///t.db --buyers 10 --no-lock` exits 1: ticket #1 sold ten times."""
-    done = run_cli("simulate", "--store", "sqlite:///t.db", "--buyers", "10", "--no-lock", "--json", cwd=tmp_path)
-    assert done.returncode == 1, done.stderr
-    result = json.loads(done.stdout)
+    done = run_command("simulate", "--store", "sqlite:///t.db", "--buyers", "10", "--no-lock", "--json", cwd=tmp_path)
+    assert done.code == 1, done.err
+    result = json.loads(done.out)
     assert (result["sold"], result["double_sold"], result["strategy"]) == (10, 1, "none")
 
 
@@ -37,8 +37,8 @@ def test_default_strategy_depends_on_the_store(tmp_path: Path, postgresql_url: s
 
 
 def test_strategies_lists_every_strategy() -> None:
-    done = run_cli("strategies", "--json")
-    rows = {r["name"]: r for r in json.loads(done.stdout)}
+    done = run_command("strategies", "--json")
+    rows = {r["name"]: r for r in json.loads(done.out)}
     assert set(rows) == set(STRATEGIES)
     assert all(r["description"] and r["scope"] and r["stores"] for r in rows.values())
     assert rows["advisory"]["stores"] == ["postgresql"]
@@ -47,11 +47,11 @@ def test_strategies_lists_every_strategy() -> None:
 
 
 def test_strategies_for_a_store() -> None:
-    done = run_cli("strategies", "--store", "sqlite:///x.db", "--json")
-    names = [r["name"] for r in json.loads(done.stdout)]
+    done = run_command("strategies", "--store", "sqlite:///x.db", "--json")
+    names = [r["name"] for r in json.loads(done.out)]
     assert "atomic" in names and "advisory" not in names and "skip-locked" not in names
-    table = run_cli("strategies")
-    assert table.returncode == 0 and "skip-locked" in table.stdout
+    table = run_command("strategies")
+    assert table.code == 0 and "skip-locked" in table.out
 
 
 @pytest.mark.parametrize(
@@ -70,17 +70,17 @@ def test_strategies_for_a_store() -> None:
 )
 def test_refusals_are_one_line_with_exit_2(args: tuple[str, ...], words: str, tmp_path: Path) -> None:
     (tmp_path / "db.json").write_text('{"count": 1}')
-    done = run_cli("simulate", *args, cwd=tmp_path)
-    assert done.returncode == 2
-    assert words in done.stderr
-    assert done.stderr.count("\n") == 1
+    done = run_command("simulate", *args, cwd=tmp_path)
+    assert done.code == 2
+    assert words in done.err
+    assert done.err.count("\n") == 1
 
 
 def test_not_a_database_file(tmp_path: Path) -> None:
     (tmp_path / "bad.db").write_text("hello")
-    done = run_cli("simulate", "--store", "bad.db", cwd=tmp_path)
-    assert done.returncode == 2
-    assert "not a database" in done.stderr
+    done = run_command("simulate", "--store", "bad.db", cwd=tmp_path)
+    assert done.code == 2
+    assert "not a database" in done.err
 
 
 @pytest.mark.parametrize(
@@ -92,11 +92,11 @@ def test_not_a_database_file(tmp_path: Path) -> None:
 )
 def test_unreachable_server_is_one_line_exit_3_password_masked(url: str) -> None:
     for args in (("simulate", "--json"), ("db", "current")):
-        done = run_cli(*args, "--store", url, timeout=30)
-        assert done.returncode == 3, (args, done.stderr)
-        assert "s3cr3t-pw" not in done.stdout + done.stderr
-        assert ":***@127.0.0.1:1" in done.stderr
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        done = run_command(*args, "--store", url, timeout=30)
+        assert done.code == 3, (args, done.err)
+        assert "s3cr3t-pw" not in done.out + done.err
+        assert ":***@127.0.0.1:1" in done.err
+        assert done.err.count("\n") == 1 and "Traceback" not in done.err
 
 
 def test_wrong_credentials_on_a_live_server(mysql_url: str) -> None:
@@ -104,9 +104,9 @@ def test_wrong_credentials_on_a_live_server(mysql_url: str) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(mysql_url).set(username="booking_nobody", password="s3cr3t-pw").render_as_string(False)
-    done = run_cli("simulate", "--store", url, timeout=30)
-    assert done.returncode == 3
-    assert "Access denied" in done.stderr and "s3cr3t-pw" not in done.stderr
+    done = run_command("simulate", "--store", url, timeout=30)
+    assert done.code == 3
+    assert "Access denied" in done.err and "s3cr3t-pw" not in done.err
 
 
 def test_password_masked_in_json(postgresql_url: str) -> None:
@@ -114,22 +114,22 @@ def test_password_masked_in_json(postgresql_url: str) -> None:
 
     # trust authentication: the password is accepted and ignored, so the run goes ahead.
     url = make_url(postgresql_url).set(password="s3cr3t-pw").render_as_string(False)
-    done = run_cli("simulate", "--store", url, "--lock", "atomic", "--json")
-    assert done.returncode == 0, done.stderr
-    assert "s3cr3t-pw" not in done.stdout + done.stderr
-    assert json.loads(done.stdout)["store"].count("***") == 1
-    text = run_cli("simulate", "--store", url, "--lock", "atomic")
-    assert "s3cr3t-pw" not in text.stdout and "***" in text.stdout
+    done = run_command("simulate", "--store", url, "--lock", "atomic", "--json")
+    assert done.code == 0, done.err
+    assert "s3cr3t-pw" not in done.out + done.err
+    assert json.loads(done.out)["store"].count("***") == 1
+    text = run_command("simulate", "--store", url, "--lock", "atomic")
+    assert "s3cr3t-pw" not in text.out and "***" in text.out
 
 
 def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Path) -> None:
     """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports."""
     db = tmp_path / "t.db"
-    assert run_cli("init", "--store", str(db), "--tickets", "2").returncode == 0
+    assert run_command("init", "--store", str(db), "--tickets", "2").code == 0
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        done = run_cli(
+        done = run_command(
             "simulate",
             "--store",
             f"sqlite:///{db}?timeout=0.1",
@@ -143,8 +143,8 @@ def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Pat
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert done.returncode == 1, done.stderr
-    result = json.loads(done.stdout)
+    assert done.code == 1, done.err
+    result = json.loads(done.out)
     assert (result["errors"], result["sold"], result["stuck"]) == (3, 0, 0)
     stories = [line for a in result["anomalies"] for line in a["story"]]
     assert any("database is locked" in line for line in stories)
