@@ -8,6 +8,7 @@ keyword arguments straight to it, and every buyer gets it whole in its plan.
 from __future__ import annotations
 
 import enum
+import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +40,14 @@ class Schedule(enum.StrEnum):
     LOCKSTEP = "lockstep"  # every buyer reaches the race window at the same instant
     FREE = "free"  # natural timing, for throughput
     RANDOM = "random"  # one buyer at a time, point to point, in a seeded random (PCT-style) order
+
+
+class StartMethod(enum.StrEnum):
+    """How buyer processes are started (multiprocessing's start methods)."""
+
+    FORK = "fork"
+    FORKSERVER = "forkserver"
+    SPAWN = "spawn"
 
 
 class Isolation(enum.StrEnum):
@@ -136,6 +145,15 @@ class RunConfig:
             "With --purchase: your function keeps its own tables; judge its receipts only.", flag="--receipts-only"
         ),
     )
+    start_method: StartMethod | None = field(
+        default=None,
+        metadata=option(
+            "How buyer processes start: fork (fast; the default for booking's strategies where it exists), "
+            "spawn (a fresh interpreter and a fresh import per buyer: the default for --purchase, so a "
+            "module-level engine is never shared) or forkserver.",
+            show_default=False,
+        ),
+    )
     isolation: Isolation | None = field(
         default=None,
         metadata=option("SQL stores: the transactions' isolation level (default: the database's).", show_default=False),
@@ -147,6 +165,8 @@ class RunConfig:
             object.__setattr__(self, "schedule", _enum(Schedule, self.schedule, "--schedule"))
         if isinstance(self.isolation, str) and not isinstance(self.isolation, Isolation):
             object.__setattr__(self, "isolation", _enum(Isolation, self.isolation, "--isolation"))
+        if isinstance(self.start_method, str) and not isinstance(self.start_method, StartMethod):
+            object.__setattr__(self, "start_method", _enum(StartMethod, self.start_method, "--start-method"))
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""
@@ -170,6 +190,16 @@ class RunConfig:
                 raise BadInput("--kill-at needs --kill-buyer K (or use --chaos P)")
 
     @property
+    def processes(self) -> str:
+        """The start method buyers use: as asked; else a fresh interpreter for your own code (spawn), and
+        fork for booking's strategies where the platform has it."""
+        if self.start_method is not None:
+            return self.start_method.value
+        if self.purchase is not None or "fork" not in multiprocessing.get_all_start_methods():
+            return StartMethod.SPAWN.value
+        return StartMethod.FORK.value
+
+    @property
     def kill_point(self) -> str:
         """Where an injected kill lands (--kill-at, in-critical by default)."""
         return self.kill_at or IN_CRITICAL
@@ -190,7 +220,7 @@ def _num(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15) else f"{value:g}"
 
 
-E = TypeVar("E", Schedule, Isolation)
+E = TypeVar("E", Schedule, Isolation, StartMethod)
 
 
 def _enum(kind: type[E], value: str, option: str) -> E:

@@ -37,6 +37,7 @@ class Attempt:
     wrote: int | None = None  # what the write stored (count after, or the ticket id taken)
     t_start: float = 0.0
     t_acquired: float | None = None  # when the lock was held (None: no lock on this path)
+    t_window: float | None = None  # when the buyer reached its strategy's race window (lockstep holds it there)
     t_read: float | None = None
     t_write: float | None = None
     t_end: float = 0.0
@@ -73,11 +74,25 @@ class BuyerEnd:
 
 
 @dataclass
+class Opened:
+    """A gate the parent opened: the start barrier, or the race window."""
+
+    t: float  # seconds since the run started
+    point: str  # "start", or the window point the buyers were held at
+    buyers: list[int]  # who was let through
+    why: str  # "all" (everyone was there), "stalled" (the others were blocked inside the purchase), "next" (random)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "gate", "t": self.t, "point": self.point, "buyers": self.buyers, "why": self.why}
+
+
+@dataclass
 class History:
-    """Everything the buyers reported, in the order the parent received it."""
+    """Everything the buyers reported, in the order the parent received it, and the gates it opened."""
 
     attempts: list[Attempt] = field(default_factory=list)
     ends: list[BuyerEnd] = field(default_factory=list)
+    gates: list[Opened] = field(default_factory=list)
 
     @property
     def receipts(self) -> list[Attempt]:
@@ -96,10 +111,17 @@ class History:
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def records(self) -> Iterator[dict[str, Any]]:
+        for g in self.gates:
+            yield g.to_json()
         for a in sorted(self.attempts, key=lambda a: (a.t_start, a.buyer, a.attempt)):
             yield a.to_json()
         for e in sorted(self.ends, key=lambda e: e.buyer):
             yield e.to_json()
+
+    @property
+    def started(self) -> float | None:
+        """When the start barrier opened (None: a history from before there was one)."""
+        return next((g.t for g in self.gates if g.point == "start"), None)
 
 
 def save(history: History, path: Path) -> None:
@@ -145,6 +167,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
             kind = record.pop("kind", None)
             if kind == "attempt":
                 history.attempts.append(_attempt(record))
+            elif kind == "gate":
+                history.gates.append(_opened(record))
             elif kind == "buyer":
                 who = record.get("who", "buyer")
                 if who not in ("buyer", "seller"):
@@ -161,7 +185,14 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
 
 
 _INT_FIELDS = ("ticket", "looked", "read", "wrote")
-_TIME_FIELDS = ("t_acquired", "t_read", "t_write", "queue_wait_s")  # optional numbers
+_TIME_FIELDS = ("t_acquired", "t_window", "t_read", "t_write", "queue_wait_s")  # optional numbers
+
+
+def _opened(record: dict[str, Any]) -> Opened:
+    buyers = record["buyers"]
+    if not isinstance(buyers, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in buyers):
+        raise ValueError("buyers must be a list of integers")
+    return Opened(_float(record, "t", optional=False), str(record["point"])[:40], buyers, str(record["why"])[:40])
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:

@@ -16,6 +16,8 @@ IN_CRITICAL = "in-critical"  # just inside the critical section: the lock or the
 BEFORE_COMMIT = "before-commit"  # the write is ready: db.json's temporary file written, SQL before COMMIT
 MID_WRITE = "mid-write"  # half written: db.json's temporary file half full; SQL between UPDATE and ledger INSERT
 
+START = "start"  # the start barrier: started, imported, connected, warmed up; not a point of the purchase
+
 SCHEDULE_POINTS = (BEFORE_LOCK, AFTER_READ)
 KILL_POINTS = (AFTER_READ, IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)
 CRITICAL_POINTS = (IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)  # inside a critical section: never a barrier

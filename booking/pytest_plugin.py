@@ -41,11 +41,15 @@ class Race:
 
         v, r = self.verdict, self.result
         head = f"{r.strategy}: {count(r.config.buyers, 'buyer')}, {count(v.initial, 'ticket')}: {figures(v, ', ')}"
-        return head + " (OK)" if v.ok else "\n".join([head, story(r)])
+        if v.ok:
+            return head + " (OK)"
+        if not v.anomalies and v.inconclusive:
+            return f"{head}\nINCONCLUSIVE: {v.inconclusive}"
+        return "\n".join([head, story(r)])
 
     def __repr__(self) -> str:
         v = self.verdict
-        return f"<Race {self.result.strategy}: {'OK' if v.ok else 'ANOMALY'}, sold {v.sold} of {v.initial}>"
+        return f"<Race {self.result.strategy}: {v.word}, sold {v.sold} of {v.initial}>"
 
 
 _RACES = pytest.StashKey[list[Race]]()

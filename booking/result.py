@@ -10,6 +10,8 @@ from booking.history import History
 from booking.stores.base import FinalState, StoreKind
 from booking.verify import Verdict
 
+INCONCLUSIVE = 4  # the exit code of a run that proved nothing: the buyers never overlapped in the race window
+
 # The verdict's figures that --json carries, in this order.
 JSON_FIGURES = (
     "sold",
@@ -53,9 +55,12 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        """0 OK, 1 an anomaly, 3 could not run (stopped, or a buyer stuck), 4 inconclusive (nothing proved)."""
         if self.aborted or self.verdict.stuck:
             return 3
-        return 0 if self.verdict.ok else 1
+        if self.verdict.anomalies:
+            return 1
+        return INCONCLUSIVE if self.verdict.inconclusive else 0
 
     def to_json(self) -> dict[str, Any]:
         v = self.verdict.to_json()
@@ -68,6 +73,10 @@ class RunResult:
             "tickets": self.initial,
             **{k: v[k] for k in JSON_FIGURES},
             "killed": v["killed"],
+            "declined": v["declined"],
+            "overlap": v["overlap"],
+            "verdict": "STOPPED" if self.aborted else v["verdict"],
+            "inconclusive": v["inconclusive"],
             "ok": v["ok"] and not self.aborted,
             "aborted": self.aborted,
             "anomalies": v["anomalies"],
@@ -90,7 +99,9 @@ class VerifyResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.verdict.ok else 1
+        if self.verdict.anomalies:
+            return 1
+        return INCONCLUSIVE if self.verdict.inconclusive else 0
 
     def to_json(self) -> dict[str, Any]:
         return {"store": self.store, "tickets": self.verdict.initial, **self.verdict.to_json()}

@@ -26,11 +26,6 @@ from booking.stores import FinalState, Store, StoreKind, open_store, store_kind
 from booking.strategies import Choice, Made, choose
 from booking.verify import verify
 
-# fork, chosen rather than inherited: buyers start in milliseconds and share nothing but plain data
-# (Python 3.14 makes forkserver the Linux default). Engines and handles are made in each buyer.
-START_METHOD = "fork"
-PATIENCE_S = 0.3  # user purchase code: open the lockstep gate after this long without an arrival
-
 
 def simulate(config: RunConfig) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store."""
@@ -85,7 +80,7 @@ def simulate(config: RunConfig) -> RunResult:
 
 def _crowd(config: RunConfig, choice: Choice, store: Store | None, seed: int, t0: float) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
-    ctx = multiprocessing.get_context(START_METHOD)
+    ctx = multiprocessing.get_context(config.processes)
     deadline = t0 + config.deadline_s
     needs = choice.needs
     made = Made()
@@ -98,22 +93,17 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | None, seed: int, t0
     if needs.sellers:
         sellers = Sellers(ctx, config, choice, t0, deadline)
         made.seller = sellers.link
-    held = choice.hold_buyers and config.schedule is not Schedule.FREE
-    gates = Gates(ctx, config.buyers, addressed=config.schedule is Schedule.RANDOM) if held else None
+    gates = Gates(ctx)
     buyers = set(range(1, config.buyers + 1))
     barrier: LockstepBarrier | RandomScheduler | None = None
-    if gates is not None and config.schedule is Schedule.RANDOM:
+    if choice.hold_buyers and config.schedule is Schedule.RANDOM:
         per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
         barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2)
-    elif gates is not None:
+    elif choice.hold_buyers and config.schedule is Schedule.LOCKSTEP:
         barrier = LockstepBarrier(gates, buyers)
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b)) for b in sorted(buyers)]
-    # Your own purchase code may hold a lock at its point: then the others block instead of arriving,
-    # and the gate opens after a quiet spell rather than waiting for the deadline.
-    patience = PATIENCE_S if config.purchase is not None else None
-    links = Links(Channel(ctx), gates, made)
-    return Crowd(ctx, plans, links, barrier, deadline, sellers, patience)
+    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers)
 
 
 def verify_run(store: str, history: Path, tickets: int) -> VerifyResult:

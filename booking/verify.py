@@ -27,29 +27,43 @@ class Anomaly:
 @dataclass
 class Verdict:
     initial: int
-    remaining: int
+    remaining: int | None  # None: not measured (your own tables, and no --stock to count them)
     sold: int
     oversold: int
     double_sold: int
-    lost_updates: int
-    undersold: int
-    unreceipted: int
+    lost_updates: int | None  # None: not measured
+    undersold: int | None  # None: not measured
+    unreceipted: int | None  # None: not measured
     errors: int
     stuck: int
     killed: int  # buyers killed on purpose; each leaves one attempt whose outcome nobody saw
     attempts: int
     refused: int
+    declined: int  # attempts that lost a race and gave up: an availability cost, never an anomaly
     conflicts: int
     retries: int
+    overlap: int | None  # the most buyers inside the race window at one instant (None: not recorded)
     anomalies: list[Anomaly]
+    inconclusive: str | None = None  # why this run proved nothing (no anomaly, and no overlap to prove safety)
 
     @property
     def ok(self) -> bool:
-        return not self.anomalies
+        """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
+        return not self.anomalies and self.inconclusive is None
+
+    @property
+    def word(self) -> str:
+        """OK, ANOMALY, STUCK or INCONCLUSIVE."""
+        if self.stuck:
+            return "STUCK"
+        if self.anomalies:
+            return "ANOMALY"
+        return "INCONCLUSIVE" if self.inconclusive else "OK"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["ok"] = self.ok
+        data["verdict"] = self.word
         return data
 
 
@@ -65,12 +79,13 @@ class _Facts:
     errors: list[Attempt]
     doubles: dict[int, list[Attempt]]
     unanswered: int  # buyers killed or stuck: each may hold a sale nobody saw
+    measured: bool  # the store's state is known (False: your own tables, not counted)
 
     @classmethod
     def of(cls, initial: int, final: FinalState | None, history: History) -> _Facts:
         receipts = history.receipts
         if final is None:  # the store is your own code's: only receipts can be judged
-            remaining, store_sold = max(0, initial - len({r.ticket for r in receipts})), len(receipts)
+            remaining, store_sold = 0, len(receipts)
         else:
             remaining, store_sold = final.remaining, initial - final.remaining
         by_ticket: dict[int, list[Attempt]] = defaultdict(list)
@@ -85,6 +100,7 @@ class _Facts:
             errors=[a for a in history.attempts if a.outcome is Outcome.ERROR],
             doubles={t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1},
             unanswered=len(history.killed) + len(history.stuck),
+            measured=final is not None,
         )
 
     @property
@@ -96,35 +112,36 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
     """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
 
     `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
-    only what receipts alone can show is judged: oversold, double_sold, undersold, errors, stuck.
+    only what receipts alone can show is judged (oversold, double_sold, errors, stuck); what needs
+    the store (remaining, lost_updates, unreceipted, undersold) is None: not measured, never guessed.
     """
     f = _Facts.of(initial, final, history)
     oversold = max(0, f.sold - initial)
-    lost_updates = max(0, f.sold - f.store_sold)
-    # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
-    # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
-    unreceipted = max(0, f.store_sold - f.sold - f.unanswered)
-    undersold = min(max(f.remaining, 0), len(f.refused))
-    anomalies = [
-        a
-        for a in (
-            _oversold(f, oversold),
-            _double_sold(f, kind is StoreKind.COUNTER),
-            _lost_updates(f, lost_updates),
-            _unreceipted(f, unreceipted, len(history.stuck)),
-            _undersold(f, undersold),
-            _errors(f),
-            _stuck(history),
-        )
-        if a is not None
-    ]
+    lost = unreceipted = undersold = None
+    if f.measured:
+        lost = max(0, f.sold - f.store_sold)
+        # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
+        # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
+        unreceipted = max(0, f.store_sold - f.sold - f.unanswered)
+        undersold = min(max(f.remaining, 0), len(f.refused))
+    found = (
+        _oversold(f, oversold),
+        _double_sold(f, kind is StoreKind.COUNTER),
+        _lost_updates(f, lost or 0),
+        _unreceipted(f, unreceipted or 0, len(history.stuck)),
+        _undersold(f, undersold or 0),
+        _errors(f),
+        _stuck(history),
+    )
+    anomalies = [a for a in found if a is not None]
+    most = overlap(history)
     return Verdict(
         initial=initial,
-        remaining=f.remaining,
+        remaining=f.remaining if f.measured else None,
         sold=f.sold,
         oversold=oversold,
         double_sold=len(f.doubles),
-        lost_updates=lost_updates,
+        lost_updates=lost,
         undersold=undersold,
         unreceipted=unreceipted,
         errors=len(f.errors),
@@ -132,10 +149,50 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         killed=len(history.killed),
         attempts=len(history.attempts),
         refused=len(f.refused),
+        declined=sum(a.outcome is Outcome.CONFLICT for a in history.attempts),
         conflicts=sum(a.conflicts for a in history.attempts),
         retries=sum(a.retries for a in history.attempts),
+        overlap=most,
         anomalies=anomalies,
+        inconclusive=None if anomalies else _inconclusive(history, most),
     )
+
+
+def overlap(history: History) -> int | None:
+    """The most buyers inside their race window at one instant, from when each reached its window to
+    its write (or the end of its attempt). None for a history that does not record windows."""
+    spans = [
+        (a.t_window, a.t_write if a.outcome is Outcome.OK and a.t_write is not None else a.t_end)
+        for a in history.attempts
+        if a.t_window is not None
+    ]
+    if not spans:
+        return 0 if history.gates else None
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])  # an end before a start
+    inside = most = 0
+    for _, step in edges:
+        inside += step
+        most = max(most, inside)
+    return most
+
+
+def _inconclusive(history: History, most: int | None) -> str | None:
+    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
+    buyers = {a.buyer for a in history.attempts}
+    if most is None or most >= 2 or not history.attempts:
+        return None
+    if len(buyers) < 2:
+        return "one buyer cannot race: run two or more"
+    if most == 0:
+        return (
+            'no buyer reached the race window (a purchase function must call point("after-read") where its window is)'
+        )
+    if any(g.why == "stalled" for g in history.gates):
+        return (
+            "the buyers never overlapped in the race window: they were blocked before it, one at a time "
+            '(your code serializes before its point, e.g. a lock taken before point("after-read"))'
+        )
+    return "the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved"
 
 
 def _oversold(f: _Facts, oversold: int) -> Anomaly | None:

@@ -67,11 +67,11 @@ class Trial:
         busy = sum(a.t_end - a.t_start for a in attempts)
         per_buyer = Counter(r.buyer for r in result.history.receipts)
         return cls(
-            anomaly=not v.ok,
+            anomaly=bool(v.anomalies),  # an inconclusive trial (one buyer: no race) is not an anomaly
             oversold=v.oversold,
             double_sold=v.double_sold,
-            lost_updates=v.lost_updates,
-            undersold=v.undersold,
+            lost_updates=v.lost_updates or 0,
+            undersold=v.undersold or 0,
             errors=v.errors,
             retries=v.retries,
             conflicts=v.conflicts,
@@ -81,7 +81,7 @@ class Trial:
             or [a.t_end - a.t_start for a in attempts],
             lock_wait_share=sum(a.lock_wait_s for a in attempts) / busy if busy > 0 else None,
             fairness=jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)]),
-            timeline=_timeline(result) if not v.ok else "",
+            timeline=_timeline(result) if v.anomalies else "",
         )
 
 

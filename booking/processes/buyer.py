@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from itertools import count
+from multiprocessing.connection import Connection
 
 from booking.config import RunConfig, Schedule
 from booking.history import Attempt, Outcome
-from booking.points import BEFORE_LOCK, SCHEDULE_POINTS
 from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
+from booking.processes.pacer import Pacer
 from booking.processes.reporter import Reporter
-from booking.processes.schedule import Gates, Pacer
+from booking.redact import remember
 from booking.stores.base import Store
 from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
 from booking.words import one_line
@@ -35,20 +36,35 @@ class Links:
     """The parent's handles every buyer shares: made before the buyers start, inherited by each."""
 
     channel: Channel
-    gates: Gates | None
     made: Made
 
 
-def run_buyer(plan: BuyerPlan, links: Links) -> None:
-    """Process target: look, then buy under the strategy, `attempts` times or until sold out."""
+def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
+    """Process target: start up, wait for everyone, then look and buy, `attempts` times or until sold out."""
     from booking.stores import open_store
 
     c = plan.config
+    remember(c.store)  # a spawned buyer masks the store's secrets too
     info = plan.choice.buyer_info()
     reporter = Reporter(links.channel)
-    pacer = _pacer(plan, info, links, reporter)
     t0 = plan.t0
-    ctx = BuyerContext(plan.buyer, pacer.point, lambda: time.monotonic() - t0, plan.deadline, links.made)
+
+    def clock() -> float:
+        return time.monotonic() - t0
+
+    pacer = Pacer(
+        plan.buyer,
+        links.channel,
+        gate,
+        plan.choice.hold_buyers and c.schedule is not Schedule.FREE,
+        info.window,
+        c.think_ms / 1000,
+        plan.deadline,
+        clock,
+        random_schedule=c.schedule is Schedule.RANDOM,
+        before_wait=reporter.flush,
+    )
+    ctx = BuyerContext(plan.buyer, pacer.point, clock, plan.deadline, links.made)
     store: Store | None = None
     unfinished = ""
     try:
@@ -56,7 +72,8 @@ def run_buyer(plan: BuyerPlan, links: Links) -> None:
             if info.opens_store and not c.receipts_only:
                 store = open_store(c.store, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
             if info.setup is not None:
-                info.setup(ctx)
+                info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
+            pacer.ready()
         except Exception as exc:
             now = ctx.clock()
             reporter.put(Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc), t_start=now, t_end=now))
@@ -89,7 +106,7 @@ def _buy(
         rec = Attempt(plan.buyer, number, t_start=ctx.clock())
         if plan.kill is not None and number == plan.kill.attempt:
             kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
-        pacer.begin_attempt()
+        pacer.begin_attempt(rec)
         try:
             if store is not None:
                 rec.looked = store.remaining()  # the notes' search(): a look outside the lock
@@ -105,26 +122,6 @@ def _buy(
         if time.monotonic() > plan.deadline:
             return "still buying at the deadline"
     return ""
-
-
-def _pacer(plan: BuyerPlan, info: StrategyInfo, links: Links, reporter: Reporter) -> Pacer:
-    """Where this buyer is held: its strategy's window in lockstep; every schedule point outside a
-    critical section in the random schedule (inside one, the others would block on the lock instead)."""
-    c = plan.config
-    held = plan.choice.hold_buyers and c.schedule is not Schedule.FREE
-    hold_all = None
-    if c.schedule is Schedule.RANDOM:
-        hold_all = frozenset({BEFORE_LOCK} if info.window == BEFORE_LOCK else SCHEDULE_POINTS)
-    return Pacer(
-        plan.buyer,
-        links.channel,
-        links.gates if held else None,
-        info.window if held else None,
-        c.think_ms / 1000,
-        plan.deadline,
-        hold_all,
-        before_wait=reporter.flush,
-    )
 
 
 def _let_go(reporter: Reporter, links: Links) -> None:

@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from booking.history import Attempt, BuyerEnd, BuyerStatus, History
+from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
+from booking.points import START
 from booking.processes import teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message
-from booking.processes.schedule import LockstepBarrier, RandomScheduler
+from booking.processes.schedule import Barrier, Gates
 from booking.processes.sellers import Sellers
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
@@ -38,15 +39,17 @@ class Crowd:
     ctx: Any
     plans: list[BuyerPlan]
     links: Links
-    barrier: LockstepBarrier | RandomScheduler | None
+    gates: Gates  # every buyer's gate: the start barrier releases them all, the window's barrier some
+    barrier: Barrier | None  # the window's: lockstep or random; None in the free schedule
     deadline: float
     sellers: Sellers | None = None
-    patience: float | None = None  # your own purchase code: open the gate after a quiet spell
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     _procs: dict[int, Any] = field(default_factory=dict)
     _ended: dict[int, BuyerEnd] = field(default_factory=dict)
     _dying: dict[int, str] = field(default_factory=dict)  # buyer -> the point it announced it dies at
+    _ready: set[int] = field(default_factory=set)  # buyers at the start barrier
+    _started: bool = False  # the start barrier has opened
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
     def run(self) -> History:
@@ -66,6 +69,10 @@ class Crowd:
                 self._ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, reason))
             sellers_stopped = self.sellers.close(drain=all_done) if self.sellers is not None else {}
             self._selector.close()
+            self.gates.close()
+        if self.barrier is not None:
+            t0 = self.plans[0].t0 if self.plans else 0.0
+            self.history.gates += [Opened(t - t0, point, ws, why) for t, point, ws, why in self.barrier.opened]
         if self.sellers is not None and self.sellers.missed_kill and self.aborted is None:
             self.aborted = f"--kill-at: {self.sellers.missed_kill}"
         ends = sorted(self._ended.values(), key=lambda e: e.buyer)
@@ -80,20 +87,21 @@ class Crowd:
             for sentinel, seller in self.sellers.sentinels.items():
                 self._selector.register(sentinel, selectors.EVENT_READ, ("seller", seller))
         for plan in self.plans:
-            p = self.ctx.Process(target=run_buyer, args=(plan, self.links), name=f"buyer-{plan.buyer}", daemon=True)
+            gate = self.gates.make(plan.buyer)
+            p = self.ctx.Process(target=run_buyer, args=(plan, self.links, gate), name=f"buyer-{plan.buyer}")
+            p.daemon = True
             p.start()
+            gate.close()  # the buyer has its end
             self._procs[plan.buyer] = p
             self._selector.register(p.sentinel, selectors.EVENT_READ, plan.buyer)
 
     def _watch(self, until: float) -> None:
         """Handle reports and exits as they happen, until everyone is done, the run is aborted, or `until`."""
         while not self._over() and (now := time.monotonic()) < until:
-            timeout = until - now
-            if self.patience is not None and self.barrier is not None:
-                timeout = min(timeout, self.patience)
-            events = self._selector.select(timeout)
-            if not events and self.patience is not None and self.barrier is not None:
-                self.barrier.open_if_quiet(self.patience)
+            stall = self.barrier.next_check() if self.barrier is not None and self._started else None
+            events = self._selector.select(min(until, stall or until) - now)
+            if self.barrier is not None and self._started:
+                self.barrier.check_stall(time.monotonic())
             for key, _ in events:
                 if key.data == REPORTS:
                     self._read()
@@ -122,7 +130,10 @@ class Crowd:
         elif isinstance(message, list):  # a buyer's batch (processes/reporter.py)
             self.history.attempts.extend(message)
         elif isinstance(message, Arrive):
-            if self.barrier is not None:
+            if message.point == START:
+                self._ready.add(message.buyer)
+                self._maybe_start()
+            elif self.barrier is not None:
                 self.barrier.arrive(message.buyer, message.point)
         elif isinstance(message, Dying):
             self._dying[message.buyer] = message.point
@@ -155,10 +166,24 @@ class Crowd:
         if holder is not None and holder.value == holder_id and self.aborted is None:
             self.aborted = ABANDONED_MP_LOCK.format(who=who)
 
+    def _maybe_start(self) -> None:
+        """The start barrier: once every buyer still running is ready, release them all at once."""
+        waiting = set(self._procs) - set(self._ended)
+        if self._started or not waiting or not waiting <= self._ready:
+            return
+        self._started = True
+        for buyer in sorted(waiting):
+            self.gates.release(buyer)
+        now = time.monotonic()
+        if self.barrier is not None:
+            self.barrier.started(now)
+        self.history.gates.append(Opened(now - self.plans[0].t0, START, sorted(waiting), "all"))
+
     def _end(self, buyer: int, end: BuyerEnd) -> None:
         if buyer in self._ended:
             return
         self._ended[buyer] = end
+        self._maybe_start()
         if self.barrier is not None:
             self.barrier.leave(buyer)
         if self.sellers is not None and end.status is not BuyerStatus.DONE:

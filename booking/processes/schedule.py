@@ -1,9 +1,16 @@
-"""Schedule points and the lockstep barrier that makes the race window a choice instead of luck.
+"""The barrier protocol: where buyers are held, and who lets them go.
 
-The barrier is kept by the parent, not by a lock the buyers share: a buyer killed while holding
-a shared lock (a multiprocessing.Barrier or Condition) would freeze every other buyer. Here a buyer
-announces its arrival on the report channel and waits on a semaphore; the parent, which knows who is
-alive and who is done, releases one token per waiting buyer once every active buyer has arrived.
+Buyers are held by the parent, never by a lock they share: a buyer killed while holding a shared
+lock (a multiprocessing.Barrier or Condition) would freeze every other buyer. A held buyer tells
+the parent it arrived (on the report channel) and waits on its own gate, a pipe only the parent
+writes to; a release is addressed to one buyer, so no other buyer can take it.
+
+Two holds use it. The start barrier: every buyer starts, imports, connects and warms up, says it
+is ready, and all are released at once, so start-up never counts as the race. The window: in
+lockstep every buyer is held at its strategy's race window until every active buyer is there.
+A buyer that never arrives because it is blocked inside the purchase (your code took a lock before
+its point) is told from a slow one by measuring from the release: the gate opens for those waiting
+when nobody has arrived for twice as long as the arrivals so far took, and at least STALL_MIN_S.
 """
 
 from __future__ import annotations
@@ -11,13 +18,11 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
-from typing import Any
 
-from booking import points
-from booking.points import AFTER_READ, CRITICAL_POINTS, SCHEDULE_POINTS
-from booking.processes.messages import Arrive, Channel
+STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
+STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
 
 
 class BarrierTimeout(Exception):
@@ -25,177 +30,146 @@ class BarrierTimeout(Exception):
 
 
 class Gates:
-    """Where held buyers wait. Lockstep: two semaphores used by alternate arrivals of each buyer (a
-    buyer at its next arrival waits on the other one, so it cannot take a token meant for a buyer
-    still waiting at this one). Random: one semaphore per buyer, so the parent can let one through.
+    """The parent's end of every buyer's gate. `make` before a buyer starts, `release` to let it go."""
 
-    Semaphores are few on purpose: each is a memory mapping that every fork copies (measured here:
-    1,001 semaphores doubled the cost of a fork, 2.7 ms against 1.3 ms).
-    """
+    def __init__(self, ctx: BaseContext) -> None:
+        self._ctx = ctx
+        self._writers: dict[int, Connection] = {}
 
-    def __init__(self, ctx: BaseContext, buyers: int, addressed: bool = False) -> None:
-        self.addressed = addressed
-        count = buyers + 1 if addressed else 2
-        self.sems: list[Any] = [ctx.Semaphore(0) for _ in range(count)]
+    def make(self, buyer: int) -> Connection:
+        """A new gate for `buyer`: returns the end the buyer waits on (the parent closes it once the buyer has it)."""
+        reader, writer = self._ctx.Pipe(duplex=False)
+        self._writers[buyer] = writer
+        return reader
 
-    def gate(self, buyer: int, arrival: int) -> Any:
-        """The semaphore `buyer` waits on at its `arrival`-th arrival (counted from 0)."""
-        return self.sems[buyer] if self.addressed else self.sems[arrival % 2]
+    def release(self, buyer: int) -> None:
+        with contextlib.suppress(OSError):  # the buyer died: nobody to release
+            self._writers[buyer].send_bytes(b"g")
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
 
 
-class LockstepBarrier:
-    """The parent's side: counts arrivals of active buyers, opens the gate when all have arrived."""
+def wait_at(gate: Connection, deadline: float) -> None:
+    """The buyer's side: block until the parent releases this buyer, or raise at the deadline."""
+    if not gate.poll(max(deadline - time.monotonic(), 0.0)):
+        raise BarrierTimeout("the other buyers did not reach the race window before the deadline")
+    gate.recv_bytes()
+
+
+class _Hold:
+    """What both schedules share: who is active, who waits, and the stall rule measured from the release."""
 
     def __init__(self, gates: Gates, buyers: set[int]) -> None:
         self._gates = gates
         self._active = set(buyers)
-        self._arrived: set[int] = set()
-        self._arrivals: dict[int, int] = {}  # buyer -> arrivals so far, to pick the gate it waits on
-        self._last_arrival = time.monotonic()
+        self._waiting: dict[int, str] = {}  # buyer -> the point it waits at
+        self._round_start = time.monotonic()
+        self._last_arrival = self._round_start
+        self.opened: list[tuple[float, str, list[int], str]] = []  # (when, point, whom, why): gates opened
 
-    def arrive(self, buyer: int, point: str = "") -> None:
-        self._arrived.add(buyer)
-        self._last_arrival = time.monotonic()
-        self._maybe_open()
+    def started(self, now: float) -> None:
+        """The start barrier opened: the first round is measured from now."""
+        self._round_start = self._last_arrival = now
 
-    def open_if_quiet(self, patience: float) -> None:
-        """Open for those waiting when nobody else arrived for `patience` seconds (the rest are blocked)."""
-        if self._arrived and time.monotonic() - self._last_arrival >= patience:
-            self._open()
+    def arrive(self, buyer: int, point: str) -> None:
+        self._waiting[buyer] = point
+        self._last_arrival = time.monotonic()
+        self._step()
 
     def leave(self, buyer: int) -> None:
         """A buyer that is done, or dead, is no longer waited for."""
         self._active.discard(buyer)
-        self._arrived.discard(buyer)
-        self._maybe_open()
+        self._waiting.pop(buyer, None)
+        self._step()
 
-    def _maybe_open(self) -> None:
-        if self._arrived and self._arrived >= self._active:
-            self._open()
+    def next_check(self) -> float | None:
+        """When the stall rule would open the gate if nobody else arrives (None: nobody waits)."""
+        if not self._waiting:
+            return None
+        took = self._last_arrival - self._round_start
+        return self._last_arrival + max(STALL_MIN_S, STALL_FACTOR * took)
 
-    def _open(self) -> None:
-        for buyer in self._arrived:
-            arrival = self._arrivals.get(buyer, 0)
-            self._gates.gate(buyer, arrival).release()
-            self._arrivals[buyer] = arrival + 1
-        self._arrived.clear()
+    def check_stall(self, now: float) -> None:
+        """Open for those waiting when the others are blocked inside the purchase, not just slow."""
+        due = self.next_check()
+        if due is not None and now >= due and not self._active <= set(self._waiting):
+            self._open_stalled()
 
+    def _let_go(self, buyers: list[int], why: str) -> None:
+        now = time.monotonic()
+        point = self._waiting[buyers[0]]
+        for buyer in buyers:
+            self._waiting.pop(buyer, None)
+            self._gates.release(buyer)
+        self._round_start = self._last_arrival = now
+        self.opened.append((now, point, sorted(buyers), why))
 
-class Pacer:
-    """One buyer's side of the schedule: holds it at its point once per attempt (lockstep), or at every
-    schedule point (random), and sleeps --think inside the race window."""
+    def _step(self) -> None:
+        raise NotImplementedError
 
-    def __init__(
-        self,
-        buyer: int,
-        channel: Channel,
-        gates: Gates | None,
-        hold_at: str | None,
-        think_s: float,
-        deadline: float,
-        hold_all: frozenset[str] | None = None,
-        before_wait: Callable[[], None] = lambda: None,
-    ) -> None:
-        self._hold_all = hold_all  # random schedule: hold at each of these points, every time
-        self._buyer = buyer
-        self._channel = channel
-        self._gates = gates
-        self._hold_at = hold_at
-        self._think_s = think_s
-        self._deadline = deadline
-        self._before_wait = before_wait  # send what is pending before blocking
-        self._arrived = False
-        self._arrivals = 0
-        self.passed: list[str] = []  # the distinct points this buyer passed, in order
-
-    def begin_attempt(self) -> None:
-        self._arrived = False
-
-    def point(self, name: str) -> None:
-        if name not in self.passed:
-            self.passed.append(name)
-        points.hit(name)  # --kill-at after-read: die here, before any barrier
-        if self._hold_all is not None:
-            # Your own code's points are held too, except those inside its critical section.
-            if name in self._hold_all or name not in (*SCHEDULE_POINTS, *CRITICAL_POINTS):
-                self._wait(name)
-        elif name == self._hold_at and not self._arrived:
-            self._wait(name)
-        if name == AFTER_READ and self._think_s:
-            time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window
-
-    def end_attempt(self) -> None:
-        # An attempt that ended before its barrier point still takes part in the round, so rounds
-        # stay aligned: every active buyer arrives exactly once per attempt.
-        if not self._arrived and self._hold_all is None and self._hold_at is not None:
-            with contextlib.suppress(BarrierTimeout):  # past the deadline: the buyer stops anyway
-                self._wait(self._hold_at)
-
-    def _wait(self, name: str) -> None:
-        self._arrived = True
-        if self._gates is None:
-            return
-        gate = self._gates.gate(self._buyer, self._arrivals)
-        self._arrivals += 1
-        self._before_wait()
-        self._channel.send(Arrive(self._buyer, name))
-        if not gate.acquire(timeout=max(self._deadline - time.monotonic(), 0.0)):
-            raise BarrierTimeout("the other buyers did not reach the race window before the deadline")
+    def _open_stalled(self) -> None:
+        raise NotImplementedError
 
 
-class RandomScheduler:
-    """The parent's side of `--schedule random --seed S`: one buyer runs at a time, point to point.
+class LockstepBarrier(_Hold):
+    """Lockstep: every active buyer waits at its window; all go at once."""
 
-    PCT-style (probabilistic concurrency testing): every buyer gets a seeded random priority; when
-    all active buyers are held at a point, the highest-priority one is let through to its next
-    point; at a few seeded steps the running buyer's priority drops below everyone's. The same seed
+    def _step(self) -> None:
+        if self._waiting and self._active <= set(self._waiting):
+            self._let_go(list(self._waiting), "all")
+
+    def _open_stalled(self) -> None:
+        self._let_go(list(self._waiting), "stalled")
+
+
+class RandomScheduler(_Hold):
+    """`--schedule random --seed S`: one buyer runs at a time, point to point (PCT).
+
+    Probabilistic concurrency testing: every buyer gets a seeded random priority; when all active
+    buyers are held, the highest-priority one is let through to its next point; at `depth - 1`
+    seeded steps the running buyer's priority drops below everyone's. For n buyers and k steps, one
+    run finds a given bug of depth d with probability at least 1 / (n * k^(d-1)). The same seed
     gives the same order of points, which `order` records.
     """
 
-    def __init__(self, gates: Gates, buyers: set[int], seed: int, steps_hint: int, changes: int = 3) -> None:
+    def __init__(self, gates: Gates, buyers: set[int], seed: int, steps_hint: int, depth: int = 3) -> None:
+        super().__init__(gates, buyers)
         rng = random.Random(seed)
-        self._gates = gates
-        self._active = set(buyers)
         ranks = rng.sample(range(len(buyers)), len(buyers))
         self._priority = {b: float(r) for b, r in zip(sorted(buyers), ranks, strict=True)}
         hint = max(steps_hint, 1)
-        self._changes = set(rng.sample(range(1, hint + 1), min(changes, hint)))
-        self._waiting: dict[int, str] = {}
+        self._changes = set(rng.sample(range(1, hint + 1), min(depth - 1, hint)))
         self._running: int | None = None
-        self._last_arrival = time.monotonic()
         self.order: list[tuple[int, str]] = []
 
-    def arrive(self, buyer: int, point: str = "") -> None:
-        self._waiting[buyer] = point
-        self._last_arrival = time.monotonic()
+    def arrive(self, buyer: int, point: str) -> None:
         if self._running == buyer:
             self._running = None
-        self._maybe_release()
+        super().arrive(buyer, point)
 
     def leave(self, buyer: int) -> None:
-        self._active.discard(buyer)
-        self._waiting.pop(buyer, None)
         if self._running == buyer:
             self._running = None
-        self._maybe_release()
+        super().leave(buyer)
 
-    def open_if_quiet(self, patience: float) -> None:
-        """Someone is blocked outside a point (your code holds a lock): let the best waiting one go."""
-        if self._waiting and time.monotonic() - self._last_arrival >= patience:
-            self._running = None
-            self._release()
-
-    def _maybe_release(self) -> None:
+    def _step(self) -> None:
         if self._running is None and self._waiting and self._active <= set(self._waiting):
             self._release()
 
+    def _open_stalled(self) -> None:
+        self._running = None  # the running one is blocked outside a point: let the best waiting one go
+        self._release()
+
     def _release(self) -> None:
-        if not self._waiting:
-            return
         pick = max(self._waiting, key=lambda b: self._priority[b])
         if len(self.order) + 1 in self._changes:
             self._priority[pick] = min(self._priority.values()) - 1  # a priority change point
             pick = max(self._waiting, key=lambda b: self._priority[b])
-        self.order.append((pick, self._waiting.pop(pick)))
+        self.order.append((pick, self._waiting[pick]))
         self._running = pick
-        self._gates.gate(pick, 0).release()
+        self._let_go([pick], "next")
+
+
+Barrier = LockstepBarrier | RandomScheduler

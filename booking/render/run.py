@@ -80,8 +80,11 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
 
 
 def figures(v: Verdict, sep: str = "  ") -> str:
-    """'sold 4  remaining 0  oversold 3 ...': the verdict's figures in one line."""
-    return sep.join(f"{name} {getattr(v, name)}" for name in VERDICT_FIELDS)
+    """'sold 4  remaining 0  oversold 3 ...': the verdict's figures in one line ('-': not measured)."""
+    return sep.join(f"{name} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in VERDICT_FIELDS)
+
+
+STYLES = {"OK": "bold green", "INCONCLUSIVE": "bold yellow"}
 
 
 def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> None:
@@ -90,9 +93,14 @@ def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> 
         line += f"  killed {v.killed} (injected)"
     extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
-    head = "OK" if v.ok else ("STUCK" if v.stuck else "ANOMALY")
-    style = "bold green" if v.ok else "bold red"
-    out.line((f"verdict: {head}", style), f"  {line}{extra}{took}")
+    out.line((f"verdict: {v.word}", STYLES.get(v.word, "bold red")), f"  {line}{extra}{took}")
+    if v.inconclusive:
+        out.line(("  inconclusive: ", "yellow"), v.inconclusive)
+    if v.remaining is None:
+        out.line(
+            ("  not measured: ", "dim"),
+            "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)",
+        )
     for anomaly in v.anomalies:
         for line in anomaly.story:
             out.line((f"  {anomaly.kind}: ", "red"), line)

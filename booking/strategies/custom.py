@@ -8,7 +8,9 @@ any other named point) where its race window is, so lockstep and random schedule
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +29,10 @@ def resolve(spec: str) -> PurchaseFunction:
     if not _SPEC.match(spec):
         raise BadInput(f"--purchase {spec!r}: expected module:function, e.g. booking.examples.sqlite:racy_buy")
     module_name, _, attr = spec.partition(":")
+    # Like `python -m`, pytest and uvicorn: a module next to you is importable (shop.py in this directory).
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
     try:
         target: Any = importlib.import_module(module_name)
     except Exception as exc:  # an import error in the user's module is their input, said in one line
@@ -82,4 +88,7 @@ def user_strategy(spec: str, store_spec: str) -> StrategyInfo:
         safe=False,
         window=AFTER_READ,
         purchase=purchase,
+        # Your code opens its own connections: the buyer does not open booking's (no look, and a
+        # spawned buyer need not import SQLAlchemy).
+        opens_store=False,
     )

@@ -332,8 +332,9 @@ class TestSameOutputs:
     def test_other_strategies_history_has_no_queue_wait(self, tmp_path: Path) -> None:
         history = tmp_path / "run.jsonl"
         run_json(tmp_path, "--lock", "mp-lock", "--buyers", 3, "--history", history)
-        attempts = [json.loads(line) for line in history.read_text().splitlines()][:3]
-        assert all(a["queue_wait_s"] is None for a in attempts)
+        records = [json.loads(line) for line in history.read_text().splitlines()]
+        attempts = [r for r in records if r["kind"] == "attempt"]
+        assert len(attempts) == 3 and all(a["queue_wait_s"] is None for a in attempts)
 
     def test_json_contract(self, tmp_path: Path) -> None:
         """The keys every strategy prints, plus sellers, seller lock and queue-wait percentiles."""

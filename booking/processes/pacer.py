@@ -1,0 +1,90 @@
+"""A buyer's side of the schedule: the points it passes, where it is held, and the race window it times.
+
+At each named point: fault injection may fire (points.hit), the schedule may hold the buyer at its
+gate, and at the strategy's window point the time is written into the attempt (`t_window`), so the
+verifier can say how many buyers were inside the window together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+
+from booking import points
+from booking.history import Attempt
+from booking.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
+from booking.processes.messages import Arrive, Channel
+from booking.processes.schedule import BarrierTimeout, wait_at
+
+
+class Pacer:
+    """Holds one buyer at its window once per attempt (lockstep) or at every schedule point (random)."""
+
+    def __init__(
+        self,
+        buyer: int,
+        channel: Channel,
+        gate: Connection,
+        hold: bool,
+        window: str,
+        think_s: float,
+        deadline: float,
+        clock: Callable[[], float],
+        random_schedule: bool = False,
+        before_wait: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._buyer = buyer
+        self._channel = channel
+        self._gate = gate
+        self._hold = hold  # False: never held at the window (free schedule, or the sellers are held instead)
+        self._window = window
+        self._think_s = think_s
+        self._deadline = deadline
+        self._clock = clock
+        # Random schedule: hold at every schedule point outside a critical section (inside one, the
+        # others would block on the lock instead of arriving); your own code's named points too.
+        self._hold_all: frozenset[str] | None = None
+        if random_schedule and hold:
+            self._hold_all = frozenset({BEFORE_LOCK} if window == BEFORE_LOCK else SCHEDULE_POINTS)
+        self._before_wait = before_wait  # send what is pending before blocking
+        self._attempt: Attempt | None = None
+        self._held = False
+        self.passed: list[str] = []  # the distinct points this buyer passed, in order
+
+    def begin_attempt(self, attempt: Attempt) -> None:
+        self._attempt, self._held = attempt, False
+
+    def point(self, name: str) -> None:
+        if name not in self.passed:
+            self.passed.append(name)
+        points.hit(name)  # --kill-at after-read: die here, before any barrier
+        if name == self._window and self._attempt is not None and self._attempt.t_window is None:
+            self._attempt.t_window = self._clock()
+        if self._hold_all is not None:
+            if name in self._hold_all or name not in (*SCHEDULE_POINTS, *CRITICAL_POINTS):
+                self._wait(name)
+        elif self._hold and name == self._window and not self._held:
+            self._wait(name)
+        if name == AFTER_READ and self._think_s:
+            time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window
+
+    def end_attempt(self) -> None:
+        # An attempt that ended before its window still takes part in the round, so rounds stay
+        # aligned: every active buyer arrives exactly once per attempt.
+        if self._hold and not self._held and self._hold_all is None:
+            with contextlib.suppress(BarrierTimeout):  # past the deadline: the buyer stops anyway
+                self._wait(self._window)
+
+    def ready(self) -> None:
+        """The start barrier: this buyer is started and warmed up; wait until everyone is."""
+        self._before_wait()
+        self._channel.send(Arrive(self._buyer, START))
+        wait_at(self._gate, self._deadline)
+
+    def _wait(self, name: str) -> None:
+        self._held = True
+        self._before_wait()
+        self._channel.send(Arrive(self._buyer, name))
+        wait_at(self._gate, self._deadline)

@@ -1,0 +1,98 @@
+"""Purchase functions that misbehave the way real code does, for the kit's own tests (SQLite, booking's schema).
+
+Each is called in a buyer process as function(store, buyer, point).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+
+FIRST_FREE = "SELECT id FROM tickets WHERE sold_to IS NULL ORDER BY id LIMIT 1"
+LEDGER = "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)"
+STAGGER_S = float(os.environ.get("BOOKING_TEST_STAGGER_S", "0.5"))  # buyer k's first call takes k times this
+_warm = False
+
+
+def _connect(store: str) -> sqlite3.Connection:
+    return sqlite3.connect(store.removeprefix("sqlite:///"), timeout=30, isolation_level=None)
+
+
+def _first_call(buyer: int) -> None:
+    """A loaded host, an ORM's first query: buyer k's first call is k x STAGGER_S late, before its read."""
+    global _warm
+    if not _warm:
+        time.sleep(buyer * STAGGER_S)
+        _warm = True
+
+
+def slow_racy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    _first_call(buyer)
+    db = _connect(store)
+    try:
+        row = db.execute(FIRST_FREE).fetchone()
+        point("after-read")
+        if row is None:
+            return None
+        db.execute("UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ?", (buyer, row[0]))
+        db.execute(LEDGER, (row[0], buyer, time.time()))
+        return int(row[0])
+    finally:
+        db.close()
+
+
+def slow_fixed(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    _first_call(buyer)
+    db = _connect(store)
+    try:
+        while True:
+            row = db.execute(FIRST_FREE).fetchone()
+            point("after-read")
+            if row is None:
+                return None
+            db.execute("BEGIN IMMEDIATE")
+            taken = db.execute(
+                "UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ? AND sold_to IS NULL",
+                (buyer, row[0]),
+            ).rowcount
+            if taken:
+                db.execute(LEDGER, (row[0], buyer, time.time()))
+            db.execute("COMMIT")
+            if taken:
+                return int(row[0])
+    finally:
+        db.close()
+
+
+def racy_without_point(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """Read, then write, and never says where its race window is."""
+    db = _connect(store)
+    try:
+        row = db.execute(FIRST_FREE).fetchone()
+        if row is None:
+            return None
+        db.execute("UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ?", (buyer, row[0]))
+        db.execute(LEDGER, (row[0], buyer, time.time()))
+        return int(row[0])
+    finally:
+        db.close()
+
+
+def locked_before_point(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """Correct: takes the write lock, then reads; its point is inside the lock, so the others block before it."""
+    db = _connect(store)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        row = db.execute(FIRST_FREE).fetchone()
+        point("after-read")
+        if row is None:
+            db.execute("COMMIT")
+            return None
+        db.execute("UPDATE tickets SET sold_to = ?, version = version + 1 WHERE id = ?", (buyer, row[0]))
+        db.execute(LEDGER, (row[0], buyer, time.time()))
+        db.execute("COMMIT")
+        return int(row[0])
+    finally:
+        db.close()
