@@ -19,6 +19,10 @@ _EXPORTS = {
     "Isolation": "booking.config",
     "simulate": "booking.simulation",
     "verify_run": "booking.simulation",
+    "simulate_runs": "booking.repeat",
+    "Runs": "booking.repeat",
+    "Declined": "booking.outcomes",
+    "DECLINED": "booking.outcomes",
     "RunResult": "booking.result",
     "VerifyResult": "booking.result",
     "verify": "booking.verify",
@@ -51,6 +55,10 @@ if TYPE_CHECKING:
     from booking.errors import BookingError as BookingError
     from booking.errors import CannotRun as CannotRun
     from booking.history import History as History
+    from booking.outcomes import DECLINED as DECLINED
+    from booking.outcomes import Declined as Declined
+    from booking.repeat import Runs as Runs
+    from booking.repeat import simulate_runs as simulate_runs
     from booking.result import RunResult as RunResult
     from booking.result import VerifyResult as VerifyResult
     from booking.simulation import simulate as simulate

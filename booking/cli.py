@@ -52,9 +52,12 @@ def _config_options() -> list[inspect.Parameter]:
     params = []
     for f in dataclasses.fields(RunConfig):
         meta = f.metadata
+        if "help" not in meta:
+            continue  # set by the CLI itself (the traceback from --debug), or from Python only
         flag = meta["flag"] or "--" + f.name.replace("_", "-")
         option = typer.Option(flag, help=meta["help"], metavar=meta["metavar"], show_default=meta["show_default"])
-        params.append(_param(f.name, f.default, Annotated[hints[f.name], option]))
+        kind = meta["cli"] or hints[f.name]  # the command line gives names where Python may give functions
+        params.append(_param(f.name, f.default, Annotated[kind, option]))
         if f.name == "strategy":
             no_lock = typer.Option("--no-lock", help="Same as --lock none: the race itself.")
             params.append(_param("no_lock", False, Annotated[bool, no_lock]))
@@ -62,14 +65,14 @@ def _config_options() -> list[inspect.Parameter]:
         _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")])
     )
     params.append(_param("as_json", False, AS_JSON))
-    return params
+    return [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params]
 
 
 def _param(name: str, default: Any, annotation: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def simulate(no_lock: bool, quiet: bool, as_json: bool, **options: Any) -> int:
+def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, as_json: bool, **options: Any) -> int:
     """Run N buyer processes against the store and verify the outcome.
 
     Exit codes: 0 the verdict is OK, 1 an anomaly was found, 2 bad usage or input, 3 the run could not
@@ -80,14 +83,13 @@ def simulate(no_lock: bool, quiet: bool, as_json: bool, **options: Any) -> int:
     """
     if no_lock:
         options["strategy"] = "none"
-    result = booking.simulate(RunConfig(**options))
-    if as_json:
-        _print_json(result.to_json())
-    else:
-        from booking.render.run import Printer, render_run
+    config = RunConfig(**options, traceback=ctx.obj["debug"])
+    from booking.render.run import Printer, emit, run_line
 
-        render_run(result, Printer(), quiet=quiet)
-    return result.exit_code
+    if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
+        return emit(booking.simulate(config), as_json, quiet)
+    printer = Printer()
+    return emit(booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer)), as_json, quiet)
 
 
 simulate.__signature__ = inspect.Signature(_config_options())  # type: ignore[attr-defined]

@@ -7,22 +7,32 @@ keyword arguments straight to it, and every buyer gets it whole in its plan.
 
 from __future__ import annotations
 
-import enum
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from booking.choices import (
+    MAX_ATTEMPTS,
+    MAX_BUYERS,
+    MAX_DEADLINE_S,
+    MAX_DEPTH,
+    MAX_EXHAUSTIVE_BUYERS,
+    MAX_RUNS,
+    MAX_SELLERS,
+    MAX_THINK_MS,
+    MAX_TICKETS,
+    Isolation,
+    Schedule,
+    StartMethod,
+    check_range,
+    to_enum,
+)
 from booking.errors import BadInput
 from booking.points import IN_CRITICAL, KILL_POINTS
 
-# Absurd sizes are refused with the limit named, not attempted (each buyer is an OS process).
-MAX_BUYERS = 2000
-MAX_TICKETS = 10_000_000
-MAX_ATTEMPTS = 1_000_000
-MAX_THINK_MS = 60_000
-MAX_DEADLINE_S = 24 * 3600
-MAX_SELLERS = 64
+__all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
 
 STORE_HELP = (
     "The store: a db.json path (as in the notes), a SQLite file (t.db or sqlite:///t.db) or a database URL "
@@ -34,33 +44,15 @@ LOCK_HELP = (
 )
 
 
-class Schedule(enum.StrEnum):
-    """How buyers are timed against each other."""
-
-    LOCKSTEP = "lockstep"  # every buyer reaches the race window at the same instant
-    FREE = "free"  # natural timing, for throughput
-    RANDOM = "random"  # one buyer at a time, point to point, in a seeded random (PCT-style) order
-
-
-class StartMethod(enum.StrEnum):
-    """How buyer processes are started (multiprocessing's start methods)."""
-
-    FORK = "fork"
-    FORKSERVER = "forkserver"
-    SPAWN = "spawn"
+def option(
+    help: str, flag: str | None = None, metavar: str | None = None, show_default: bool = True, cli: Any = None
+) -> Any:
+    """A RunConfig field's command-line face: `booking simulate` builds its options from these.
+    `cli`: the type on the command line when the field takes more from Python (a function, or its name)."""
+    return {"help": help, "flag": flag, "metavar": metavar, "show_default": show_default, "cli": cli}
 
 
-class Isolation(enum.StrEnum):
-    """Transaction isolation for SQL stores (--isolation); unset means the database's default."""
-
-    READ_COMMITTED = "read-committed"
-    REPEATABLE_READ = "repeatable-read"
-    SERIALIZABLE = "serializable"
-
-
-def option(help: str, flag: str | None = None, metavar: str | None = None, show_default: bool = True) -> Any:
-    """A RunConfig field's command-line face: `booking simulate` builds its options from these."""
-    return {"help": help, "flag": flag, "metavar": metavar, "show_default": show_default}
+Hook = str | Callable[..., Any]  # your code: "module:function" on the command line, the function from Python
 
 
 @dataclass(frozen=True)
@@ -82,7 +74,8 @@ class RunConfig:
         default=Schedule.LOCKSTEP,
         metadata=option(
             "lockstep: all buyers reach the race window at once; free: natural timing; random: one buyer "
-            "at a time, point to point, in a seeded random order (see --seed)."
+            "at a time, point to point, in a seeded random order (see --seed, --depth); exhaustive: every such "
+            "order in turn, for 2 to 4 buyers (see --runs, --replay)."
         ),
     )
     seed: int | None = field(
@@ -130,13 +123,44 @@ class RunConfig:
             show_default=False,
         ),
     )
-    purchase: str | None = field(
+    purchase: Hook | None = field(
         default=None,
         metadata=option(
             "Your own purchase function, module:function, called in each buyer as function(store, buyer, point) "
-            "instead of a strategy.",
+            "instead of a strategy; it returns a ticket id, None (sold out) or booking.DECLINED.",
             metavar="MODULE:FUNCTION",
             show_default=False,
+            cli=str | None,
+        ),
+    )
+    prepare: Hook | None = field(
+        default=None,
+        metadata=option(
+            "With --purchase: prepare(store), called once in each buyer before the start barrier (connect, warm "
+            "up); its cost never counts as the race.",
+            metavar="MODULE:FUNCTION",
+            show_default=False,
+            cli=str | None,
+        ),
+    )
+    setup: Hook | None = field(
+        default=None,
+        metadata=option(
+            "With --purchase: setup(store, tickets) seeds your own tables before the run (your tables, not "
+            "booking's: implies --receipts-only).",
+            metavar="MODULE:FUNCTION",
+            show_default=False,
+            cli=str | None,
+        ),
+    )
+    stock: Hook | None = field(
+        default=None,
+        metadata=option(
+            "With --purchase: stock(store) -> int counts the tickets left in your own tables after the run, so "
+            "remaining and lost_updates are measured (implies --receipts-only).",
+            metavar="MODULE:FUNCTION",
+            show_default=False,
+            cli=str | None,
         ),
     )
     receipts_only: bool = field(
@@ -145,6 +169,23 @@ class RunConfig:
             "With --purchase: your function keeps its own tables; judge its receipts only.", flag="--receipts-only"
         ),
     )
+    runs: int = field(
+        default=1,
+        metadata=option("Run it N times; stop at the first run that fails, and say how likely a failure is."),
+    )
+    depth: int = field(
+        default=3,
+        metadata=option("--schedule random: the PCT bug depth the order of points is chosen to find.", metavar="D"),
+    )
+    replay: str | None = field(
+        default=None,
+        metadata=option(
+            "--schedule exhaustive: start from this order of buyers (as printed for a failing schedule, e.g. 1,2,2,1).",
+            metavar="ORDER",
+            show_default=False,
+        ),
+    )
+    traceback: bool = False  # record the traceback of every failed attempt (--debug)
     start_method: StartMethod | None = field(
         default=None,
         metadata=option(
@@ -162,25 +203,36 @@ class RunConfig:
     def __post_init__(self) -> None:
         # Plain strings are welcome from Python callers (race(schedule="random")): make them the enums.
         if isinstance(self.schedule, str) and not isinstance(self.schedule, Schedule):
-            object.__setattr__(self, "schedule", _enum(Schedule, self.schedule, "--schedule"))
+            object.__setattr__(self, "schedule", to_enum(Schedule, self.schedule, "--schedule"))
         if isinstance(self.isolation, str) and not isinstance(self.isolation, Isolation):
-            object.__setattr__(self, "isolation", _enum(Isolation, self.isolation, "--isolation"))
+            object.__setattr__(self, "isolation", to_enum(Isolation, self.isolation, "--isolation"))
         if isinstance(self.start_method, str) and not isinstance(self.start_method, StartMethod):
-            object.__setattr__(self, "start_method", _enum(StartMethod, self.start_method, "--start-method"))
+            object.__setattr__(self, "start_method", to_enum(StartMethod, self.start_method, "--start-method"))
 
     def validate(self) -> None:
         """Raise BadInput naming the first option out of range."""
-        _check_range("--buyers", self.buyers, 1, MAX_BUYERS)
-        _check_range("--tickets", self.tickets, 0, MAX_TICKETS)
-        _check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
-        _check_range("--think", self.think_ms, 0, MAX_THINK_MS)
-        _check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
-        _check_range("--sellers", self.sellers, 1, MAX_SELLERS)
-        _check_range("--chaos", self.chaos, 0, 1)
+        check_range("--buyers", self.buyers, 1, MAX_BUYERS)
+        check_range("--tickets", self.tickets, 0, MAX_TICKETS)
+        check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
+        check_range("--think", self.think_ms, 0, MAX_THINK_MS)
+        check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
+        check_range("--sellers", self.sellers, 1, MAX_SELLERS)
+        check_range("--chaos", self.chaos, 0, 1)
+        check_range("--runs", self.runs, 1, MAX_RUNS)
+        check_range("--depth", self.depth, 1, MAX_DEPTH)
+        if self.schedule is Schedule.EXHAUSTIVE and self.buyers > MAX_EXHAUSTIVE_BUYERS:
+            raise BadInput(
+                f"--schedule exhaustive tries every order of {self.buyers} buyers' points: too many; use at most "
+                f"{MAX_EXHAUSTIVE_BUYERS} buyers, or --schedule random"
+            )
+        if self.replay is not None:
+            self.replay_order()
+        if (self.prepare or self.setup or self.stock) and self.purchase is None:
+            raise BadInput("--prepare, --setup and --stock go with --purchase (your own purchase function)")
         if self.kill_buyer is not None:
-            _check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
+            check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
         if self.kill_seller is not None:
-            _check_range("--kill-seller", self.kill_seller, 1, self.sellers)
+            check_range("--kill-seller", self.kill_seller, 1, self.sellers)
         if self.kill_buyer is not None and self.kill_seller is not None:
             raise BadInput("--kill-buyer and --kill-seller: choose one process to kill")
         if self.kill_at is not None:
@@ -199,32 +251,22 @@ class RunConfig:
             return StartMethod.SPAWN.value
         return StartMethod.FORK.value
 
+    def replay_order(self) -> list[int]:
+        """--replay 1,2,2,1 as a list of buyers."""
+        try:
+            order = [int(part) for part in (self.replay or "").split(",") if part.strip()]
+        except ValueError:
+            raise BadInput(f"--replay takes buyer numbers separated by commas, got {self.replay!r}") from None
+        if any(not 1 <= b <= self.buyers for b in order):
+            raise BadInput(f"--replay: buyer numbers go from 1 to {self.buyers}, got {self.replay!r}")
+        return order
+
+    @property
+    def own_tables(self) -> bool:
+        """The store is your purchase function's own: booking neither seeds nor reads booking's tables in it."""
+        return self.receipts_only or self.setup is not None or self.stock is not None
+
     @property
     def kill_point(self) -> str:
         """Where an injected kill lands (--kill-at, in-critical by default)."""
         return self.kill_at or IN_CRITICAL
-
-
-def _check_range(option: str, value: float, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadInput(f"{option} must be a number, got {value!r}")
-    if value != value:  # NaN compares false both ways
-        raise BadInput(f"{option} must be a number, got nan")
-    if value < low:
-        raise BadInput(f"{option} must be at least {_num(low)}, got {_num(value)}")
-    if value > high:
-        raise BadInput(f"{option} must be at most {_num(high)} (the limit of this lab), got {_num(value)}")
-
-
-def _num(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15) else f"{value:g}"
-
-
-E = TypeVar("E", Schedule, Isolation, StartMethod)
-
-
-def _enum(kind: type[E], value: str, option: str) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        raise BadInput(f"{option}: unknown value {value!r} (choose from: {', '.join(k.value for k in kind)})") from None

@@ -46,6 +46,7 @@ class Attempt:
     retries: int = 0
     conflicts: int = 0
     error: str | None = None
+    trace: str | None = None  # the failure's traceback, kept with --debug
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -209,8 +210,9 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = _float(record, name, optional=False) if name in record else 0.0
     for name in ("retries", "conflicts"):
         fields[name] = _int(record, name) if name in record else 0
-    error = record.get("error")
-    fields["error"] = None if error is None else str(error)[:1000]
+    for name in ("error", "trace"):
+        text = record.get(name)
+        fields[name] = None if text is None else str(text)[: 1000 if name == "error" else 20_000]
     return Attempt(**fields)
 
 

@@ -1,39 +1,50 @@
-"""The `race` fixture: your purchase function, N buyer processes in lockstep, and the verdict.
+"""pytest fixtures for your own purchase code: `race` runs it under booking's harness, `race_store` gives
+each test a store of its own. Registered through the `pytest11` entry point: installing booking is enough.
 
-    def test_no_oversell(race):
-        assert race(buy, buyers=10, tickets=1, store="sqlite:///t.db").ok
+    def test_no_oversell(race, race_store):
+        assert race(buy, buyers=10, tickets=1, store=race_store("sqlite")).ok
 
-On failure the assertion message is the anomaly's timeline. Registered through the `pytest11`
-entry point, so installing booking is enough.
+`race(function, **options)` takes RunConfig's fields as keywords (buyers, tickets, store, attempts,
+until_sold_out, schedule, seed, runs, depth, prepare, setup, stock, receipts_only, deadline_s,
+start_method, ...) and returns a Race: `.ok` (no anomaly, and the buyers did overlap), `.verdict`,
+`.result` (the RunResult; with runs > 1 the first failing run, else the last), `.runs` (with runs > 1)
+and `.explain()`. A failed assertion in a test that ran a race gets the race's story as its message.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from booking.config import RunConfig
-from booking.errors import BadInput
+from booking.repeat import Runs, simulate_runs
 from booking.result import RunResult
-from booking.simulation import simulate
-from booking.strategies.custom import PurchaseFunction, spec_of
 from booking.verify import Verdict
 from booking.words import count
 
+ADMIN_URLS = {  # where race_store creates its throw-away databases (override with these variables)
+    "postgresql": os.environ.get("BOOKING_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+    "mysql": os.environ.get("BOOKING_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+
 
 class Race:
-    """The outcome of one race: `.ok`, `.verdict`, and a repr that tells what went wrong."""
+    """The outcome of a race: `.ok`, `.verdict`, `.result`, and a repr that tells what went wrong."""
 
-    def __init__(self, result: RunResult) -> None:
-        self.result = result
-        self.verdict: Verdict = result.verdict
+    def __init__(self, runs: Runs) -> None:
+        self.runs = runs
+        self.result: RunResult = runs.failed or runs.results[-1]
+        self.verdict: Verdict = self.result.verdict
 
     @property
     def ok(self) -> bool:
-        return self.verdict.ok
+        """No run showed an anomaly, none failed to run, and the buyers did overlap in the race window."""
+        return self.runs.exit_code == 0
 
     def explain(self) -> str:
         from booking.render.run import figures
@@ -41,6 +52,13 @@ class Race:
 
         v, r = self.verdict, self.result
         head = f"{r.strategy}: {count(r.config.buyers, 'buyer')}, {count(v.initial, 'ticket')}: {figures(v, ', ')}"
+        tried = len(self.runs.results)
+        if tried > 1:
+            low, high = self.runs.interval
+            planned = self.runs.config.runs
+            head += f"\nrun {tried} of {planned} (seed {r.seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]"
+        if r.aborted:
+            return f"{head}\nSTOPPED: {r.aborted}"
         if v.ok:
             return head + " (OK)"
         if not v.anomalies and v.inconclusive:
@@ -57,7 +75,7 @@ _RACES = pytest.StashKey[list[Race]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A failed assertion in a test that ran a race: its message becomes the anomaly's timeline."""
+    """A failed assertion in a test that ran a race: its message becomes the race's story."""
     if call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
         bad = [r for r in item.stash.get(_RACES, []) if not r.ok]
         if bad:
@@ -75,14 +93,53 @@ def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
     """Run a purchase function under booking's harness and return a Race."""
     races = request.node.stash.setdefault(_RACES, [])
 
-    def run(buy: PurchaseFunction, *, store: str | None = None, **options: Any) -> Race:
-        """`options` are RunConfig's fields (buyers, tickets, attempts, schedule, seed, deadline_s, ...)."""
-        spec = spec_of(buy)
-        if "<locals>" in spec:
-            raise BadInput(f"{spec}: define the purchase function at module level, so buyer processes can find it")
-        config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=spec, **options)
-        outcome = Race(simulate(config))
+    def run(buy: Callable[..., Any] | str, *, store: str | None = None, **options: Any) -> Race:
+        config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=buy, **options)
+        outcome = Race(simulate_runs(config))
         races.append(outcome)
         return outcome
 
     return run
+
+
+@pytest.fixture
+def race_store(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """race_store(kind) -> a store URL of its own for this test: "sqlite" (a file in tmp_path), "postgresql"
+    or "mysql" (a fresh database on the server of BOOKING_POSTGRES_URL / BOOKING_MYSQL_URL, dropped after).
+    Database names carry the xdist worker and a random part, so parallel tests never share one."""
+    made: list[tuple[Any, str]] = []
+
+    def make(kind: str = "sqlite") -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'race-{len(made)}-{secrets.token_hex(3)}.db'}"
+        if kind not in ADMIN_URLS:
+            raise ValueError(f"race_store: unknown kind {kind!r} (sqlite, postgresql or mysql)")
+        url, engine, name = _create_database(kind)
+        made.append((engine, name))
+        return url
+
+    yield make
+    for engine, name in made:
+        with engine.connect() as conn:
+            force = " WITH (FORCE)" if engine.dialect.name == "postgresql" else ""
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+        engine.dispose()
+
+
+def _create_database(kind: str) -> tuple[str, Any, str]:
+    import sqlalchemy as sa
+
+    admin = sa.engine.make_url(ADMIN_URLS[kind])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"booking_race_{worker}_{secrets.token_hex(4)}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        reason = f"race_store: {kind} at {admin.render_as_string(hide_password=True)} unreachable: {exc.orig}"
+        if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return admin.set(database=name).render_as_string(hide_password=False), engine, name

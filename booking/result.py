@@ -7,6 +7,7 @@ from typing import Any
 
 from booking.config import RunConfig
 from booking.history import History
+from booking.processes.schedule import pct_bound
 from booking.stores.base import FinalState, StoreKind
 from booking.verify import Verdict
 
@@ -46,6 +47,7 @@ class RunResult:
     aborted: str | None = None  # why the run was stopped before its buyers finished (exit 3)
     seed: int | None = None  # --schedule random and --chaos: the seed that gives this run again
     order: list[tuple[int, str]] | None = None  # --schedule random: (buyer, point) in the order let through
+    decisions: list[tuple[list[int], int]] | None = None  # --schedule exhaustive: (buyers waiting, the one let go)
     note: str = ""  # what the header adds to the strategy's name (sellers, for a queue run)
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
 
@@ -83,7 +85,27 @@ class RunResult:
             "elapsed_s": round(self.elapsed_s, 6),
             **self.extras,
             **({"seed": self.seed, "order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
+            **self._schedule_json(),
         }
+
+    @property
+    def replay(self) -> str | None:
+        """--schedule exhaustive: the order of buyers this run let go, to give it again with --replay."""
+        return None if self.decisions is None else ",".join(str(p) for _, p in self.decisions)
+
+    @property
+    def pct(self) -> float | None:
+        """--schedule random: PCT's lower bound on finding a given bug of --depth in one such run."""
+        if self.order is None or self.decisions is not None:
+            return None
+        return pct_bound(self.config.buyers, len(self.order), self.config.depth)
+
+    def _schedule_json(self) -> dict[str, Any]:
+        if self.decisions is not None:
+            return {"replay": self.replay}
+        if self.pct is not None:
+            return {"pct": {"depth": self.config.depth, "steps": len(self.order or ()), "bound": self.pct}}
+        return {}
 
 
 @dataclass

@@ -13,16 +13,17 @@ from pathlib import Path
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.files import check_writable
-from booking.history import History, load, save
+from booking.history import History, Outcome, load, save
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
 from booking.processes.messages import Channel
-from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler
+from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
-from booking.redact import mask_url, remember
+from booking.redact import remember
 from booking.result import RunResult, VerifyResult
-from booking.stores import FinalState, Store, StoreKind, open_store, store_kind
+from booking.stores import Store, StoreKind, open_store, store_kind
+from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
 from booking.verify import verify
 
@@ -40,45 +41,57 @@ def simulate(config: RunConfig) -> RunResult:
         check_writable(config.history, "history")
 
     isolation = None if config.isolation is None else config.isolation.value
-    store = None if config.receipts_only else open_store(config.store, isolation, timeout_s=config.deadline_s)
-    final: FinalState | None = None
+    store: Store | OwnTables
+    if config.own_tables:
+        store = OwnTables(config.store, config.setup, config.stock)
+    else:
+        store = open_store(config.store, isolation, timeout_s=config.deadline_s)
     try:
-        initial = config.tickets if store is None else store.prepare(None if config.keep else config.tickets)
+        initial = store.prepare(None if config.keep else config.tickets)
         t0 = time.monotonic()
         crowd = _crowd(config, choice, store, seed, t0)
         history = crowd.run()
         elapsed = time.monotonic() - t0
-        if store is not None:
-            store.tidy()  # what writers killed mid-write left behind
-            final = store.final()
+        store.tidy()  # what writers killed mid-write left behind
+        final = store.final()
     finally:
-        if store is not None:
-            store.close()
+        store.close()
 
     if config.history is not None:
         save(history, config.history)
+    verdict = verify(initial, final, history, kind)
     result = RunResult(
         config,
-        store.display if store is not None else mask_url(config.store),
+        store.display,
         kind,
         choice.label,
         initial,
         final,
         history,
-        verify(initial, final, history, kind),
+        verdict,
         elapsed,
-        aborted=crowd.aborted,
+        aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
         extras=choice.extras(history),
     )
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
+    if isinstance(crowd.barrier, ReplayScheduler):
+        result.decisions = crowd.barrier.decisions
     elif config.chaos:
         result.seed = seed
     return result
 
 
-def _crowd(config: RunConfig, choice: Choice, store: Store | None, seed: int, t0: float) -> Crowd:
+def _all_failed(history: History) -> str | None:
+    """Every attempt failed, and with the same error: the run could not be carried out (exit 3), say why."""
+    errors = {a.error for a in history.attempts if a.outcome is Outcome.ERROR}
+    if history.attempts and len(errors) == 1 and all(a.outcome is Outcome.ERROR for a in history.attempts):
+        return f"every attempt failed with the same error: {errors.pop()}"
+    return None
+
+
+def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: int, t0: float) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
     ctx = multiprocessing.get_context(config.processes)
     deadline = t0 + config.deadline_s
@@ -87,7 +100,6 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | None, seed: int, t0
     if needs.mp_lock:
         made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
     if needs.lock_file:
-        assert store is not None
         made.lock_path = str(store.lock_path())
     sellers = None
     if needs.sellers:
@@ -96,9 +108,11 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | None, seed: int, t0
     gates = Gates(ctx)
     buyers = set(range(1, config.buyers + 1))
     barrier: LockstepBarrier | RandomScheduler | None = None
-    if choice.hold_buyers and config.schedule is Schedule.RANDOM:
+    if choice.hold_buyers and config.schedule is Schedule.EXHAUSTIVE:
+        barrier = ReplayScheduler(gates, buyers, config.replay_order())
+    elif choice.hold_buyers and config.schedule is Schedule.RANDOM:
         per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
-        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2)
+        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
     elif choice.hold_buyers and config.schedule is Schedule.LOCKSTEP:
         barrier = LockstepBarrier(gates, buyers)
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)

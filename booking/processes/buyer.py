@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass
 from itertools import count
 from multiprocessing.connection import Connection
@@ -13,7 +14,7 @@ from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
 from booking.processes.pacer import Pacer
 from booking.processes.reporter import Reporter
-from booking.redact import remember
+from booking.redact import redact, remember
 from booking.stores.base import Store
 from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
 from booking.words import one_line
@@ -61,7 +62,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         c.think_ms / 1000,
         plan.deadline,
         clock,
-        random_schedule=c.schedule is Schedule.RANDOM,
+        random_schedule=c.schedule.one_at_a_time,
         before_wait=reporter.flush,
     )
     ctx = BuyerContext(plan.buyer, pacer.point, clock, plan.deadline, links.made)
@@ -113,6 +114,8 @@ def _buy(
             info.purchase(store, ctx, rec)
         except Exception as exc:  # one failed attempt is a result to report, not a crash
             rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
+            if c.traceback:  # --debug: where in your code it failed
+                rec.trace = redact("".join(traceback.format_exception(exc)))
         finally:
             pacer.end_attempt()
         rec.t_end = ctx.clock()

@@ -163,13 +163,52 @@ class RandomScheduler(_Hold):
         self._release()
 
     def _release(self) -> None:
-        pick = max(self._waiting, key=lambda b: self._priority[b])
-        if len(self.order) + 1 in self._changes:
-            self._priority[pick] = min(self._priority.values()) - 1  # a priority change point
-            pick = max(self._waiting, key=lambda b: self._priority[b])
+        pick = self._pick()
         self.order.append((pick, self._waiting[pick]))
         self._running = pick
         self._let_go([pick], "next")
 
+    def _pick(self) -> int:
+        pick = max(self._waiting, key=lambda b: self._priority[b])
+        if len(self.order) + 1 in self._changes:
+            self._priority[pick] = min(self._priority.values()) - 1  # a priority change point
+            pick = max(self._waiting, key=lambda b: self._priority[b])
+        return pick
 
-Barrier = LockstepBarrier | RandomScheduler
+
+class ReplayScheduler(RandomScheduler):
+    """`--schedule exhaustive`: one buyer at a time, as RandomScheduler, but each choice follows a given
+    prefix of choices and then takes the lowest-numbered buyer waiting; every choice and the buyers it
+    was made among are recorded, so the next run can take the next alternative (stateless model
+    checking, the way loom and Coyote enumerate interleavings)."""
+
+    def __init__(self, gates: Gates, buyers: set[int], prefix: list[int]) -> None:
+        super().__init__(gates, buyers, seed=0, steps_hint=1, depth=1)
+        self._prefix = prefix
+        self.decisions: list[tuple[list[int], int]] = []  # (buyers waiting, the one let go)
+
+    def _pick(self) -> int:
+        waiting = sorted(self._waiting)
+        step = len(self.decisions)
+        wanted = self._prefix[step] if step < len(self._prefix) else waiting[0]
+        pick = wanted if wanted in self._waiting else waiting[0]  # a replay from another program: go on
+        self.decisions.append((waiting, pick))
+        return pick
+
+
+def next_prefix(decisions: list[tuple[list[int], int]]) -> list[int] | None:
+    """The choices of the next schedule to try after `decisions` (depth first), None when all were tried."""
+    for i in range(len(decisions) - 1, -1, -1):
+        waiting, picked = decisions[i]
+        later = [b for b in waiting if b > picked]
+        if later:
+            return [p for _, p in decisions[:i]] + [later[0]]
+    return None
+
+
+def pct_bound(buyers: int, steps: int, depth: int) -> float:
+    """PCT's guarantee: one run finds a given bug of this depth with at least this probability."""
+    return 1.0 / float(max(buyers, 1) * max(steps, 1) ** (depth - 1))
+
+
+Barrier = LockstepBarrier | RandomScheduler  # (ReplayScheduler is a RandomScheduler)

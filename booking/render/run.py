@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, TextIO
 
@@ -55,6 +56,10 @@ class Printer:
 def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     c = result.config
     seed = f" (seed {result.seed}: --seed {result.seed} gives this order again)" if result.seed is not None else ""
+    if result.pct is not None:
+        seed += f"; PCT depth {c.depth}: finds a given depth-{c.depth} bug with probability >= {result.pct:.2%} a run"
+    if result.replay is not None:
+        seed = f" (order {result.replay})"
     out.line(
         (
             f"{count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}, strategy {result.strategy}"
@@ -72,6 +77,10 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     render_verdict(result.verdict, out, result.elapsed_s)
     if result.aborted:
         out.line(("  run stopped: ", "bold red"), result.aborted)
+    traced = next((a for a in result.history.attempts if a.trace), None)
+    if traced is not None:  # --debug: the first failure's traceback, down into your code
+        out.line((f"  traceback of buyer {traced.buyer}, attempt {traced.attempt + 1}:", "dim"))
+        out.line(traced.trace.rstrip() if traced.trace else "")
     if not quiet and result.verdict.anomalies and result.history.attempts:
         from booking.render.timeline import lanes
 
@@ -104,3 +113,42 @@ def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> 
     for anomaly in v.anomalies:
         for line in anomaly.story:
             out.line((f"  {anomaly.kind}: ", "red"), line)
+
+
+def run_line(result: RunResult, out: Printer) -> None:
+    """--runs: one line a run, as it ends."""
+    v = result.verdict
+    which = f"order {result.replay}" if result.replay is not None else f"seed {result.seed}"
+    out.line((f"  {v.word:<12}", STYLES.get(v.word, "bold red")), f" {which}  {figures(v)}  ({result.elapsed_s:.2f} s)")
+
+
+def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
+    """--runs: how likely a failure is, and the first failing run in full, with how to get it again."""
+    low, high = runs.interval
+    tried = len(runs.results)
+    unproved = f"; {runs.inconclusive_runs} inconclusive" if runs.inconclusive_runs else ""
+    if runs.exhaustive:  # not a sample: every order tried is a fact, not an estimate
+        every = "every order of the buyers' points" if runs.complete else "not every order: raise --runs for more"
+        out.line((f"{runs.anomaly_runs} of {tried} orders showed an anomaly", "bold"), f" ({every}){unproved}")
+    else:
+        out.line(
+            (f"{runs.anomaly_runs} of {tried} runs showed an anomaly: ", "bold"),
+            f"P(anomaly) {runs.anomaly_runs / tried:.0%}, 95% interval [{low:.0%}, {high:.0%}]{unproved}",
+        )
+    failed = runs.failed
+    if failed is None:
+        return
+    again = f"--replay {failed.replay}" if failed.replay is not None else f"--seed {failed.seed} --runs 1"
+    out.line((f"the first failing run, run {tried}", "bold red"), f" ({again} gives it again):")
+    render_run(failed, out, quiet=quiet)
+
+
+def emit(outcome: RunResult | Any, as_json: bool, quiet: bool) -> int:
+    """Print a run (or repeated runs) as JSON or for a person; returns the exit code."""
+    if as_json:
+        sys.stdout.write(json.dumps(outcome.to_json(), indent=2) + "\n")
+    elif isinstance(outcome, RunResult):
+        render_run(outcome, Printer(), quiet=quiet)
+    else:
+        render_runs(outcome, Printer(), quiet=quiet)
+    return int(outcome.exit_code)

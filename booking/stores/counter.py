@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from booking import points
-from booking.config import MAX_TICKETS
+from booking.choices import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
 from booking.stores.base import FinalState, Seen, StoreKind

@@ -13,6 +13,7 @@ from typing import Any
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.history import History
+from booking.hooks import Hook, check_portable
 from booking.stores.base import KIND_NAMES, StoreKind, store_kind
 from booking.strategies import queue
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
@@ -54,8 +55,9 @@ def get_strategy(name: str, kind: StoreKind) -> StrategyInfo:
 class Choice:
     """A run's strategy, decided once: plain data (names) that every process can look up again."""
 
-    strategy: str  # the buyers' strategy name (your own code: the purchase spec)
-    purchase: str | None = None  # module:function of your own purchase code
+    strategy: str  # the buyers' strategy name (your own code: "purchase module:function")
+    purchase: Hook | None = None  # your own purchase code: module:function, or the function
+    prepare: Hook | None = None  # ... and its per-buyer warm-up
     seller_strategy: str | None = None  # what sellers write under (strategies with sellers)
     sellers: int = 0
     hold_buyers: bool = True  # lockstep holds buyers; False: it holds the sellers instead
@@ -66,7 +68,7 @@ class Choice:
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
-            return user_strategy(self.purchase, self.store)
+            return user_strategy(self.purchase, self.store, self.prepare)
         return STRATEGIES[self.strategy]
 
     def seller_info(self) -> StrategyInfo | None:
@@ -75,7 +77,7 @@ class Choice:
     @property
     def label(self) -> str:
         """The strategy's name, or `purchase module:function` for your own purchase code."""
-        return f"purchase {self.purchase}" if self.purchase else self.strategy
+        return self.strategy
 
     @property
     def needs(self) -> Needs:
@@ -103,15 +105,19 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
     if config.purchase is not None:
         info = _check_kills(config, None)
         queue.refuse_seller_options(config)
-        return Choice(info.name, config.purchase, store=config.store)
+        if config.processes != "fork":
+            check_portable(config.purchase, "--purchase")
+            if config.prepare is not None:
+                check_portable(config.prepare, "--prepare")
+        return Choice(info.name, config.purchase, config.prepare, store=config.store)
     name = config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
     if not info.needs.sellers:
         queue.refuse_seller_options(config)
         _check_kills(config, info)
         return Choice(name)
-    if config.schedule is Schedule.RANDOM:
-        raise BadInput(f"--schedule random does not apply to --lock {name} (choose lockstep or free)")
+    if config.schedule.one_at_a_time:
+        raise BadInput(f"--schedule {config.schedule.value} does not apply to --lock {name} (choose lockstep or free)")
     seller_name = queue.seller_lock_name(config)
     try:
         seller = get_strategy(seller_name, kind)
@@ -129,7 +135,7 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
     if buyer is None:  # your own code: any point it names; imported here first, so errors are BadInput
         from booking.strategies.custom import user_strategy
 
-        buyer = user_strategy(config.purchase or "", config.store)
+        buyer = user_strategy(config.purchase or "", config.store, config.prepare)
     for who, info, planned in (("buyer", buyer, config.kill_buyer), ("seller", seller, config.kill_seller)):
         if planned is None or info is None:
             continue

@@ -1,54 +1,28 @@
-"""Your own purchase function under the harness: `--purchase module:function`.
+"""Your own purchase function under the harness: `--purchase module:function`, or `race(function)`.
 
 The function is called in each buyer process as `function(store: str, buyer: int, point)` and
-returns the id of the ticket it bought, or None when sold out. It calls `point("after-read")` (and
-any other named point) where its race window is, so lockstep and random schedules can hold it there.
+returns the id of the ticket it bought, None when sold out, or declines (raises booking.Declined,
+or returns booking.DECLINED) when it lost a race and turns the buyer away. It calls
+`point("after-read")` where its race window is, so lockstep and random schedules can hold it
+there, and may name other points (`point("in-critical")`, ...) where fault injection can kill it.
+An optional `prepare(store)` runs once in each buyer before the start barrier: connecting, an
+ORM's first query, anything whose cost must not count as the race.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import re
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from booking.errors import BadInput
 from booking.history import Attempt, Outcome
+from booking.hooks import Hook, check_call, name_of, resolve
+from booking.outcomes import DECLINED, Declined
 from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies.base import BuyerContext, StrategyInfo
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
-_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
-
-def resolve(spec: str) -> PurchaseFunction:
-    """The function `module:function` names, or BadInput saying why not."""
-    if not _SPEC.match(spec):
-        raise BadInput(f"--purchase {spec!r}: expected module:function, e.g. booking.examples.sqlite:racy_buy")
-    module_name, _, attr = spec.partition(":")
-    # Like `python -m`, pytest and uvicorn: a module next to you is importable (shop.py in this directory).
-    here = os.getcwd()
-    if here not in sys.path and "" not in sys.path:
-        sys.path.insert(0, here)
-    try:
-        target: Any = importlib.import_module(module_name)
-    except Exception as exc:  # an import error in the user's module is their input, said in one line
-        raise BadInput(f"--purchase {spec}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
-    for part in attr.split("."):
-        target = getattr(target, part, None)
-        if target is None:
-            raise BadInput(f"--purchase {spec}: {module_name} has no {attr}")
-    if not callable(target):
-        raise BadInput(f"--purchase {spec}: {attr} is not callable")
-    return target  # type: ignore[no-any-return]
-
-
-def spec_of(function: PurchaseFunction) -> str:
-    """`module:qualname` for a function, so buyer processes can find it again."""
-    return f"{function.__module__}:{function.__qualname__}"
+EXAMPLE = "booking.examples.sqlite:racy_buy"
 
 
 def call_user_purchase(
@@ -62,32 +36,51 @@ def call_user_purchase(
         ctx.point(str(name))
 
     ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
-    ticket = function(store_spec, ctx.buyer, point)
+    try:
+        ticket = function(store_spec, ctx.buyer, point)
+    except Declined as exc:
+        ticket, rec.error = DECLINED, str(exc) or None
+    if ticket is DECLINED:
+        rec.outcome, rec.t_write = Outcome.CONFLICT, ctx.clock()
+        rec.error = f"declined: {rec.error}" if rec.error else "declined"
+        return
     if ticket is None:
         rec.outcome = Outcome.SOLD_OUT
         return
     if isinstance(ticket, bool) or not isinstance(ticket, int):
-        raise TypeError(f"the purchase function returned {ticket!r}; expected a ticket id (int) or None")
+        raise TypeError(
+            f"the purchase function returned {ticket!r}; expected a ticket id (int), None (sold out) or DECLINED"
+        )
     # What the function read and wrote is its own business: the receipt is the ticket it returned.
     rec.ticket, rec.t_write, rec.outcome = ticket, ctx.clock(), Outcome.OK
 
 
-def user_strategy(spec: str, store_spec: str) -> StrategyInfo:
+def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> StrategyInfo:
     """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
     any point it names (`point("in-critical")`, ...) is where fault injection can kill it."""
-    function = resolve(spec)
+    function = resolve(purchase, "--purchase", EXAMPLE)
+    check_call(function, (store_spec, 1, print), "--purchase", "function(store, buyer, point)")
+    warm = resolve(prepare, "--prepare", "shop:connect") if prepare is not None else None
+    if warm is not None:
+        check_call(warm, (store_spec,), "--prepare", "prepare(store)")
+    name = name_of(purchase)
 
-    def purchase(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
+    def purchase_once(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
         call_user_purchase(function, store_spec, store, ctx, rec)
 
+    def setup(ctx: BuyerContext) -> None:
+        if warm is not None:
+            warm(store_spec)
+
     return StrategyInfo(
-        f"purchase {spec}",
-        f"your purchase function {spec}",
+        f"purchase {name}",
+        f"your purchase function {name}",
         "whatever your code protects",
         frozenset(StoreKind),
         safe=False,
         window=AFTER_READ,
-        purchase=purchase,
+        purchase=purchase_once,
+        setup=setup,
         # Your code opens its own connections: the buyer does not open booking's (no look, and a
         # spawned buyer need not import SQLAlchemy).
         opens_store=False,

@@ -1,0 +1,75 @@
+"""The values a run's options take: the lab's limits (a value outside one is refused in one line, exit 2),
+and the enumerations (schedule, isolation, start method)."""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+from booking.errors import BadInput
+
+# Absurd sizes are refused with the limit named, not attempted (each buyer is an OS process).
+MAX_BUYERS = 2000
+MAX_TICKETS = 10_000_000
+MAX_ATTEMPTS = 1_000_000
+MAX_THINK_MS = 60_000
+MAX_DEADLINE_S = 24 * 3600
+MAX_SELLERS = 64
+MAX_RUNS = 100_000
+MAX_DEPTH = 10
+MAX_EXHAUSTIVE_BUYERS = 4
+
+
+class Schedule(enum.StrEnum):
+    """How buyers are timed against each other."""
+
+    LOCKSTEP = "lockstep"  # every buyer reaches the race window at the same instant
+    FREE = "free"  # natural timing, for throughput
+    RANDOM = "random"  # one buyer at a time, point to point, in a seeded random (PCT-style) order
+    EXHAUSTIVE = "exhaustive"  # one buyer at a time, every order in turn (2 to 4 buyers)
+
+    @property
+    def one_at_a_time(self) -> bool:
+        """Buyers go one at a time, point to point, in an order the schedule chooses."""
+        return self in (Schedule.RANDOM, Schedule.EXHAUSTIVE)
+
+
+class StartMethod(enum.StrEnum):
+    """How buyer processes are started (multiprocessing's start methods)."""
+
+    FORK = "fork"
+    FORKSERVER = "forkserver"
+    SPAWN = "spawn"
+
+
+class Isolation(enum.StrEnum):
+    """Transaction isolation for SQL stores (--isolation); unset means the database's default."""
+
+    READ_COMMITTED = "read-committed"
+    REPEATABLE_READ = "repeatable-read"
+    SERIALIZABLE = "serializable"
+
+
+def check_range(option: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"{option} must be a number, got {value!r}")
+    if value != value:  # NaN compares false both ways
+        raise BadInput(f"{option} must be a number, got nan")
+    if value < low:
+        raise BadInput(f"{option} must be at least {_num(low)}, got {_num(value)}")
+    if value > high:
+        raise BadInput(f"{option} must be at most {_num(high)} (the limit of this lab), got {_num(value)}")
+
+
+def _num(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15) else f"{value:g}"
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def to_enum(kind: type[E], value: str, option: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        raise BadInput(f"{option}: unknown value {value!r} (choose from: {', '.join(k.value for k in kind)})") from None

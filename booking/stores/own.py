@@ -1,0 +1,66 @@
+"""Your purchase function's own tables: seeded by your setup(store, tickets), counted by your stock(store).
+
+booking adds nothing to them and reads nothing of them itself. Without a stock function, what
+needs the store's count (remaining, lost_updates, unreceipted, undersold) is not measured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from booking.errors import BadInput, CannotRun
+from booking.hooks import Hook, check_call, name_of, resolve
+from booking.redact import mask_url
+from booking.stores.base import FinalState, store_kind
+from booking.words import one_line
+
+
+class OwnTables:
+    """The store of a run with --receipts-only, --setup or --stock."""
+
+    def __init__(self, spec: str, setup: Hook | None, stock: Hook | None) -> None:
+        self.spec = spec
+        self.kind = store_kind(spec)
+        self.display = mask_url(spec)
+        self._setup = resolve(setup, "--setup", "shop:seed") if setup is not None else None
+        self._stock = resolve(stock, "--stock", "shop:count_free") if stock is not None else None
+        if self._setup is not None:
+            check_call(self._setup, (spec, 1), "--setup", "setup(store, tickets)")
+        if self._stock is not None:
+            check_call(self._stock, (spec,), "--stock", "stock(store)")
+
+    def prepare(self, seed: int | None, force: bool = False) -> int:
+        """Seed your tables with `seed` tickets (your setup), or keep them: then your stock says how many."""
+        if seed is None:
+            if self._stock is None:
+                raise BadInput("--keep with your own tables needs --stock MODULE:FUNCTION to know the stock")
+            return self._count()
+        if self._setup is not None:
+            self._call(self._setup, "--setup", seed)
+        return seed
+
+    def final(self) -> FinalState | None:
+        return None if self._stock is None else FinalState(self._count())
+
+    def _count(self) -> int:
+        assert self._stock is not None
+        left = self._call(self._stock, "--stock")
+        if isinstance(left, bool) or not isinstance(left, int) or left < 0:
+            raise CannotRun(f"--stock {name_of(self._stock)} returned {left!r}; expected the tickets left (int >= 0)")
+        return left
+
+    def _call(self, hook: Any, option: str, *args: Any) -> Any:
+        try:
+            return hook(self.spec, *args)
+        except Exception as exc:  # your code failed before or after the race: the run cannot be judged
+            raise CannotRun(f"{option} {name_of(hook)} failed: {one_line(exc)}") from exc
+
+    def lock_path(self) -> Path:
+        raise BadInput("file-lock does not apply to your own tables")
+
+    def tidy(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
