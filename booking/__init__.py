@@ -34,6 +34,8 @@ _EXPORTS = {
     "upgrade_store": "booking.stores.migrate",
     "downgrade_store": "booking.stores.migrate",
     "strategy_rows": "booking.strategies",
+    "connect": "booking.dbapi",
+    "connect_args": "booking.dbapi",
     # comparisons
     "compare_strategies": "booking.compare.matrix",
     "Comparison": "booking.compare.cells",
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
     from booking.config import Isolation as Isolation
     from booking.config import RunConfig as RunConfig
     from booking.config import Schedule as Schedule
+    from booking.dbapi import connect as connect
+    from booking.dbapi import connect_args as connect_args
     from booking.errors import BadInput as BadInput
     from booking.errors import BookingError as BookingError
     from booking.errors import CannotRun as CannotRun

@@ -94,6 +94,7 @@ class History:
     attempts: list[Attempt] = field(default_factory=list)
     ends: list[BuyerEnd] = field(default_factory=list)
     gates: list[Opened] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)  # faults asked for that could not be injected, said why
 
     @property
     def receipts(self) -> list[Attempt]:
@@ -118,6 +119,8 @@ class History:
             yield a.to_json()
         for e in sorted(self.ends, key=lambda e: e.buyer):
             yield e.to_json()
+        for what in self.missed:
+            yield {"kind": "missed", "what": what}
 
     @property
     def started(self) -> float | None:
@@ -170,6 +173,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
                 history.attempts.append(_attempt(record))
             elif kind == "gate":
                 history.gates.append(_opened(record))
+            elif kind == "missed":
+                history.missed.append(str(record["what"])[:300])
             elif kind == "buyer":
                 who = record.get("who", "buyer")
                 if who not in ("buyer", "seller"):

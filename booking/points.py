@@ -24,6 +24,7 @@ CRITICAL_POINTS = (IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)  # inside a critical s
 
 _armed: str | None = None
 _on_hit: Callable[[str], None] | None = None
+_passed: list[str] = []  # the distinct points this process passed, in order (to say so when a kill missed)
 
 
 def arm(point: str | None, on_hit: Callable[[str], None] | None = None) -> None:
@@ -36,8 +37,14 @@ def armed() -> str | None:
     return _armed
 
 
+def passed() -> tuple[str, ...]:
+    return tuple(_passed)
+
+
 def hit(point: str) -> None:
     """Passing `point`: returns at once unless it is the armed one."""
+    if point not in _passed:
+        _passed.append(point)
     if _armed is None or point != _armed or _on_hit is None:
         return
     on_hit = _on_hit

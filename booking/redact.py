@@ -74,11 +74,38 @@ def mask_url(spec: str) -> str:
     return f"{scheme}://{head}{q}{query}"
 
 
+_URL_IN_TEXT = re.compile(rf"{_SCHEME}\S+")
+
+
 def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
-    """`text` with every URL password, secret query value and known secret replaced by ***."""
-    for secret in sorted(_known | set(secrets), key=len, reverse=True):
+    """`text` with every URL password, secret query value and known secret replaced by ***.
+
+    Inside a URL the password is found by where it stands (so a password that is also the user or the
+    database name leaves those readable); elsewhere a known secret is masked wherever it stands as a
+    whole word (a password "postgres" is masked in `user "postgres"`, not in "postgresql").
+    """
+    known = sorted(_known | set(secrets), key=len, reverse=True)
+    out, last = [], 0
+    for url in _URL_IN_TEXT.finditer(text):
+        out.append(_mask_words(text[last : url.start()], known))
+        out.append(_mask_in_url(url.group(), known))
+        last = url.end()
+    out.append(_mask_words(text[last:], known))
+    return "".join(out)
+
+
+def _mask_in_url(url: str, known: list[str]) -> str:
+    masked = _TEXT_QUERY.sub(
+        lambda m: f"{m['head']}{MASK}", _TEXT_USERINFO.sub(lambda m: f"{m['head']}{MASK}{m['at']}", url)
+    )
+    if masked != url:
+        return masked
+    return _mask_words(url, known)  # no userinfo password: a secret may still sit in it (a path, a token)
+
+
+def _mask_words(text: str, known: list[str]) -> str:
+    for secret in known:
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            if form:
-                text = text.replace(form, MASK)
-    text = _TEXT_USERINFO.sub(lambda m: f"{m['head']}{MASK}{m['at']}", text)
-    return _TEXT_QUERY.sub(lambda m: f"{m['head']}{MASK}", text)
+            if form and form in text:
+                text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", MASK, text)
+    return text

@@ -84,7 +84,8 @@ class RunResult:
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),
             **self.extras,
-            **({"seed": self.seed, "order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
+            **({"seed": self.seed} if self.seed is not None else {}),
+            **({"order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
             **self._schedule_json(),
         }
 

@@ -179,6 +179,8 @@ def overlap(history: History) -> int | None:
 def _inconclusive(history: History, most: int | None) -> str | None:
     """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
     buyers = {a.buyer for a in history.attempts}
+    if history.missed:
+        return f"{history.missed[0]}: the fault was not injected, so the run cannot show what it does"
     if most is None or most >= 2 or not history.attempts:
         return None
     if len(buyers) < 2:

@@ -39,5 +39,6 @@ def fixed_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | Non
         count = _read(store)
         if count <= 0:
             return None
+        point("before-commit")  # the new count is decided, not yet written
         _write(store, count - 1)
         return count

@@ -51,14 +51,11 @@ class Pacer:
         self._before_wait = before_wait  # send what is pending before blocking
         self._attempt: Attempt | None = None
         self._held = False
-        self.passed: list[str] = []  # the distinct points this buyer passed, in order
 
     def begin_attempt(self, attempt: Attempt) -> None:
         self._attempt, self._held = attempt, False
 
     def point(self, name: str) -> None:
-        if name not in self.passed:
-            self.passed.append(name)
         points.hit(name)  # --kill-at after-read: die here, before any barrier
         if name == self._window and self._attempt is not None and self._attempt.t_window is None:
             self._attempt.t_window = self._clock()

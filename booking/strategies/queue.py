@@ -36,9 +36,8 @@ QUEUE = StrategyInfo(
     purchase=_via_seller,
     needs=Needs(sellers=True),
     # A buyer's purchase is in the sellers' hands from its request to the answer: that is its
-    # critical section. It never reads or writes the store itself.
+    # critical section. It looks at the stock (the notes' search) but never reads or writes it to buy.
     kill_points=(points.IN_CRITICAL,),
-    opens_store=False,
 )
 
 

@@ -96,3 +96,39 @@ def locked_before_point(store: str, buyer: int, point: Callable[[str], None]) ->
         return int(row[0])
     finally:
         db.close()
+
+
+def warm_up(store: str) -> None:
+    """A prepare hook: the slow first-call cost, paid before the start barrier (staggered by process)."""
+    global _warm
+    time.sleep((os.getpid() % 4 + 1) * STAGGER_S)
+    _connect(store).execute(FIRST_FREE).fetchone()
+    _warm = True
+
+
+def always_declines(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    import booking
+
+    point("after-read")
+    raise booking.Declined("lost the race (always)")
+
+
+def two_arguments(store: str, buyer: int) -> int | None:
+    return None
+
+
+def with_option(store: str, buyer: int, point: Callable[[str], None], option: str) -> int | None:
+    return slow_fixed(store, buyer, point) if option else None
+
+
+class Shop:
+    def buy(self, store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+        return slow_fixed(store, buyer, point)
+
+
+SHOP = Shop()
+
+
+def broken(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    point("after-read")
+    raise RuntimeError("the shop is closed")

@@ -109,6 +109,8 @@ class TestExamples:
                 sqlite_url,
                 "--buyers",
                 "8",
+                "--start-method",
+                "fork",
                 "--json",
             )
             assert ran.code == 1 and ran.json()["double_sold"] == 1 and ran.json()["sold"] == 8
