@@ -129,6 +129,8 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
     unproved = f"; {runs.inconclusive_runs} inconclusive" if runs.inconclusive_runs else ""
     if runs.exhaustive:  # not a sample: every order tried is a fact, not an estimate
         every = "every order of the buyers' points" if runs.complete else "not every order: raise --runs for more"
+        if runs.failed is not None:
+            every = "stopped at the first failing order"
         out.line((f"{runs.anomaly_runs} of {tried} orders showed an anomaly", "bold"), f" ({every}){unproved}")
     else:
         out.line(
