@@ -11,6 +11,9 @@ ORM's first query, anything whose cost must not count as the race.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +72,7 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
         call_user_purchase(function, store_spec, store, ctx, rec)
 
     def setup(ctx: BuyerContext) -> None:
+        _forget_inherited_pools()
         if warm is not None:
             warm(store_spec)
 
@@ -85,3 +89,17 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
         # spawned buyer need not import SQLAlchemy).
         opens_store=False,
     )
+
+
+def _forget_inherited_pools() -> None:
+    """A forked buyer inherits the parent's SQLAlchemy engines with their pooled connections (your
+    module-level engine, used by --setup in the parent): sharing one connection between processes
+    corrupts both sessions. SQLAlchemy's recipe: dispose(close=False) in the child, which forgets
+    the pool without closing the parent's connections. A spawned buyer has nothing to forget."""
+    sqlalchemy = sys.modules.get("sqlalchemy.engine")
+    if sqlalchemy is None or multiprocessing.parent_process() is None:
+        return
+    engine_type = sqlalchemy.Engine
+    for obj in gc.get_objects():
+        if isinstance(obj, engine_type):
+            obj.dispose(close=False)

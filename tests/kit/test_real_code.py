@@ -156,6 +156,23 @@ class TestYourOwnTables:
         assert outcome.verdict.sold == 2
 
 
+class TestTheModuleLevelEngine:
+    """The obvious test: the app's module-level engine, used by setup in the parent, then race()."""
+
+    @pytest.mark.parametrize("start_method", ["spawn", "fork"])
+    def test_buyers_never_share_the_parents_pooled_connection(
+        self, race: Any, race_store: Any, start_method: str
+    ) -> None:
+        from booking.examples import orm
+
+        store = race_store("postgresql")
+        orm.setup(store, 1)  # the parent's engine now pools a connection, as after seeding through it
+        outcome = race(
+            orm.fixed_buy, setup=orm.setup, stock=orm.stock, buyers=6, tickets=3, store=store, start_method=start_method
+        )
+        assert outcome.ok, outcome.explain()
+
+
 class TestErrorsThatPointAtYourCode:
     """Item 6."""
 
