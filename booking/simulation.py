@@ -108,12 +108,13 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: in
     gates = Gates(ctx)
     buyers = set(range(1, config.buyers + 1))
     barrier: LockstepBarrier | RandomScheduler | None = None
-    if choice.hold_buyers and config.schedule is Schedule.EXHAUSTIVE:
+    held = choice.holds_buyers(config.schedule)
+    if held and config.schedule is Schedule.EXHAUSTIVE:
         barrier = ReplayScheduler(gates, buyers, config.replay_order())
-    elif choice.hold_buyers and config.schedule is Schedule.RANDOM:
+    elif held and config.schedule is Schedule.RANDOM:
         per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
         barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
-    elif choice.hold_buyers and config.schedule is Schedule.LOCKSTEP:
+    elif held:
         barrier = LockstepBarrier(gates, buyers)
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b)) for b in sorted(buyers)]

@@ -41,6 +41,13 @@ def buyers(numbers: list[int], who: str = "buyer") -> str:
     return f"{who}s " + ", ".join(map(str, bs[:3])) + f", ... and {bs[-1]} ({len(bs)} {who}s)"
 
 
+def exit_status(exitcode: int | None) -> str:
+    """How a process ended: 'killed by signal 9', 'exited with code 1'."""
+    if exitcode is not None and exitcode < 0:
+        return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one line: its type and the first line of its message, secrets masked."""
     lines = str(exc).strip().splitlines()

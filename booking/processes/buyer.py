@@ -9,7 +9,7 @@ from itertools import count
 from multiprocessing.connection import Connection
 
 from booking import points
-from booking.config import RunConfig, Schedule
+from booking.config import RunConfig
 from booking.history import Attempt, Outcome
 from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
@@ -58,7 +58,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         plan.buyer,
         links.channel,
         gate,
-        plan.choice.hold_buyers and c.schedule is not Schedule.FREE,
+        plan.choice.holds_buyers(c.schedule),
         info.window,
         c.think_ms / 1000,
         plan.deadline,

@@ -20,6 +20,7 @@ from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message
 from booking.processes.schedule import Barrier, Gates
 from booking.processes.sellers import Sellers
+from booking.words import exit_status
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
 JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated
@@ -60,8 +61,8 @@ class Crowd:
                 # Past the deadline buyers stop by themselves; keep reading so their last reports are kept.
                 self._watch(time.monotonic() + GRACE_S)
         finally:
-            all_done = len(self._ended) == len(self.plans)
             self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
+            all_done = len(self._ended) == len(self.plans)
             stopped = teardown.stop(list(self._procs.values()), 0 if self.aborted else JOIN_S)
             for buyer, p in self._procs.items():
                 why = "stopped with the run" if self.aborted else "still running at the deadline"
@@ -77,6 +78,8 @@ class Crowd:
             self.history.missed.append(self.sellers.missed_kill)
         ends = sorted(self._ended.values(), key=lambda e: e.buyer)
         ends += [BuyerEnd(s, BuyerStatus.STUCK, why, who="seller") for s, why in sorted(sellers_stopped.items())]
+        if self.sellers is not None:
+            ends += [BuyerEnd(s, BuyerStatus.KILLED, why, who="seller") for s, why in self.sellers.killed.items()]
         self.history.ends = ends
         return self.history
 
@@ -158,7 +161,7 @@ class Crowd:
         if buyer in self._dying:
             self._end(buyer, BuyerEnd(buyer, BuyerStatus.KILLED, f"killed at {self._dying[buyer]} (injected)"))
         else:
-            self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, f"{_how(p.exitcode)} before finishing"))
+            self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, f"{exit_status(p.exitcode)} before finishing"))
         self._check_mp_lock(buyer, f"buyer {buyer}")
 
     def _check_mp_lock(self, holder_id: int, who: str) -> None:
@@ -189,9 +192,3 @@ class Crowd:
             self.barrier.leave(buyer)
         if self.sellers is not None and end.status is not BuyerStatus.DONE:
             self.sellers.buyer_died(buyer)
-
-
-def _how(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"

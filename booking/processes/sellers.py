@@ -13,10 +13,11 @@ from booking.processes import kills, teardown
 from booking.processes.gate import SellerGate
 from booking.processes.seller import ANSWERED, HOLDING, Request, SellerLink, SellerPlan, run_seller
 from booking.strategies import Choice, Made
+from booking.words import exit_status
 
 WATCH_S = 0.05  # while joining the queue: how often the parent looks for dead sellers
 EXIT_WAIT_S = 1.0  # a seller whose sentinel fired: how long its exit status may take to be readable
-GRACE_S = 2.0  # after the buyers are done: how long the queue gets to drain, sellers to exit
+DRAIN_S = 2.0  # after the buyers are done: how long the queue gets to drain, sellers to exit
 
 
 class Sellers:
@@ -41,6 +42,7 @@ class Sellers:
         self._dead: dict[int, str] = {}
         self._closing = False
         self.missed_kill: str | None = None  # a planned seller kill whose point was never reached
+        self.killed: dict[int, str] = {}  # sellers killed on purpose (--kill-seller), with where
 
     def start(self, made: Made) -> None:
         for plan in self._plans:
@@ -70,9 +72,11 @@ class Sellers:
         for s, p in self._procs.items():
             if s in self._dead or p.exitcode is None:
                 continue
-            code = p.exitcode
-            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            how = f"was {exit_status(p.exitcode)}" if (p.exitcode or 0) < 0 else exit_status(p.exitcode)
             self._dead[s] = how
+            kill = self._plans[s - 1].kill
+            if kill is not None and (p.exitcode or 0) < 0:
+                self.killed[s] = f"killed at {kill.point} (injected)"
             if self.link.gate is not None:
                 self.link.gate.seller_died(s)
             stage, buyer, attempt = self.link.slot(s)
@@ -89,11 +93,11 @@ class Sellers:
         Returns the sellers that were still running and had to be stopped, with why.
         """
         if drain and self._procs:
-            self._join_queue(min(self._deadline, time.monotonic() + GRACE_S))
+            self._join_queue(min(self._deadline, time.monotonic() + DRAIN_S))
         self._closing = True
         self.link.closed.set()
         # Drained, they are idle and return within IDLE_POLL_S; at the deadline, they are stopped now.
-        still = teardown.stop(list(self._procs.values()), GRACE_S if drain else 0.05)
+        still = teardown.stop(list(self._procs.values()), DRAIN_S if drain else 0.05)
         why = "still running after the last buyer" if drain else "still running at the deadline"
         for plan in self._plans:
             if plan.kill is not None and self._procs[plan.seller].exitcode == 0:

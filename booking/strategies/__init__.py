@@ -60,7 +60,7 @@ class Choice:
     prepare: Hook | None = None  # ... and its per-buyer warm-up
     seller_strategy: str | None = None  # what sellers write under (strategies with sellers)
     sellers: int = 0
-    hold_buyers: bool = True  # lockstep holds buyers; False: it holds the sellers instead
+    hold_buyers: bool = True  # the schedule holds buyers; False: lockstep holds the sellers instead
     store: str = ""  # passed to your own code
 
     def buyer_info(self) -> StrategyInfo:
@@ -70,6 +70,11 @@ class Choice:
 
             return user_strategy(self.purchase, self.store, self.prepare)
         return STRATEGIES[self.strategy]
+
+    def holds_buyers(self, schedule: Schedule) -> bool:
+        """Are buyers held at their window under `schedule` (free never holds; with several sellers, lockstep
+        holds the sellers)?"""
+        return self.hold_buyers and schedule is not Schedule.FREE
 
     def seller_info(self) -> StrategyInfo | None:
         return STRATEGIES[self.seller_strategy] if self.seller_strategy is not None else None
