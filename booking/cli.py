@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
 import shlex
 import sys
 import typing
@@ -15,9 +14,11 @@ import typer
 
 import booking
 from booking import exits
+from booking.cli_db import db_app
 from booking.config import STORE_HELP, RunConfig, Schedule
 from booking.errors import BadInput
 from booking.redact import redact
+from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format, print_json
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,20 +28,38 @@ app = typer.Typer(
     help="A lab for the ticket-oversell race: buyer processes look, then buy, under a locking strategy; "
     "a verifier says whether tickets were oversold.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
-)
-db_app = typer.Typer(
-    name="db", help="The SQL store's schema (Alembic migrations): upgrade, downgrade, current.", no_args_is_help=True
+    # Plain help, wrapped at the terminal's width: Rich's panels cut long words (the --store URLs) at 80 columns.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db_app)
-AS_JSON = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+FORMAT = Annotated[
+    str | None, typer.Option("--format", help=FORMAT_HELP.format(choices="text or json"), metavar="FORMAT")
+]
+AS_JSON = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"booking {booking.__version__}\n")
+        raise typer.Exit()
+
+
+def _strategy_names(incomplete: str) -> list[str]:
+    """Shell completion for --lock and --seller-lock (imported only when a shell asks)."""
+    from booking.strategies import STRATEGIES
+
+    return [name for name in STRATEGIES if name.startswith(incomplete)]
 
 
 @app.callback()
 def _options(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print booking's version and exit.", is_eager=True, callback=_version)
+    ] = False,
 ) -> None:
     if debug:
         ctx.obj["debug"] = True
@@ -55,7 +74,10 @@ def _config_options() -> list[inspect.Parameter]:
         if "help" not in meta:
             continue  # set by the CLI itself (the traceback from --debug), or from Python only
         flag = meta["flag"] or "--" + f.name.replace("_", "-")
-        option = typer.Option(flag, help=meta["help"], metavar=meta["metavar"], show_default=meta["show_default"])
+        complete = _strategy_names if f.name in ("strategy", "seller_lock") else None
+        option = typer.Option(
+            flag, help=meta["help"], metavar=meta["metavar"], show_default=meta["show_default"], autocompletion=complete
+        )
         kind = meta["cli"] or hints[f.name]  # the command line gives names where Python may give functions
         params.append(_param(f.name, f.default, Annotated[kind, option]))
         if f.name == "strategy":
@@ -64,6 +86,7 @@ def _config_options() -> list[inspect.Parameter]:
     params.append(
         _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")])
     )
+    params.append(_param("fmt", None, FORMAT))
     params.append(_param("as_json", False, AS_JSON))
     return [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params]
 
@@ -72,18 +95,24 @@ def _param(name: str, default: Any, annotation: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, as_json: bool, **options: Any) -> int:
-    """Run N buyer processes against the store and verify the outcome.
+def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as_json: bool, **options: Any) -> int:
+    """Race N buyer processes for the stock, then verify the outcome.
 
     Exit codes: 0 the verdict is OK, 1 an anomaly was found, 2 bad usage or input, 3 the run could not
-    be carried out (store unwritable, a buyer stuck past the deadline).
+    be carried out (store unwritable or in use, a buyer stuck past the deadline), 4 the run proved
+    nothing (the buyers never overlapped in the race window).
 
     Example: booking simulate --buyers 10 --no-lock
-    Example: booking simulate --buyers 10 --lock queue --sellers 4 --seller-lock file-lock
+
+    Example: booking simulate --lock queue --sellers 4 --seller-lock file-lock
+
+    Example: booking simulate --store postgresql://postgres@127.0.0.1/test
     """
+    form = choose_format(fmt, as_json)
     if no_lock:
         options["strategy"] = "none"
     config = RunConfig(**options, traceback=ctx.obj["debug"])
+    as_json = form == JSON
     from booking.render.run import Printer, emit, run_line
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
@@ -102,20 +131,32 @@ def verify(
     history: Annotated[
         Path, typer.Option(help="The JSON-lines history a run wrote with --history.", metavar="FILE")
     ] = Path("history.jsonl"),
-    tickets: Annotated[int, typer.Option(help="The stock the run started with.")] = 1,
+    tickets: Annotated[
+        int | None,
+        typer.Option(help="The stock the run started with. [default: what the history records]", show_default=False),
+    ] = None,
+    fmt: FORMAT = None,
     as_json: AS_JSON = False,
 ) -> int:
-    """The verdict for a past run, from the store as it is now and the run's history file.
+    """The verdict for a past run, from its history and the store.
 
-    Example: booking verify --store db.json --history run.jsonl --tickets 1
+    The history's first line records the store, the starting stock and the run's settings, so
+    --tickets is needed only for a history that does not (and is refused when it contradicts it).
+    Reads only: creates no file.
+
+    Example: booking verify --store db.json --history run.jsonl
     """
+    form = choose_format(fmt, as_json)
     result = booking.verify_run(store, history, tickets)
-    if as_json:
-        _print_json(result.to_json())
+    if form == JSON:
+        print_json(result.to_json())
     else:
         from booking.render.run import Printer, render_verdict
+        from booking.words import count
 
-        render_verdict(result.verdict, Printer())
+        out = Printer()
+        out.line(f"store {result.store}, {count(result.verdict.initial, 'ticket')} at the start of the run")
+        render_verdict(result.verdict, out)
     return result.exit_code
 
 
@@ -156,13 +197,19 @@ def compare(
     trials: Annotated[int, typer.Option(help="Runs per cell.")] = 5,
     schedule: Annotated[str, typer.Option(help="Comma-separated schedules: free, lockstep.")] = "free,lockstep",
     seed: Annotated[int, typer.Option(help="Seed of the shuffled run order.")] = 0,
-    fmt: Annotated[str, typer.Option("--format", help="table, md, json, csv or html.")] = "table",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help=FORMAT_HELP.format(choices="text (or table), md, json, csv or html"), metavar="FORMAT"
+        ),
+    ] = None,
+    as_json: AS_JSON = False,
     out: Annotated[
         Path | None, typer.Option(help="Write the report to FILE instead of stdout.", metavar="FILE")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> int:
-    """Run every strategy on the same workload; put correctness and cost side by side.
+    """Every strategy on one workload: correctness and cost.
 
     Exit code 1 when a strategy documented as safe showed an anomaly in any trial, so the
     report doubles as a regression check.
@@ -172,7 +219,9 @@ def compare(
     from booking.render.report import deliver, prepare_output
     from booking.render.tables import progress_bar
 
-    prepare_output(fmt, out)
+    form = choose_format(fmt, as_json, (TEXT, "table", "md", JSON, "csv", "html"))
+    form = "table" if form == TEXT else form
+    prepare_output(form, out)
     console = _console(width=160)
     with progress_bar(not quiet and console.is_terminal) as progress:
         comparison = booking.compare_strategies(
@@ -186,7 +235,7 @@ def compare(
             progress=progress,
         )
     comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]))
-    deliver(comparison, fmt, out, console)
+    deliver(comparison, form, out, console)
     return comparison.exit_code
 
 
@@ -212,15 +261,17 @@ def strategies(
     store: Annotated[
         str | None, typer.Option(help="Only the strategies that apply to this store.", show_default=False)
     ] = None,
+    fmt: FORMAT = None,
     as_json: AS_JSON = False,
 ) -> int:
-    """Every strategy: its one-line description, the stores it applies to and its scope.
+    """Every strategy, where it applies and whom it protects.
 
     Example: booking strategies --store sqlite:///t.db
     """
+    form = choose_format(fmt, as_json)
     rows = booking.strategy_rows(store)
-    if as_json:
-        _print_json(rows)
+    if form == JSON:
+        print_json(rows)
         return 0
     from booking.render.tables import strategy_table
 
@@ -228,60 +279,10 @@ def strategies(
     return 0
 
 
-DB_STORE = Annotated[str, typer.Option(help="A SQL store: a SQLite file or a database URL.")]
-
-
-@db_app.command("upgrade")
-def db_upgrade(store: DB_STORE, revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> int:
-    """Create or upgrade the store's schema (simulate and init do this for a new store themselves).
-
-    Example: booking db upgrade --store sqlite:///t.db
-    """
-    _print_schema(booking.upgrade_store(store, revision))
-    return 0
-
-
-@db_app.command("downgrade")
-def db_downgrade(
-    store: DB_STORE,
-    revision: Annotated[str, typer.Argument(help="Target revision; base removes booking's tables.")] = "-1",
-) -> int:
-    """Step the store's schema back (base: drop booking's tables and their data).
-
-    Example: booking db downgrade --store sqlite:///t.db base
-    """
-    _print_schema(booking.downgrade_store(store, revision))
-    return 0
-
-
-@db_app.command("current")
-def db_current(store: DB_STORE, as_json: AS_JSON = False) -> int:
-    """The store's schema revision, and whether it is the head this booking expects (exit 3: unknown revision).
-
-    Example: booking db current --store postgresql+psycopg://postgres@127.0.0.1/test
-    """
-    state = booking.schema_state(store)
-    if as_json:
-        _print_json(state.to_json())
-    else:
-        _print_schema(state)
-    return 0 if state.known else 3
-
-
-def _print_schema(state: Any) -> None:
-    from booking.render.tables import schema_line
-
-    _console().print(schema_line(state), markup=False, highlight=False)
-
-
 def _console(width: int | None = None) -> Console:
     from booking.render.tables import console  # here: a start-up that prints JSON need not import rich
 
     return console(width)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,7 @@ __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedul
 
 STORE_HELP = (
     "The store: a db.json path (as in the notes), a SQLite file (t.db or sqlite:///t.db) or a database URL "
-    "(postgresql+psycopg://user:pw@host/db, mysql+pymysql://user:pw@host/db)."
+    "(postgresql://user:pw@host/db, mysql://user:pw@host/db)."
 )
 LOCK_HELP = (
     "Strategy (`booking strategies` lists them); default: mp-lock for db.json, file-lock for SQLite, "

@@ -88,6 +88,20 @@ class Opened:
 
 
 @dataclass
+class RunRecord:
+    """A history's first line: what the run was, so `booking verify` needs only the history and the store."""
+
+    store: str  # display form, secrets masked
+    tickets: int  # the stock the run started with
+    strategy: str
+    settings: dict[str, Any] = field(default_factory=dict)  # the run's options (RunConfig's fields)
+    booking: str = ""  # the version that wrote it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "run", **asdict(self)}
+
+
+@dataclass
 class History:
     """Everything the buyers reported, in the order the parent received it, and the gates it opened."""
 
@@ -95,6 +109,7 @@ class History:
     ends: list[BuyerEnd] = field(default_factory=list)
     gates: list[Opened] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)  # faults asked for that could not be injected, said why
+    runs: list[RunRecord] = field(default_factory=list)  # one per run (several: histories joined)
 
     @property
     def receipts(self) -> list[Attempt]:
@@ -113,6 +128,8 @@ class History:
             out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def records(self) -> Iterator[dict[str, Any]]:
+        for r in self.runs:
+            yield r.to_json()
         for g in self.gates:
             yield g.to_json()
         for a in sorted(self.attempts, key=lambda a: (a.t_start, a.buyer, a.attempt)):
@@ -175,6 +192,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
                 history.gates.append(_opened(record))
             elif kind == "missed":
                 history.missed.append(str(record["what"])[:300])
+            elif kind == "run":
+                history.runs.append(_run(record))
             elif kind == "buyer":
                 who = record.get("who", "buyer")
                 if who not in ("buyer", "seller"):
@@ -219,6 +238,24 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         text = record.get(name)
         fields[name] = None if text is None else str(text)[: 1000 if name == "error" else 20_000]
     return Attempt(**fields)
+
+
+def _run(record: dict[str, Any]) -> RunRecord:
+    unknown = set(record) - set(RunRecord.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+    tickets = _int(record, "tickets")
+    if tickets < 0:
+        raise ValueError("tickets must not be negative")
+    settings = record.get("settings", {})
+    if not isinstance(settings, dict) or len(settings) > 64:
+        raise ValueError("settings must be an object of at most 64 options")
+    if any(not isinstance(v, (str, int, float, bool, type(None))) for v in settings.values()):
+        raise ValueError("settings must hold plain values")
+    text = {name: record.get(name, "") for name in ("store", "strategy", "booking")}
+    if any(not isinstance(v, str) for v in text.values()):
+        raise ValueError("store, strategy and booking must be strings")
+    return RunRecord(text["store"], tickets, text["strategy"], settings, text["booking"])
 
 
 def _int(record: dict[str, Any], name: str, optional: bool = False) -> Any:

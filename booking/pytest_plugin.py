@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,6 @@ from booking.config import RunConfig
 from booking.repeat import Runs, simulate_runs
 from booking.result import RunResult
 from booking.verify import Verdict
-from booking.words import count
 
 ADMIN_URLS = {  # where race_store creates its throw-away databases (override with these variables)
     "postgresql": os.environ.get("BOOKING_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
@@ -47,23 +47,18 @@ class Race:
         return self.runs.exit_code == 0
 
     def explain(self) -> str:
-        from booking.render.run import figures
-        from booking.render.timeline import story
+        """Who raced, the verdict, and for a failure its stories and lanes, fitted to pytest's `E   ` lines."""
+        from booking.render.run import explain
 
-        v, r = self.verdict, self.result
-        head = f"{r.strategy}: {count(r.config.buyers, 'buyer')}, {count(v.initial, 'ticket')}: {figures(v, ', ')}"
+        r = self.result
+        note = None
         tried = len(self.runs.results)
         if tried > 1:
             low, high = self.runs.interval
             planned = self.runs.config.runs
-            head += f"\nrun {tried} of {planned} (seed {r.seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]"
-        if r.aborted:
-            return f"{head}\nSTOPPED: {r.aborted}"
-        if v.ok:
-            return head + " (OK)"
-        if not v.anomalies and v.inconclusive:
-            return f"{head}\nINCONCLUSIVE: {v.inconclusive}"
-        return "\n".join([head, story(r)])
+            note = f"run {tried} of {planned} (seed {r.seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]"
+        width = max(shutil.get_terminal_size().columns - len("E       "), 72)
+        return explain(r, width, taken=len("AssertionError: "), note=note)
 
     def __repr__(self) -> str:
         v = self.verdict

@@ -50,10 +50,18 @@ class RunResult:
     decisions: list[tuple[list[int], int]] | None = None  # --schedule exhaustive: (buyers waiting, the one let go)
     note: str = ""  # what the header adds to the strategy's name (sellers, for a queue run)
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
+    strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
 
     @property
     def ok(self) -> bool:
         return self.verdict.ok
+
+    @property
+    def by_luck(self) -> bool:
+        """No anomaly, but the strategy does not prevent the race: the buyers happened not to collide
+        (the run is OK by luck, or INCONCLUSIVE when they never even overlapped)."""
+        unsafe = self.strategy_safe is False and self.config.buyers > 1
+        return unsafe and not self.verdict.anomalies and not self.aborted
 
     @property
     def exit_code(self) -> int:
@@ -80,6 +88,7 @@ class RunResult:
             "verdict": "STOPPED" if self.aborted else v["verdict"],
             "inconclusive": v["inconclusive"],
             "ok": v["ok"] and not self.aborted,
+            "by_luck": self.by_luck,
             "aborted": self.aborted,
             "anomalies": v["anomalies"],
             "elapsed_s": round(self.elapsed_s, 6),

@@ -5,24 +5,30 @@ Also the verdict for a past run (`verify_run`): the same verifier, fed from a hi
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import multiprocessing
 import random
 import time
 from pathlib import Path
+from typing import Any
 
+from booking import __version__
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.files import check_writable
-from booking.history import History, Outcome, load, save
+from booking.history import History, Outcome, RunRecord, load, save
+from booking.hooks import name_of
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
 from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
-from booking.redact import remember
+from booking.redact import mask_url, remember
 from booking.result import RunResult, VerifyResult
 from booking.stores import Store, StoreKind, open_store, store_kind
+from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
 from booking.verify import verify
@@ -39,7 +45,13 @@ def simulate(config: RunConfig) -> RunResult:
         raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
     if config.history is not None:
         check_writable(config.history, "history")
+    # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py).
+    with claim(config.store, exclusive=not config.keep):
+        return _run(config, kind, choice, seed)
 
+
+def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunResult:
+    """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     store: Store | OwnTables
     if config.own_tables:
@@ -57,12 +69,14 @@ def simulate(config: RunConfig) -> RunResult:
     finally:
         store.close()
 
+    display = store.display
+    history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
     if config.history is not None:
         save(history, config.history)
     verdict = verify(initial, final, history, kind)
     result = RunResult(
         config,
-        store.display,
+        display,
         kind,
         choice.label,
         initial,
@@ -73,6 +87,7 @@ def simulate(config: RunConfig) -> RunResult:
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
         extras=choice.extras(history),
+        strategy_safe=choice.safe,
     )
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
@@ -121,11 +136,13 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: in
     return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers)
 
 
-def verify_run(store: str, history: Path, tickets: int) -> VerifyResult:
-    """The verdict for a past run, from the store as it is now and its history file."""
-    if isinstance(tickets, bool) or tickets < 0:
-        raise BadInput(f"--tickets must be at least 0, got {tickets}")
-    RunConfig(tickets=tickets).validate()  # the upper limit, named
+def verify_run(store: str, history: Path, tickets: int | None = None) -> VerifyResult:
+    """The verdict for a past run, from the store as it is now and its history file. The starting stock
+    is the one the history records; `tickets` is needed only for a history that records none."""
+    if tickets is not None:
+        if isinstance(tickets, bool) or tickets < 0:
+            raise BadInput(f"--tickets must be at least 0, got {tickets}")
+        RunConfig(tickets=tickets).validate()  # the upper limit, named
     remember(store)
     kind = store_kind(store)
     past: History = load(history)
@@ -135,4 +152,44 @@ def verify_run(store: str, history: Path, tickets: int) -> VerifyResult:
         final = opened.final()
     finally:
         opened.close()
-    return VerifyResult(opened.display, verify(tickets, final, past, kind))
+    initial = _starting_stock(past, tickets, history)
+    for run in past.runs:
+        if run.store and store_kind(run.store) is not kind:
+            raise BadInput(
+                f"--store {mask_url(store)} is not the kind of store the run used ({run.store}, in {history})"
+            )
+    return VerifyResult(opened.display, verify(initial, final, past, kind))
+
+
+def _starting_stock(past: History, tickets: int | None, path: Path) -> int:
+    """The stock the run started with: what the history records, or --tickets (refused when they disagree)."""
+    recorded = sorted({r.tickets for r in past.runs})
+    if tickets is None:
+        if len(recorded) == 1:
+            return recorded[0]
+        if not recorded:
+            raise BadInput(
+                f"history {path} does not record the starting stock (an older booking wrote it): give --tickets"
+            )
+        raise BadInput(
+            f"history {path} joins runs that started with different stock ({', '.join(map(str, recorded))}): "
+            "give --tickets"
+        )
+    if len(recorded) == 1 and recorded[0] != tickets:
+        raise BadInput(f"--tickets {tickets} contradicts history {path}: the run started with {recorded[0]}")
+    return tickets
+
+
+def _settings(config: RunConfig, seed: int) -> dict[str, Any]:
+    """The run's options as plain values, for the history's first line (the store is said apart)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif callable(value):  # your own code, given from Python: its module:function
+            value = name_of(value)
+        if f.name not in ("store", "history"):
+            out[f.name] = value
+    out["seed"] = seed  # the seed used, drawn when none was given
+    return out

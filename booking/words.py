@@ -12,6 +12,14 @@ from booking.history import Attempt, Outcome
 from booking.redact import redact
 
 MAX_ERROR = 300  # characters of an error kept in a record or a line
+# The distribution's name on the package index ("booking" there is someone else's project); the
+# import package and the command are `booking`.
+DISTRIBUTION = "booking-race-lab"
+
+
+def install_hint(extra: str | None = None) -> str:
+    """How to install booking (with an extra: its drivers or its report libraries)."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
 
 
 def plural(n: int, word: str) -> str:
@@ -46,6 +54,21 @@ def exit_status(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         return f"killed by signal {-exitcode}"
     return f"exited with code {exitcode}"
+
+
+def lanes_left_out(numbers: list[int]) -> str:
+    """Under a lane diagram: who is not drawn, and where to find them."""
+    return f"({buyers(numbers)} not shown: --history FILE keeps every attempt)"
+
+
+def downgrade_loss(store: str, current: str, target: str) -> str:
+    """What `booking db downgrade` would drop: said before it asks, and when it refuses."""
+    what = (
+        "booking's tables, every ticket and sale in them"
+        if target == "base"
+        else "the tables those revisions made, with their data"
+    )
+    return f"store {store}: stepping the schema back from revision {current} to {target} drops {what}"
 
 
 def one_line(exc: BaseException) -> str:
@@ -119,3 +142,75 @@ def _outcome(a: Attempt, counter: bool) -> Step | None:
     if a.outcome is Outcome.ERROR:
         return Step(a.t_end, a.buyer, f"failed: {a.error}", "error")
     return None
+
+
+# -- the verdict: safety (an invariant of selling broken) apart from availability (a sale refused)
+
+# A broken invariant: the run sold what it did not have, or lost track of what it sold.
+BROKEN_INVARIANT = {
+    "oversold": "more tickets sold than existed",
+    "double_sold": "a ticket sold more than once",
+    "lost_updates": "purchases the store forgot",
+    "unreceipted": "sales nobody holds a receipt for",
+}
+# An availability cost: buyers were refused, failed or kept waiting; nothing was sold wrongly.
+AVAILABILITY_COST = ("errors", "undersold", "stuck")
+SAFETY_FIGURES = ("oversold", "double_sold", "lost_updates")
+AVAILABILITY_FIGURES = ("errors", "undersold", "stuck")
+OPTIONAL_FIGURES = {
+    "unreceipted": "safety",
+    "declined": "availability",
+    "conflicts": "availability",
+    "retries": "availability",
+}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict's first words: `head` (OK, OK by luck, UNSAFE, ...), why, and its tone."""
+
+    head: str
+    why: str
+    tone: str  # good, luck, cost, unproved, bad
+
+
+def judgement(
+    kinds: list[str],
+    by_luck: bool = False,
+    strategy: str = "",
+    lockstep: bool = True,
+    inconclusive: str | None = None,
+    stopped: bool = False,
+) -> Judgement:
+    """What a verdict means for a person, safety first: a broken invariant is UNSAFE; a run that was
+    stopped or stuck could not be carried out; errors, refusals and unsold stock are an availability
+    cost; a run that proved nothing is INCONCLUSIVE; a clean run of an unsafe strategy is OK by luck."""
+    broken = [BROKEN_INVARIANT[k] for k in BROKEN_INVARIANT if k in kinds]
+    if broken:
+        return Judgement("UNSAFE", "an invariant is broken: " + ", ".join(broken), "bad")
+    if stopped:
+        return Judgement("STOPPED", "the run could not be carried out (see below)", "bad")
+    if "stuck" in kinds:
+        return Judgement("STUCK", "buyers never finished: the run could not be carried out", "bad")
+    if kinds:
+        return Judgement(
+            "SAFE, AT A COST",
+            "nothing sold wrongly; buyers were refused or failed: an availability cost, not an oversell",
+            "cost",
+        )
+    luck = f"strategy {strategy} does not prevent the race: no oversell this time was luck" if by_luck else ""
+    if inconclusive:
+        return Judgement("INCONCLUSIVE", "; ".join(filter(None, [inconclusive, luck])), "unproved")
+    if by_luck:
+        hint = "" if lockstep else " (--schedule lockstep makes the race certain)"
+        return Judgement("OK by luck", luck + hint, "luck")
+    return Judgement("OK", "", "good")
+
+
+def is_broken_invariant(kind: str) -> bool:
+    return kind in BROKEN_INVARIANT
+
+
+def not_measured() -> str:
+    """Figures a run on your own tables cannot give without a way to count them."""
+    return "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)"

@@ -27,6 +27,11 @@ class Ran:
     def json(self) -> Any:
         return json.loads(self.out)
 
+    @property
+    def flat(self) -> str:
+        """The output's words, one space apart: lines are wrapped to the width, phrases are kept whole."""
+        return " ".join(self.out.split())
+
 
 def run_command(
     *args: str | int | Path, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None

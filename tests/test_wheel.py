@@ -21,7 +21,7 @@ def test_db_upgrade_from_a_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
         return done.stdout
 
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", ROOT)
-    wheel = next((tmp_path / "dist").glob("booking-*.whl"))
+    wheel = next((tmp_path / "dist").glob("booking_race_lab-*.whl"))
     run(sys.executable, "-m", "venv", tmp_path / "venv")
     python = tmp_path / "venv" / "bin" / "python"
     run(python, "-m", "pip", "install", "-q", wheel)
@@ -33,6 +33,7 @@ def test_db_upgrade_from_a_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     assert str(tmp_path / "venv") in location and str(ROOT) not in location
     out = run(python, "-m", "booking", "simulate", "--store", str(store), "--lock", "atomic", "-q", cwd=store.parent)
     assert "verdict: OK" in out
+    assert run(python, "-m", "booking", "--version").startswith("booking ")
 
 
 def test_every_package_is_listed_for_the_wheel() -> None:

@@ -27,6 +27,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.simulation import simulate
 from booking.stores import store_kind
+from booking.stores.claim import claim
 from booking.strategies import STRATEGIES, get_strategy
 
 
@@ -65,6 +66,21 @@ def compare(config: CompareConfig, progress: Callable[[int, int], None] | None =
     random.Random(config.seed).shuffle(runs)
     trials: dict[CellKey, list[Trial]] = defaultdict(list)
     started = time.monotonic()
+    with contextlib.ExitStack() as held:
+        for store in config.stores:  # held for the whole matrix: no other run slips in between trials
+            held.enter_context(claim(store, exclusive=True))
+        _run_matrix(config, runs, trials, progress)
+    cells = [summarise(k, trials[k], config.tickets) for k in keys]
+    relate_to_none(cells)
+    return Comparison(config, cells, conclude(cells), time.monotonic() - started)
+
+
+def _run_matrix(
+    config: CompareConfig,
+    runs: list[tuple[CellKey, int]],
+    trials: dict[CellKey, list[Trial]],
+    progress: Callable[[int, int], None] | None,
+) -> None:
     for done, (key, _) in enumerate(runs, 1):
         result = simulate(
             RunConfig(
@@ -80,9 +96,6 @@ def compare(config: CompareConfig, progress: Callable[[int, int], None] | None =
         trials[key].append(Trial.of(result))
         if progress is not None:
             progress(done, len(runs))
-    cells = [summarise(k, trials[k], config.tickets) for k in keys]
-    relate_to_none(cells)
-    return Comparison(config, cells, conclude(cells), time.monotonic() - started)
 
 
 def compare_strategies(
@@ -116,8 +129,10 @@ def versions() -> dict[str, str]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    found = {"python": platform.python_version()}
-    for name in ("booking", "filelock", "sqlalchemy", "alembic", "psycopg", "pymysql", "matplotlib"):
+    from booking import __version__
+
+    found = {"python": platform.python_version(), "booking": __version__}
+    for name in ("filelock", "sqlalchemy", "alembic", "psycopg", "pymysql", "matplotlib"):
         with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
     return found

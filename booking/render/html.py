@@ -9,6 +9,7 @@ from typing import Any
 from booking.compare.cells import Cell, Comparison
 from booking.errors import CannotRun
 from booking.render.tables import COLUMNS, escape
+from booking.words import install_hint
 
 CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
@@ -94,7 +95,7 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise CannotRun("the HTML report needs matplotlib: pip install 'booking[report]'") from None
+        raise CannotRun(f"the HTML report needs matplotlib: {install_hint('report')}") from None
     plt.rcParams.update({"svg.fonttype": "none", "font.size": 9})
     return plt
 

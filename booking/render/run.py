@@ -1,18 +1,25 @@
-"""A run for a person: the buyers' events in time order, then the verdict and its stories."""
+"""A run for a person: the buyers' events in time order, then the verdict and its stories.
+
+Every line fits the width it is printed at (the terminal's, 80 columns when piped): a long line goes
+on, indented, on the next; nothing is cut.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import Any
 
+from booking.render.text import Printer
+from booking.render.verdict import TONES, explain, figures, judge, render_verdict
 from booking.result import RunResult
 from booking.stores.base import StoreKind
-from booking.verify import Verdict
-from booking.words import count, steps
+from booking.words import SAFETY_FIGURES, count, steps
+
+__all__ = ["Printer", "emit", "event_lines", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
 
 MAX_EVENT_LINES = 60  # beyond this, the head and the tail of the run; --history has all of it
-VERDICT_FIELDS = ("sold", "remaining", "oversold", "double_sold", "lost_updates", "undersold", "errors", "stuck")
+EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  buyer {n:<4} '
 
 
 def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
@@ -21,36 +28,6 @@ def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
     events = [(s.t, s.buyer, s.long) for a in result.history.attempts for s in steps(a, counter) if s.long]
     events.sort(key=lambda e: (e[0], e[1]))
     return events
-
-
-Part = str | tuple[str, str]  # plain text, or (text, Rich style)
-
-
-class Printer:
-    """Lines for a person: styled by Rich on a terminal, plain text elsewhere (and no Rich import,
-    which is a tenth of a short run's start-up)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self._console: Any = None
-        if self.stream.isatty():
-            from rich.console import Console
-
-            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
-
-    def line(self, *parts: Part) -> None:
-        if self._console is None:
-            self.stream.write("".join(p if isinstance(p, str) else p[0] for p in parts) + "\n")
-            return
-        from rich.text import Text
-
-        text = Text()
-        for p in parts:
-            if isinstance(p, str):
-                text.append(p)
-            else:
-                text.append(p[0], style=p[1])
-        self._console.print(text)
 
 
 def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
@@ -73,53 +50,29 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
         for i, (t, buyer, words) in enumerate(shown):
             if len(events) > MAX_EVENT_LINES and i == 40:
                 out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
-            out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}")
-    render_verdict(result.verdict, out, result.elapsed_s)
+            out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}", indent=EVENT_INDENT)
+    render_verdict(result.verdict, out, result.elapsed_s, judge(result))
     if result.aborted:
         out.line(("  run stopped: ", "bold red"), result.aborted)
     traced = next((a for a in result.history.attempts if a.trace), None)
-    if traced is not None:  # --debug: the first failure's traceback, down into your code
+    if traced is not None and traced.trace:  # --debug: the first failure's traceback, down into your code
         out.line((f"  traceback of buyer {traced.buyer}, attempt {traced.attempt + 1}:", "dim"))
-        out.line(traced.trace.rstrip() if traced.trace else "")
+        for row in traced.trace.rstrip().splitlines():
+            out.line(row)
     if not quiet and result.verdict.anomalies and result.history.attempts:
         from booking.render.timeline import lanes
 
         out.line(("  timeline, a lane per buyer involved:", "dim"))
-        out.line(lanes(result))
-
-
-def figures(v: Verdict, sep: str = "  ") -> str:
-    """'sold 4  remaining 0  oversold 3 ...': the verdict's figures in one line ('-': not measured)."""
-    return sep.join(f"{name} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in VERDICT_FIELDS)
-
-
-STYLES = {"OK": "bold green", "INCONCLUSIVE": "bold yellow"}
-
-
-def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None) -> None:
-    line = figures(v)
-    if v.killed:
-        line += f"  killed {v.killed} (injected)"
-    extra = f"  conflicts {v.conflicts}  retries {v.retries}" if v.conflicts or v.retries else ""
-    took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
-    out.line((f"verdict: {v.word}", STYLES.get(v.word, "bold red")), f"  {line}{extra}{took}")
-    if v.inconclusive:
-        out.line(("  inconclusive: ", "yellow"), v.inconclusive)
-    if v.remaining is None:
-        out.line(
-            ("  not measured: ", "dim"),
-            "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)",
-        )
-    for anomaly in v.anomalies:
-        for line in anomaly.story:
-            out.line((f"  {anomaly.kind}: ", "red"), line)
+        for row in lanes(result, width=out.width).splitlines():
+            out.line(row)
 
 
 def run_line(result: RunResult, out: Printer) -> None:
     """--runs: one line a run, as it ends."""
-    v = result.verdict
+    v, judged = result.verdict, judge(result)
     which = f"order {result.replay}" if result.replay is not None else f"seed {result.seed}"
-    out.line((f"  {v.word:<12}", STYLES.get(v.word, "bold red")), f" {which}  {figures(v)}  ({result.elapsed_s:.2f} s)")
+    sold = f"sold {v.sold}  {figures(v, SAFETY_FIGURES, 'safety')}  errors {v.errors}"
+    out.line((f"  {judged.head:<15}", TONES[judged.tone]), f" {which}  {sold}  ({result.elapsed_s:.2f} s)")
 
 
 def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:

@@ -149,6 +149,8 @@ def console(width: int | None = None) -> Console:
 def schema_line(state: Any) -> str:
     """`booking db`: where a store's schema is, against this booking's head."""
     where = "no schema" if state.revision is None else f"revision {state.revision}"
+    if not state.exists:
+        where = "no such file, so " + where
     if not state.known:
         mark = f" (unknown to this booking, made by a newer one; head is {state.head})"
     else:

@@ -22,9 +22,12 @@ def open_store(spec: str, isolation: str | None = None, durable: bool = False, t
 def init_store(store: str, tickets: int, force: bool = False) -> str:
     """Reset `store` to `tickets` unsold tickets; returns the store's display name."""
     RunConfig(store=store, tickets=tickets).validate()
-    opened = open_store(store)
-    try:
-        opened.prepare(tickets, force=force)
-    finally:
-        opened.close()
+    from booking.stores.claim import claim
+
+    with claim(store, exclusive=True):  # never reseed a store a run is using
+        opened = open_store(store)
+        try:
+            opened.prepare(tickets, force=force)
+        finally:
+            opened.close()
     return opened.display

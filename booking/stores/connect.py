@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from booking.errors import BadInput, BookingError, CannotRun
 from booking.redact import mask_url, redact, remember
 from booking.stores.base import StoreKind, store_kind
+from booking.words import install_hint
 
 CONNECT_TIMEOUT_S = 5  # an unreachable server is an error within seconds, not a hang
 SQLITE_BUSY_TIMEOUT_S = 10.0  # override with ?timeout=SECONDS in the URL
@@ -27,8 +28,16 @@ SQLITE_SYNCHRONOUS = "NORMAL"  # the setting WAL is meant to run with; the bench
 DEFAULT_TIMEOUT_S = 60.0  # how long one server round trip may take when the caller sets no deadline
 
 DRIVERS = {
-    StoreKind.POSTGRESQL: "pip install 'booking[postgres]' (psycopg)",
-    StoreKind.MYSQL: "pip install 'booking[mysql]' (PyMySQL)",
+    StoreKind.POSTGRESQL: f"psycopg: {install_hint('postgres')}",
+    StoreKind.MYSQL: f"PyMySQL: {install_hint('mysql')}",
+}
+# A URL without a driver gets the one booking installs (SQLAlchemy's own default would be psycopg2
+# or mysqlclient, which booking never installs): postgresql:// means psycopg, mysql:// PyMySQL.
+INSTALLED_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
 }
 # Errors that mean "run the whole transaction again": serialization failure and deadlock (PostgreSQL),
 # deadlock and lock wait timeout (MariaDB), a WAL snapshot overtaken by another writer (SQLite).
@@ -46,6 +55,8 @@ def sql_url(spec: str) -> URL:
         url = make_url(spec)
     except (sa.exc.ArgumentError, ValueError):
         raise BadInput(f"store {mask_url(spec)}: not a database URL") from None
+    if url.drivername in INSTALLED_DRIVERS:
+        url = url.set(drivername=INSTALLED_DRIVERS[url.drivername])
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         # Each buyer is its own process: an in-memory database would be a new, empty one in each.
         raise BadInput(f"store {mask_url(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
@@ -80,7 +91,9 @@ class Database:
             engine = sa.create_engine(self.url, poolclass=NullPool, connect_args=args)
         except ModuleNotFoundError as exc:
             hint = DRIVERS.get(self.kind, "install the database driver")
-            raise CannotRun(f"store {self.display}: driver {exc.name!r} is not installed: {hint}") from None
+            raise CannotRun(
+                f"store {self.display}: driver {exc.name!r} is not installed; booking uses {hint}"
+            ) from None
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
             raise BadInput(f"store {self.display}: {self.reason(exc)}") from None
         if self.kind is StoreKind.SQLITE:
@@ -97,6 +110,19 @@ class Database:
             raise
         except sa.exc.DBAPIError as exc:
             raise self.error(exc) from None
+
+    def missing(self) -> bool:
+        """A SQLite file that does not exist (connecting would create it)."""
+        return self.kind is StoreKind.SQLITE and bool(self.url.database) and not Path(str(self.url.database)).exists()
+
+    def require_file(self) -> None:
+        """A read must not create the store it reads: refuse a SQLite file that does not exist."""
+        if not self.missing():
+            return
+        directory = Path(str(self.url.database)).resolve().parent
+        if not directory.is_dir():
+            raise CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
+        raise BadInput(f"store {self.display}: no such file (run `booking init --store {self.display}`)")
 
     def raw(self) -> tuple[Any, Any]:
         """A buyer's connection and cursor, the driver in autocommit mode so the store issues BEGIN itself."""

@@ -95,6 +95,7 @@ class SchemaState:
     revision: str | None  # None: no schema yet
     head: str
     known: bool = True  # False: a revision this booking does not know (a newer booking made it)
+    exists: bool = True  # False: a SQLite file that is not there (and a read does not create it)
 
     @property
     def at_head(self) -> bool:
@@ -107,6 +108,7 @@ class SchemaState:
             "head": self.head,
             "at_head": self.at_head,
             "known": self.known,
+            "exists": self.exists,
         }
 
 
@@ -122,6 +124,8 @@ def schema_state(spec: str) -> SchemaState:
     """The store's revision and this booking's head (read only)."""
     db = _database(spec)
     try:
+        if db.missing():  # reading a schema never creates the file it reads
+            return SchemaState(db.display, None, head(), exists=False)
         with db.admin() as conn:
             revision = current(conn)
     finally:
@@ -135,6 +139,8 @@ def move(spec: str, up: bool, revision: str) -> SchemaState:
 
     db = _database(spec)
     try:
+        if not up:
+            db.require_file()  # there is nothing to step back in a file that is not there: do not make one
         with db.admin() as conn:
             (upgrade if up else downgrade)(conn, db.display, revision)
     except CommandError as exc:

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from booking import points
-from booking.errors import BadInput, CannotRun
+from booking.errors import BadInput
 from booking.stores import migrate
 from booking.stores.base import FinalState, Seen, StoreKind
 from booking.stores.connect import DEFAULT_TIMEOUT_S, Database
@@ -171,11 +171,7 @@ class SqlStore(Database):
     # -- the store protocol: before and after a run (the parent's own connection)
     def check(self) -> int:
         """The stock of an existing store at this booking's schema; changes nothing, creates no file."""
-        if self.kind is StoreKind.SQLITE and self.url.database and not Path(self.url.database).exists():
-            directory = Path(self.url.database).resolve().parent
-            if not directory.is_dir():
-                raise CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
-            raise BadInput(f"store {self.display}: no such file (run `booking init --store {self.display}`)")
+        self.require_file()
         with self.admin() as conn:
             rev = migrate.check_known(conn, self.display)
             if rev is None:

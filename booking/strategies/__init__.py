@@ -85,6 +85,16 @@ class Choice:
         return self.strategy
 
     @property
+    def safe(self) -> bool | None:
+        """Documented as preventing the race here; None for your own code (booking cannot know)."""
+        if self.purchase is not None:
+            return None
+        seller = self.seller_info()
+        if seller is not None and self.sellers > 1:  # several sellers race unless their lock prevents it
+            return seller.safe
+        return STRATEGIES[self.strategy].safe
+
+    @property
     def needs(self) -> Needs:
         if self.purchase is not None:
             return Needs()

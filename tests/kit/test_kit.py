@@ -90,11 +90,19 @@ def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: py
     result.stdout.fnmatch_lines(
         [
             "*test_racy*",
-            "*double_sold: buyers 1, 2, 3 and 4 all passed after-read before any returned: ticket #1 sold 4 times*",
-            "*time  buyer 1*buyer 2*buyer 3*buyer 4*",
+            "E       verdict: UNSAFE  an invariant is broken: *",
+            "*double_sold: buyers 1, 2, 3 and 4 all passed after-read before any",
+            "*returned: ticket #1 sold 4 times",
+            "*time  buyer 1*buyer 2",  # 80 columns hold three lanes: four go in two blocks of two
             "*-> ticket #1*",
+            "*time  buyer 3*buyer 4",
         ]
     )
+    # booking's message fits pytest's 80 columns, its "E       " prefix included (pytest's own lines may not).
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if "AssertionError: purchase" in line)
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith("E       assert "))
+    assert end - start > 10 and max(len(line) for line in lines[start:end]) <= 80
     assert "test_fixed FAILED" not in result.stdout.str()
 
 

@@ -166,7 +166,7 @@ def test_a_kill_the_lock_kept_from_its_victim_is_inconclusive(cli: Any, store: P
 def test_the_cli_says_why_an_mp_lock_run_stopped(cli: Any, store: Path) -> None:
     ran = cli("simulate", "--store", store, "--buyers", "4", "--kill-buyer", "1", "--kill-at", "in-critical")
     assert ran.code == 3
-    assert "run stopped: buyer 1 died holding the multiprocessing.Lock" in ran.out
+    assert "run stopped: buyer 1 died holding the multiprocessing.Lock" in ran.flat
 
 
 def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path) -> None:

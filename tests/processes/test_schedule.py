@@ -42,4 +42,4 @@ class TestRandomSchedule:
 
     def test_the_seed_is_printed(self, cli: object, tmp_path: Path) -> None:
         ran = cli("simulate", "--store", tmp_path / "db.json", "--schedule", "random", "--seed", "11", "-q")  # type: ignore[operator]
-        assert "--seed 11 gives this order again" in ran.out
+        assert "--seed 11 gives this order again" in ran.flat

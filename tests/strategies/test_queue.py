@@ -350,8 +350,8 @@ class TestSameOutputs:
     def test_terminal_output_names_the_queue(self, tmp_path: Path) -> None:
         ran = run_command("simulate", "--lock", "queue", "--buyers", 2, "--store", tmp_path / "db.json")
         assert ran.code == 0
-        assert "strategy queue (1 seller, seller lock none)" in ran.out
-        assert "through the queue: waited" in ran.out
+        assert "strategy queue (1 seller, seller lock none)" in ran.flat
+        assert "through the queue: waited" in ran.flat
 
 
 class TestUsage:

@@ -1,0 +1,111 @@
+"""Text that fits a width: the terminal's, wrapped at spaces, never cut.
+
+A fact on screen is never truncated: a line too long for the width goes on over the next lines,
+indented under its start; a word longer than a whole line is split, not shortened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any, TextIO
+
+DEFAULT_WIDTH = 80  # a pipe, a file, or a terminal that does not say
+MIN_WIDTH = 40  # narrower than this, lines stay this wide (nothing useful fits in less)
+
+Part = str | tuple[str, str]  # plain text, or (text, Rich style)
+_SPACES = re.compile(r"( +)")
+
+
+def width_of(stream: TextIO | None = None) -> int:
+    """The columns `stream` shows: $COLUMNS if set, the terminal's width, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_WIDTH)
+    try:
+        if stream is not None and stream.isatty():
+            return max(os.get_terminal_size(stream.fileno()).columns, MIN_WIDTH)
+    except (OSError, ValueError):  # not a real file descriptor (a test's StringIO), or a closed one
+        pass
+    return DEFAULT_WIDTH
+
+
+def wrap_parts(parts: list[Part], width: int, indent: int = 0) -> list[list[Part]]:
+    """Styled parts as lines of at most `width` columns, breaking at spaces; continuation lines start
+    with `indent` spaces. Runs of spaces inside a line are kept (figures are aligned with them)."""
+    indent = min(indent, width // 2)
+    words: list[tuple[str, str | None]] = []
+    for part in parts:
+        text, style = (part, None) if isinstance(part, str) else part
+        words.extend((w, style) for w in _SPACES.split(text) if w)
+    lines: list[list[Part]] = [[]]
+    used, fresh = 0, False  # fresh: a continuation line with nothing on it yet
+    pending: tuple[str, str | None] | None = None  # spaces before the next word
+    for word, style in words:
+        if word.startswith(" "):
+            pending = (pending[0] + word, pending[1]) if pending else (word, style)
+            continue
+        gap = len(pending[0]) if pending and not fresh else 0
+        if used + gap + len(word) > width and not fresh and used > 0:
+            lines.append([" " * indent] if indent else [])
+            used, fresh, gap = indent, True, 0
+        if gap and pending:
+            _add(lines[-1], *pending)
+            used += gap
+        while used + len(word) > width:  # longer than a whole line: split it, never shorten it
+            room = width - used
+            _add(lines[-1], word[:room], style)
+            word = word[room:]
+            lines.append([" " * indent] if indent else [])
+            used = indent
+        _add(lines[-1], word, style)
+        used += len(word)
+        pending, fresh = None, False
+    return lines
+
+
+def _add(line: list[Part], text: str, style: str | None) -> None:
+    line.append(text if style is None else (text, style))
+
+
+def wrap(text: str, width: int, indent: int = 0) -> list[str]:
+    """Plain text as lines of at most `width` columns (see wrap_parts)."""
+    return [plain(line) for line in wrap_parts([text], width, indent)]
+
+
+def plain(parts: list[Part]) -> str:
+    return "".join(p if isinstance(p, str) else p[0] for p in parts)
+
+
+class Printer:
+    """Lines for a person, wrapped to the stream's width: styled by Rich on a terminal, plain text
+    elsewhere (and no Rich import, which is a tenth of a short run's start-up)."""
+
+    def __init__(self, stream: TextIO | None = None, width: int | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.width = width or width_of(self.stream)
+        self._console: Any = None
+        if self.stream.isatty():
+            from rich.console import Console
+
+            self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
+
+    def line(self, *parts: Part, indent: int = 4) -> None:
+        """One logical line; continuation lines start `indent` columns in."""
+        for row in wrap_parts(list(parts), self.width, indent):
+            self._write(row)
+
+    def _write(self, row: list[Part]) -> None:
+        if self._console is None:
+            self.stream.write(plain(row) + "\n")
+            return
+        from rich.text import Text
+
+        text = Text()
+        for p in row:
+            if isinstance(p, str):
+                text.append(p)
+            else:
+                text.append(p[0], style=p[1])
+        self._console.print(text)

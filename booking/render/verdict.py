@@ -1,0 +1,99 @@
+"""A verdict for a person: its word, then safety apart from availability, then each anomaly's story.
+
+Also what a failing test shows (`explain`): who raced, the verdict and the lanes, fitted to a width.
+"""
+
+from __future__ import annotations
+
+from booking.render.text import DEFAULT_WIDTH, Part, Printer, plain, wrap_parts
+from booking.result import RunResult
+from booking.verify import Verdict
+from booking.words import (
+    AVAILABILITY_FIGURES,
+    OPTIONAL_FIGURES,
+    SAFETY_FIGURES,
+    Judgement,
+    count,
+    is_broken_invariant,
+    judgement,
+    not_measured,
+)
+
+TONES = {
+    "good": "bold green",
+    "luck": "bold yellow",
+    "cost": "bold yellow",
+    "unproved": "bold yellow",
+    "bad": "bold red",
+}
+
+
+def judge(result: RunResult) -> Judgement:
+    """The verdict's word for a run: what its anomalies mean, and whether an OK was luck."""
+    v = result.verdict
+    return judgement(
+        [a.kind for a in v.anomalies],
+        by_luck=result.by_luck,
+        strategy=result.strategy,
+        lockstep=result.config.schedule.value == "lockstep",
+        inconclusive=v.inconclusive,
+        stopped=result.aborted is not None,
+    )
+
+
+def judge_verdict(v: Verdict) -> Judgement:
+    """The word for a verdict without its run (`booking verify`)."""
+    return judgement([a.kind for a in v.anomalies], inconclusive=v.inconclusive)
+
+
+def figures(v: Verdict, names: tuple[str, ...], group: str = "", sep: str = "  ") -> str:
+    """'oversold 3  double_sold 1 ...': some of the verdict's figures, and the optional ones of `group`
+    that are not zero, in one line ('-': not measured)."""
+    extra = tuple(name for name, g in OPTIONAL_FIGURES.items() if g == group and getattr(v, name))
+    return sep.join(f"{name} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in (*names, *extra))
+
+
+def verdict_lines(v: Verdict, judged: Judgement, elapsed_s: float | None = None) -> list[list[Part]]:
+    """The verdict: its word and why, sold and remaining, a safety line, an availability line, the
+    stories."""
+    took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
+    why = f"  {judged.why}" if judged.why else ""
+    killed = f"  killed {v.killed} (injected)" if v.killed else ""
+    remaining = "-" if v.remaining is None else v.remaining
+    broken = any(is_broken_invariant(a.kind) for a in v.anomalies)
+    costly = any(not is_broken_invariant(a.kind) for a in v.anomalies)
+    lines: list[list[Part]] = [
+        [(f"verdict: {judged.head}", TONES[judged.tone]), f"{why}{took}"],
+        [f"  sold {v.sold}  remaining {remaining}{killed}"],
+        [("  safety:       ", "red" if broken else "dim"), " " + figures(v, SAFETY_FIGURES, "safety")],
+        [("  availability: ", "yellow" if costly else "dim"), " " + figures(v, AVAILABILITY_FIGURES, "availability")],
+    ]
+    if v.remaining is None:
+        lines.append([("  not measured: ", "dim"), not_measured()])
+    for anomaly in v.anomalies:
+        style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
+        lines.extend([(f"  {anomaly.kind}: ", style), story] for story in anomaly.story)
+    return lines
+
+
+def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None, judged: Judgement | None = None) -> None:
+    for parts in verdict_lines(v, judged or judge_verdict(v), elapsed_s):
+        out.line(*parts)
+
+
+def explain(result: RunResult, width: int = DEFAULT_WIDTH, taken: int = 0, note: str | None = None) -> str:
+    """A run in lines of at most `width` columns (`taken` of them already used on the first line): who
+    raced, `note`, the verdict, the stories and the lanes (what a failing test shows)."""
+    from booking.render.timeline import lanes
+
+    c, v = result.config, result.verdict
+    head = f"{result.strategy}: {count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}"
+    first = [plain(row) for row in wrap_parts([" " * taken + head], width, indent=4)]
+    rows: list[list[Part]] = [[note]] if note else []
+    rows += verdict_lines(v, judge(result))
+    if result.aborted:
+        rows.append([f"  run stopped: {result.aborted}"])
+    text = [first[0][taken:], *first[1:]] + [plain(r) for parts in rows for r in wrap_parts(parts, width, indent=4)]
+    if v.anomalies and result.history.attempts:
+        text.extend(["timeline, a lane per buyer involved:", lanes(result, width=width)])
+    return "\n".join(text)

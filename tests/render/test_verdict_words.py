@@ -1,0 +1,78 @@
+"""Words that keep safety apart from availability: an oversell is UNSAFE, a refusal is a cost, a clean run
+of an unsafe strategy is OK by luck. Exit codes and --json keys stay as they were."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking import RunConfig
+from booking.stores.base import StoreKind
+from booking.strategies import choose
+from booking.words import judgement
+
+
+@pytest.mark.parametrize(
+    ("kinds", "head"),
+    [
+        ([], "OK"),
+        (["oversold", "double_sold", "lost_updates"], "UNSAFE"),
+        (["unreceipted"], "UNSAFE"),
+        (["double_sold", "errors"], "UNSAFE"),  # safety first: a broken invariant outranks its costs
+        (["errors"], "SAFE, AT A COST"),
+        (["undersold"], "SAFE, AT A COST"),
+        (["stuck"], "STUCK"),
+    ],
+)
+def test_judgement(kinds: list[str], head: str) -> None:
+    assert judgement(kinds).head == head
+
+
+def test_luck_is_only_for_a_clean_run() -> None:
+    assert judgement([], by_luck=True, strategy="none").head == "OK by luck"
+    assert "lockstep makes the race certain" in judgement([], True, "none", lockstep=False).why
+    assert judgement(["oversold"], by_luck=True).head == "UNSAFE"
+
+
+@pytest.mark.parametrize(
+    ("options", "safe"),
+    [
+        ({"strategy": "none"}, False),
+        ({"strategy": "mp-lock"}, True),
+        ({"strategy": "queue"}, True),  # one seller: nothing races
+        ({"strategy": "queue", "sellers": 4}, False),  # four unprotected sellers race
+        ({"strategy": "queue", "sellers": 4, "seller_lock": "file-lock"}, True),
+        ({"purchase": "booking.examples.counter:racy_buy"}, None),  # your code: booking cannot know
+    ],
+)
+def test_whether_a_strategy_prevents_the_race(options: dict[str, Any], safe: bool | None) -> None:
+    assert choose(RunConfig(**options), StoreKind.COUNTER).safe is safe
+
+
+def test_no_lock_that_did_not_race_is_ok_by_luck(cli: Any, tmp_path: Path) -> None:
+    """--schedule random --seed 6 lets buyer 1 read and write before buyer 2 reads: no race, by luck."""
+    args = ["simulate", "--no-lock", "--buyers", "2", "--schedule", "random", "--store", tmp_path / "db.json"]
+    lucky = cli(*args, "--seed", "6")
+    assert lucky.code == 0 and "verdict: OK by luck strategy none does not prevent the race" in lucky.flat
+    assert cli(*args, "--seed", "6", "--json").json()["by_luck"] is True
+    raced = cli(*args, "--seed", "1")  # both read before either writes
+    assert raced.code == 1 and "verdict: UNSAFE" in raced.out
+    assert cli(*args, "--seed", "1", "--json").json()["by_luck"] is False
+    locked = cli("simulate", "--buyers", "2", "--store", tmp_path / "db.json")
+    assert locked.code == 0 and "verdict: OK  " in locked.out and "luck" not in locked.out
+
+
+def test_a_serialization_refusal_is_a_cost_not_an_oversell(cli: Any, store_url: Callable[[str], str]) -> None:
+    """PostgreSQL refuses all but one serializable buyer (40001): no ticket sold wrongly, 4 attempts failed."""
+    args = ["simulate", "--store", store_url("postgresql"), "--no-lock", "--isolation", "serializable"]
+    ran = cli(*args, "--buyers", "5")
+    assert ran.code == 1  # exit codes are as they were: errors are still an anomaly
+    flat = ran.flat
+    assert "verdict: SAFE, AT A COST" in flat and "UNSAFE" not in flat and "ANOMALY" not in flat
+    assert "safety: oversold 0 double_sold 0 lost_updates 0" in flat
+    assert "availability: errors 4" in flat
+    data = cli(*args, "--buyers", "5", "--json").json()
+    assert (data["ok"], data["errors"], data["oversold"], data["by_luck"]) == (False, 4, 0, False)

@@ -1,0 +1,63 @@
+"""The store-in-use guard: a run that would reseed a store another run is using is refused (exit 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import booking
+from booking.stores.claim import claim
+from tests.helpers import digest, run_command
+
+STORES = ["db.json", "sqlite", "postgresql", "mysql"]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path, store_url: Callable[[str], str]) -> str:
+    if request.param == "db.json":
+        return str(tmp_path / "db.json")
+    return store_url(request.param)
+
+
+class TestHeldAlone:
+    def test_a_seeding_run_is_refused_while_another_run_seeds_it(self, store: str) -> None:
+        booking.init_store(store, 5)
+        with claim(store, exclusive=True):  # another run that seeded the store, still running
+            for args in (["simulate"], ["simulate", "--keep"], ["init"]):
+                ran = run_command(*args, "--store", store, "-q" if args[0] == "simulate" else "--tickets=5")
+                assert ran.code == 3, (args, ran.err)
+                assert "is in use by another booking run" in ran.err and len(ran.err.splitlines()) == 1
+        assert run_command("simulate", "--store", store, "-q").code == 0  # free again
+
+    def test_keep_runs_share_but_never_with_a_seeding_run(self, store: str) -> None:
+        booking.init_store(store, 5)
+        with claim(store, exclusive=False):  # a --keep run, still running
+            assert run_command("simulate", "--store", store, "--keep", "--buyers", "2", "-q").code == 0
+            ran = run_command("simulate", "--store", store, "-q")
+            assert ran.code == 3 and "seeding it now would change the stock" in ran.err
+        assert run_command("simulate", "--store", store, "-q").code == 0
+
+
+class TestLockFile:
+    def test_the_refused_run_leaves_the_store_as_it_was(self, tmp_path: Path) -> None:
+        store = tmp_path / "db.json"
+        booking.init_store(str(store), 7)
+        before = digest(store)
+        with claim(str(store), exclusive=True):
+            assert run_command("simulate", "--store", store, "--tickets", 1, "-q").code == 3
+            assert digest(store) == before
+
+    def test_no_file_is_left_behind_and_a_stale_one_does_not_block(self, tmp_path: Path) -> None:
+        store = tmp_path / "db.json"
+        (tmp_path / "db.json.in-use").write_text("")  # left by a run that was SIGKILLed: nobody holds it
+        assert run_command("simulate", "--store", store, "-q").code == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["db.json"]
+
+    def test_a_process_may_claim_again_what_it_holds(self, tmp_path: Path) -> None:
+        """compare holds its stores for the whole matrix, and each of its runs claims them again."""
+        store = str(tmp_path / "t.db")
+        with claim(store, exclusive=True), claim(store, exclusive=True):
+            assert booking.simulate(booking.RunConfig(store=store, buyers=2)).ok
+        assert run_command("simulate", "--store", store, "-q").code == 0

@@ -1,0 +1,102 @@
+"""On a real terminal 80 columns wide (a pseudo-terminal), no line booking prints is wider, and no fact is cut."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def on_terminal(*args: str | Path, columns: int = 80, answer: bytes = b"") -> tuple[int, str]:
+    """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"  # colours on: what a student sees
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "booking", *map(str, args)], stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    if answer:
+        os.write(master, answer)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    code = proc.wait(timeout=120)
+    text = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r\n", "\n")
+    return code, text
+
+
+def widest(text: str) -> int:
+    return max(len(line) for line in text.splitlines())
+
+
+def test_a_run_fits_80_columns_with_every_digit(tmp_path: Path) -> None:
+    """The issue's run: two-digit tickets, lanes for every buyer involved, all within 80 columns."""
+    store = tmp_path / "a-rather-long-directory-name-for-a-store" / "db.json"
+    store.parent.mkdir()
+    code, text = on_terminal(
+        "simulate", "--no-lock", "--buyers", 8, "--tickets", 12, "--until-sold-out", "--store", store
+    )
+    assert code == 1, text
+    assert widest(text) <= 80, text
+    flat = " ".join(text.split())
+    assert "write 11, ticket #12" in text  # a lane step, whole
+    assert "writes count=11: bought ticket #12" in flat
+    assert "verdict: UNSAFE" in text and "time  buyer 1" in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-h"],
+        ["db", "-h"],
+        ["simulate", "-h"],
+        ["verify", "-h"],
+        ["compare", "-h"],
+        ["db", "downgrade", "-h"],
+        ["strategies"],
+    ],
+    ids=lambda a: "-".join(a),
+)
+def test_help_and_tables_fit_80_columns(args: list[str]) -> None:
+    code, text = on_terminal(*args)
+    assert code == 0 and widest(text) <= 80, text
+    assert args == ["strategies"] or "…" not in text  # help is never cut short (descriptions may say "…")
+    summaries = [line for line in text.splitlines() if not line.startswith("Usage:")]
+    assert not any(line.endswith("...") for line in summaries)  # nor a command's summary in a list
+
+
+def test_the_store_examples_in_help_are_whole() -> None:
+    _, text = on_terminal("simulate", "--help")
+    assert "postgresql://user:pw@host/db" in text and "mysql://user:pw@host/db" in text
+
+
+def test_db_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:
+    """No: nothing changes (exit 2). Yes: the tables go."""
+    import booking
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    booking.init_store(url, 3)
+    code, text = on_terminal("db", "downgrade", "--store", url, "base", answer=b"n\n")
+    assert code == 2 and "every ticket and sale in them. Go ahead? [y/N]" in " ".join(text.split())
+    assert booking.schema_state(url).revision is not None
+    code, text = on_terminal("db", "downgrade", "--store", url, "base", answer=b"y\n")
+    assert code == 0, text
+    assert booking.schema_state(url).revision is None
