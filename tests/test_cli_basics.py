@@ -170,16 +170,19 @@ class TestReadsCreateNothing:
             ["strategies", "--store", "nofile.db"],
         ],
     )
-    def test_a_read_never_creates_a_file(self, tmp_path: Path, command: list[str]) -> None:
+    def test_a_read_never_creates_a_file(
+        self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+    ) -> None:
         (tmp_path / "h.jsonl").write_text("")
-        run_command(*command, cwd=tmp_path)
+        monkeypatch.chdir(tmp_path)
+        cli(*command)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["h.jsonl"]
 
-    def test_reading_an_existing_store_leaves_its_directory_as_it_was(self, tmp_path: Path) -> None:
+    def test_reading_an_existing_store_leaves_its_directory_as_it_was(self, cli: Any, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 't.db'}"
-        ran = run_command("simulate", "--store", url, "--history", tmp_path / "h.jsonl", "-q")
+        ran = cli("simulate", "--store", url, "--history", tmp_path / "h.jsonl", "-q")
         assert ran.code == 0
         before = sorted(p.name for p in tmp_path.iterdir())
-        assert run_command("verify", "--store", url, "--history", tmp_path / "h.jsonl").code == 0
-        assert run_command("db", "current", "--store", url).code == 0
+        assert cli("verify", "--store", url, "--history", tmp_path / "h.jsonl").code == 0
+        assert cli("db", "current", "--store", url).code == 0
         assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -125,7 +125,10 @@ def schema_state(spec: str) -> SchemaState:
     db = _database(spec)
     try:
         if db.missing():  # reading a schema never creates the file it reads
-            return SchemaState(db.display, None, head(), exists=False)
+            try:
+                db.require_file()  # CannotRun when even its directory is not there
+            except BadInput:
+                return SchemaState(db.display, None, head(), exists=False)
         with db.admin() as conn:
             revision = current(conn)
     finally:
