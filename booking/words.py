@@ -183,15 +183,15 @@ def judgement(
     stopped: bool = False,
 ) -> Judgement:
     """What a verdict means for a person, safety first: a broken invariant is UNSAFE; a run that was
-    stopped or stuck could not be carried out; errors, refusals and unsold stock are an availability
+    stuck or stopped could not be carried out; errors, refusals and unsold stock are an availability
     cost; a run that proved nothing is INCONCLUSIVE; a clean run of an unsafe strategy is OK by luck."""
     broken = [BROKEN_INVARIANT[k] for k in BROKEN_INVARIANT if k in kinds]
     if broken:
         return Judgement("UNSAFE", "an invariant is broken: " + ", ".join(broken), "bad")
-    if stopped:
-        return Judgement("STOPPED", "the run could not be carried out (see below)", "bad")
     if "stuck" in kinds:
         return Judgement("STUCK", "buyers never finished: the run could not be carried out", "bad")
+    if stopped:
+        return Judgement("STOPPED", "the run could not be carried out (see below)", "bad")
     if kinds:
         return Judgement(
             "SAFE, AT A COST",

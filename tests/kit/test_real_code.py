@@ -117,7 +117,7 @@ class TestProofOfOverlap:
         )
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
         result.assert_outcomes(failed=1)
-        result.stdout.fnmatch_lines(["*INCONCLUSIVE: one buyer cannot race*"])
+        result.stdout.fnmatch_lines(["*verdict: INCONCLUSIVE  one buyer cannot race*"])
 
 
 class TestOutcomesAFunctionCanState:

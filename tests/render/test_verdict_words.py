@@ -35,6 +35,13 @@ def test_luck_is_only_for_a_clean_run() -> None:
     assert judgement([], by_luck=True, strategy="none").head == "OK by luck"
     assert "lockstep makes the race certain" in judgement([], True, "none", lockstep=False).why
     assert judgement(["oversold"], by_luck=True).head == "UNSAFE"
+    unproved = judgement([], by_luck=True, strategy="none", inconclusive="the buyers never overlapped")
+    assert unproved.head == "INCONCLUSIVE" and unproved.why.endswith("no oversell this time was luck")
+
+
+def test_a_stopped_run_never_says_ok_first() -> None:
+    assert judgement([], stopped=True).head == "STOPPED"
+    assert judgement(["double_sold"], stopped=True).head == "UNSAFE"  # safety first
 
 
 @pytest.mark.parametrize(
@@ -52,15 +59,18 @@ def test_whether_a_strategy_prevents_the_race(options: dict[str, Any], safe: boo
     assert choose(RunConfig(**options), StoreKind.COUNTER).safe is safe
 
 
-def test_no_lock_that_did_not_race_is_ok_by_luck(cli: Any, tmp_path: Path) -> None:
-    """--schedule random --seed 6 lets buyer 1 read and write before buyer 2 reads: no race, by luck."""
+def test_no_lock_that_did_not_race_says_it_was_luck(cli: Any, tmp_path: Path) -> None:
+    """--schedule random --seed 6 lets buyer 1 read and write before buyer 2 reads: no race, so nothing was
+    proved (INCONCLUSIVE, exit 4), and no oversell was luck, not the strategy."""
     args = ["simulate", "--no-lock", "--buyers", "2", "--schedule", "random", "--store", tmp_path / "db.json"]
     lucky = cli(*args, "--seed", "6")
-    assert lucky.code == 0 and "verdict: OK by luck strategy none does not prevent the race" in lucky.flat
-    assert cli(*args, "--seed", "6", "--json").json()["by_luck"] is True
-    raced = cli(*args, "--seed", "1")  # both read before either writes
+    assert lucky.code == 4 and "verdict: INCONCLUSIVE the buyers never overlapped" in lucky.flat
+    assert "strategy none does not prevent the race: no oversell this time was luck" in lucky.flat
+    data = cli(*args, "--seed", "6", "--json").json()
+    assert (data["verdict"], data["by_luck"]) == ("INCONCLUSIVE", True)  # the verdict key keeps its values
+    raced = cli(*args, "--seed", "2")  # both read before either writes
     assert raced.code == 1 and "verdict: UNSAFE" in raced.out
-    assert cli(*args, "--seed", "1", "--json").json()["by_luck"] is False
+    assert cli(*args, "--seed", "2", "--json").json()["by_luck"] is False
     locked = cli("simulate", "--buyers", "2", "--store", tmp_path / "db.json")
     assert locked.code == 0 and "verdict: OK  " in locked.out and "luck" not in locked.out
 
