@@ -123,7 +123,8 @@ def test_password_masked_in_json(postgresql_url: str) -> None:
 
 
 def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Path) -> None:
-    """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports."""
+    """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports
+    it, and since every attempt failed alike the run could not be carried out (exit 3), naming the error."""
     db = tmp_path / "t.db"
     assert run_command("init", "--store", str(db), "--tickets", "2").code == 0
     holder = sqlite3.connect(db, isolation_level=None)
@@ -143,9 +144,10 @@ def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Pat
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert done.code == 1, done.err
+    assert done.code == 3, done.err
     result = json.loads(done.out)
     assert (result["errors"], result["sold"], result["stuck"]) == (3, 0, 0)
+    assert "database is locked" in result["aborted"]
     stories = [line for a in result["anomalies"] for line in a["story"]]
     assert any("database is locked" in line for line in stories)
 
