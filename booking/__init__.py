@@ -36,6 +36,9 @@ _EXPORTS = {
     "strategy_rows": "booking.strategies",
     "connect": "booking.dbapi",
     "connect_args": "booking.dbapi",
+    # the service over HTTP
+    "serve": "booking.service.run",
+    "ServeConfig": "booking.service.settings",
     # comparisons
     "compare_strategies": "booking.compare.matrix",
     "Comparison": "booking.compare.cells",
@@ -65,6 +68,8 @@ if TYPE_CHECKING:
     from booking.repeat import simulate_runs as simulate_runs
     from booking.result import RunResult as RunResult
     from booking.result import VerifyResult as VerifyResult
+    from booking.service.run import serve as serve
+    from booking.service.settings import ServeConfig as ServeConfig
     from booking.simulation import simulate as simulate
     from booking.simulation import verify_run as verify_run
     from booking.stores import init_store as init_store

@@ -19,6 +19,7 @@ from booking.config import STORE_HELP, RunConfig, Schedule
 from booking.errors import BadInput
 from booking.redact import redact
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format, print_json
+from booking.service.command import ServeConfig, serve
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,11 +66,11 @@ def _options(
         ctx.obj["debug"] = True
 
 
-def _config_options() -> list[inspect.Parameter]:
-    """`booking simulate`'s options, made from RunConfig's fields (one definition of what a run is)."""
-    hints = typing.get_type_hints(RunConfig)
+def _config_options(config: type = RunConfig) -> list[inspect.Parameter]:
+    """A command's options, made from its config's fields (one definition of what a run, or a service, is)."""
+    hints = typing.get_type_hints(config)
     params = []
-    for f in dataclasses.fields(RunConfig):
+    for f in dataclasses.fields(config):
         meta = f.metadata
         if "help" not in meta:
             continue  # set by the CLI itself (the traceback from --debug), or from Python only
@@ -80,9 +81,11 @@ def _config_options() -> list[inspect.Parameter]:
         )
         kind = meta["cli"] or hints[f.name]  # the command line gives names where Python may give functions
         params.append(_param(f.name, f.default, Annotated[kind, option]))
-        if f.name == "strategy":
+        if f.name == "strategy" and config is RunConfig:
             no_lock = typer.Option("--no-lock", help="Same as --lock none: the race itself.")
             params.append(_param("no_lock", False, Annotated[bool, no_lock]))
+    if config is not RunConfig:
+        return params
     params.append(
         _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")])
     )
@@ -123,6 +126,7 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
 
 simulate.__signature__ = inspect.Signature(_config_options())  # type: ignore[attr-defined]
 app.command()(simulate)
+app.command()(serve).__signature__ = inspect.Signature(_config_options(ServeConfig))  # type: ignore[attr-defined]
 
 
 @app.command()

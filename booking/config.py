@@ -61,7 +61,10 @@ class RunConfig:
 
     buyers: int = field(default=10, metadata=option("Buyer processes (each its own OS process)."))
     tickets: int = field(default=1, metadata=option("Stock to seed the store with before the run."))
-    store: str = field(default="db.json", metadata=option(STORE_HELP))
+    # "" with --target: the service's store is not read (receipts alone are judged); else db.json
+    store: str = field(
+        default="", metadata=option(STORE_HELP + " [default: db.json; none with --target]", show_default=False)
+    )
     # None: the store's default (mp-lock for db.json, file-lock for SQLite, atomic on a server)
     strategy: str | None = field(
         default=None, metadata=option(LOCK_HELP, flag="--lock", metavar="STRATEGY", show_default=False)
@@ -199,8 +202,28 @@ class RunConfig:
         default=None,
         metadata=option("SQL stores: the transactions' isolation level (default: the database's).", show_default=False),
     )
+    target: str | None = field(
+        default=None,
+        metadata=option(
+            "Send the buyers' purchases to this service (booking serve, or yours) as HTTP requests, all at once "
+            "in lockstep; with --store the verifier reads the service's store, else receipts alone are judged.",
+            metavar="URL",
+            show_default=False,
+        ),
+    )
+    target_map: str | None = field(
+        default=None,
+        metadata=option(
+            "With --target: where the service differs from booking's contract, as key=value pairs: method, path, "
+            "buyer, ticket, sold-out, declined, worker, health (e.g. path=/api/book,ticket=seat.id,sold-out=422).",
+            metavar="SPEC",
+            show_default=False,
+        ),
+    )
 
     def __post_init__(self) -> None:
+        if not self.store and self.target is None:
+            object.__setattr__(self, "store", "db.json")  # the notes' store; with --target, none unless given
         # Plain strings are welcome from Python callers (race(schedule="random")): make them the enums.
         if isinstance(self.schedule, str) and not isinstance(self.schedule, Schedule):
             object.__setattr__(self, "schedule", to_enum(Schedule, self.schedule, "--schedule"))
@@ -227,8 +250,10 @@ class RunConfig:
             )
         if self.replay is not None:
             self.replay_order()
-        if (self.prepare or self.setup or self.stock) and self.purchase is None:
+        if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
             raise BadInput("--prepare, --setup and --stock go with --purchase (your own purchase function)")
+        if self.target_map is not None and self.target is None:
+            raise BadInput("--target-map goes with --target (the service it maps)")
         if self.kill_buyer is not None:
             check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
         if self.kill_seller is not None:

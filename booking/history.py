@@ -47,6 +47,7 @@ class Attempt:
     conflicts: int = 0
     error: str | None = None
     trace: str | None = None  # the failure's traceback, kept with --debug
+    served_by: str | None = None  # --target: the service's process that answered, when the service says
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -234,9 +235,9 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = _float(record, name, optional=False) if name in record else 0.0
     for name in ("retries", "conflicts"):
         fields[name] = _int(record, name) if name in record else 0
-    for name in ("error", "trace"):
+    for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60)):
         text = record.get(name)
-        fields[name] = None if text is None else str(text)[: 1000 if name == "error" else 20_000]
+        fields[name] = None if text is None else str(text)[:most]
     return Attempt(**fields)
 
 

@@ -5,11 +5,13 @@ Also the verdict for a past run (`verify_run`): the same verifier, fed from a hi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import multiprocessing
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,13 @@ def simulate(config: RunConfig) -> RunResult:
         raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
     if config.history is not None:
         check_writable(config.history, "history")
-    # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py).
-    with claim(config.store, exclusive=not config.keep):
+    if choice.target is not None:
+        from booking.strategies.http import served
+
+        choice = replace(choice, served=served(config))  # reachable (else exit 3), and what it says it runs
+    # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
+    # raced without --store has no store here to claim.
+    with claim(config.store, exclusive=not config.keep) if config.store else contextlib.nullcontext():
         return _run(config, kind, choice, seed)
 
 
@@ -54,7 +61,9 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     store: Store | OwnTables
-    if config.own_tables:
+    if not config.store:  # --target without --store: the service's store is not read
+        store = OwnTables.unread()
+    elif config.own_tables:
         store = OwnTables(config.store, config.setup, config.stock)
     else:
         store = open_store(config.store, isolation, timeout_s=config.deadline_s)
@@ -86,7 +95,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
         elapsed,
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
-        extras=choice.extras(history),
+        extras={**choice.extras(history), **({"store_read": bool(config.store)} if choice.target else {})},
         strategy_safe=choice.safe,
     )
     if isinstance(crowd.barrier, RandomScheduler):

@@ -8,7 +8,7 @@ from typing import Any
 
 from booking.history import Attempt, History, Outcome
 from booking.stores.base import FinalState, StoreKind
-from booking.words import buyers, count, ms, read_value, times, wrote_value
+from booking.words import buyers, count, ms, read_value, served_sale, times, wrote_value
 
 MAX_STORIES = 5  # per anomaly kind; the counts carry the rest
 
@@ -274,6 +274,9 @@ def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
     first_write = min((r.t_write or 0.0) for r in rs)
     who = buyers([r.buyer for r in rs])
     both, either = ("both", "either") if n == 2 else ("all", "any")
+    procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
+    if procs and all(r.served_by for r in rs):
+        return served_sale(ticket, who, procs, n)
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
         if last_read < first_write:
             return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"

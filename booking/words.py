@@ -71,6 +71,16 @@ def downgrade_loss(store: str, current: str, target: str) -> str:
     return f"store {store}: stepping the schema back from revision {current} to {target} drops {what}"
 
 
+def served_sale(ticket: int, who: str, processes: list[str], n: int) -> str:
+    """A ticket a service (--target) sold several times, and which of its worker processes sold it."""
+    if len(processes) > 1:
+        return (
+            f"the service sold ticket #{ticket} to {who} from {len(processes)} worker processes "
+            f"({', '.join(processes)}): a cross-worker double sale, sold {times(n)}"
+        )
+    return f"the service sold ticket #{ticket} to {who}, all from one worker process ({processes[0]}): sold {times(n)}"
+
+
 def one_line(exc: BaseException) -> str:
     """An exception as one line: its type and the first line of its message, secrets masked."""
     lines = str(exc).strip().splitlines()
@@ -211,6 +221,9 @@ def is_broken_invariant(kind: str) -> bool:
     return kind in BROKEN_INVARIANT
 
 
-def not_measured() -> str:
-    """Figures a run on your own tables cannot give without a way to count them."""
+def not_measured(unread: bool = False) -> str:
+    """Figures a run on your own tables cannot give without a way to count them (`unread`: a service raced
+    without --store, whose store booking does not read)."""
+    if unread:
+        return "remaining, lost_updates, unreceipted and undersold (receipts alone: --store reads the service's store)"
     return "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)"

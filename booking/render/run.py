@@ -51,7 +51,9 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
             if len(events) > MAX_EVENT_LINES and i == 40:
                 out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
             out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}", indent=EVENT_INDENT)
-    render_verdict(result.verdict, out, result.elapsed_s, judge(result))
+    render_verdict(
+        result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
+    )
     if result.aborted:
         out.line(("  run stopped: ", "bold red"), result.aborted)
     traced = next((a for a in result.history.attempts if a.trace), None)

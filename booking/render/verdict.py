@@ -53,9 +53,11 @@ def figures(v: Verdict, names: tuple[str, ...], group: str = "", sep: str = "  "
     return sep.join(f"{name} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in (*names, *extra))
 
 
-def verdict_lines(v: Verdict, judged: Judgement, elapsed_s: float | None = None) -> list[list[Part]]:
+def verdict_lines(
+    v: Verdict, judged: Judgement, elapsed_s: float | None = None, unread: bool = False
+) -> list[list[Part]]:
     """The verdict: its word and why, sold and remaining, a safety line, an availability line, the
-    stories."""
+    stories. `unread`: a service raced without --store (receipts alone were judged)."""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
     why = f"  {judged.why}" if judged.why else ""
     killed = f"  killed {v.killed} (injected)" if v.killed else ""
@@ -69,15 +71,17 @@ def verdict_lines(v: Verdict, judged: Judgement, elapsed_s: float | None = None)
         [("  availability: ", "yellow" if costly else "dim"), " " + figures(v, AVAILABILITY_FIGURES, "availability")],
     ]
     if v.remaining is None:
-        lines.append([("  not measured: ", "dim"), not_measured()])
+        lines.append([("  not measured: ", "dim"), not_measured(unread)])
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
         lines.extend([(f"  {anomaly.kind}: ", style), story] for story in anomaly.story)
     return lines
 
 
-def render_verdict(v: Verdict, out: Printer, elapsed_s: float | None = None, judged: Judgement | None = None) -> None:
-    for parts in verdict_lines(v, judged or judge_verdict(v), elapsed_s):
+def render_verdict(
+    v: Verdict, out: Printer, elapsed_s: float | None = None, judged: Judgement | None = None, unread: bool = False
+) -> None:
+    for parts in verdict_lines(v, judged or judge_verdict(v), elapsed_s, unread):
         out.line(*parts)
 
 
@@ -90,7 +94,7 @@ def explain(result: RunResult, width: int = DEFAULT_WIDTH, taken: int = 0, note:
     head = f"{result.strategy}: {count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}"
     first = [plain(row) for row in wrap_parts([" " * taken + head], width, indent=4)]
     rows: list[list[Part]] = [[note]] if note else []
-    rows += verdict_lines(v, judge(result))
+    rows += verdict_lines(v, judge(result), unread=result.extras.get("store_read") is False)
     if result.aborted:
         rows.append([f"  run stopped: {result.aborted}"])
     text = [first[0][taken:], *first[1:]] + [plain(r) for parts in rows for r in wrap_parts(parts, width, indent=4)]

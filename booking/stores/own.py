@@ -15,6 +15,8 @@ from booking.redact import mask_url
 from booking.stores.base import FinalState, store_kind
 from booking.words import one_line
 
+UNREAD = "not read (receipts alone are judged; --store reads the service's store)"
+
 
 class OwnTables:
     """The store of a run with --receipts-only, --setup or --stock."""
@@ -29,6 +31,13 @@ class OwnTables:
             check_call(self._setup, (spec, 1), "--setup", "setup(store, tickets)")
         if self._stock is not None:
             check_call(self._stock, (spec,), "--stock", "stock(store)")
+
+    @classmethod
+    def unread(cls) -> OwnTables:
+        """No store at all (--target without --store): the stock is as told, and only receipts are judged."""
+        tables = cls("", None, None)
+        tables.display = UNREAD
+        return tables
 
     def prepare(self, seed: int | None, force: bool = False) -> int:
         """Seed your tables with `seed` tickets (your setup), or keep them: then your stock says how many."""

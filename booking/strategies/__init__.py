@@ -14,6 +14,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.history import History
 from booking.hooks import Hook, check_portable
+from booking.redact import mask_url
 from booking.stores.base import KIND_NAMES, StoreKind, store_kind
 from booking.strategies import queue
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
@@ -62,9 +63,16 @@ class Choice:
     sellers: int = 0
     hold_buyers: bool = True  # the schedule holds buyers; False: lockstep holds the sellers instead
     store: str = ""  # passed to your own code
+    target: str | None = None  # --target: the service the buyers send their purchases to
+    target_map: str | None = None  # ... and where it differs from booking's contract
+    served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
 
     def buyer_info(self) -> StrategyInfo:
         """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
+        if self.target is not None:
+            from booking.strategies.http import http_strategy
+
+            return http_strategy(self.target, self.target_map)
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
@@ -86,8 +94,8 @@ class Choice:
 
     @property
     def safe(self) -> bool | None:
-        """Documented as preventing the race here; None for your own code (booking cannot know)."""
-        if self.purchase is not None:
+        """Documented as preventing the race here; None for your own code or a service (booking cannot know)."""
+        if self.purchase is not None or self.target is not None:
             return None
         seller = self.seller_info()
         if seller is not None and self.sellers > 1:  # several sellers race unless their lock prevents it
@@ -96,7 +104,7 @@ class Choice:
 
     @property
     def needs(self) -> Needs:
-        if self.purchase is not None:
+        if self.purchase is not None or self.target is not None:
             return Needs()
         seller = self.seller_info()
         return STRATEGIES[self.strategy].needs | (seller.needs if seller else Needs())
@@ -104,12 +112,16 @@ class Choice:
     @property
     def note(self) -> str:
         """What the run's header adds to the strategy's name."""
+        if self.target is not None:
+            return f" at {mask_url(self.target)}" + (f" ({self.served})" if self.served else "")
         if self.seller_strategy is None:
             return ""
         return f" ({self.sellers} {'seller' if self.sellers == 1 else 'sellers'}, seller lock {self.seller_strategy})"
 
     def extras(self, history: History) -> dict[str, Any]:
-        """What `--json` adds for this strategy (sellers and queue waits for a queue run)."""
+        """What `--json` adds for this strategy (sellers and queue waits for a queue run; the target of an HTTP run)."""
+        if self.target is not None:
+            return {"target": mask_url(self.target), "served": self.served or None}
         if self.seller_strategy is None:
             return {}
         return queue.extras(self.sellers, self.seller_strategy, history)
@@ -117,6 +129,12 @@ class Choice:
 
 def choose(config: RunConfig, kind: StoreKind) -> Choice:
     """The Choice for `config` on a store of `kind`; BadInput for options that do not fit together."""
+    if config.target is not None:
+        from booking.strategies.http import check_target, http_strategy
+
+        check_target(config)
+        info = _check_kills(config, http_strategy(config.target, config.target_map))
+        return Choice(info.name, target=config.target, target_map=config.target_map)
     if config.purchase is not None:
         info = _check_kills(config, None)
         queue.refuse_seller_options(config)
