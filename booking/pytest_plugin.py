@@ -8,7 +8,9 @@ each test a store of its own. Registered through the `pytest11` entry point: ins
 until_sold_out, schedule, seed, runs, depth, prepare, setup, stock, receipts_only, deadline_s,
 start_method, ...) and returns a Race: `.ok` (no anomaly, and the buyers did overlap), `.verdict`,
 `.result` (the RunResult; with runs > 1 the first failing run, else the last), `.runs` (with runs > 1)
-and `.explain()`. A failed assertion in a test that ran a race gets the race's story as its message.
+and `.explain()`. `race(target="http://127.0.0.1:8000", ...)` races a service instead of a function
+(`target_map` for its shape, `store` to read its store). A failed assertion in a test that ran a race
+gets the race's story as its message.
 """
 
 from __future__ import annotations
@@ -88,8 +90,11 @@ def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
     """Run a purchase function under booking's harness and return a Race."""
     races = request.node.stash.setdefault(_RACES, [])
 
-    def run(buy: Callable[..., Any] | str, *, store: str | None = None, **options: Any) -> Race:
-        config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=buy, **options)
+    def run(buy: Callable[..., Any] | str | None = None, *, store: str | None = None, **options: Any) -> Race:
+        if options.get("target") is not None:  # race a service: its store is read only when named
+            config = RunConfig(store=store or "", purchase=buy, **options)
+        else:
+            config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=buy, **options)
         outcome = Race(simulate_runs(config))
         races.append(outcome)
         return outcome

@@ -278,7 +278,7 @@ def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
     if procs and all(r.served_by for r in rs):
         return served_sale(ticket, who, procs, n)
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        if last_read < first_write:
+        if all(r.t_read is not None for r in rs) and last_read < first_write:
             return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"
         return f"{who} each returned ticket #{ticket}: sold {times(n)}"
     if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:

@@ -114,8 +114,8 @@ async def _json_body(request: Request) -> Any:
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError("duplicate key")  # {"buyer": 1, "buyer": 2}: which one was meant?
+    if len(set(keys)) != len(keys):  # {"buyer": 1, "buyer": 2}: which one was meant?
+        raise Refused(422, f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}"[:80])
     return dict(pairs)
 
 
