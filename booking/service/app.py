@@ -32,7 +32,7 @@ from starlette.routing import Route
 from booking.redact import mask_url
 from booking.service.contract import HEALTH, MAX_BODY, MAX_BUYER, PURCHASE, RUN, TICKETS
 from booking.service.settings import ServeConfig
-from booking.service.shop import Shop, answer
+from booking.service.shop import Shop, answer, scope
 
 PATHS = f"GET {TICKETS}, POST {PURCHASE}, GET {HEALTH}, GET {RUN}"
 
@@ -78,7 +78,7 @@ def create_app(settings: ServeConfig) -> Starlette:
                 "service": "booking",
                 "store": mask_url(settings.store),
                 "strategy": info.name,
-                "scope": info.scope,
+                "scope": scope(info),
                 "description": info.description,
                 "workers": settings.workers,
                 "threads": settings.threads,

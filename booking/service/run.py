@@ -23,7 +23,7 @@ from typing import Any
 from booking.errors import CannotRun
 from booking.redact import remember
 from booking.service.settings import ServeConfig
-from booking.service.shop import serving_strategy
+from booking.service.shop import scope, serving_strategy
 from booking.stores import open_store
 from booking.words import count
 
@@ -47,7 +47,7 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     iso = None if settings.isolation is None else settings.isolation.value
     store = open_store(settings.store, iso, timeout_s=settings.timeout_s)
     try:
-        sock = _listen(settings.host, settings.port)  # before seeding: a port in use changes nothing
+        sock = listen(settings.host, settings.port)  # before seeding: a port in use changes nothing
         stock = store.prepare(None if settings.keep else settings.tickets)  # once, before any worker starts
         display = store.display
     finally:
@@ -63,20 +63,20 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     )
     host, port = sock.getsockname()[:2]
     announce(
-        f"booking serve: {display}, {count(stock, 'ticket')}, strategy {info.name} ({info.scope}), "
+        f"booking serve: {display}, {count(stock, 'ticket')}, strategy {info.name} ({scope(info)}), "
         f"{count(settings.workers, 'worker')}, listening on http://{_url_host(host)}:{port}"
     )
-    supervisor = _supervisor(config, sock, lambda: announce(f"ready: {count(settings.workers, 'worker')} serving"))
+    workers = supervisor(config, sock, lambda: announce(f"ready: {count(settings.workers, 'worker')} serving"))
     try:
-        supervisor.run()
+        workers.run()
     finally:
         sock.close()
-    if any(p.process.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+    if any(p.process.exitcode == STARTUP_FAILURE for p in workers.processes):
         raise CannotRun("a worker could not start (its error is above)")
     return 0
 
 
-def _supervisor(config: Any, sock: socket.socket, ready: Callable[[], None]) -> Any:
+def supervisor(config: Any, sock: socket.socket, ready: Callable[[], None]) -> Any:
     """uvicorn's supervisor, which also says when every worker has finished its start-up (a race against a
     service whose workers are still starting would meet fewer workers than it was asked to)."""
     import uvicorn
@@ -96,8 +96,11 @@ def _supervisor(config: Any, sock: socket.socket, ready: Callable[[], None]) -> 
     return Supervisor(config, sockets=[sock], **extra)
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+def listen(host: str, port: int) -> socket.socket:
+    # IPPROTO_TCP named, not left 0: each worker rebuilds the socket from (family, type, proto), and asyncio sets
+    # TCP_NODELAY on accepted connections only when proto says TCP. Without it the answer's body waited for the
+    # client's delayed ACK: 40 ms a request (uvicorn --workers N binds its socket with proto 0).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

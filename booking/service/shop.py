@@ -44,6 +44,11 @@ def serving_strategy(settings: ServeConfig) -> StrategyInfo:
     return info
 
 
+def scope(info: StrategyInfo) -> str:
+    """Whom the strategy protects inside a service: a lock made in each process protects one worker."""
+    return "one worker process" if info.needs.mp_lock else info.scope
+
+
 @dataclass
 class _Holder:
     """Who holds this worker's mp-lock (the strategy records it; only a run's parent reads it)."""

@@ -57,7 +57,7 @@ class TestPerWorkerLocks:
         ran = run_command("simulate", "--target", service.url, "--store", store, "--buyers", 20)
         assert ran.code == 1 and "cross-worker double sale" in ran.out, ran.out + ran.err
         head = ran.out.splitlines()[0]
-        assert f"store {store}" in head and "(booking serve: mp-lock, one process tree, 4 workers)" in head
+        assert f"store {store}" in head and "(booking serve: mp-lock, one worker process, 4 workers)" in head
         assert run_command("init", "--store", store, "--tickets", 1).code == 0
         ran = run_command("simulate", "--target", service.url, "--buyers", 20)
         assert ran.code == 1 and "store not read (receipts alone are judged" in ran.out
