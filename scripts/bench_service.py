@@ -133,11 +133,11 @@ def main() -> None:
             random.Random(n).shuffle(order)
             for name in order:
                 proc, url, store = servers[name]
+                if store:
+                    init_store(store, stock)
                 if proc is None:
                     cmd = [sys.executable, "-m", "booking", "serve", "--store", store, "--lock", name, "--port", "0"]
                     proc, url = start([*cmd, "--workers", str(args.workers), "--think", "0", "--keep"])
-                if store:
-                    init_store(store, stock)
                 rate, ms, failed = load(url, store, args.buyers, args.attempts)
                 rates[name].append(rate)
                 lat[name] += ms
