@@ -129,18 +129,15 @@ class Shop:
 
     def buy(self, buyer: int) -> Attempt:
         """One purchase for `buyer` under the strategy (blocking: run it in a worker thread)."""
-        slot: _Slot | None = self._take()
-        assert slot is not None
+        slot = self._take()
         rec = Attempt(buyer, 0, t_start=self._clock())
         try:
             self.info.purchase(slot.store, self._context(buyer, slot), rec)
         except Exception as exc:  # one failed purchase is an answer, not a crash of the worker
             rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
             self._discard(slot)
-            slot = None
-        finally:
-            if slot is not None:
-                self._idle.put(slot)
+        else:
+            self._idle.put(slot)
         rec.t_end = self._clock()
         return rec
 

@@ -107,6 +107,18 @@ class TestAnswers:
         assert run_command("init", "--store", f"sqlite:///{db}", "--tickets", 3).code == 0
 
 
+class TestFaults:
+    """A buyer killed with its request sent and its answer unread: a sale may exist without a receipt."""
+
+    def test_killed_in_flight_is_allowed_for(self, shop: Any) -> None:
+        service, db = shop
+        ran = run_command("simulate", "--target", service.url, "--store", f"sqlite:///{db}", "--tickets", 3,
+                          "--buyers", 3, "--kill-buyer", 2, "--json")  # fmt: skip
+        data = ran.json()
+        assert ran.code == 0 and data["killed"] == 1 and data["anomalies"] == [], ran.out + ran.err
+        assert data["sold"] == 2  # the receipts of buyers 1 and 3; buyer 2's purchase had no one to answer
+
+
 class TestOnlyLoopback:
     """No traffic leaves the loopback interface: the service listens on 127.0.0.1, and buyers use no proxy."""
 
