@@ -4,7 +4,7 @@ Why Starlette and uvicorn: Starlette is the small ASGI toolkit FastAPI is built 
 JSON responses, exception handlers, lifespan; nothing more), and uvicorn is the ASGI server most
 Python services run in production, with a supervisor of real worker processes (`--workers N`): the
 setting whose race this lab shows. Both are kept by the Encode team and are an extra of booking
-(`booking[service]`), imported only here.
+(`booking-race-lab[service]`), imported only here.
 
 The parent binds the socket itself (port 0 then names a free port, and a port in use is a one-line
 error, exit 3) and hands it to uvicorn's supervisor, which starts the workers (spawned: each imports
@@ -41,7 +41,7 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     try:
         import uvicorn
     except ModuleNotFoundError as exc:
-        raise CannotRun(f"booking serve needs {exc.name}: pip install 'booking[service]'") from None
+        raise CannotRun(f"booking serve needs {exc.name}: pip install 'booking-race-lab[service]'") from None
     from booking.service.app import create_app
 
     iso = None if settings.isolation is None else settings.isolation.value

@@ -85,7 +85,7 @@ def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
     try:
         import httpx
     except ModuleNotFoundError:
-        raise CannotRun("--target needs httpx: pip install 'booking[service]'") from None
+        raise CannotRun("--target needs httpx: pip install 'booking-race-lab[service]'") from None
     remember(target)
     with _client(target, PROBE_TIMEOUT_S) as client:
         try:
