@@ -12,10 +12,11 @@ __all__ = ["ServeConfig", "serve"]
 
 
 def serve(**options: Any) -> int:
-    """Serve the store over HTTP: GET /tickets, POST /purchase {"buyer": N}, GET /health, GET /run.
+    """The store as an HTTP service, served by worker processes.
 
-    Every purchase runs under --lock in one of --workers processes: a lock that lives in one process
-    (mp-lock) protects that worker only. Runs until Ctrl-C or SIGTERM, then stops every worker (exit 0).
+    GET /tickets, POST /purchase {"buyer": N}, GET /health, GET /run. Every purchase runs under --lock in
+    one of --workers processes: a lock that lives in one process (mp-lock) protects that worker only.
+    Runs until Ctrl-C or SIGTERM, then stops every worker (exit 0).
 
     Example: booking serve --store sqlite:///s.db --lock mp-lock --workers 4 --port 8000
     """
