@@ -50,6 +50,22 @@ class Isolation(enum.StrEnum):
     SERIALIZABLE = "serializable"
 
 
+DURATION_HELP = (
+    "A steady-state cost run (pgbench -T): after the start barrier every buyer keeps buying for S seconds, "
+    "or until the stock (--tickets: make it large) runs out."
+)
+
+
+def check_times(deadline_s: float, duration_s: float | None) -> None:
+    """--deadline, and --duration: a positive time shorter than the deadline."""
+    check_range("--deadline", deadline_s, 0.1, MAX_DEADLINE_S)
+    if duration_s is None:
+        return
+    check_range("--duration", duration_s, 0.01, MAX_DEADLINE_S)
+    if duration_s >= deadline_s:
+        raise BadInput(f"--duration {duration_s:g} must be shorter than --deadline {deadline_s:g}")
+
+
 def check_range(option: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"{option} must be a number, got {value!r}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import shlex
 import sys
 import typing
 from pathlib import Path
@@ -14,11 +13,10 @@ import typer
 
 import booking
 from booking import exits
+from booking.cli_compare import compare
 from booking.cli_db import db_app
 from booking.config import STORE_HELP, RunConfig, Schedule
-from booking.errors import BadInput
-from booking.redact import redact
-from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format, print_json
+from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
 from booking.service.command import ServeConfig, serve
 
 if TYPE_CHECKING:
@@ -183,81 +181,7 @@ def init(
     return 0
 
 
-@app.command()
-def compare(
-    ctx: typer.Context,
-    stores: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated stores (paths or database URLs). "
-            "[default: db.json and SQLite in a temporary directory]"
-        ),
-    ] = None,
-    strategies: Annotated[
-        str | None, typer.Option(help="Comma-separated strategies. [default: all that apply]")
-    ] = None,
-    buyers: Annotated[str, typer.Option(help="Comma-separated buyer counts.")] = "1,4,16",
-    tickets: Annotated[int, typer.Option(help="Stock per run; buyers buy until it is sold out.")] = 20,
-    trials: Annotated[int, typer.Option(help="Runs per cell.")] = 5,
-    schedule: Annotated[str, typer.Option(help="Comma-separated schedules: free, lockstep.")] = "free,lockstep",
-    seed: Annotated[int, typer.Option(help="Seed of the shuffled run order.")] = 0,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format", help=FORMAT_HELP.format(choices="text (or table), md, json, csv or html"), metavar="FORMAT"
-        ),
-    ] = None,
-    as_json: AS_JSON = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Write the report to FILE instead of stdout.", metavar="FILE")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> int:
-    """Every strategy on one workload: correctness and cost.
-
-    Exit code 1 when a strategy documented as safe showed an anomaly in any trial, so the
-    report doubles as a regression check.
-
-    Example: booking compare --buyers 1,4,16 --trials 5 --format html --out report.html
-    """
-    from booking.render.report import deliver, prepare_output
-    from booking.render.tables import progress_bar
-
-    form = choose_format(fmt, as_json, (TEXT, "table", "md", JSON, "csv", "html"))
-    form = "table" if form == TEXT else form
-    prepare_output(form, out)
-    console = _console(width=160)
-    with progress_bar(not quiet and console.is_terminal) as progress:
-        comparison = booking.compare_strategies(
-            stores=_split(stores) if stores else None,
-            strategies=_split(strategies) if strategies else None,
-            buyers=_ints("--buyers", buyers),
-            tickets=tickets,
-            trials=trials,
-            schedules=[_schedule(s) for s in _split(schedule)],
-            seed=seed,
-            progress=progress,
-        )
-    comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]))
-    deliver(comparison, form, out, console)
-    return comparison.exit_code
-
-
-def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _ints(option: str, value: str) -> list[int]:
-    try:
-        return [int(part) for part in _split(value)]
-    except ValueError:
-        raise BadInput(f"{option} takes comma-separated whole numbers, got {value!r}") from None
-
-
-def _schedule(value: str) -> Schedule:
-    if value not in (Schedule.FREE.value, Schedule.LOCKSTEP.value):
-        raise BadInput(f"--schedule: compare takes free and lockstep, not {value!r}")
-    return Schedule(value)
+app.command()(compare)  # in booking/cli_compare.py: the longest command's options
 
 
 @app.command()

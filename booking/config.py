@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from booking import choices
 from booking.choices import (
     MAX_ATTEMPTS,
     MAX_BUYERS,
-    MAX_DEADLINE_S,
     MAX_DEPTH,
     MAX_EXHAUSTIVE_BUYERS,
     MAX_RUNS,
@@ -73,6 +73,7 @@ class RunConfig:
     until_sold_out: bool = field(
         default=False, metadata=option("Every buyer keeps buying until it sees none left.", flag="--until-sold-out")
     )
+    duration_s: float | None = field(default=None, metadata=option(choices.DURATION_HELP, "--duration", "S"))
     schedule: Schedule = field(
         default=Schedule.LOCKSTEP,
         metadata=option(
@@ -238,7 +239,7 @@ class RunConfig:
         check_range("--tickets", self.tickets, 0, MAX_TICKETS)
         check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
         check_range("--think", self.think_ms, 0, MAX_THINK_MS)
-        check_range("--deadline", self.deadline_s, 0.1, MAX_DEADLINE_S)
+        choices.check_times(self.deadline_s, self.duration_s)  # --deadline, and --duration shorter than it
         check_range("--sellers", self.sellers, 1, MAX_SELLERS)
         check_range("--chaos", self.chaos, 0, 1)
         check_range("--runs", self.runs, 1, MAX_RUNS)

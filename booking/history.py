@@ -83,9 +83,11 @@ class Opened:
     point: str  # "start", or the window point the buyers were held at
     buyers: list[int]  # who was let through
     why: str  # "all" (everyone was there), "stalled" (the others were blocked inside the purchase), "next" (random)
+    last_ready: float | None = None  # the start gate: when the parent heard the last buyer say it was ready
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "gate", "t": self.t, "point": self.point, "buyers": self.buyers, "why": self.why}
+        data = {"kind": "gate", "t": self.t, "point": self.point, "buyers": self.buyers, "why": self.why}
+        return data if self.last_ready is None else {**data, "last_ready": self.last_ready}
 
 
 @dataclass
@@ -144,6 +146,11 @@ class History:
     def started(self) -> float | None:
         """When the start barrier opened (None: a history from before there was one)."""
         return next((g.t for g in self.gates if g.point == "start"), None)
+
+    @property
+    def last_ready(self) -> float | None:
+        """When the last buyer said it was ready at the start barrier (None: not recorded)."""
+        return next((g.last_ready for g in self.gates if g.point == "start"), None)
 
 
 def save(history: History, path: Path) -> None:
@@ -218,7 +225,8 @@ def _opened(record: dict[str, Any]) -> Opened:
     buyers = record["buyers"]
     if not isinstance(buyers, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in buyers):
         raise ValueError("buyers must be a list of integers")
-    return Opened(_float(record, "t", optional=False), str(record["point"])[:40], buyers, str(record["why"])[:40])
+    t = _float(record, "t", optional=False)
+    return Opened(t, str(record["point"])[:40], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:

@@ -1,27 +1,34 @@
-"""What a comparison is made of: its config, one Trial per run, a Cell per matrix entry, the conclusions."""
+"""What a comparison is made of: its config, one Trial per run, a Cell per matrix entry, the whole Comparison.
+
+Two questions, two measurements. Correctness (the lockstep schedule): every buyer reaches the race
+window at once, `trials` times; P(anomaly) with its Wilson interval. Cost (the free schedule): one
+warm crowd per cell buys for `duration_s` after the start barrier (compare/steady.py); purchases/s
+with a 95% interval over the window's batches, another crowd added while the interval is wide.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from booking.compare.stats import jain, mean_sd, percentile, wilson
+from booking.compare.steady import Steady
 from booking.config import Schedule
 from booking.redact import mask_url
-from booking.result import RunResult
-from booking.strategies import STRATEGIES
 
 DEFAULT_BUYERS = (1, 4, 16)
-DEFAULT_TICKETS = 20
-DEFAULT_TRIALS = 5
+DEFAULT_TICKETS = 20  # a correctness trial's stock, bought until sold out
+DEFAULT_TRIALS = 5  # correctness trials per cell
+DEFAULT_DURATION_S = 0.4  # one cost crowd's window
+DEFAULT_BATCHES = 5  # the window's batches: one throughput sample each
+MAX_CROWDS = 3  # a cost cell gets another warm crowd while its interval is wider than WIDE of its mean
+WIDE = 0.10
+COST_STOCK_PER_S = 40_000  # a cost crowd's stock per second of window: more than any store here sells
 MAX_RUNS = 20_000  # a matrix larger than this is refused, with the limit named
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    """A matrix: stores x strategies x buyers x schedules, each cell run `trials` times."""
+    """A matrix: stores x strategies (and your purchase functions) x buyers x schedules."""
 
     stores: tuple[str, ...]
     strategies: tuple[str, ...] | None = None  # None: every strategy that applies to each store
@@ -31,14 +38,31 @@ class CompareConfig:
     schedules: tuple[Schedule, ...] = (Schedule.FREE, Schedule.LOCKSTEP)
     seed: int = 0
     deadline_s: float = 60.0
+    duration_s: float = DEFAULT_DURATION_S
+    batches: int = DEFAULT_BATCHES
+    max_crowds: int = MAX_CROWDS
+    budget_s: float = 45.0  # extra crowds for wide intervals are run only while the comparison is within this
+    reference: str | None = None  # the strategy ratios are against; None: the store's default
+    purchases: tuple[str, ...] = ()  # your own purchase functions, module:function, as rows
+    isolation: str | None = None
+    think_ms: float = 0.0
+
+    def cost_stock(self) -> int:
+        return max(self.tickets, int(self.duration_s * COST_STOCK_PER_S))
 
 
 @dataclass(frozen=True)
 class CellKey:
     store: str
-    strategy: str
+    strategy: str  # a strategy's name, or "purchase module:function"
     schedule: Schedule
     buyers: int
+    purchase: str | None = None
+
+    @property
+    def cost(self) -> bool:
+        """Free-schedule cells measure cost; lockstep cells measure correctness."""
+        return self.schedule is Schedule.FREE
 
 
 @dataclass
@@ -46,6 +70,7 @@ class Trial:
     """What one run contributes to its cell."""
 
     anomaly: bool
+    inconclusive: bool
     oversold: int
     double_sold: int
     lost_updates: int
@@ -54,53 +79,28 @@ class Trial:
     retries: int
     conflicts: int
     sold: int
-    throughput: float | None
-    latencies: list[float]
-    lock_wait_share: float | None
-    fairness: float | None
+    steady: Steady | None = None  # cost runs: the steady-state window
     timeline: str = ""  # an anomalous trial's story and lanes, for the report
-
-    @classmethod
-    def of(cls, result: RunResult) -> Trial:
-        v, attempts = result.verdict, result.history.attempts
-        window = (max(a.t_end for a in attempts) - min(a.t_start for a in attempts)) if attempts else 0.0
-        busy = sum(a.t_end - a.t_start for a in attempts)
-        per_buyer = Counter(r.buyer for r in result.history.receipts)
-        return cls(
-            anomaly=bool(v.anomalies),  # an inconclusive trial (one buyer: no race) is not an anomaly
-            oversold=v.oversold,
-            double_sold=v.double_sold,
-            lost_updates=v.lost_updates or 0,
-            undersold=v.undersold or 0,
-            errors=v.errors,
-            retries=v.retries,
-            conflicts=v.conflicts,
-            sold=v.sold,
-            throughput=v.sold / window if window > 0 else None,
-            latencies=[a.t_end - a.t_start for a in attempts if a.outcome.value == "ok"]
-            or [a.t_end - a.t_start for a in attempts],
-            lock_wait_share=sum(a.lock_wait_s for a in attempts) / busy if busy > 0 else None,
-            fairness=jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)]),
-            timeline=_timeline(result) if v.anomalies else "",
-        )
 
 
 @dataclass
 class Cell:
     """One cell of the matrix over its trials. Times in the output are milliseconds."""
 
-    store: str
+    store: str  # kind and database: "db.json", "sqlite t.db", "postgresql test"
     strategy: str
-    label: str  # the strategy's one-line description: its row label
+    label: str  # the strategy's one-line description
     scope: str
     safe: bool
+    question: str  # "cost" (free schedule, steady state) or "correctness" (lockstep)
     schedule: str
     buyers: int
     tickets: int
-    trials: int
+    trials: int  # runs: lockstep trials, or warm crowds for cost
     anomaly_runs: int
     anomaly_probability: float
     anomaly_ci95: tuple[float, float]
+    inconclusive_runs: int
     oversold_mean: float
     oversold_max: int
     double_sold_mean: float
@@ -112,21 +112,36 @@ class Cell:
     errors: int
     retries: int
     conflicts: int
-    throughput_mean: float | None
-    throughput_sd: float | None
-    latency_p50_ms: float | None
-    latency_p95_ms: float | None
-    latency_p99_ms: float | None
-    lock_wait_share: float | None
-    fairness: float | None
-    slowdown_vs_none: float | None = None  # none's purchases/s over this one's; >1 is slower
+    # cost cells only (None elsewhere)
+    window_s: float | None = None  # the steady-state windows measured, in all
+    batches: int | None = None
+    throughput_mean: float | None = None  # purchases (receipts) per second over the steady-state windows
+    throughput_ci95: tuple[float, float] | None = None
+    real_sales_mean: float | None = None  # tickets the store really lost per second, when fewer than the receipts
+    sold_out: bool = False  # a window ended early: the stock ran out
+    after_ready: bool | None = None  # every window opened after the last buyer was ready (checked per crowd)
+    ready_margin_ms: float | None = None  # the smallest gap from the last buyer's ready to the window's start
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    latency_p99_ms: float | None = None
+    lock_wait_share: float | None = None
+    fairness: float | None = None
+    reference: str | None = None  # the strategy its ratio is against
+    vs_reference: float | None = None  # this one's purchases/s over the reference's (>1: faster)
+    vs_reference_ci95: tuple[float, float] | None = None
+    relation: str = ""  # reference, indistinguishable, faster, slower, unsafe, or "" (nothing to compare)
+    vs_reference_words: str = ""
     timeline: str = ""  # the first anomalous trial: its stories and a lane per buyer involved
-    vs_none: str = ""
+    baseline: str = ""  # --baseline: this cell against the saved report's
 
     @property
     def broken(self) -> bool:
         """A strategy documented as safe that showed an anomaly."""
         return self.safe and self.anomaly_runs > 0
+
+    @property
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.store, self.strategy, self.schedule, self.buyers)
 
 
 @dataclass
@@ -148,6 +163,10 @@ class Comparison:
     elapsed_s: float
     command: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=dict)
+    partial: str = ""  # why the comparison stopped before every run was done ("" when complete)
+    runs: tuple[int, int] = (0, 0)  # runs done, runs planned
+    regressions: list[str] = field(default_factory=list)  # --baseline: what got worse
 
     @property
     def broken(self) -> list[Cell]:
@@ -155,7 +174,7 @@ class Comparison:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.broken else 0
+        return 1 if self.broken or self.regressions else 0
 
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)
@@ -164,115 +183,13 @@ class Comparison:
         return {
             "command": self.command,
             "versions": self.versions,
+            "machine": self.machine,
             "config": cfg,
             "elapsed_s": round(self.elapsed_s, 3),
-            "ok": not self.broken,
+            "partial": self.partial,
+            "runs": {"done": self.runs[0], "planned": self.runs[1]},
+            "ok": not self.broken and not self.regressions,
+            "regressions": self.regressions,
             "cells": [asdict(c) for c in self.cells],
             "conclusions": [asdict(c) for c in self.conclusions],
         }
-
-
-def summarise(key: CellKey, ts: list[Trial], tickets: int) -> Cell:
-    info = STRATEGIES[key.strategy]
-    anomalies = sum(t.anomaly for t in ts)
-    tp_mean, tp_sd = mean_sd([t.throughput for t in ts if t.throughput is not None])
-    latencies = [x for t in ts for x in t.latencies]
-    waits = [t.lock_wait_share for t in ts if t.lock_wait_share is not None]
-    fair = [t.fairness for t in ts if t.fairness is not None]
-
-    def ms(q: float) -> float | None:
-        p = percentile(latencies, q)
-        return None if p is None else p * 1000
-
-    def mean(values: Iterable[float]) -> float:
-        vs = list(values)
-        return sum(vs) / len(vs) if vs else 0.0
-
-    return Cell(
-        store=_display(key.store),
-        strategy=key.strategy,
-        label=info.description,
-        scope=info.scope,
-        safe=info.safe,
-        schedule=key.schedule.value,
-        buyers=key.buyers,
-        tickets=tickets,
-        trials=len(ts),
-        anomaly_runs=anomalies,
-        anomaly_probability=anomalies / len(ts),
-        anomaly_ci95=wilson(anomalies, len(ts)),
-        oversold_mean=mean(t.oversold for t in ts),
-        oversold_max=max(t.oversold for t in ts),
-        double_sold_mean=mean(t.double_sold for t in ts),
-        double_sold_max=max(t.double_sold for t in ts),
-        lost_updates_mean=mean(t.lost_updates for t in ts),
-        lost_updates_max=max(t.lost_updates for t in ts),
-        undersold_mean=mean(t.undersold for t in ts),
-        undersold_max=max(t.undersold for t in ts),
-        errors=sum(t.errors for t in ts),
-        retries=sum(t.retries for t in ts),
-        conflicts=sum(t.conflicts for t in ts),
-        throughput_mean=tp_mean,
-        throughput_sd=tp_sd,
-        latency_p50_ms=ms(50),
-        latency_p95_ms=ms(95),
-        latency_p99_ms=ms(99),
-        lock_wait_share=mean(waits) if waits else None,
-        fairness=mean(fair) if fair else None,
-        timeline=next((t.timeline for t in ts if t.timeline), ""),
-    )
-
-
-def _timeline(result: RunResult) -> str:
-    from booking.render.timeline import story
-
-    return story(result)
-
-
-def relate_to_none(cells: list[Cell]) -> None:
-    """Each cell's purchases/s against the unprotected strategy's on the same store, schedule and buyers."""
-    baseline = {(c.store, c.schedule, c.buyers): c for c in cells if not c.safe}
-    for c in cells:
-        base = baseline.get((c.store, c.schedule, c.buyers))
-        if base is None or c is base or not base.throughput_mean or not c.throughput_mean:
-            continue
-        ratio = base.throughput_mean / c.throughput_mean
-        c.slowdown_vs_none = ratio
-        if ratio >= 1.05:
-            c.vs_none = f"{ratio:.1f}x slower than none"
-        elif ratio <= 1 / 1.05:
-            c.vs_none = f"{1 / ratio:.1f}x faster than none"
-        else:
-            c.vs_none = "as fast as none"
-
-
-def conclude(cells: list[Cell]) -> list[Conclusion]:
-    out: list[Conclusion] = []
-    groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
-    for c in cells:
-        groups[(c.store, c.strategy)].append(c)
-    for (store, strategy), cs in groups.items():
-        first = cs[0]
-        # Cost where it is largest: the most buyers, natural timing when it was measured.
-        top = max(c.buyers for c in cs)
-        pick = [c for c in cs if c.buyers == top and c.schedule == "free"] or [c for c in cs if c.buyers == top]
-        c = pick[0]
-        tp = f"{c.throughput_mean:,.0f} purchases/s" if c.throughput_mean else "no purchases"
-        p99 = f", p99 {c.latency_p99_ms:.1f} ms" if c.latency_p99_ms is not None else ""
-        rel = f" ({c.vs_none})" if c.vs_none else ""
-        out.append(
-            Conclusion(
-                store=store,
-                strategy=strategy,
-                label=first.label,
-                scope=first.scope,
-                safe=first.safe,
-                correct=all(x.anomaly_runs == 0 for x in cs),
-                cost=f"{tp}{rel}{p99} at {top} buyers, {c.schedule}",
-            )
-        )
-    return out
-
-
-def _display(store: str) -> str:
-    return mask_url(store)

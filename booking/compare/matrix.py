@@ -1,4 +1,10 @@
-"""Running a comparison: the matrix of stores x strategies x schedules x buyers, each cell `trials` times."""
+"""Running a comparison: lockstep trials for correctness, warm crowds for cost, in a seeded shuffled order.
+
+Runs are shuffled (`--seed`) so drift on the machine hits every cell alike. A cost cell starts with
+one crowd; a cell whose interval is still wider than WIDE of its mean gets another, up to
+`max_crowds`: the time goes where the figure is not yet known. Ctrl-C keeps what is finished: the
+cells with at least one run are summarised and the comparison is marked partial.
+"""
 
 from __future__ import annotations
 
@@ -10,129 +16,162 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from booking.compare.cells import (
-    DEFAULT_BUYERS,
-    DEFAULT_TICKETS,
-    DEFAULT_TRIALS,
-    MAX_RUNS,
-    CellKey,
-    CompareConfig,
-    Comparison,
-    Trial,
-    conclude,
-    relate_to_none,
-    summarise,
-)
+from booking.compare.cells import WIDE, CellKey, CompareConfig, Comparison, Trial
+from booking.compare.machine import machine, versions
+from booking.compare.plan import plan, row_info
+from booking.compare.reference import conclude, pick_reference, relate
+from booking.compare.summary import rates, store_labels, summarise, trial_of
 from booking.config import RunConfig, Schedule
-from booking.errors import BadInput
 from booking.simulation import simulate
-from booking.stores import store_kind
+from booking.stores import StoreKind, store_kind
 from booking.stores.claim import claim
-from booking.strategies import STRATEGIES, get_strategy
+from booking.strategies import default_strategy
+
+Progress = Callable[[int, int], None]
 
 
-def plan(config: CompareConfig) -> list[CellKey]:
-    """Every cell of the matrix, refusing strategies that apply to none of the stores."""
-    if not config.stores:
-        raise BadInput("--stores: name at least one store")
-    for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
-        if value < low:
-            raise BadInput(f"{name} must be at least {low}, got {value}")
-    for b in config.buyers:
-        RunConfig(buyers=b).validate()
-    for name in config.strategies or ():
-        if name not in STRATEGIES:
-            get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
-    keys: list[CellKey] = []
-    for store in config.stores:
-        kind = store_kind(store)
-        names = [n for n in (config.strategies or STRATEGIES) if kind in STRATEGIES[n].stores]
-        keys.extend(CellKey(store, n, s, b) for n in names for s in config.schedules for b in config.buyers)
-    unused = set(config.strategies or ()) - {k.strategy for k in keys}
-    if unused:
-        name = sorted(unused)[0]
-        raise BadInput(
-            f"strategy {name!r} applies to none of the stores ({', '.join(sorted(STRATEGIES[name].stores))})"
-        )
-    if len(keys) * config.trials > MAX_RUNS:
-        raise BadInput(f"the matrix has {len(keys) * config.trials:,} runs; the limit is {MAX_RUNS:,}")
-    return keys
+def run_config(config: CompareConfig, key: CellKey) -> RunConfig:
+    """One run of a cell: a lockstep trial bought until sold out, or a warm crowd buying for the duration."""
+    sql = store_kind(key.store) is not StoreKind.COUNTER
+    return RunConfig(
+        store=key.store,
+        strategy=None if key.purchase else key.strategy,
+        purchase=key.purchase,
+        buyers=key.buyers,
+        tickets=config.cost_stock() if key.cost else config.tickets,
+        until_sold_out=not key.cost,
+        duration_s=config.duration_s if key.cost else None,
+        schedule=key.schedule,
+        deadline_s=max(config.deadline_s, config.duration_s + 10),
+        isolation=config.isolation if sql else None,  # type: ignore[arg-type]
+        think_ms=config.think_ms,
+    )
 
 
-def compare(config: CompareConfig, progress: Callable[[int, int], None] | None = None) -> Comparison:
-    """Run the matrix. Trials run in a seeded shuffled order so drift hits every cell alike."""
+def compare(config: CompareConfig, progress: Progress | None = None) -> Comparison:
+    """Run the matrix; a KeyboardInterrupt ends it early with the finished runs kept (partial)."""
     keys = plan(config)
-    runs = [(k, t) for k in keys for t in range(config.trials)]
+    runs = [(k, t) for k in keys for t in range(1 if k.cost else config.trials)]
     random.Random(config.seed).shuffle(runs)
     trials: dict[CellKey, list[Trial]] = defaultdict(list)
     started = time.monotonic()
-    with contextlib.ExitStack() as held:
-        for store in config.stores:  # held for the whole matrix: no other run slips in between trials
-            held.enter_context(claim(store, exclusive=True))
-        _run_matrix(config, runs, trials, progress)
-    cells = [summarise(k, trials[k], config.tickets) for k in keys]
-    relate_to_none(cells)
-    return Comparison(config, cells, conclude(cells), time.monotonic() - started)
+    state = {"done": 0, "planned": len(runs)}
+    partial = ""
+    try:
+        with contextlib.ExitStack() as held:
+            for store in config.stores:  # held for the whole matrix: no other run slips in between trials
+                held.enter_context(claim(store, exclusive=True))
+            _run_all(config, keys, runs, trials, state, progress, started)
+    except KeyboardInterrupt:
+        partial = f"interrupted after {state['done']} of {state['planned']} runs"
+    done = [k for k in keys if trials[k]]
+    labels = store_labels(config.stores)
+    cells = [summarise(k, labels[k.store], row_info(k), trials[k], _tickets(config, k)) for k in done]
+    references = {labels[s]: _reference(config, s, keys) for s in config.stores}
+    relate(
+        cells, references, {(labels[k.store], k.strategy, k.schedule.value, k.buyers): rates(trials[k]) for k in done}
+    )
+    result = Comparison(config, cells, conclude(cells), time.monotonic() - started, partial=partial)
+    result.runs = (state["done"], state["planned"])
+    return result
 
 
-def _run_matrix(
+def _run_all(
+    config: CompareConfig,
+    keys: list[CellKey],
+    runs: list[tuple[CellKey, int]],
+    trials: dict[CellKey, list[Trial]],
+    state: dict[str, int],
+    progress: Progress | None,
+    started: float,
+) -> None:
+    """Every planned run, then another crowd for each cost cell whose interval is still wide, within the budget."""
+    _run(config, runs, trials, state, progress)
+    for _ in range(config.max_crowds - 1):
+        wide = [(k, 0) for k in keys if k.cost and _wide(trials[k])]
+        per_crowd = config.duration_s * 2  # a crowd's window and, about as long again, its start-up
+        room = int((config.budget_s - (time.monotonic() - started)) / per_crowd)
+        wide = wide[: max(room, 0)]
+        if not wide:
+            break
+        state["planned"] += len(wide)
+        _run(config, wide, trials, state, progress)
+
+
+def _run(
     config: CompareConfig,
     runs: list[tuple[CellKey, int]],
     trials: dict[CellKey, list[Trial]],
-    progress: Callable[[int, int], None] | None,
+    state: dict[str, int],
+    progress: Progress | None,
 ) -> None:
-    for done, (key, _) in enumerate(runs, 1):
-        result = simulate(
-            RunConfig(
-                store=key.store,
-                strategy=key.strategy,
-                buyers=key.buyers,
-                tickets=config.tickets,
-                until_sold_out=True,
-                schedule=key.schedule,
-                deadline_s=config.deadline_s,
-            )
-        )
-        trials[key].append(Trial.of(result))
+    for key, _ in runs:
+        result = simulate(run_config(config, key))
+        trials[key].append(trial_of(result, config.batches))
+        state["done"] += 1
         if progress is not None:
-            progress(done, len(runs))
+            progress(state["done"], state["planned"])
+
+
+def _wide(ts: list[Trial]) -> bool:
+    from booking.compare.stats import mean_ci
+
+    mean, ci = mean_ci(rates(ts))
+    return bool(mean) and ci is not None and (ci[1] - ci[0]) / 2 > WIDE * (mean or 1)
+
+
+def _tickets(config: CompareConfig, key: CellKey) -> int:
+    return config.cost_stock() if key.cost else config.tickets
+
+
+def _reference(config: CompareConfig, store: str, keys: list[CellKey]) -> str | None:
+    present = {(k.strategy, row_info(k).safe) for k in keys if k.store == store}
+    return pick_reference(config.reference, default_strategy(store_kind(store)), sorted(present))
 
 
 def compare_strategies(
     stores: list[str] | None = None,
     strategies: list[str] | None = None,
     buyers: list[int] | None = None,
-    tickets: int = DEFAULT_TICKETS,
-    trials: int = DEFAULT_TRIALS,
+    tickets: int = CompareConfig.tickets,
+    trials: int = CompareConfig.trials,
     schedules: list[Schedule] | None = None,
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    baseline: Path | None = None,
+    **options: object,
 ) -> Comparison:
-    """Run the comparison matrix; without `stores`, db.json and SQLite in a temporary directory."""
+    """Run the comparison matrix; without `stores`, db.json and SQLite in a temporary directory.
+
+    `options` are CompareConfig's other fields: duration_s, batches, max_crowds, reference,
+    purchases (module:function specs), isolation, think_ms, deadline_s. `baseline`: a saved JSON report
+    to compare with (read before anything runs).
+    """
+    from booking.compare.baseline import against, load_baseline
+
+    old = load_baseline(baseline) if baseline is not None else None
+    load = machine()  # the load average before the comparison adds its own
     with tempfile.TemporaryDirectory(prefix="booking-compare-") as tmp:
         config = CompareConfig(
             stores=tuple(stores or (str(Path(tmp) / "db.json"), str(Path(tmp) / "tickets.db"))),
             strategies=tuple(strategies) if strategies else None,
-            buyers=tuple(buyers or DEFAULT_BUYERS),
+            buyers=tuple(buyers or CompareConfig.buyers),
             tickets=tickets,
             trials=trials,
             schedules=tuple(schedules or (Schedule.FREE, Schedule.LOCKSTEP)),
             seed=seed,
+            **options,  # type: ignore[arg-type]
         )
         result = compare(config, progress)
+        result.machine = {**load, "servers": _servers(config.stores)}
     result.versions = versions()
+    if old is not None:
+        against(result, old)
     return result
 
 
-def versions() -> dict[str, str]:
-    """What made a report: Python, booking and the libraries on the path."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
+def _servers(stores: tuple[str, ...]) -> dict[str, str]:
+    from booking.compare.machine import server_version
 
-    from booking import __version__
-
-    found = {"python": platform.python_version(), "booking": __version__}
-    for name in ("filelock", "sqlalchemy", "alembic", "psycopg", "pymysql", "matplotlib"):
-        with contextlib.suppress(PackageNotFoundError):
-            found[name] = version(name)
-    return found
+    labels = store_labels(stores)
+    return {labels[s]: v for s in stores if (v := server_version(s))}

@@ -48,3 +48,45 @@ def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
     if not values:
         return (None, None)
     return (statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+# Two-sided 95% quantiles of Student's t by degrees of freedom (1-30); beyond 30 the normal's is close enough.
+_T95: tuple[float, ...] = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179)
+_T95 += (2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052)
+_T95 += (2.048, 2.045, 2.042)
+
+
+def t95(df: int) -> float:
+    """Student's t quantile for a two-sided 95% interval with `df` degrees of freedom."""
+    return _T95[df - 1] if 1 <= df <= len(_T95) else Z95
+
+
+def mean_ci(values: Sequence[float]) -> tuple[float | None, tuple[float, float] | None]:
+    """The mean and its 95% t-interval (None with fewer than two values: no interval can be said)."""
+    if not values:
+        return (None, None)
+    m = statistics.fmean(values)
+    if len(values) < 2:
+        return (m, None)
+    half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return (m, (m - half, m + half))
+
+
+def ratio_ci(a: Sequence[float], b: Sequence[float]) -> tuple[float, tuple[float, float]] | None:
+    """mean(a) / mean(b) with a 95% interval (delta method on the log ratio; t with the smaller sample's df)."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    ma, mb = statistics.fmean(a), statistics.fmean(b)
+    if ma <= 0 or mb <= 0:
+        return None
+    se = math.sqrt(statistics.variance(a) / (len(a) * ma * ma) + statistics.variance(b) / (len(b) * mb * mb))
+    r = ma / mb
+    k = math.exp(t95(min(len(a), len(b)) - 1) * se)
+    return (r, (r / k, r * k))
+
+
+def overlap(x: tuple[float, float] | None, y: tuple[float, float] | None) -> bool:
+    """Do two intervals overlap? (A missing interval overlaps everything: nothing can be told apart.)"""
+    if x is None or y is None:
+        return True
+    return x[0] <= y[1] and y[0] <= x[1]

@@ -103,8 +103,12 @@ def _buy(
 ) -> str:
     """The attempts; returns why the buyer did not finish ("" when it did)."""
     c = plan.config
+    # --duration: the clock starts at this buyer's release from the start barrier, never before it.
+    stop = time.monotonic() + c.duration_s if c.duration_s is not None else None
     for number in count():
-        if not c.until_sold_out and number >= c.attempts:
+        if not (c.until_sold_out or c.duration_s is not None) and number >= c.attempts:
+            return ""
+        if stop is not None and time.monotonic() >= stop:
             return ""
         rec = Attempt(plan.buyer, number, t_start=ctx.clock())
         if plan.kill is not None and number == plan.kill.attempt:

@@ -51,6 +51,7 @@ class Crowd:
     _dying: dict[int, str] = field(default_factory=dict)  # buyer -> the point it announced it dies at
     _ready: set[int] = field(default_factory=set)  # buyers at the start barrier
     _started: bool = False  # the start barrier has opened
+    _last_ready: float = 0.0  # when the last buyer said it was ready
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
     def run(self) -> History:
@@ -135,6 +136,7 @@ class Crowd:
         elif isinstance(message, Arrive):
             if message.point == START:
                 self._ready.add(message.buyer)
+                self._last_ready = time.monotonic()
                 self._maybe_start()
             elif self.barrier is not None:
                 self.barrier.arrive(message.buyer, message.point)
@@ -172,6 +174,8 @@ class Crowd:
 
     def _maybe_start(self) -> None:
         """The start barrier: once every buyer still running is ready, release them all at once."""
+        if self._started or len(self._ready) + len(self._ended) < len(self._procs):
+            return  # O(1) on each arrival; the exact check below is O(buyers)
         waiting = set(self._procs) - set(self._ended)
         if self._started or not waiting or not waiting <= self._ready:
             return
@@ -181,7 +185,8 @@ class Crowd:
             self.gates.release(buyer)
         if self.barrier is not None:
             self.barrier.started(now)
-        self.history.gates.append(Opened(now - self.plans[0].t0, START, sorted(waiting), "all"))
+        t0 = self.plans[0].t0
+        self.history.gates.append(Opened(now - t0, START, sorted(waiting), "all", self._last_ready - t0))
 
     def _end(self, buyer: int, end: BuyerEnd) -> None:
         if buyer in self._ended:

@@ -15,9 +15,11 @@ FORMATS = ("table", "md", "json", "csv", "html")
 
 
 def render(comparison: Comparison, fmt: str) -> str:
-    """The comparison as text in `fmt` (md, json, csv, html); the terminal table is printed by render.tables."""
+    """The comparison as text in `fmt`: the terminal table as plain text (80 columns), md, json, csv or html."""
     from booking.render import tables
 
+    if fmt == "table":
+        return tables.text_table(comparison)
     if fmt == "md":
         return tables.markdown(comparison)
     if fmt == "json":
@@ -36,14 +38,18 @@ def prepare_output(fmt: str, out: Path | None) -> None:
     if fmt not in FORMATS:
         raise BadInput(f"--format: unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if out is not None:
+        existed = out.exists()
         check_writable(out, "--out")
+        if not existed:
+            out.unlink()  # proved writable; an interrupted comparison must not leave an empty report behind
 
 
 def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) -> None:
-    """The report to `out` (the terminal table is written as Markdown there), or to the terminal."""
+    """The report to `out` (the table as plain text there), or to the terminal."""
     if out is not None:
-        write_text(out, render(comparison, "md" if fmt == "table" else fmt), "--out")
-        console.print(f"wrote {out} ({fmt})", markup=False, highlight=False)
+        write_text(out, render(comparison, fmt), "--out")
+        partial = f", partial: {comparison.partial}" if comparison.partial else ""
+        console.print(f"wrote {out} ({fmt}{partial})", markup=False, highlight=False)
     elif fmt == "table":
         from booking.render.tables import print_table
 

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import html
 import io
+import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -14,111 +15,89 @@ from rich.console import Console
 from rich.table import Table
 
 from booking.compare.cells import Cell, Comparison
+from booking.render.columns import CORRECTNESS, COST, TERMINAL_CORRECTNESS, TERMINAL_COST, legend
 
 
-def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
-    return "—" if value is None else fmt.format(value)
-
-
-def _p(cell: Cell) -> str:
-    low, high = cell.anomaly_ci95
-    return f"{cell.anomaly_probability:.0%} [{low:.0%}, {high:.0%}]"
-
-
-def _mm(mean: float, top: int) -> str:
-    return f"{mean:g} / {top}"
-
-
-# One list of columns serves the terminal and Markdown tables; a new strategy adds rows, not code.
-COLUMNS: list[tuple[str, Callable[[Cell], str]]] = [
-    ("strategy", lambda c: c.label),
-    ("store", lambda c: c.store),
-    ("schedule", lambda c: c.schedule),
-    ("buyers", lambda c: str(c.buyers)),
-    ("P(anomaly) [95% CI]", _p),
-    ("oversold mean/max", lambda c: _mm(c.oversold_mean, c.oversold_max)),
-    ("double-sold mean/max", lambda c: _mm(c.double_sold_mean, c.double_sold_max)),
-    ("lost updates mean/max", lambda c: _mm(c.lost_updates_mean, c.lost_updates_max)),
-    ("undersold mean/max", lambda c: _mm(c.undersold_mean, c.undersold_max)),
-    ("errors", lambda c: str(c.errors)),
-    ("retries/conflicts", lambda c: f"{c.retries}/{c.conflicts}"),
-    ("purchases/s (±sd)", lambda c: f"{_num(c.throughput_mean)} (±{_num(c.throughput_sd)})"),
-    (
-        "p50/p95/p99 ms",
-        lambda c: "/".join(_num(x, "{:.2f}") for x in (c.latency_p50_ms, c.latency_p95_ms, c.latency_p99_ms)),
-    ),
-    ("lock wait", lambda c: _num(c.lock_wait_share, "{:.0%}")),
-    ("fairness (Jain)", lambda c: _num(c.fairness, "{:.2f}")),
-    ("vs none", lambda c: c.vs_none or "—"),
-]
-
-
-# The terminal gets a narrower table per store and schedule: maxima instead of mean/max pairs.
-TERMINAL_COLUMNS: list[tuple[str, Callable[[Cell], str]]] = [
-    ("buyers", lambda c: str(c.buyers)),
-    ("P(anomaly) [95% CI]", _p),
-    ("over", lambda c: str(c.oversold_max)),
-    ("double", lambda c: str(c.double_sold_max)),
-    ("lost", lambda c: str(c.lost_updates_max)),
-    ("under", lambda c: str(c.undersold_max)),
-    ("errors", lambda c: str(c.errors)),
-    ("retries", lambda c: str(c.retries)),
-    ("purchases/s", lambda c: _num(c.throughput_mean)),
-    ("p50 ms", lambda c: _num(c.latency_p50_ms, "{:.2f}")),
-    ("p99 ms", lambda c: _num(c.latency_p99_ms, "{:.2f}")),
-    ("lock wait", lambda c: _num(c.lock_wait_share, "{:.0%}")),
-    ("Jain", lambda c: _num(c.fairness, "{:.2f}")),
-    ("vs none", lambda c: c.vs_none.replace(" than none", "") or "—"),
-]
+def header(comparison: Comparison) -> list[str]:
+    """What the tables are: the two measurements, the run counts, partial or regressions."""
+    cfg = comparison.config
+    lines = [
+        f"correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out; "
+        "P(anomaly) [95% Wilson interval]; anomaly counts are maxima over the trials; unproved: trials where "
+        "fewer than two buyers overlapped.",
+        f"cost: steady state, a warm crowd per cell buying {cfg.duration_s:g} s after every buyer was ready "
+        f"({cfg.batches} batches; more crowds where the interval was wide); ±95% interval; vs ref: against a "
+        "safe reference strategy, ≈ when the intervals overlap (indistinguishable); unsafe ones are not compared.",
+    ]
+    if comparison.partial:
+        lines.append(f"PARTIAL: {comparison.partial}; the cells below are those with finished runs.")
+    return lines
 
 
 def print_table(comparison: Comparison, console: Console) -> None:
-    cfg = comparison.config
-    console.print(
-        f"{cfg.trials} trials per cell, {cfg.tickets} tickets, buyers buy until sold out; anomaly counts are "
-        "maxima over the trials (--format md/json/csv/html for means and every column)",
-        highlight=False,
-        markup=False,
-    )
+    from rich import box
+
+    width = min(console.width, 80)
+    for line in header(comparison):
+        console.print(textwrap.fill(line, width, subsequent_indent="  "), highlight=False, markup=False)
     groups: dict[tuple[str, str], list[Cell]] = {}
     for cell in comparison.cells:
-        groups.setdefault((cell.store, cell.schedule), []).append(cell)
-    for (store, schedule), cells in groups.items():
-        table = Table(title=f"{store} — {schedule}", title_justify="left")
-        table.add_column("strategy", max_width=36)
-        for header, _ in TERMINAL_COLUMNS:
-            table.add_column(header, justify="right")
+        groups.setdefault((cell.store, cell.question), []).append(cell)
+    for (store, question), cells in groups.items():
+        ref = next((c.reference for c in cells if c.reference), None)
+        title = f"{store}: {question}" + (f" (reference {ref})" if ref and question == "cost" else "")
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1))
+        longest = max(len(c.strategy) for c in cells)
+        table.add_column("strategy", overflow="fold", min_width=min(longest, 22), max_width=22)
+        columns = TERMINAL_COST if question == "cost" else TERMINAL_CORRECTNESS
+        for head, _ in columns:
+            table.add_column(head, justify="right", no_wrap=True)
         for i, cell in enumerate(cells):
             first = i == 0 or cells[i - 1].strategy != cell.strategy
-            last = i == len(cells) - 1 or cells[i + 1].strategy != cell.strategy
             style = "red" if cell.broken else ("yellow" if cell.anomaly_runs else None)
-            table.add_row(
-                cell.label if first else "", *(get(cell) for _, get in TERMINAL_COLUMNS), style=style, end_section=last
-            )
+            table.add_row(cell.strategy if first else "", *(get(cell) for _, get in columns), style=style)
         console.print(table)
+    console.print("strategies:", highlight=False, markup=False)
+    for name, description, scope in legend(comparison.cells):
+        line = textwrap.fill(
+            f"{name}: {description}; protects {scope}", width, initial_indent="  ", subsequent_indent="    "
+        )
+        console.print(line, highlight=False, markup=False)
     for cell in comparison.broken:
         console.print(
             f"[bold red]documented as safe but showed an anomaly:[/] {cell.strategy} on {cell.store}, "
             f"{cell.buyers} buyers, {cell.schedule} ({cell.anomaly_runs}/{cell.trials} trials)",
             highlight=False,
         )
+    for regression in comparison.regressions:
+        console.print(f"[bold red]worse than the baseline:[/] {regression}", highlight=False)
+
+
+def text_table(comparison: Comparison, width: int = 80) -> str:
+    """The terminal table as plain text (`--format table --out FILE`)."""
+    out = io.StringIO()
+    print_table(comparison, Console(file=out, width=width, no_color=True, highlight=False, soft_wrap=False))
+    return out.getvalue()
 
 
 def markdown(comparison: Comparison) -> str:
     def row(values: list[str]) -> str:
         return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
 
-    lines = [
-        row([h for h, _ in COLUMNS]),
-        row(["---"] * len(COLUMNS)),
-        *(row([get(c) for _, get in COLUMNS]) for c in comparison.cells),
-        "",
-        row(["strategy", "store", "correct", "scope", "cost"]),
-        row(["---"] * 5),
-        *(row([c.label, c.store, "yes" if c.correct else "**no**", c.scope, c.cost]) for c in comparison.conclusions),
-        "",
-        f"`{comparison.command}` — " + ", ".join(f"{k} {v}" for k, v in comparison.versions.items()),
+    lines = [f"> {line}" for line in header(comparison)] + [""]
+    for question, columns in (("correctness", CORRECTNESS), ("cost", COST)):
+        cells = [c for c in comparison.cells if c.question == question]
+        if not cells:
+            continue
+        lines += [f"### {question}", "", row([h for h, _ in columns]), row(["---"] * len(columns))]
+        lines += [row([get(c) for _, get in columns]) for c in cells] + [""]
+    lines += ["### conclusions", "", row(["strategy", "store", "correct", "scope", "cost"]), row(["---"] * 5)]
+    lines += [
+        row([c.strategy, c.store, "yes" if c.correct else "**no**", c.scope, c.cost]) for c in comparison.conclusions
     ]
+    lines += ["", row(["strategy", "what it is", "protects"]), row(["---"] * 3)]
+    lines += [row([f"`{n}`", d, s]) for n, d, s in legend(comparison.cells)]
+    lines += ["", f"`{comparison.command}` — " + ", ".join(f"{k} {v}" for k, v in comparison.versions.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -126,8 +105,9 @@ def to_csv(comparison: Comparison) -> str:
     out = io.StringIO()
     rows = [asdict(c) for c in comparison.cells]
     for r in rows:
-        low, high = r.pop("anomaly_ci95")
-        r["anomaly_ci95_low"], r["anomaly_ci95_high"] = low, high
+        for name in ("anomaly_ci95", "throughput_ci95", "vs_reference_ci95"):
+            low, high = r.pop(name) or (None, None)
+            r[f"{name}_low"], r[f"{name}_high"] = low, high
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["strategy"])
     writer.writeheader()
     writer.writerows(rows)

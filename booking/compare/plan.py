@@ -1,0 +1,88 @@
+"""The matrix a comparison will run, checked before anything runs: every cell, or BadInput naming the problem."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from booking.compare.cells import MAX_RUNS, CellKey, CompareConfig
+from booking.config import Isolation, RunConfig, Schedule
+from booking.errors import BadInput
+from booking.stores import StoreKind, store_kind
+from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
+
+
+def plan(config: CompareConfig) -> list[CellKey]:
+    """Every cell of the matrix, refusing options that cannot run before the first run."""
+    _check(config)
+    keys: list[CellKey] = []
+    for store in config.stores:
+        kind = store_kind(store)
+        rows: list[tuple[str, str | None]] = [(n, None) for n in _strategies(config) if kind in STRATEGIES[n].stores]
+        rows += [(f"purchase {p}", p) for p in config.purchases]
+        for name, purchase in rows:
+            for schedule in config.schedules:
+                for b in config.buyers:
+                    if schedule is Schedule.LOCKSTEP and b < 2:
+                        continue  # one buyer cannot race: a correctness trial with it proves nothing
+                    keys.append(CellKey(store, name, schedule, b, purchase))
+    unused = set(config.strategies or ()) - {k.strategy for k in keys}
+    if unused:
+        name = sorted(unused)[0]
+        raise BadInput(
+            f"strategy {name!r} applies to none of the stores ({', '.join(sorted(STRATEGIES[name].stores))})"
+        )
+    if not keys:
+        raise BadInput("nothing to compare: a lockstep (correctness) cell needs at least 2 buyers")
+    runs = sum(1 if k.cost else config.trials for k in keys)
+    if runs > MAX_RUNS:
+        raise BadInput(f"the matrix has {runs:,} runs; the limit is {MAX_RUNS:,}")
+    return keys
+
+
+def _strategies(config: CompareConfig) -> list[str]:
+    if config.strategies is not None:
+        return list(config.strategies)
+    return [] if config.purchases else list(STRATEGIES)  # your functions alone, unless you name strategies too
+
+
+def _check(config: CompareConfig) -> None:
+    if not config.stores:
+        raise BadInput("--stores: name at least one store")
+    for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
+        if value < low:
+            raise BadInput(f"{name} must be at least {low}, got {value}")
+    if not 0.05 <= config.duration_s <= 600:
+        raise BadInput(f"--duration must be between 0.05 and 600 seconds, got {config.duration_s:g}")
+    for b in config.buyers:
+        RunConfig(buyers=b, think_ms=config.think_ms).validate()
+    for name in config.strategies or ():
+        if name not in STRATEGIES:
+            get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
+    if config.reference is not None and config.reference not in STRATEGIES:
+        raise BadInput(f"--reference: unknown strategy {config.reference!r} (choose from: {', '.join(STRATEGIES)})")
+    for spec in config.purchases:
+        _user(spec, config.stores[0])  # imported now: an import error is bad input before any run
+    if config.isolation is not None:
+        if config.isolation not in {i.value for i in Isolation}:
+            choices = ", ".join(i.value for i in Isolation)
+            raise BadInput(f"--isolation: unknown value {config.isolation!r} (choose from: {choices})")
+        kinds = {store_kind(s) for s in config.stores}
+        if kinds == {StoreKind.COUNTER}:
+            raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+        if StoreKind.SQLITE in kinds and config.isolation != Isolation.SERIALIZABLE:
+            raise BadInput(
+                f"--isolation {config.isolation} does not apply to a sqlite store: SQLite runs every transaction "
+                "serializable (choose: serializable)"
+            )
+
+
+def row_info(key: CellKey) -> StrategyInfo:
+    """A row's strategy, or your purchase function dressed as one (its description and scope)."""
+    return _user(key.purchase, key.store) if key.purchase is not None else STRATEGIES[key.strategy]
+
+
+@cache
+def _user(spec: str, store: str) -> StrategyInfo:
+    from booking.strategies.custom import user_strategy
+
+    return user_strategy(spec, store)

@@ -1,0 +1,139 @@
+"""The HTML report's charts, drawn by matplotlib as inline SVG: each fits the page and labels its axes.
+
+- throughput against buyers, one panel per store, a band for each line's 95% interval;
+- latency percentiles (p50, p95, p99) as ranges on a log axis with plain tick labels;
+- anomaly probability with its Wilson interval, at the most buyers of the lockstep cells.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any
+
+from booking.compare.cells import Cell
+from booking.errors import CannotRun
+from booking.words import install_hint
+
+WIDTH_IN = 7.5  # about 720 px: inside the page's column
+
+
+def pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CannotRun(f"the HTML report needs matplotlib: {install_hint('report')}") from None
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "booking"})
+    return plt
+
+
+def svg(fig: Any) -> str:
+    out = io.StringIO()
+    fig.savefig(out, format="svg", bbox_inches="tight")
+    pyplot().close(fig)
+    text = out.getvalue()
+    text = text[text.index("<svg") :]  # inline SVG needs no XML prolog or doctype
+    # Scale with the page: the width and height attributes become a viewBox-only, max-width figure.
+    return text.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+
+def _by_store(cells: list[Cell]) -> dict[str, list[Cell]]:
+    out: dict[str, list[Cell]] = defaultdict(list)
+    for c in cells:
+        out[c.store].append(c)
+    return out
+
+
+def throughput_chart(cells: list[Cell]) -> str | None:
+    costs = [c for c in cells if c.question == "cost" and c.throughput_mean is not None]
+    if not costs:
+        return None
+    plt = pyplot()
+    stores = _by_store(costs)
+    fig, axes = plt.subplots(1, len(stores), figsize=(WIDTH_IN, 3.4), squeeze=False)
+    counts = sorted({c.buyers for c in costs})
+    for ax, (store, cs) in zip(axes[0], stores.items(), strict=True):
+        lines: dict[str, list[Cell]] = defaultdict(list)
+        for c in cs:
+            lines[c.strategy].append(c)
+        for strategy, line in lines.items():
+            line.sort(key=lambda c: c.buyers)
+            xs = [c.buyers for c in line]
+            style = "-" if line[0].safe else ":"
+            (drawn,) = ax.plot(xs, [c.throughput_mean for c in line], style, marker="o", ms=3, label=strategy)
+            low = [(c.throughput_ci95 or (c.throughput_mean, c.throughput_mean))[0] for c in line]
+            high = [(c.throughput_ci95 or (c.throughput_mean, c.throughput_mean))[1] for c in line]
+            ax.fill_between(xs, low, high, color=drawn.get_color(), alpha=0.12, linewidth=0)
+        ax.set_title(store, fontsize=9)
+        ax.set_xlabel("buyers")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(counts, [str(b) for b in counts])
+        ax.minorticks_off()
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.legend(fontsize=7, ncols=2)
+    axes[0][0].set_ylabel("purchases/s (band: 95% interval)")
+    return svg(fig)
+
+
+def _top(cells: list[Cell], question: str) -> list[Cell]:
+    """Per store and strategy, the cell of this question with the most buyers."""
+    top: dict[tuple[str, str], Cell] = {}
+    for c in cells:
+        if c.question == question and (
+            (c.store, c.strategy) not in top or c.buyers > top[(c.store, c.strategy)].buyers
+        ):
+            top[(c.store, c.strategy)] = c
+    return list(top.values())
+
+
+def _name(c: Cell, stores: int) -> str:
+    return c.strategy if stores == 1 else f"{c.strategy} · {c.store}"
+
+
+def latency_chart(cells: list[Cell]) -> str | None:
+    cs = [c for c in _top(cells, "cost") if c.latency_p50_ms and c.latency_p99_ms]
+    if not cs:
+        return None
+    plt = pyplot()
+    stores = len({c.store for c in cs})
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(cs) + 1.0))
+    ys = list(range(len(cs)))[::-1]
+    for y, c in zip(ys, cs, strict=True):
+        ax.plot([c.latency_p50_ms, c.latency_p99_ms], [y, y], color="#888", linewidth=1.5)
+        ax.plot([c.latency_p50_ms], [y], "o", color="C0", ms=4)
+        ax.plot([c.latency_p95_ms], [y], "|", color="C1", ms=9, mew=2)
+        ax.plot([c.latency_p99_ms], [y], "s", color="C3", ms=4)
+    ax.set_yticks(ys, [_name(c, stores) for c in cs])
+    ax.set_xscale("log")
+    plain = plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_locator(plt.matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
+    ax.set_xlabel(f"ms per purchase at {max(c.buyers for c in cs)} buyers: ● p50   | p95   ■ p99")
+    ax.grid(axis="x", alpha=0.3)
+    return svg(fig)
+
+
+def anomaly_chart(cells: list[Cell]) -> str | None:
+    cs = _top(cells, "correctness")
+    if not cs:
+        return None
+    plt = pyplot()
+    stores = len({c.store for c in cs})
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(cs) + 1.0))
+    ys = list(range(len(cs)))[::-1]
+    probs = [c.anomaly_probability for c in cs]
+    low = [c.anomaly_probability - c.anomaly_ci95[0] for c in cs]
+    high = [c.anomaly_ci95[1] - c.anomaly_probability for c in cs]
+    colors = ["#c0392b" if c.broken else ("#e67e22" if c.anomaly_runs else "#27ae60") for c in cs]
+    ax.barh(ys, probs, xerr=[low, high], capsize=3, color=colors, height=0.6)
+    for y, c in zip(ys, cs, strict=True):
+        ax.annotate(f"{c.anomaly_runs}/{c.trials}", (1.02, y), va="center", fontsize=7, annotation_clip=False)
+    ax.set_yticks(ys, [_name(c, stores) for c in cs])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"P(anomaly) in lockstep at {max(c.buyers for c in cs)} buyers (bar: 95% Wilson interval)")
+    return svg(fig)

@@ -1,0 +1,121 @@
+"""The columns of a comparison, said once: the terminal, Markdown and HTML tables all take them from here.
+
+Rows are labelled by strategy name (the description goes in a legend beside the table); a new
+strategy adds rows, never code. Correctness cells (lockstep) and cost cells (steady state) answer
+different questions, so they have different columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from booking.compare.cells import Cell
+
+Column = tuple[str, Callable[[Cell], str]]
+
+
+def num(value: float | None, fmt: str = "{:,.0f}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def p_anomaly(cell: Cell) -> str:
+    low, high = cell.anomaly_ci95
+    return f"{cell.anomaly_probability:.0%} [{low:.0%}-{high:.0%}]"
+
+
+def throughput(cell: Cell) -> str:
+    """'12,345 ±456': the mean and the half-width of its 95% interval."""
+    if cell.throughput_mean is None:
+        return "—"
+    if cell.throughput_ci95 is None:
+        return num(cell.throughput_mean)
+    half = (cell.throughput_ci95[1] - cell.throughput_ci95[0]) / 2
+    return f"{cell.throughput_mean:,.0f} ±{half:,.0f}"
+
+
+def interval(cell: Cell) -> str:
+    if cell.throughput_ci95 is None:
+        return "—"
+    return f"[{cell.throughput_ci95[0]:,.0f}, {cell.throughput_ci95[1]:,.0f}]"
+
+
+def short_relation(cell: Cell) -> str:
+    """What fits a terminal column: 'ref', '≈', '2.1x slower', '1.3x faster', 'unsafe'."""
+    r = cell.vs_reference
+    if cell.relation == "reference":
+        return "ref"
+    if cell.relation == "indistinguishable":
+        return "≈"
+    if cell.relation == "unsafe":
+        return "unsafe"
+    if r is None or not cell.relation:
+        return "—"
+    return f"{1 / r:.2g}x slower" if cell.relation == "slower" else f"{r:.2g}x faster"
+
+
+def maxima(name: str) -> Callable[[Cell], str]:
+    return lambda c: str(getattr(c, f"{name}_max"))
+
+
+def mean_max(name: str) -> Callable[[Cell], str]:
+    return lambda c: f"{getattr(c, f'{name}_mean'):g} / {getattr(c, f'{name}_max')}"
+
+
+# The terminal: 80 columns. Anomaly counts are maxima over the trials.
+TERMINAL_CORRECTNESS: list[Column] = [
+    ("buyers", lambda c: str(c.buyers)),
+    ("P(anomaly)", p_anomaly),
+    ("over", maxima("oversold")),
+    ("lost", maxima("lost_updates")),
+    ("errors", lambda c: str(c.errors)),
+    ("unproved", lambda c: str(c.inconclusive_runs)),
+]
+TERMINAL_COST: list[Column] = [
+    ("buyers", lambda c: str(c.buyers)),
+    ("purchases/s ±95%", throughput),
+    ("vs ref", short_relation),
+    ("p99 ms", lambda c: num(c.latency_p99_ms, "{:.2f}")),
+    ("wait", lambda c: num(c.lock_wait_share, "{:.0%}")),
+    ("Jain", lambda c: num(c.fairness, "{:.2f}")),
+]
+
+# Markdown and HTML: every figure, one row per cell.
+CORRECTNESS: list[Column] = [
+    ("strategy", lambda c: c.strategy),
+    ("store", lambda c: c.store),
+    ("buyers", lambda c: str(c.buyers)),
+    ("trials", lambda c: str(c.trials)),
+    ("P(anomaly) [95% CI]", p_anomaly),
+    ("oversold mean/max", mean_max("oversold")),
+    ("double-sold mean/max", mean_max("double_sold")),
+    ("lost updates mean/max", mean_max("lost_updates")),
+    ("undersold mean/max", mean_max("undersold")),
+    ("errors", lambda c: str(c.errors)),
+    ("retries/conflicts", lambda c: f"{c.retries}/{c.conflicts}"),
+    ("inconclusive", lambda c: str(c.inconclusive_runs)),
+]
+COST: list[Column] = [
+    ("strategy", lambda c: c.strategy),
+    ("store", lambda c: c.store),
+    ("buyers", lambda c: str(c.buyers)),
+    ("purchases/s", lambda c: num(c.throughput_mean)),
+    ("95% CI", interval),
+    ("vs reference", lambda c: c.vs_reference_words or "—"),
+    (
+        "p50/p95/p99 ms",
+        lambda c: "/".join(num(x, "{:.2f}") for x in (c.latency_p50_ms, c.latency_p95_ms, c.latency_p99_ms)),
+    ),
+    ("lock wait", lambda c: num(c.lock_wait_share, "{:.0%}")),
+    ("fairness (Jain)", lambda c: num(c.fairness, "{:.2f}")),
+    ("retries/conflicts", lambda c: f"{c.retries}/{c.conflicts}"),
+    ("errors", lambda c: str(c.errors)),
+    ("window", lambda c: f"{num(c.window_s, '{:.2f}')} s, {c.batches or 0} batches, {c.trials} crowds"),
+]
+
+
+def legend(cells: list[Cell]) -> list[tuple[str, str, str]]:
+    """(name, description, scope) of every strategy in the cells, in order of appearance."""
+    seen: dict[str, tuple[str, str, str]] = {}
+    for c in cells:
+        seen.setdefault(c.strategy, (c.strategy, c.label + ("" if c.safe else " (unsafe)"), c.scope))
+    return list(seen.values())
