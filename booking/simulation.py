@@ -21,6 +21,7 @@ from booking.errors import BadInput
 from booking.files import check_writable
 from booking.history import History, Outcome, RunRecord, load, save
 from booking.hooks import name_of
+from booking.processes import limits
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
@@ -60,6 +61,7 @@ def simulate(config: RunConfig) -> RunResult:
 def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
+    limits.make_room_for_files(config, choice)
     store: Store | OwnTables
     if not config.store:  # --target without --store: the service's store is not read
         store = OwnTables.unread()
@@ -68,6 +70,8 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
     else:
         store = open_store(config.store, isolation, timeout_s=config.deadline_s)
     try:
+        limits.check_connections(store, config, choice)
+        limits.preload(choice, config.processes)
         initial = store.prepare(None if config.keep else config.tickets)
         t0 = time.monotonic()
         crowd = _crowd(config, choice, store, seed, t0)

@@ -8,6 +8,8 @@ exits is seen the moment it exits, and what it sent before is read first.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing.process
 import selectors
 import time
 from dataclasses import dataclass, field
@@ -90,11 +92,24 @@ class Crowd:
             self.sellers.start(self.links.made)
             for sentinel, seller in self.sellers.sentinels.items():
                 self._selector.register(sentinel, selectors.EVENT_READ, ("seller", seller))
+        # Objects the parent made so far are never collected again in a forked buyer: its collector would
+        # otherwise write into every one of them and copy every page they live on (gc.freeze's purpose).
+        gc.freeze()
+        try:
+            self._start_buyers()
+        finally:
+            gc.unfreeze()
+
+    def _start_buyers(self) -> None:
         for plan in self.plans:
             gate = self.gates.make(plan.buyer)
             p = self.ctx.Process(target=run_buyer, args=(plan, self.links, gate), name=f"buyer-{plan.buyer}")
             p.daemon = True
             p.start()
+            # Process.start() first polls every child still listed (waitpid on each): O(buyers) per start,
+            # O(buyers^2) per run. This run waits on its buyers' sentinels and reaps them itself
+            # (teardown.stop), so they need not be listed.
+            multiprocessing.process._children.discard(p)  # type: ignore[attr-defined]
             gate.close()  # the buyer has its end
             self._procs[plan.buyer] = p
             self._selector.register(p.sentinel, selectors.EVENT_READ, plan.buyer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +41,16 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@functools.cache  # the revisions on disk do not change while booking runs; reading them is ms per trial
 def head() -> str:
     rev = ScriptDirectory.from_config(_config()).get_current_head()
     assert rev is not None
     return rev
 
 
-def known_revisions() -> set[str]:
-    return {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
 
 
 def current(connection: Connection) -> str | None:

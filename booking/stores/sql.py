@@ -216,6 +216,25 @@ class SqlStore(Database):
                     owners[int(tid)].append(int(sold_to))
         return FinalState(remaining, dict(owners))
 
+    def connection_room(self) -> tuple[int, int, int] | None:
+        """A server's (max_connections, connections in use, slots reserved for superusers); None for SQLite."""
+        if self.kind is StoreKind.SQLITE:
+            return None
+        with self.admin() as conn:
+            if self.kind is StoreKind.POSTGRESQL:
+                limit = int(conn.exec_driver_sql("SHOW max_connections").scalar() or 0)
+                reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar() or 0)
+                used = conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                ).scalar()
+            else:
+                limit = int(conn.exec_driver_sql("SELECT @@max_connections").scalar() or 0)
+                reserved = 0
+                row = conn.exec_driver_sql("SHOW STATUS LIKE 'Threads_connected'").fetchone()
+                used = row[1] if row is not None else 0
+        # This connection is counted in `used`, and it closes before the buyers start.
+        return limit, max(int(used or 0) - 1, 0), reserved
+
     def lock_path(self) -> Path:
         """file-lock's lock file: beside a SQLite file; for a server, one per database on this host."""
         if self.kind is StoreKind.SQLITE and self.url.database not in (None, "", ":memory:"):

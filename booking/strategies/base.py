@@ -101,6 +101,7 @@ class StrategyInfo:
     kill_points: tuple[str, ...] = points.KILL_POINTS  # where a buyer running it can be killed
     setup: Callable[[BuyerContext], None] | None = None  # once per process, before its first attempt
     opens_store: bool = True  # False: the buyer never touches the store (a seller or your own code does)
+    imports: tuple[str, ...] = ()  # modules its buyers use: imported once in the parent, shared by every fork
 
 
 Guard = Callable[[BuyerContext], contextlib.AbstractContextManager[Any]]

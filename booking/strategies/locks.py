@@ -85,5 +85,6 @@ FILE_LOCK = StrategyInfo(
     purchase=partial(read_then_write, guard=_file_lock),
     needs=Needs(lock_file=True),
     setup=_make_file_lock,
+    imports=("filelock",),  # 60 ms per buyer when each imports it after the fork
 )
 LOCKS = (NONE, MP_LOCK, FILE_LOCK)
