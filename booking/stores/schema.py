@@ -46,7 +46,7 @@ LOOK_CAP = 100
 class Prepared:
     """A Core statement compiled once for a dialect: SQL text and how to lay out its parameters."""
 
-    __slots__ = ("defaults", "names", "positional", "sql")
+    __slots__ = ("defaults", "names", "positional", "sql", "static")
 
     def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
@@ -54,11 +54,18 @@ class Prepared:
         self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
         self.positional = dialect.positional
         self.names = list(getattr(compiled, "positiontup", None) or ())
+        # A statement whose parameters are all fixed (the look's LIMIT) is laid out once, not per call.
+        fixed = all(n in self.defaults for n in self.names)
+        self.static: Any = self._layout(self.defaults) if fixed else None
 
     def args(self, params: Mapping[str, Any]) -> Any:
-        merged = {**self.defaults, **params} if self.defaults else params
+        if not params and self.static is not None:
+            return self.static
+        return self._layout({**self.defaults, **params} if self.defaults else params)
+
+    def _layout(self, merged: Mapping[str, Any]) -> Any:
         if self.positional:
-            return tuple(merged[n] for n in self.names)
+            return tuple([merged[n] for n in self.names])
         return merged
 
 

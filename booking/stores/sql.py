@@ -29,6 +29,7 @@ from booking.stores.connect import DEFAULT_TIMEOUT_S, Database
 from booking.stores.schema import Prepared, compiled, purchases, tickets
 
 SEED_CHUNK = 10_000
+_NO_PARAMS: Mapping[str, Any] = {}
 ADVISORY_KEY = 0x626F6F6B696E67  # "booking": one lock for every client of the database
 ISOLATION_LEVELS = {
     "read-committed": "READ COMMITTED",
@@ -67,9 +68,9 @@ class SqlStore(Database):
         return self._cur
 
     def _exec(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
-        cur = self._cursor()
+        cur = self._cur if self._cur is not None else self._cursor()
         q = self._q[name]
-        cur.execute(q.sql, q.args(params or {}))
+        cur.execute(q.sql, q.args(params or _NO_PARAMS))
         return cur
 
     # -- transactions on the buyer's connection
