@@ -33,8 +33,10 @@ def relate(
             continue
         ref_name = references.get(c.store)
         c.reference = ref_name
-        if not c.safe:
-            c.relation, c.vs_reference_words = "unsafe", "unsafe: not compared"
+        if not c.safe:  # documented unsafe, or your own code: shown, never compared
+            known = not c.strategy.startswith("purchase ")
+            c.relation = "unsafe"
+            c.vs_reference_words = "unsafe: not compared" if known else "not known to be safe: not compared"
             continue
         ref = by_key.get((c.store, ref_name or "", c.schedule, c.buyers))
         if ref is None or ref.throughput_mean is None:

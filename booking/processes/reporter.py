@@ -24,7 +24,8 @@ class Reporter:
     def __init__(self, channel: Channel) -> None:
         self._channel = channel
         self._pending: list[Attempt] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards `_pending`, held only to append or swap
+        self._sending = threading.Lock()  # one batch on its way at a time: batches leave in order
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None  # started in the buyer (threads do not survive fork)
         self._records = 0
@@ -41,9 +42,12 @@ class Reporter:
             self.flush()
 
     def flush(self) -> None:
-        # Sent under the lock: the thread's batch and the buyer's own reach the channel in order.
-        with self._lock:
-            batch, self._pending = self._pending, []
+        # Swapped and sent under `_sending`, so batches reach the channel in the order they were
+        # taken; the purchase path's put() never waits for a send (the channel's lock is shared by
+        # every buyer and, with many of them, often busy).
+        with self._sending:
+            with self._lock:
+                batch, self._pending = self._pending, []
             if batch:
                 self._channel.send(batch)
 
