@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 
 from booking.history import Attempt, Outcome
 from booking.processes.messages import Channel
@@ -35,19 +36,24 @@ class TestReporter:
         reporter.close()
 
     def test_close_sends_everything_in_order(self) -> None:
+        """Batches larger than one atomic write are split, and still arrive whole and in order."""
         channel = _channel()
+        received: list[Attempt] = []
+
+        def read() -> None:  # the parent reads while buyers write: more than a pipe's buffer may be sent
+            while True:
+                for message in channel.receive():
+                    if message == "done":
+                        return
+                    received.extend(message)  # type: ignore[arg-type]
+
+        reader = threading.Thread(target=read)
+        reader.start()
         reporter = Reporter(channel)
         for n in range(BATCH_MAX * 2 + 7):
-            reporter.put(Attempt(1, n, Outcome.OK, ticket=n))
+            reporter.put(Attempt(1, n, Outcome.OK, ticket=n, error="x" * 200))
         reporter.close()
         channel.send("done")  # type: ignore[arg-type]
-        received: list[Attempt] = []
-        while (message := channel.receive()) != ["done"]:
-            for batch in message:
-                if batch == "done":
-                    break
-                received.extend(batch)  # type: ignore[arg-type]
-            else:
-                continue
-            break
+        reader.join(timeout=30)
+        assert not reader.is_alive()
         assert [a.attempt for a in received] == list(range(BATCH_MAX * 2 + 7))
