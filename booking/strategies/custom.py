@@ -100,6 +100,13 @@ def _forget_inherited_pools() -> None:
     if sqlalchemy is None or multiprocessing.parent_process() is None:
         return
     engine_type = sqlalchemy.Engine
-    for obj in gc.get_objects():
-        if isinstance(obj, engine_type):
-            obj.dispose(close=False)
+    frozen = gc.get_freeze_count() > 0  # the parent froze what it made before forking (processes/crowd.py)
+    if frozen:
+        gc.unfreeze()  # get_objects() does not list frozen objects; unfreezing only relinks two lists
+    try:
+        engines = [obj for obj in gc.get_objects() if isinstance(obj, engine_type)]
+    finally:
+        if frozen:
+            gc.freeze()
+    for engine in engines:
+        engine.dispose(close=False)
