@@ -110,14 +110,13 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     Example: booking simulate --store postgresql://postgres@127.0.0.1/test
     """
     form = choose_format(fmt, as_json)
-    if no_lock:
-        options["strategy"] = "none"
-    config = RunConfig(**options, traceback=ctx.obj["debug"])
+    config = RunConfig(**options, traceback=ctx.obj["debug"], no_lock=no_lock)
     as_json = form == JSON
-    from booking.render.run import Printer, emit, run_line
+    from booking.render.run import Printer, emit, run_line, shown_when_interrupted
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
-        return emit(booking.simulate(config), as_json, quiet)
+        with shown_when_interrupted(as_json, quiet):
+            return emit(booking.simulate(config), as_json, quiet)
     printer = Printer()
     return emit(booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer)), as_json, quiet)
 
@@ -166,15 +165,14 @@ def verify(
 def init(
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "db.json",
     tickets: Annotated[int, typer.Option(help="Unsold tickets to put in the store.")] = 1,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a store that is corrupt or of another shape.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a store that is corrupt or half set up.")] = False,
+    deadline: Annotated[float, typer.Option(help="Seconds the store may take (a lock held, a server paused).")] = 60.0,
 ) -> int:
     """Reset a store to N unsold tickets.
 
     Example: booking init --store db.json --tickets 1
     """
-    display = booking.init_store(store, tickets, force=force)
+    display = booking.init_store(store, tickets, force=force, deadline_s=deadline)
     _console().print(
         f"{display}: {tickets} {'ticket' if tickets == 1 else 'tickets'}, none sold", markup=False, highlight=False
     )

@@ -80,7 +80,7 @@ def compare(
 
     form = choose_format(fmt, as_json, (TEXT, "table", "md", JSON, "csv", "html"))
     form = "table" if form == TEXT else form
-    prepare_output(form, out)
+    prepare_output(form, out, _split(stores) if stores else None)
     console = tables.console(width=160)
     with tables.progress_bar(not quiet and console.is_terminal) as progress:
         comparison = booking.compare_strategies(
@@ -102,8 +102,8 @@ def compare(
     comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]))
     deliver(comparison, form, out, console)
     if comparison.partial:
-        exits.error(f"interrupted: {comparison.partial}; the report is partial")
-        return 130
+        exits.error(f"{comparison.partial}; the report is partial", prefix="")
+        return 128 + (comparison.stopped_by or 2)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     return comparison.exit_code
 
 

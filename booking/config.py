@@ -190,6 +190,7 @@ class RunConfig:
         ),
     )
     traceback: bool = False  # record the traceback of every failed attempt (--debug)
+    no_lock: bool = False  # --no-lock: the same as --lock none, refused beside another --lock
     start_method: StartMethod | None = field(
         default=None,
         metadata=option(

@@ -19,3 +19,18 @@ class CannotRun(BookingError):
     """The run could not be carried out (store unreachable, not writable, a buyer stuck): exit 3."""
 
     exit_code = 3
+
+
+class Unavailable(Exception):
+    """An attempt failed because the environment did, not the strategy: a deadline passed (at the
+    barrier, the lock, the queue), the database timed out, refused a connection or went away.
+
+    The verdict counts these apart from the strategy's errors: the run could not be carried out
+    (exit 3); they are never an anomaly, so a safe strategy is not called unsafe for them.
+    """
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether a failed attempt says nothing about the strategy: the environment failed it (a deadline,
+    a timeout, an unreachable store), or the purchase code ended its process (sys.exit, KeyboardInterrupt)."""
+    return isinstance(exc, (Unavailable, CannotRun)) or not isinstance(exc, Exception)

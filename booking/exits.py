@@ -1,6 +1,7 @@
 """How a command ends: its exit code (DESIGN §7) and, on failure, one line on stderr.
 
-0 OK, 1 an anomaly, 2 bad usage or input, 3 the run could not be carried out, 130 interrupted.
+0 OK, 1 an anomaly, 2 bad usage or input, 3 the run could not be carried out; interrupted by a signal:
+130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP), with one line saying what finished and where the store was left.
 Tracebacks only with --debug (or BOOKING_DEBUG=1).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 import typer
 
 from booking.errors import BookingError
+from booking.processes import signals
 from booking.redact import redact
 
 
@@ -20,9 +22,13 @@ def run_command(command: Any, args: list[str]) -> int:
     """Run Typer's command in this process and map whatever it raises to an exit code."""
     state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": args}
     try:
-        code = command.main(args=args, prog_name="booking", standalone_mode=False, obj=state)
+        with signals.interruptible():
+            code = command.main(args=args, prog_name="booking", standalone_mode=False, obj=state)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except signals.Interrupted as exc:
+        error(str(exc), prefix="")
+        return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         error("interrupted")
         return 130
@@ -43,5 +49,5 @@ def run_command(command: Any, args: list[str]) -> int:
     return code if isinstance(code, int) else 0
 
 
-def error(message: str) -> None:
-    sys.stderr.write(f"booking: error: {redact(' '.join(message.split()))}\n")
+def error(message: str, prefix: str = "error: ") -> None:
+    sys.stderr.write(f"booking: {prefix}{redact(' '.join(message.split()))}\n")

@@ -1,26 +1,52 @@
 """Files booking reads (a db.json, a history) and writes (a history, a report).
 
 Read: refused in one line unless it is a regular file (a FIFO would block the open forever, a
-device like /dev/zero never ends). Written: proved writable before the work, written whole after it.
+device like /dev/zero never ends). Written: proved writable before the work (a probe is written,
+so /dev/full fails then, not after the run), never the store itself, and kept somewhere when the
+file system refuses it after the work.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from booking.errors import BadInput, CannotRun
+
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
+PATH_MAX = 4096
+# Errors that say the path itself is wrong (a symlink loop, a name too long, a file used as a
+# directory): bad input, exit 2, not the environment.
+PATH_ERRNOS = {errno.ELOOP: "a symlink loop", errno.ENAMETOOLONG: "name too long", errno.ENOTDIR: "not a directory"}
+
+
+def check_path(path: Path, what: str) -> None:
+    """Refuse a path no file system takes (a component over 255 bytes, a path over 4,096) before using it."""
+    raw = os.fsencode(path)
+    if len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
+        raise BadInput(f"{what}: name too long")
+
+
+def path_error(exc: OSError, what: str) -> BadInput | None:
+    """A BadInput when `exc` says the path is wrong, None when it says something about the environment."""
+    problem = PATH_ERRNOS.get(exc.errno or 0)
+    return BadInput(f"{what}: {problem}") if problem else None
 
 
 @contextlib.contextmanager
 def opened(path: Path, what: str, missing: str = "no such file", **how: Any) -> Iterator[IO[Any]]:
     """`open(path, **how)` for reading, each failure said in one line: BadInput for the input, CannotRun
     for the environment. `missing` is what to say when the file does not exist."""
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise BadInput(f"{what} {path}: not a regular file")
+    check_path(path, f"{what} {path}")
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise BadInput(f"{what} {path}: not a regular file")
         src = open(path, **how)  # noqa: SIM115 - closed below; errors of the open are mapped here
     except FileNotFoundError:
         raise BadInput(f"{what} {path}: {missing}") from None
@@ -29,23 +55,83 @@ def opened(path: Path, what: str, missing: str = "no such file", **how: Any) -> 
     except PermissionError:
         raise CannotRun(f"{what} {path}: permission denied") from None
     except OSError as exc:
-        raise CannotRun(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+        raise path_error(exc, f"{what} {path}") or CannotRun(
+            f"{what} {path}: cannot be read ({exc.strerror or exc})"
+        ) from None
     with src:
         yield src
 
 
-def check_writable(path: Path, what: str) -> None:
-    """Fail before the run, not after it, when `path` cannot be written (BadInput, exit 2)."""
+def same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file: the same path once links are resolved, or the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
     try:
-        with open(path, "a", encoding="utf-8"):
-            pass
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_writable(path: Path, what: str, never: Iterable[Path] = ()) -> None:
+    """Fail before the run, not after it, when `path` cannot be written (BadInput, exit 2).
+
+    `never`: files the output must not be (the store and its companions): refused, whatever the link.
+    A FIFO or a socket is refused (writing one would block or go nowhere); a device gets a probe
+    (/dev/full fails it, /dev/null takes it); a new file is created, probed and removed again.
+    """
+    check_path(path, f"{what} {path}")
+    for protected in never:
+        if same_file(path, protected):
+            raise BadInput(f"{what} {path}: is the store {protected}; writing it would destroy the store")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
     except OSError as exc:
-        raise BadInput(f"{what} {path}: cannot be written ({exc.strerror})") from None
+        raise path_error(exc, f"{what} {path}") or BadInput(
+            f"{what} {path}: cannot be written ({exc.strerror})"
+        ) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise BadInput(f"{what} {path}: cannot be written (Is a directory)")
+    if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        raise BadInput(f"{what} {path}: not a regular file")
+    try:
+        _probe(path, new=mode is None, device=mode is not None and not stat.S_ISREG(mode))
+    except OSError as exc:
+        raise path_error(exc, f"{what} {path}") or BadInput(
+            f"{what} {path}: cannot be written ({exc.strerror})"
+        ) from None
+
+
+def _probe(path: Path, new: bool, device: bool) -> None:
+    if new:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, b"\n")  # a full disk refuses this
+        finally:
+            os.close(fd)
+            os.unlink(path)
+        return
+    with open(path, "ab") as out:
+        if device:
+            out.write(b"\n")  # /dev/full refuses it; an existing regular file is left as it is
+            out.flush()
 
 
 def write_text(path: Path, text: str, what: str) -> None:
-    """Write `text` to `path`; CannotRun (exit 3) when the file system refuses."""
+    """Write `text` to `path`; when the file system refuses, keep it in a temporary file and say where
+    (CannotRun, exit 3): the work that made it is not lost."""
     try:
-        path.write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
     except OSError as exc:
-        raise CannotRun(f"{what} {path}: cannot be written ({exc.strerror or exc})") from None
+        kept = keep(text, path.suffix)
+        raise CannotRun(f"{what} {path}: cannot be written ({exc.strerror or exc}); kept in {kept}") from None
+
+
+def keep(text: str, suffix: str) -> str:
+    """`text` in a new temporary file; its path."""
+    fd, kept = tempfile.mkstemp(prefix="booking-", suffix=suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    return kept

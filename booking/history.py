@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from booking.errors import BadInput, CannotRun
-from booking.files import opened
+from booking.files import opened, write_text
+from booking.redact import redact
 
 MAX_HISTORY_LINE = 64 * 1024  # a longer line is not something booking wrote
 
@@ -21,7 +23,7 @@ class Outcome(enum.StrEnum):
     OK = "ok"  # a receipt: the buyer believes it bought `ticket`
     SOLD_OUT = "sold-out"  # turned away: the buyer saw no stock
     CONFLICT = "conflict"  # gave up after losing every compare-and-swap / serialization retry
-    ERROR = "error"  # the store or the lock failed the attempt
+    ERROR = "error"  # the store or the lock failed the attempt (`unavailable`: the environment did)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Attempt:
     error: str | None = None
     trace: str | None = None  # the failure's traceback, kept with --debug
     served_by: str | None = None  # --target: the service's process that answered, when the service says
+    unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -154,12 +157,11 @@ class History:
 
 
 def save(history: History, path: Path) -> None:
-    """Write the history as JSON lines; raise CannotRun if the path cannot be written."""
-    try:
-        with open(path, "w", encoding="utf-8") as out:
-            history.write(out)
-    except OSError as exc:
-        raise CannotRun(f"cannot write history {path}: {exc.strerror or exc}") from None
+    """Write the history as JSON lines, secrets masked; when the path refuses it, CannotRun naming the
+    temporary file that keeps it."""
+    out = io.StringIO()
+    history.write(out)
+    write_text(path, redact(out.getvalue()), "history")
 
 
 def load(path: Path) -> History:
@@ -190,6 +192,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
             raise BadInput(f"{name} line {number}: not JSON") from None
+        except ValueError:  # an integer of thousands of digits: Python refuses to convert it
+            raise BadInput(f"{name} line {number}: a number too large") from None
         if not isinstance(record, dict):
             raise BadInput(f"{name} line {number}: expected a JSON object")
         try:
@@ -246,6 +250,10 @@ def _attempt(record: dict[str, Any]) -> Attempt:
     for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60)):
         text = record.get(name)
         fields[name] = None if text is None else str(text)[:most]
+    unavailable = record.get("unavailable", False)
+    if not isinstance(unavailable, bool):
+        raise ValueError("unavailable must be true or false")
+    fields["unavailable"] = unavailable
     return Attempt(**fields)
 
 

@@ -36,7 +36,8 @@ def resolve(hook: Hook, option: str, example: str) -> Callable[..., Any]:
         sys.path.insert(0, here)
     try:
         target: Any = importlib.import_module(module_name)
-    except Exception as exc:  # an error in your module's import is your input, said in one line
+    # An error in your module's import is your input, said in one line; so is a sys.exit() at import.
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:
         raise BadInput(f"{option} {hook}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
     for part in attr.split("."):
         target = getattr(target, part, None)

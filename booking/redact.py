@@ -36,12 +36,8 @@ def secrets_of(spec: str) -> set[str]:
     head, _, query = spec.partition("://")[2].partition("?")
     authority = head.rsplit("@", 1)[0] if "@" in head else ""
     if ":" in authority:
+        # Everything up to the last '@' (a URL with a raw '@' in its password is refused before use).
         found.add(authority.split(":", 1)[1])
-    if "@" in head:
-        # SQLAlchemy reads the password as far as the first '@': mask that reading too.
-        first = head.split("@", 1)[0]
-        if ":" in first:
-            found.add(first.split(":", 1)[1])
     for pair in re.split(r"[&;]", query):
         key, eq, value = pair.partition("=")
         if eq and unquote_plus(key).lower() in SECRET_KEYS:

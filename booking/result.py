@@ -28,6 +28,7 @@ JSON_FIGURES = (
     "refused",
     "conflicts",
     "retries",
+    "unavailable",
 )
 
 
@@ -51,6 +52,7 @@ class RunResult:
     note: str = ""  # what the header adds to the strategy's name (sellers, for a queue run)
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
     strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
+    interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
 
     @property
     def ok(self) -> bool:
@@ -65,8 +67,9 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 OK, 1 an anomaly, 3 could not run (stopped, or a buyer stuck), 4 inconclusive (nothing proved)."""
-        if self.aborted or self.verdict.stuck:
+        """0 OK, 1 an anomaly, 3 could not run (stopped, a buyer stuck, the environment failed attempts),
+        4 inconclusive (nothing proved); an interrupted run ends with 128 + the signal (processes/signals.py)."""
+        if self.aborted or self.verdict.stuck or self.verdict.unavailable:
             return 3
         if self.verdict.anomalies:
             return 1
@@ -87,10 +90,12 @@ class RunResult:
             "overlap": v["overlap"],
             "verdict": "STOPPED" if self.aborted else v["verdict"],
             "inconclusive": v["inconclusive"],
-            "ok": v["ok"] and not self.aborted,
+            "ok": v["ok"] and not self.aborted and not self.interrupted,
             "by_luck": self.by_luck,
             "aborted": self.aborted,
+            "interrupted": self.interrupted,
             "anomalies": v["anomalies"],
+            "could_not_run": v["could_not_run"],
             "elapsed_s": round(self.elapsed_s, 6),
             **self.extras,
             **({"seed": self.seed} if self.seed is not None else {}),
@@ -133,6 +138,8 @@ class VerifyResult:
     def exit_code(self) -> int:
         if self.verdict.anomalies:
             return 1
+        if self.verdict.unavailable:
+            return 3
         return INCONCLUSIVE if self.verdict.inconclusive else 0
 
     def to_json(self) -> dict[str, Any]:

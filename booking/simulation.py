@@ -19,9 +19,9 @@ from booking import __version__
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.files import check_writable
-from booking.history import History, Outcome, RunRecord, load, save
+from booking.history import BuyerStatus, History, Outcome, RunRecord, load, save
 from booking.hooks import name_of
-from booking.processes import limits
+from booking.processes import limits, signals
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
@@ -30,24 +30,36 @@ from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, 
 from booking.processes.sellers import Sellers
 from booking.redact import mask_url, remember
 from booking.result import RunResult, VerifyResult
-from booking.stores import Store, StoreKind, open_store, store_kind
+from booking.stores import Store, StoreKind, locks, open_store, store_kind
+from booking.stores.base import store_files
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
 from booking.verify import verify
+from booking.words import interruption
 
 
 def simulate(config: RunConfig) -> RunResult:
-    """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store."""
+    """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store,
+    and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it."""
+    try:
+        return _simulate(config)
+    except signals.Interrupted as exc:
+        if exc.said:
+            raise
+        where = f"store {mask_url(config.store)} left as it was"  # set-up is one transaction, or atomic
+        raise signals.Interrupted(exc.signum, f"{exc}; before the buyers started: {where}") from None
+
+
+def _simulate(config: RunConfig) -> RunResult:
     config.validate()
     remember(config.store)
     kind = store_kind(config.store)
+    _refuse_conflicts(config, kind)
     choice = choose(config, kind)
     seed = config.seed if config.seed is not None else random.randrange(1_000_000)
-    if config.isolation is not None and kind is StoreKind.COUNTER:
-        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
     if config.history is not None:
-        check_writable(config.history, "history")
+        check_writable(config.history, "history", never=store_files(config.store))
     if choice.target is not None:
         from booking.strategies.http import served
 
@@ -56,6 +68,23 @@ def simulate(config: RunConfig) -> RunResult:
     # raced without --store has no store here to claim.
     with claim(config.store, exclusive=not config.keep) if config.store else contextlib.nullcontext():
         return _run(config, kind, choice, seed)
+
+
+def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
+    """Options that contradict each other, or the store, are refused, never resolved silently."""
+    if c.no_lock and c.strategy not in (None, "none"):
+        raise BadInput(f"--no-lock and --lock {c.strategy}: choose one")
+    if c.purchase is not None and (c.strategy is not None or c.no_lock):
+        lock = "--no-lock" if c.no_lock else f"--lock {c.strategy}"
+        raise BadInput(f"--purchase runs your function instead of a strategy: {lock} does not apply")
+    if c.receipts_only and c.purchase is None:
+        raise BadInput("--receipts-only applies only with --purchase MODULE:FUNCTION")
+    if c.keep and c.tickets != RunConfig.tickets:
+        raise BadInput(f"--keep continues from the store's stock: --tickets {c.tickets} does not apply")
+    if c.isolation is not None and kind is StoreKind.COUNTER:
+        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+    if c.durable and kind is not StoreKind.COUNTER:
+        raise BadInput("--durable applies to db.json only (a SQL store's COMMIT is its own durability)")
 
 
 def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunResult:
@@ -69,23 +98,25 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
         store = OwnTables(config.store, config.setup, config.stock)
     else:
         store = open_store(config.store, isolation, timeout_s=config.deadline_s)
+    display = store.display
     try:
         limits.check_connections(store, config, choice)
         limits.preload(choice, config.processes)
         initial = store.prepare(None if config.keep else config.tickets)
-        t0 = time.monotonic()
-        crowd = _crowd(config, choice, store, seed, t0)
-        history = crowd.run()
-        elapsed = time.monotonic() - t0
-        store.tidy()  # what writers killed mid-write left behind
-        final = store.final()
+        with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
+            t0 = time.monotonic()
+            crowd = _crowd(config, choice, store, seed, t0)
+            history = crowd.run()
+            elapsed = time.monotonic() - t0
+            history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
+            if config.history is not None:
+                save(history, config.history)  # first: a store that fails the final read must not lose it
+            store.tidy()  # what writers killed mid-write left behind
+            final = store.final()
+            signum = signals.pending()
     finally:
         store.close()
 
-    display = store.display
-    history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
-    if config.history is not None:
-        save(history, config.history)
     verdict = verify(initial, final, history, kind)
     result = RunResult(
         config,
@@ -108,7 +139,22 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
         result.decisions = crowd.barrier.decisions
     elif config.chaos:
         result.seed = seed
+    if signum is not None:
+        raise _interrupted(signum, result)
     return result
+
+
+def _interrupted(signum: int, result: RunResult) -> signals.Interrupted:
+    """The run so far, and its one line: what finished, where the store was left, where the history is."""
+    result.interrupted = signals.name(signum)
+    c, ends = result.config, result.history.ends
+    finished = sum(1 for e in ends if e.who == "buyer" and e.status is not BuyerStatus.STUCK)
+    left = result.final.remaining if result.final is not None else None
+    kept = None if c.history is None else str(c.history)
+    line = interruption(
+        result.interrupted, result.elapsed_s, finished, c.buyers, result.verdict.sold, result.store, left, kept
+    )
+    return signals.Interrupted(signum, line, result)
 
 
 def _all_failed(history: History) -> str | None:
@@ -128,7 +174,8 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: in
     if needs.mp_lock:
         made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
     if needs.lock_file:
-        made.lock_path = str(store.lock_path())
+        made.lock_path = str(locks.prepare(store.lock_path()))
+        made.contenders = config.buyers + config.sellers
     sellers = None
     if needs.sellers:
         sellers = Sellers(ctx, config, choice, t0, deadline)

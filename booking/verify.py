@@ -8,9 +8,7 @@ from typing import Any
 
 from booking.history import Attempt, History, Outcome
 from booking.stores.base import FinalState, StoreKind
-from booking.words import buyers, count, ms, read_value, served_sale, times, wrote_value
-
-MAX_STORIES = 5  # per anomaly kind; the counts carry the rest
+from booking.words import MAX_STORIES, buyers, could_not_run, count, double_sale, times
 
 
 @dataclass
@@ -45,19 +43,25 @@ class Verdict:
     overlap: int | None  # the most buyers inside the race window at one instant (None: not recorded)
     anomalies: list[Anomaly]
     inconclusive: str | None = None  # why this run proved nothing (no anomaly, and no overlap to prove safety)
+    # Attempts the environment failed (a deadline, a timeout, a lost server, purchase code that exited):
+    # not an anomaly of the strategy, but the run could not be carried out (exit 3).
+    unavailable: int = 0
+    could_not_run: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
-        return not self.anomalies and self.inconclusive is None
+        return not self.anomalies and self.inconclusive is None and not self.unavailable
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK or INCONCLUSIVE."""
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
         if self.stuck:
             return "STUCK"
         if self.anomalies:
             return "ANOMALY"
+        if self.unavailable:
+            return "COULD NOT RUN"
         return "INCONCLUSIVE" if self.inconclusive else "OK"
 
     def to_json(self) -> dict[str, Any]:
@@ -77,7 +81,9 @@ class _Facts:
     store_sold: int  # sales the store records (receipts-only: taken to equal the receipts)
     refused: list[Attempt]
     errors: list[Attempt]
+    unavailable: list[Attempt]  # errors of the environment, not of the strategy
     doubles: dict[int, list[Attempt]]
+    ledger_doubles: dict[int, list[int]]  # SQL: tickets the store records more than one buyer for
     unanswered: int  # buyers killed or stuck: each may hold a sale nobody saw
     measured: bool  # the store's state is known (False: your own tables, not counted)
 
@@ -91,14 +97,17 @@ class _Facts:
         by_ticket: dict[int, list[Attempt]] = defaultdict(list)
         for r in receipts:
             by_ticket[r.ticket if r.ticket is not None else -1].append(r)
+        owners = final.owners if final is not None and final.owners is not None else {}
         return cls(
             initial=initial,
             remaining=remaining,
             receipts=receipts,
             store_sold=store_sold,
             refused=[a for a in history.attempts if a.outcome is Outcome.SOLD_OUT],
-            errors=[a for a in history.attempts if a.outcome is Outcome.ERROR],
+            errors=[a for a in history.attempts if a.outcome is Outcome.ERROR and not a.unavailable],
+            unavailable=[a for a in history.attempts if a.unavailable],
             doubles={t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1},
+            ledger_doubles={t: bs for t, bs in sorted(owners.items()) if len(bs) > 1},
             unanswered=len(history.killed) + len(history.stuck),
             measured=final is not None,
         )
@@ -127,6 +136,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
     found = (
         _oversold(f, oversold),
         _double_sold(f, kind is StoreKind.COUNTER),
+        _ledger_double_sold(f),
         _lost_updates(f, lost or 0),
         _unreceipted(f, unreceipted or 0, len(history.stuck)),
         _undersold(f, undersold or 0),
@@ -140,7 +150,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         remaining=f.remaining if f.measured else None,
         sold=f.sold,
         oversold=oversold,
-        double_sold=len(f.doubles),
+        double_sold=len(set(f.doubles) | set(f.ledger_doubles)),
         lost_updates=lost,
         undersold=undersold,
         unreceipted=unreceipted,
@@ -149,12 +159,14 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         killed=len(history.killed),
         attempts=len(history.attempts),
         refused=len(f.refused),
-        declined=sum(a.outcome is Outcome.CONFLICT for a in history.attempts),
+        declined=sum(a.outcome is Outcome.CONFLICT and not a.unavailable for a in history.attempts),
         conflicts=sum(a.conflicts for a in history.attempts),
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
         inconclusive=None if anomalies else _inconclusive(history, most),
+        unavailable=len(f.unavailable),
+        could_not_run=could_not_run(f.unavailable),
     )
 
 
@@ -195,6 +207,22 @@ def _inconclusive(history: History, most: int | None) -> str | None:
             '(your code serializes before its point, e.g. a lock taken before point("after-read"))'
         )
     return "the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved"
+
+
+def _ledger_double_sold(f: _Facts) -> Anomaly | None:
+    """Double sales the store's ledger records and the receipts do not show: another invocation,
+    another client, or a buyer whose receipt was lost. The store contradicts an OK, so it is none."""
+    unseen = {t: bs for t, bs in f.ledger_doubles.items() if t not in f.doubles}
+    if not unseen:
+        return None
+    stories = [
+        f"the store records ticket #{t} sold {times(len(bs))} ({buyers(bs)}), more than this run's receipts show"
+        for t, bs in list(unseen.items())[:MAX_STORIES]
+    ]
+    if len(unseen) > MAX_STORIES:
+        stories.append(f"... and {len(unseen) - MAX_STORIES} more tickets the store records sold more than once")
+    witnesses = sorted({b for bs in unseen.values() for b in bs})
+    return Anomaly("double_sold", len(unseen), sorted(unseen), witnesses, stories)
 
 
 def _oversold(f: _Facts, oversold: int) -> Anomaly | None:
@@ -264,34 +292,3 @@ def _stuck(history: History) -> Anomaly | None:
     if len(stuck) > MAX_STORIES:
         stories.append(f"... and {len(stuck) - MAX_STORIES} more")
     return Anomaly("stuck", len(stuck), buyers=[e.buyer for e in stuck], story=stories)
-
-
-def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
-    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes."""
-    rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
-    n = len(rs)
-    last_read = max((r.t_read or 0.0) for r in rs)
-    first_write = min((r.t_write or 0.0) for r in rs)
-    who = buyers([r.buyer for r in rs])
-    both, either = ("both", "either") if n == 2 else ("all", "any")
-    procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
-    if procs and all(r.served_by for r in rs):
-        return served_sale(ticket, who, procs, n)
-    if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        if all(r.t_read is not None for r in rs) and last_read < first_write:
-            return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"
-        return f"{who} each returned ticket #{ticket}: sold {times(n)}"
-    if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
-        if counter:
-            return (
-                f"{who} {both} read {read_value(rs[0].read, counter)} before {either} wrote; "
-                f"{both} wrote {wrote_value(rs[0].wrote, counter)}: ticket #{ticket} sold {times(n)}"
-            )
-        return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times(n)}"
-    steps = "; ".join(
-        f"buyer {r.buyer} read {read_value(r.read, counter)} at {ms(r.t_read)} and wrote "
-        f"{wrote_value(r.wrote, counter)} at {ms(r.t_write)}"
-        for r in rs[:MAX_STORIES]
-    )
-    more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
-    return f"{steps}{more}: ticket #{ticket} sold {times(n)}"

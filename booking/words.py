@@ -6,11 +6,13 @@ verifier's stories, the pytest failure message) takes its phrases from here.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from booking.history import Attempt, Outcome
 from booking.redact import redact
 
+MAX_STORIES = 5  # stories per anomaly kind; the counts carry the rest
 MAX_ERROR = 300  # characters of an error kept in a record or a line
 # The distribution's name on the package index ("booking" there is someone else's project); the
 # import package and the command are `booking`.
@@ -169,6 +171,7 @@ SAFETY_FIGURES = ("oversold", "double_sold", "lost_updates")
 AVAILABILITY_FIGURES = ("errors", "undersold", "stuck")
 OPTIONAL_FIGURES = {
     "unreceipted": "safety",
+    "unavailable": "availability",
     "declined": "availability",
     "conflicts": "availability",
     "retries": "availability",
@@ -191,6 +194,7 @@ def judgement(
     lockstep: bool = True,
     inconclusive: str | None = None,
     stopped: bool = False,
+    unavailable: bool = False,
 ) -> Judgement:
     """What a verdict means for a person, safety first: a broken invariant is UNSAFE; a run that was
     stuck or stopped could not be carried out; errors, refusals and unsold stock are an availability
@@ -202,6 +206,9 @@ def judgement(
         return Judgement("STUCK", "buyers never finished: the run could not be carried out", "bad")
     if stopped:
         return Judgement("STOPPED", "the run could not be carried out (see below)", "bad")
+    if unavailable:
+        why = "the environment failed attempts (a deadline, a timeout, a lost server): nothing proved either way"
+        return Judgement("COULD NOT RUN", why, "bad")
     if kinds:
         return Judgement(
             "SAFE, AT A COST",
@@ -227,3 +234,55 @@ def not_measured(unread: bool = False) -> str:
     if unread:
         return "remaining, lost_updates, unreceipted and undersold (receipts alone: --store reads the service's store)"
     return "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)"
+
+
+def interruption(
+    signal: str, elapsed_s: float, finished: int, buyers: int, sold: int, store: str, left: int | None, kept: str | None
+) -> str:
+    """The one line of an interrupted run: what finished, where the store was left, where the history is."""
+    where = f"store {store} left with {count(left, 'ticket')}" if left is not None else f"store {store}"
+    history = f"history kept in {kept}" if kept is not None else "no history kept (--history FILE keeps one)"
+    done = f"{finished} of {count(buyers, 'buyer')} finished, {count(sold, 'ticket')} sold"
+    return f"interrupted by {signal} after {elapsed_s:.2f} s: {done}; {where}; {history}"
+
+
+def could_not_run(failed: list[Attempt]) -> list[str]:
+    """The environment's failures, grouped by what was said: '50 attempts by buyers 1, 2, ...: BarrierTimeout: ...'."""
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for a in failed:
+        by_error[a.error or "unknown"].append(a.buyer)
+    return [
+        f"{count(len(bs), 'attempt')} by {buyers(bs)}: {error}"
+        for error, bs in sorted(by_error.items(), key=lambda kv: -len(kv[1]))[:MAX_STORIES]
+    ]
+
+
+def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
+    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes."""
+    rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
+    n = len(rs)
+    last_read = max((r.t_read or 0.0) for r in rs)
+    first_write = min((r.t_write or 0.0) for r in rs)
+    who = buyers([r.buyer for r in rs])
+    both, either = ("both", "either") if n == 2 else ("all", "any")
+    procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
+    if procs and all(r.served_by for r in rs):
+        return served_sale(ticket, who, procs, n)
+    if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
+        if all(r.t_read is not None for r in rs) and last_read < first_write:
+            return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"
+        return f"{who} each returned ticket #{ticket}: sold {times(n)}"
+    if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
+        if counter:
+            return (
+                f"{who} {both} read {read_value(rs[0].read, counter)} before {either} wrote; "
+                f"{both} wrote {wrote_value(rs[0].wrote, counter)}: ticket #{ticket} sold {times(n)}"
+            )
+        return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times(n)}"
+    steps = "; ".join(
+        f"buyer {r.buyer} read {read_value(r.read, counter)} at {ms(r.t_read)} and wrote "
+        f"{wrote_value(r.wrote, counter)} at {ms(r.t_write)}"
+        for r in rs[:MAX_STORIES]
+    )
+    more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
+    return f"{steps}{more}: ticket #{ticket} sold {times(n)}"

@@ -81,6 +81,7 @@ class Trial:
     sold: int
     steady: Steady | None = None  # cost runs: the steady-state window
     timeline: str = ""  # an anomalous trial's story and lanes, for the report
+    unavailable: int = 0  # attempts the environment failed: the trial proved nothing either way
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Cell:
     relation: str = ""  # reference, indistinguishable, faster, slower, unsafe, or "" (nothing to compare)
     vs_reference_words: str = ""
     timeline: str = ""  # the first anomalous trial: its stories and a lane per buyer involved
+    unavailable: int = 0  # attempts the environment failed (timeouts, lost connections), over the trials
     baseline: str = ""  # --baseline: this cell against the saved report's
 
     @property
@@ -165,6 +167,7 @@ class Comparison:
     versions: dict[str, str] = field(default_factory=dict)
     machine: dict[str, Any] = field(default_factory=dict)
     partial: str = ""  # why the comparison stopped before every run was done ("" when complete)
+    stopped_by: int = 0  # the signal that stopped it (its exit code is 128 + it)
     runs: tuple[int, int] = (0, 0)  # runs done, runs planned
     regressions: list[str] = field(default_factory=list)  # --baseline: what got worse
 
@@ -174,7 +177,9 @@ class Comparison:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.broken or self.regressions else 0
+        if self.broken or self.regressions:
+            return 1
+        return 3 if any(c.unavailable for c in self.cells) else 0  # some trials could not be carried out
 
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import signal
 import tempfile
 import time
 from collections import defaultdict
@@ -22,6 +23,7 @@ from booking.compare.plan import plan, row_info
 from booking.compare.reference import conclude, pick_reference, relate
 from booking.compare.summary import rates, store_labels, summarise, trial_of
 from booking.config import RunConfig, Schedule
+from booking.processes import signals
 from booking.simulation import simulate
 from booking.stores import StoreKind, store_kind
 from booking.stores.claim import claim
@@ -56,14 +58,15 @@ def compare(config: CompareConfig, progress: Progress | None = None) -> Comparis
     trials: dict[CellKey, list[Trial]] = defaultdict(list)
     started = time.monotonic()
     state = {"done": 0, "planned": len(runs)}
-    partial = ""
+    partial, stopped_by = "", 0
     try:
         with contextlib.ExitStack() as held:
             for store in config.stores:  # held for the whole matrix: no other run slips in between trials
                 held.enter_context(claim(store, exclusive=True))
             _run_all(config, keys, runs, trials, state, progress, started)
-    except KeyboardInterrupt:
-        partial = f"interrupted after {state['done']} of {state['planned']} runs"
+    except (KeyboardInterrupt, signals.Interrupted) as exc:  # Ctrl-C, SIGTERM, SIGHUP (processes/signals.py)
+        stopped_by = exc.signum if isinstance(exc, signals.Interrupted) else signal.SIGINT
+        partial = f"interrupted by {signals.name(stopped_by)} after {state['done']} of {state['planned']} runs"
     done = [k for k in keys if trials[k]]
     labels = store_labels(config.stores)
     cells = [summarise(k, labels[k.store], row_info(k), trials[k], _tickets(config, k)) for k in done]
@@ -72,6 +75,7 @@ def compare(config: CompareConfig, progress: Progress | None = None) -> Comparis
         cells, references, {(labels[k.store], k.strategy, k.schedule.value, k.buyers): rates(trials[k]) for k in done}
     )
     result = Comparison(config, cells, conclude(cells), time.monotonic() - started, partial=partial)
+    result.stopped_by = stopped_by
     result.runs = (state["done"], state["planned"])
     return result
 

@@ -29,6 +29,7 @@ def trial_of(result: RunResult, batches: int) -> Trial:
         sold=v.sold,
         steady=steady(result, batches) if result.config.duration_s is not None else None,
         timeline=_timeline(result) if v.anomalies else "",
+        unavailable=v.unavailable,
     )
 
 
@@ -90,6 +91,7 @@ def summarise(key: CellKey, label: str, info: StrategyInfo, ts: list[Trial], tic
         undersold_mean=mean(t.undersold for t in ts),
         undersold_max=max(t.undersold for t in ts),
         errors=sum(t.errors for t in ts),
+        unavailable=sum(t.unavailable for t in ts),
         retries=sum(t.retries for t in ts),
         conflicts=sum(t.conflicts for t in ts),
         timeline=next((t.timeline for t in ts if t.timeline), ""),

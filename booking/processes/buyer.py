@@ -10,6 +10,7 @@ from multiprocessing.connection import Connection
 
 from booking import points
 from booking.config import RunConfig
+from booking.errors import unavailable
 from booking.history import Attempt, Outcome
 from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
@@ -76,9 +77,11 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
             if info.setup is not None:
                 info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
             pacer.ready()
-        except Exception as exc:
+        except BaseException as exc:  # your prepare() calling sys.exit() too
             now = ctx.clock()
-            reporter.put(Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc), t_start=now, t_end=now))
+            failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc), t_start=now, t_end=now)
+            failed.unavailable = unavailable(exc)
+            reporter.put(failed)
             return
         unfinished = _buy(plan, info, store, ctx, pacer, reporter, links)
     finally:
@@ -118,8 +121,8 @@ def _buy(
             if store is not None:
                 rec.looked = store.remaining()  # the notes' search(): a look outside the lock
             info.purchase(store, ctx, rec)
-        except Exception as exc:  # one failed attempt is a result to report, not a crash
-            rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
+        except BaseException as exc:  # one failed attempt is a result to report, not a crash (sys.exit too)
+            rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)
             if c.traceback:  # --debug: where in your code it failed
                 rec.trace = redact("".join(traceback.format_exception(exc)))
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing.process
+import os
 import selectors
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
 from booking.points import START
-from booking.processes import teardown
+from booking.processes import signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message
 from booking.processes.schedule import Barrier, Gates
@@ -28,6 +29,7 @@ GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves a
 JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated
 EXIT_WAIT_S = 1.0  # a child whose sentinel fired: how long its exit status may take to be readable
 REPORTS = "reports"
+SIGNALLED = "signalled"  # SIGINT, SIGTERM or SIGHUP came (processes/signals.py)
 
 ABANDONED_MP_LOCK = (
     "{who} died holding the multiprocessing.Lock: a multiprocessing.Lock is never released when "
@@ -48,6 +50,7 @@ class Crowd:
     sellers: Sellers | None = None
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
+    interrupted: int | None = None  # the signal that stopped the run
     _procs: dict[int, Any] = field(default_factory=dict)
     _ended: dict[int, BuyerEnd] = field(default_factory=dict)
     _dying: dict[int, str] = field(default_factory=dict)  # buyer -> the point it announced it dies at
@@ -66,11 +69,14 @@ class Crowd:
         finally:
             self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
             all_done = len(self._ended) == len(self.plans)
-            stopped = teardown.stop(list(self._procs.values()), 0 if self.aborted else JOIN_S)
+            stopping = self.aborted or self.interrupted
+            stopped = teardown.stop(list(self._procs.values()), 0 if stopping else JOIN_S)
             for buyer, p in self._procs.items():
-                why = "stopped with the run" if self.aborted else "still running at the deadline"
+                why = "stopped with the run" if stopping else "still running at the deadline"
                 reason = why if p in stopped else "exited without saying it was done"
                 self._ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, reason))
+            for plan in self.plans:  # an interrupted start: the rest never began
+                self._ended.setdefault(plan.buyer, BuyerEnd(plan.buyer, BuyerStatus.STUCK, "never started"))
             sellers_stopped = self.sellers.close(drain=all_done) if self.sellers is not None else {}
             self._selector.close()
             self.gates.close()
@@ -88,6 +94,8 @@ class Crowd:
 
     def _start(self) -> None:
         self._selector.register(self.links.channel.reader, selectors.EVENT_READ, REPORTS)
+        if (wake := signals.wake_fd()) is not None:
+            self._selector.register(wake, selectors.EVENT_READ, SIGNALLED)
         if self.sellers is not None:
             self.sellers.start(self.links.made)
             for sentinel, seller in self.sellers.sentinels.items():
@@ -102,10 +110,14 @@ class Crowd:
 
     def _start_buyers(self) -> None:
         for plan in self.plans:
+            if self._signalled():
+                break
             gate = self.gates.make(plan.buyer)
-            p = self.ctx.Process(target=run_buyer, args=(plan, self.links, gate), name=f"buyer-{plan.buyer}")
+            args = (os.getpid(), run_buyer, plan, self.links, gate)
+            p = self.ctx.Process(target=signals.run_child, args=args, name=f"buyer-{plan.buyer}")
             p.daemon = True
-            p.start()
+            with signals.forking():
+                p.start()
             # Process.start() first polls every child still listed (waitpid on each): O(buyers) per start,
             # O(buyers^2) per run. This run waits on its buyers' sentinels and reaps them itself
             # (teardown.stop), so they need not be listed.
@@ -124,6 +136,8 @@ class Crowd:
             for key, _ in events:
                 if key.data == REPORTS:
                     self._read()
+                elif key.data == SIGNALLED:
+                    self._signalled()
                 elif isinstance(key.data, tuple):  # a seller exited
                     self._selector.unregister(key.fileobj)
                     assert self.sellers is not None
@@ -135,7 +149,11 @@ class Crowd:
                     self._exited(key.data)
 
     def _over(self) -> bool:
-        return self.aborted is not None or len(self._ended) == len(self.plans)
+        return self.aborted is not None or self._signalled() or len(self._ended) == len(self.plans)
+
+    def _signalled(self) -> bool:
+        self.interrupted = signals.pending()
+        return self.interrupted is not None
 
     def _read(self) -> None:
         reader = self.links.channel.reader

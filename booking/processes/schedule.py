@@ -21,11 +21,13 @@ import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 
+from booking.errors import Unavailable
+
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
 
 
-class BarrierTimeout(Exception):
+class BarrierTimeout(Unavailable):
     """The other buyers did not arrive before the run's deadline."""
 
 

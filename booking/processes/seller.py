@@ -19,7 +19,7 @@ from typing import Any
 
 from booking import points
 from booking.config import RunConfig
-from booking.errors import CannotRun
+from booking.errors import CannotRun, Unavailable, unavailable
 from booking.history import Attempt, Outcome
 from booking.points import AFTER_READ
 from booking.processes import kills
@@ -48,7 +48,7 @@ ANSWER_FIELDS = (
 )
 
 
-class SellerTimeout(Exception):
+class SellerTimeout(Unavailable):
     """No seller answered before the run's deadline."""
 
 
@@ -90,6 +90,7 @@ class SellerLink:
         self.answered: Any = ctx.Array("i", buyers + 1, lock=False)  # attempt + 1 of b's last answer
         self.slots: Any = ctx.Array("i", 3 * (sellers + 1), lock=False)  # per seller: stage, buyer, attempt
         self.closed = ctx.Event()
+        self.sellerless = ctx.Event()  # every seller died: a request sent from now on has nobody to answer it
         self.gate = gate
 
     # -- the buyer's side
@@ -100,6 +101,10 @@ class SellerLink:
             self.gate.submit(buyer)
         self.asked[buyer] = rec.attempt + 1
         self.requests.put(Request(buyer, rec.attempt, ctx.clock()))
+        if self.sellerless.is_set():
+            # The parent sets this before it answers every buyer whose `asked` it sees: a request
+            # sent after its scan would wait for nobody until the deadline.
+            raise RuntimeError("no seller left to answer (every seller died)")
         points.hit(points.IN_CRITICAL)  # the purchase is in the sellers' hands until the answer
         reader = self.readers[buyer - 1]
         while True:
@@ -180,7 +185,7 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made) -> None:
                     raise CannotRun(f"seller {plan.seller} could not open the store: {broken}")
                 info.purchase(store, ctx, rec)
             except Exception as exc:  # one failed purchase is an answer, not a crash
-                rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
+                rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)
             rec.t_end = ctx.clock()
             link.answer(rec)
             link.set_slot(plan.seller, ANSWERED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue as queue_module
 import threading
 import time
@@ -9,7 +10,7 @@ from typing import Any
 
 from booking.config import RunConfig, Schedule
 from booking.history import Attempt, Outcome
-from booking.processes import kills, teardown
+from booking.processes import kills, signals, teardown
 from booking.processes.gate import SellerGate
 from booking.processes.seller import ANSWERED, HOLDING, Request, SellerLink, SellerPlan, run_seller
 from booking.strategies import Choice, Made
@@ -46,10 +47,10 @@ class Sellers:
 
     def start(self, made: Made) -> None:
         for plan in self._plans:
-            p = self._ctx.Process(
-                target=run_seller, args=(plan, self.link, made), name=f"seller-{plan.seller}", daemon=True
-            )
-            p.start()
+            args = (os.getpid(), run_seller, plan, self.link, made)
+            p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
+            with signals.forking():
+                p.start()
             self._procs[plan.seller] = p
 
     @property
@@ -121,6 +122,7 @@ class Sellers:
     def _answer_everyone(self, why: str) -> None:
         """No seller is left: take what is queued, and answer every buyer still waiting, with an error."""
         reason = f"no seller left to answer ({why})"
+        self.link.sellerless.set()  # first: a buyer that sends after the scan below answers itself
         while True:
             try:
                 req: Request = self.link.requests.get_nowait()

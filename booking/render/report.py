@@ -10,6 +10,8 @@ from typing import Any
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import check_writable, write_text
+from booking.redact import redact
+from booking.stores.base import store_files
 
 FORMATS = ("table", "md", "json", "csv", "html")
 
@@ -33,21 +35,21 @@ def render(comparison: Comparison, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def prepare_output(fmt: str, out: Path | None) -> None:
-    """Before the comparison runs: refuse an unknown format, or a report file that cannot be written."""
+def prepare_output(fmt: str, out: Path | None, stores: list[str] | None = None) -> None:
+    """Before the comparison runs: refuse an unknown format, or a report file that cannot be written
+    (or that is one of the stores: writing it would destroy the store)."""
     if fmt not in FORMATS:
         raise BadInput(f"--format: unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if out is not None:
-        existed = out.exists()
-        check_writable(out, "--out")
-        if not existed:
-            out.unlink()  # proved writable; an interrupted comparison must not leave an empty report behind
+        # Proved writable (a new file is probed and removed again: an interrupted comparison leaves
+        # no empty report behind), and never one of the stores.
+        check_writable(out, "--out", never=[f for s in stores or () for f in store_files(s)])
 
 
 def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) -> None:
     """The report to `out` (the table as plain text there), or to the terminal."""
     if out is not None:
-        write_text(out, render(comparison, fmt), "--out")
+        write_text(out, redact(render(comparison, fmt)), "--out")
         partial = f", partial: {comparison.partial}" if comparison.partial else ""
         console.print(f"wrote {out} ({fmt}{partial})", markup=False, highlight=False)
     elif fmt == "table":
@@ -55,4 +57,4 @@ def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) ->
 
         print_table(comparison, console)
     else:
-        sys.stdout.write(render(comparison, fmt))
+        sys.stdout.write(redact(render(comparison, fmt)))

@@ -6,10 +6,13 @@ on, indented, on the next; nothing is cut.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+from booking.redact import redact
 from booking.render.text import Printer
 from booking.render.verdict import TONES, explain, figures, judge, render_verdict
 from booking.result import RunResult
@@ -51,6 +54,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
             if len(events) > MAX_EVENT_LINES and i == 40:
                 out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
             out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}", indent=EVENT_INDENT)
+    if result.interrupted:
+        return  # no verdict for a run cut short: the one line on stderr says what finished
     render_verdict(
         result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
     )
@@ -103,9 +108,22 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
 def emit(outcome: RunResult | Any, as_json: bool, quiet: bool) -> int:
     """Print a run (or repeated runs) as JSON or for a person; returns the exit code."""
     if as_json:
-        sys.stdout.write(json.dumps(outcome.to_json(), indent=2) + "\n")
+        sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2)) + "\n")
     elif isinstance(outcome, RunResult):
         render_run(outcome, Printer(), quiet=quiet)
     else:
         render_runs(outcome, Printer(), quiet=quiet)
     return int(outcome.exit_code)
+
+
+@contextlib.contextmanager
+def shown_when_interrupted(as_json: bool, quiet: bool) -> Iterator[None]:
+    """A run a signal stopped is shown as far as it went (no verdict); exits.py says the one line."""
+    from booking.processes.signals import Interrupted
+
+    try:
+        yield
+    except Interrupted as exc:
+        if exc.result is not None:
+            emit(exc.result, as_json, quiet)
+        raise

@@ -11,6 +11,8 @@ import re
 import sys
 from typing import Any, TextIO
 
+from booking.redact import redact
+
 DEFAULT_WIDTH = 80  # a pipe, a file, or a terminal that does not say
 MIN_WIDTH = 40  # narrower than this, lines stay this wide (nothing useful fits in less)
 
@@ -92,8 +94,9 @@ class Printer:
             self._console = Console(file=self.stream, highlight=False, soft_wrap=True)
 
     def line(self, *parts: Part, indent: int = 4) -> None:
-        """One logical line; continuation lines start `indent` columns in."""
-        for row in wrap_parts(list(parts), self.width, indent):
+        """One logical line, secrets masked before it is wrapped; continuation lines start `indent` columns in."""
+        masked = [redact(p) if isinstance(p, str) else (redact(p[0]), p[1]) for p in parts]
+        for row in wrap_parts(masked, self.width, indent):
             self._write(row)
 
     def _write(self, row: list[Part]) -> None:

@@ -38,12 +38,13 @@ def judge(result: RunResult) -> Judgement:
         lockstep=result.config.schedule.value == "lockstep",
         inconclusive=v.inconclusive,
         stopped=result.aborted is not None,
+        unavailable=bool(v.unavailable),
     )
 
 
 def judge_verdict(v: Verdict) -> Judgement:
     """The word for a verdict without its run (`booking verify`)."""
-    return judgement([a.kind for a in v.anomalies], inconclusive=v.inconclusive)
+    return judgement([a.kind for a in v.anomalies], inconclusive=v.inconclusive, unavailable=bool(v.unavailable))
 
 
 def figures(v: Verdict, names: tuple[str, ...], group: str = "", sep: str = "  ") -> str:
@@ -75,6 +76,7 @@ def verdict_lines(
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
         lines.extend([(f"  {anomaly.kind}: ", style), story] for story in anomaly.story)
+    lines.extend([("  could not run: ", "red"), story] for story in v.could_not_run)
     return lines
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +49,30 @@ def store_kind(spec: str) -> StoreKind:
     if spec.lower().endswith(SQLITE_SUFFIXES):
         return StoreKind.SQLITE
     return StoreKind.COUNTER
+
+
+def local_file(spec: str) -> Path | None:
+    """The file a db.json or SQLite spec names (`t.db`, `sqlite:///t.db`, `sqlite:///file:t.db?uri=true`);
+    None for a server."""
+    if "://" not in spec:
+        return Path(spec)
+    scheme, _, rest = spec.partition("://")
+    if scheme.split("+", 1)[0].lower() != "sqlite" or not rest.startswith("/"):
+        return None
+    path, _, query = rest[1:].partition("?")
+    if path.startswith("file:") and ("uri=true" in query or "uri=1" in query):
+        path = path.removeprefix("file:")
+    return Path(path) if path else None
+
+
+def store_files(spec: str) -> list[Path]:
+    """Every file a store is made of, resolved (the data, its lock, SQLite's journals): what no output may be."""
+    path = local_file(spec) if spec else None  # no spec: a service raced without --store
+    if path is None:
+        return []
+    path = Path(os.path.realpath(path))
+    suffixes = [".lock"] + (["-wal", "-shm", "-journal"] if store_kind(spec) is StoreKind.SQLITE else [])
+    return [path, *(path.with_name(path.name + s) for s in suffixes)]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from booking.errors import BadInput, BookingError, CannotRun
+from booking.errors import BadInput, BookingError, CannotRun, Unavailable
+from booking.files import check_path
 from booking.redact import mask_url, redact, remember
 from booking.stores.base import StoreKind, store_kind
+from booking.stores.limits import SQLITE_BUSY_TIMEOUT_S, connect_args, watchdog
 from booking.words import install_hint
 
-CONNECT_TIMEOUT_S = 5  # an unreachable server is an error within seconds, not a hang
-SQLITE_BUSY_TIMEOUT_S = 10.0  # override with ?timeout=SECONDS in the URL
 SQLITE_SYNCHRONOUS = "NORMAL"  # the setting WAL is meant to run with; the benchmark's bare loop uses it too
 DEFAULT_TIMEOUT_S = 60.0  # how long one server round trip may take when the caller sets no deadline
 
@@ -48,22 +49,51 @@ PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 MYSQL_RETRY_ERRNOS = frozenset({1213, 1205})
 SQLITE_BUSY = 5
 SQLITE_BUSY_SNAPSHOT = 517
+# Failures of the environment, not of the strategy: the run could not be carried out (Database.unavailable).
+PG_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})  # connection, resources, operator, system
+# too many connections, user limits, server gone or lost, statement time limits (MariaDB, MySQL)
+MYSQL_UNAVAILABLE_ERRNOS = frozenset({1040, 1203, 1226, 2002, 2003, 2006, 2013, 2055, 1969, 3024})
+SQLITE_UNAVAILABLE = frozenset({7, 8, 10, 13, 14})  # NOMEM, READONLY, IOERR, FULL, CANTOPEN
 
 
 def sql_url(spec: str) -> URL:
     """The SQLAlchemy URL for a --store value; a bare path ending .db/.sqlite is a SQLite file."""
     if "://" not in spec:
-        return URL.create("sqlite", database=spec)
-    try:
-        url = make_url(spec)
-    except (sa.exc.ArgumentError, ValueError):
-        raise BadInput(f"store {mask_url(spec)}: not a database URL") from None
-    if url.drivername in INSTALLED_DRIVERS:
-        url = url.set(drivername=INSTALLED_DRIVERS[url.drivername])
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        # Each buyer is its own process: an in-memory database would be a new, empty one in each.
-        raise BadInput(f"store {mask_url(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
+        url = URL.create("sqlite", database=spec)
+    else:
+        if re.split(r"[/?]", spec.partition("://")[2], maxsplit=1)[0].count("@") > 1:
+            # SQLAlchemy would read the password as far as the first '@' and the rest as the host,
+            # then print that host (the password's tail) in its error.
+            raise BadInput(f"store {mask_url(spec)}: the password holds a raw '@'; write it as %40")
+        try:
+            url = make_url(spec)
+        except (sa.exc.ArgumentError, ValueError):
+            raise BadInput(f"store {mask_url(spec)}: not a database URL") from None
+        if url.drivername in INSTALLED_DRIVERS:
+            url = url.set(drivername=INSTALLED_DRIVERS[url.drivername])
+    if url.get_backend_name() == "sqlite":
+        if sqlite_in_memory(url):
+            # Each buyer is its own process: an in-memory database would be a new, empty one in each.
+            raise BadInput(f"store {mask_url(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
+        check_path(sqlite_path(url), f"store {mask_url(spec)}")
+    elif not url.database:
+        # Without one the server picks a default (PostgreSQL's maintenance database `postgres`).
+        raise BadInput(f"store {mask_url(spec)}: the URL names no database (add /DBNAME)")
     return url
+
+
+def sqlite_in_memory(url: URL) -> bool:
+    """`sqlite://`, `:memory:`, and the URI forms `file::memory:` and `?mode=memory`."""
+    db = url.database or ""
+    return db in ("", ":memory:") or ":memory:" in db or url.query.get("mode") == "memory"
+
+
+def sqlite_path(url: URL) -> Path:
+    """The file a SQLite URL names: `sqlite:///t.db` and the URI form `sqlite:///file:t.db?uri=true`."""
+    db = str(url.database)
+    if url.query.get("uri") in ("true", "1") and db.startswith("file:"):
+        db = db.removeprefix("file:").split("?", 1)[0]
+    return Path(db)
 
 
 class Database:
@@ -75,6 +105,7 @@ class Database:
         self.kind = store_kind(spec)
         self.display = mask_url(spec)
         self.url = sql_url(spec)
+        self.timeout_s = timeout_s
         # One engine per store and timeout in a process, made in the parent before the buyers fork and
         # reused by them: building an engine and its dialect in every buyer cost milliseconds and
         # megabytes each. NullPool: no connection is pooled, so nothing but the engine crosses the fork.
@@ -86,40 +117,35 @@ class Database:
                 _ENGINES.pop(next(iter(_ENGINES)))
             _ENGINES[key] = engine
         self.engine = engine
+        self.busy_timeout_s = SQLITE_BUSY_TIMEOUT_S
+        if self.kind is StoreKind.SQLITE:  # what SQLite will wait for a lock: ?timeout=, else up to the deadline
+            self.busy_timeout_s = float(engine.dialect.create_connect_args(self.url)[1].get("timeout", 5.0))
 
     def _engine(self, timeout_s: float) -> Engine:
-        query = self.url.query
-        args: dict[str, Any] = {}
-        if self.kind is StoreKind.SQLITE:
-            if "timeout" not in query:
-                # The busy timeout: wait this long for the write lock. A crowd of 2,000 buyers queues longer
-                # than 10 s, and a safe strategy must not be failed by the harness: wait up to the run's deadline.
-                args["timeout"] = max(SQLITE_BUSY_TIMEOUT_S, timeout_s)
-        elif "connect_timeout" not in query:
-            args["connect_timeout"] = CONNECT_TIMEOUT_S
-            if self.kind is StoreKind.MYSQL and "read_timeout" not in query:
-                # PyMySQL's connect_timeout covers the TCP connect only; without read_timeout a server
-                # that accepts and never answers holds us forever. A lock wait is bounded by the run.
-                args["read_timeout"] = max(timeout_s, CONNECT_TIMEOUT_S)
+        args = connect_args(self.kind, self.url.query, timeout_s)
         try:
             # NullPool: a connection lives exactly as long as its user holds it; nothing pooled crosses fork.
-            engine = sa.create_engine(self.url, poolclass=NullPool, connect_args=args)
+            # No reset on return: transactions are ended explicitly, and resetting a connection the server
+            # dropped would only print the driver's traceback.
+            engine = sa.create_engine(self.url, poolclass=NullPool, connect_args=args, pool_reset_on_return=None)
         except ModuleNotFoundError as exc:
             hint = DRIVERS.get(self.kind, "install the database driver")
             raise CannotRun(
                 f"store {self.display}: driver {exc.name!r} is not installed; booking uses {hint}"
             ) from None
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
             raise BadInput(f"store {self.display}: {self.reason(exc)}") from None
         if self.kind is StoreKind.SQLITE:
             event.listen(engine, "connect", _sqlite_on_connect)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
 
     @contextlib.contextmanager
     def admin(self) -> Iterator[Connection]:
-        """A Core transaction for the parent's work (seeding, migrations, the final count)."""
+        """A Core transaction for the parent's work (seeding, migrations, the final count), cut off at
+        the deadline even when the server stops answering (a paused server never says time out)."""
         try:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, watchdog(conn, self.timeout_s):
                 yield conn
         except BookingError:
             raise
@@ -157,6 +183,12 @@ class Database:
     def error(self, exc: Exception) -> BookingError:
         """A driver's failure to open or use the store, as a one-line BookingError."""
         reason = self.reason(exc)
+        if getattr(exc, "booking_cut", False):
+            return CannotRun(f"store {self.display}: no answer within {self.timeout_s:g} s (the deadline): {reason}")
+        if self.bad_option(exc):
+            return BadInput(f"store {self.display}: {reason}")
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in ("55P03", "57014"):  # lock or statement timeout
+            return CannotRun(f"store {self.display}: {self.unavailable(exc, 0.0)}")
         if self.kind is StoreKind.SQLITE and ("not a database" in reason or "malformed" in reason):
             return BadInput(f"store {self.display}: {reason}")
         if self.kind is StoreKind.SQLITE and "unable to open" in reason and self.url.database:
@@ -191,11 +223,66 @@ class Database:
         code = getattr(exc, "sqlite_errorcode", None)
         return code == SQLITE_BUSY_SNAPSHOT or (upgrading and code == SQLITE_BUSY)
 
+    def bad_option(self, exc: BaseException) -> bool:
+        """A connection option the driver refuses (`?sslmode=bogus`, an unknown keyword): the input's fault."""
+        orig = getattr(exc, "orig", None) or exc
+        if isinstance(orig, TypeError):
+            return True
+        text = str(orig)
+        return (
+            self.kind is StoreKind.POSTGRESQL
+            and getattr(orig, "sqlstate", None) is None
+            and ("invalid connection option" in text or ("invalid" in text and "value" in text))
+        )
+
+    def unavailable(self, exc: BaseException, waited_s: float) -> str | None:
+        """Why the environment (not the strategy) failed a statement that took `waited_s`, or None.
+
+        A timeout, a connection limit, a lost or restarting server, a full disk: the run could not be
+        carried out. A serialization failure or deadlock is the strategy's business (retryable)."""
+        orig = getattr(exc, "orig", None) or exc
+        if self.retryable(orig):
+            return None
+        if self.kind is StoreKind.POSTGRESQL:
+            state = getattr(orig, "sqlstate", None)
+            if state == "55P03":
+                return f"lock timeout: another session held a lock for {self.timeout_s:g} s (the deadline)"
+            if state == "57014":
+                return f"statement timeout: a statement ran for {self.timeout_s:g} s (the deadline)"
+            if state is None and type(orig).__name__ == "OperationalError":
+                return f"the connection failed: {self.reason(orig)}"
+            if state is not None and state[:2] in PG_UNAVAILABLE_CLASSES:
+                return f"the server could not serve it: {self.reason(orig)}"
+            return None
+        if self.kind is StoreKind.MYSQL:
+            args: tuple[Any, ...] = getattr(orig, "args", ())
+            if args and args[0] in MYSQL_UNAVAILABLE_ERRNOS:
+                return f"the server could not serve it: {self.reason(orig)}"
+            return None
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF == SQLITE_BUSY and waited_s >= self.busy_timeout_s * 0.9:
+            return f"database is locked: another connection held it past the busy timeout ({self.busy_timeout_s:g} s)"
+        if code is not None and code & 0xFF in SQLITE_UNAVAILABLE:
+            return f"the file system failed it: {self.reason(orig)}"
+        return None
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+class StoreUnavailable(Unavailable):
+    """The database failed an attempt for a reason of its own (Database.unavailable says which)."""
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver in autocommit mode, and _sqlite_begin emits BEGIN: SQLAlchemy's recipe for real
+    # transactions on pysqlite, which otherwise commits each DDL statement by itself (a set-up
+    # interrupted half way would leave tables without their schema revision).
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")

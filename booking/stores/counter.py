@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,19 @@ from booking import points
 from booking.choices import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
+from booking.stores import locks
 from booking.stores.base import FinalState, Seen, StoreKind
 
 MAX_STORE_BYTES = 4096  # {"count": N} is a few bytes; a larger file is not a counter store
+DEFAULT_MODE = 0o644  # a new db.json (the umask of a plain open, without the umask's surprises)
 
 
 class CounterStore:
-    """db.json. A ticket is the count value a buyer decremented: reading 1 and writing 0 is ticket #1."""
+    """db.json. A ticket is the count value a buyer decremented: reading 1 and writing 0 is ticket #1.
+
+    A symlinked db.json is resolved: the file it points to is the one written, and the link stays.
+    Every write keeps the file's other keys, its mode and (where allowed) its owner.
+    """
 
     kind = StoreKind.COUNTER
 
@@ -27,20 +34,27 @@ class CounterStore:
         self.path = Path(path)
         self.display = str(path)
         self.durable = durable
+        self._doc: dict[str, Any] = {}  # the last file read: its other keys are written back
+        self._stat: os.stat_result | None = None  # and its mode and owner
+
+    @property
+    def target(self) -> Path:
+        """The file written: db.json itself, or what it links to."""
+        return Path(os.path.realpath(self.path))
 
     # -- validation: everything here raises BadInput/CannotRun and changes nothing
     def check(self) -> int:
         missing = f"no such file (run `booking init --store {self.path}`)"
         with opened(self.path, "store", missing, mode="rb") as src:
-            return _parse(src.read(MAX_STORE_BYTES + 1), self.path)
+            return self._remember(src)
 
     def check_writable(self) -> None:
         """Prove the directory takes a new file (the atomic replace needs one) before any write."""
-        directory = self.path.parent
+        directory = self.target.parent
         if not directory.is_dir():
             raise BadInput(f"store {self.path}: directory {directory} does not exist")
         try:
-            fd, probe = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".probe", dir=directory)
+            fd, probe = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".probe", dir=directory)
         except OSError as exc:
             raise BadInput(f"store {self.path}: directory {directory} cannot be written ({exc.strerror})") from None
         os.close(fd)
@@ -50,8 +64,13 @@ class CounterStore:
     def prepare(self, seed: int | None, force: bool = False) -> int:
         if seed is None:
             return self.check()
-        if not force and (self.path.exists() or self.path.is_symlink()):
-            self.check()  # never overwrite a file we do not understand
+        if self.path.exists() or self.path.is_symlink():
+            try:
+                self.check()  # never overwrite a file we do not understand
+            except BadInput:
+                if not force:
+                    raise
+                self._doc = {}  # --force: a fresh {"count": N}, in the file's place and mode
         self.check_writable()
         try:
             self._replace(seed)
@@ -76,15 +95,22 @@ class CounterStore:
         return FinalState(remaining=self._load())
 
     def tidy(self) -> None:
-        """Remove temporary files left by writers that died (killed mid-write): never the store."""
-        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-            pid = leftover.name[len(self.path.name) + 2 : -len(".tmp")]
-            if pid.isdigit() and not _alive(int(pid)):
-                _unlink_quietly(str(leftover))
+        """Remove temporary files left by writers that died (killed mid-write): never the store.
+
+        Names are compared as text (a store called `st[1].json` is not a pattern)."""
+        target = self.target
+        head = f".{target.name}."
+        with contextlib.suppress(OSError), os.scandir(target.parent) as entries:
+            for entry in entries:
+                if not (entry.name.startswith(head) and entry.name.endswith(".tmp")):
+                    continue
+                pid = entry.name[len(head) :].split(".", 1)[0]
+                if pid.isdigit() and not _alive(int(pid)) and entry.is_file(follow_symlinks=False):
+                    _unlink_quietly(entry.path)
 
     def lock_path(self) -> Path:
         # Lock a separate file: os.replace swaps the data file's inode, a lock on it protects nothing.
-        return self.path.with_name(self.path.name + ".lock")
+        return locks.beside(self.path)
 
     def close(self) -> None:
         pass
@@ -92,16 +118,24 @@ class CounterStore:
     # -- file handling
     def _load(self) -> int:
         with open(self.path, "rb") as src:
-            return _parse(src.read(MAX_STORE_BYTES + 1), self.path)
+            return self._remember(src)
+
+    def _remember(self, src: Any) -> int:
+        """Parse an open db.json; keep its other keys, mode and owner for the next write."""
+        self._doc = _parse(src.read(MAX_STORE_BYTES + 1), self.path)
+        self._stat = os.fstat(src.fileno())
+        return int(self._doc["count"])
 
     def _replace(self, count: int) -> None:
         # A temporary file then os.replace: a reader sees the old file or the new, never a torn one.
-        data = json.dumps({"count": count}).encode()
-        # One writer per process at a time, so the pid names the temporary file: a file left by a
-        # writer that died can be told from one a live writer is filling (see tidy()).
-        tmp = str(self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp"))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        data = json.dumps({**self._doc, "count": count}).encode()
+        target = self.target
+        # mkstemp: O_CREAT|O_EXCL|O_NOFOLLOW and an unpredictable name, in the target's directory, so a
+        # file planted ahead (a symlink to someone else's file) is never written through. The pid
+        # in the name tells a file left by a writer that died from one a live writer is filling.
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
         try:
+            self._keep_mode(fd)
             with os.fdopen(fd, "wb") as out:
                 half = len(data) // 2
                 out.write(data[:half])
@@ -112,19 +146,28 @@ class CounterStore:
                     out.flush()
                     os.fsync(out.fileno())
             points.hit(points.BEFORE_COMMIT)  # written, not yet in place
-            os.replace(tmp, self.path)
+            os.replace(tmp, target)
         except BaseException:
             _unlink_quietly(tmp)
             raise
         if self.durable:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            dir_fd = os.open(target.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
 
+    def _keep_mode(self, fd: int) -> None:
+        """The new file gets the old one's mode, and its owner where this user may give it."""
+        st = self._stat
+        os.fchmod(fd, stat.S_IMODE(st.st_mode) if st is not None else DEFAULT_MODE)
+        if st is not None and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, st.st_uid, st.st_gid)
 
-def _parse(raw: bytes, path: Path) -> int:
+
+def _parse(raw: bytes, path: Path) -> dict[str, Any]:
+    """The document, once it is known to be {"count": N, ...} with N a whole number in range."""
     if len(raw) > MAX_STORE_BYTES:
         raise BadInput(f"store {path}: larger than {MAX_STORE_BYTES} bytes, not a db.json counter")
     if not raw.strip():
@@ -144,7 +187,7 @@ def _parse(raw: bytes, path: Path) -> int:
         raise BadInput(f"store {path}: count must not be negative, got {count}")
     if count > MAX_TICKETS:
         raise BadInput(f"store {path}: count must be at most {MAX_TICKETS:,} (the limit of this lab), got {count:.3g}")
-    return count
+    return data
 
 
 def _alive(pid: int) -> bool:

@@ -53,28 +53,56 @@ def known_revisions() -> frozenset[str]:
     return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
 
 
-def current(connection: Connection) -> str | None:
+def current(connection: Connection, display: str = "") -> str | None:
     """The store's schema revision, None for a store Alembic never touched."""
-    return MigrationContext.configure(connection).get_current_revision()
+    from alembic.util import CommandError
+
+    try:
+        return MigrationContext.configure(connection).get_current_revision()
+    except CommandError:  # more than one row in alembic_version: booking never writes that
+        raise BadInput(f"store {display}: alembic_version holds several revisions; not a store booking made") from None
 
 
-def check_known(connection: Connection, display: str) -> str | None:
-    """The store's revision; refuse a store at a revision this booking does not know (a newer booking's)."""
-    rev = current(connection)
+def check_known(connection: Connection, display: str, force: bool = False) -> str | None:
+    """The store's revision, after refusing what is not booking's to change (nothing is changed first):
+
+    a revision this booking does not know (a newer booking's, or another application's), other
+    applications' tables, and booking's tables without a revision (a set-up cut short by an older
+    booking) unless `force` lets them be dropped and made again.
+    """
+    from sqlalchemy import inspect
+
+    rev = current(connection, display)
+    tables = set(inspect(connection).get_table_names())
     if rev is not None and rev not in known_revisions():
+        if "tickets" not in tables:
+            raise BadInput(
+                f"store {display}: its alembic_version says {rev!r}, not a booking schema; not a booking store"
+            )
         raise CannotRun(
             f"store {display}: schema revision {rev!r} is unknown to this booking (head is {head()!r}); "
             "it was made by a newer booking: upgrade booking, not the store"
         )
-    if rev is None:
-        from sqlalchemy import inspect
+    if rev is not None:
+        return rev
+    foreign = sorted(tables - OUR_TABLES - {"alembic_version"})
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise BadInput(
+            f"store {display}: holds other tables ({', '.join(foreign[:3])}{more}) and no booking schema; "
+            "booking adds its tables only to an empty database"
+        )
+    found = sorted(OUR_TABLES & tables)
+    if found and not force:
+        raise BadInput(
+            f"store {display}: has table {found[0]!r} but no schema revision (a set-up cut short?); "
+            f"`booking init --force --store {display}` makes booking's tables again"
+        )
+    if found:
+        from booking.stores.schema import metadata
 
-        found = OUR_TABLES & set(inspect(connection).get_table_names())
-        if found:
-            raise BadInput(
-                f"store {display}: has table {sorted(found)[0]!r} but no schema revision; not a booking store"
-            )
-    return rev
+        metadata.drop_all(connection, checkfirst=True)
+    return None
 
 
 def upgrade(connection: Connection, display: str, revision: str = "head") -> None:
@@ -133,7 +161,7 @@ def schema_state(spec: str) -> SchemaState:
             except BadInput:
                 return SchemaState(db.display, None, head(), exists=False)
         with db.admin() as conn:
-            revision = current(conn)
+            revision = current(conn, db.display)
     finally:
         db.dispose()
     return SchemaState(db.display, revision, head(), revision is None or revision in known_revisions())

@@ -10,25 +10,22 @@ SQLite and `BEGIN IMMEDIATE` cannot be had at all (DESIGN §9).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 
 from booking import points
 from booking.errors import BadInput
-from booking.stores import migrate
+from booking.stores import locks, migrate, setup
 from booking.stores.base import FinalState, Seen, StoreKind
-from booking.stores.connect import DEFAULT_TIMEOUT_S, Database
+from booking.stores.connect import DEFAULT_TIMEOUT_S, Database, StoreUnavailable, sqlite_path
 from booking.stores.schema import Prepared, compiled, purchases, tickets
+from booking.stores.setup import count_free
 
-SEED_CHUNK = 10_000
 _NO_PARAMS: Mapping[str, Any] = {}
 ADVISORY_KEY = 0x626F6F6B696E67  # "booking": one lock for every client of the database
 ISOLATION_LEVELS = {
@@ -70,33 +67,56 @@ class SqlStore(Database):
     def _exec(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
         cur = self._cur if self._cur is not None else self._cursor()
         q = self._q[name]
-        cur.execute(q.sql, q.args(params or _NO_PARAMS))
+        started = time.monotonic()
+        try:
+            cur.execute(q.sql, q.args(params or _NO_PARAMS))
+        except Exception as exc:
+            if (failed := self._unavailable(exc, started)) is not exc:
+                raise failed from exc
+            raise
         return cur
+
+    def _run(self, sql: str) -> Any:
+        """Execute a statement of its own (BEGIN, COMMIT, SET ...) on the buyer's cursor."""
+        cur = self._cur if self._cur is not None else self._cursor()
+        started = time.monotonic()
+        try:
+            cur.execute(sql)
+        except Exception as exc:
+            if (failed := self._unavailable(exc, started)) is not exc:
+                raise failed from exc
+            raise
+        return cur
+
+    def _unavailable(self, exc: Exception, started: float) -> Exception:
+        """`exc` as it is, or as StoreUnavailable when the environment failed the statement (a timeout, a
+        lost server): the verdict never counts that against the strategy."""
+        reason = self.unavailable(exc, time.monotonic() - started)
+        return exc if reason is None else StoreUnavailable(f"store {self.display}: {reason}")
 
     # -- transactions on the buyer's connection
     def begin(self, level: str | None = None, immediate: bool = False) -> None:
         """BEGIN; `immediate` takes SQLite's write lock at once; `level` is an isolation (servers)."""
-        cur = self._cursor()
         if self._in_txn:
             self.abort()
         if self.kind is StoreKind.SQLITE:
-            cur.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            self._run("BEGIN IMMEDIATE" if immediate else "BEGIN")
         else:
             want = level or self.isolation
             if want is not None and want != self._level:
                 sql_level = ISOLATION_LEVELS[want]
-                cur.execute(
+                self._run(
                     f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {sql_level}"
                     if self.kind is StoreKind.POSTGRESQL
                     else f"SET SESSION TRANSACTION ISOLATION LEVEL {sql_level}"
                 )
                 self._level = want
-            cur.execute("BEGIN" if self.kind is StoreKind.POSTGRESQL else "START TRANSACTION")
+            self._run("BEGIN" if self.kind is StoreKind.POSTGRESQL else "START TRANSACTION")
         self._in_txn = True
 
     def commit(self) -> None:
         points.hit(points.BEFORE_COMMIT)
-        self._cur.execute("COMMIT")
+        self._run("COMMIT")
         self._in_txn = False
 
     def abort(self) -> None:
@@ -182,32 +202,20 @@ class SqlStore(Database):
                     f"store {self.display}: schema revision {rev} is older than {migrate.head()} "
                     f"(run `booking db upgrade --store {self.display}`)"
                 )
-            return _count(conn)
+            return count_free(conn)
 
     def prepare(self, seed: int | None, force: bool = False) -> int:
-        """Upgrade a new store's schema, then reset it to `seed` free tickets, or keep it (None)."""
-        with self.admin() as conn:
-            if self.kind is StoreKind.SQLITE:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
-            rev = migrate.check_known(conn, self.display)
-            if seed is None and rev is None:
-                raise BadInput(f"store {self.display}: has no tickets yet (run `booking init --store {self.display}`)")
-            if rev != migrate.head():
-                migrate.upgrade(conn, self.display)
-            if seed is None:
-                return _count(conn)
-            conn.execute(delete(purchases))
-            conn.execute(delete(tickets))
-            for start in range(1, seed + 1, SEED_CHUNK):
-                conn.execute(insert(tickets), [{"id": i} for i in range(start, min(start + SEED_CHUNK, seed + 1))])
+        """Upgrade a new store's schema, then reset it to `seed` free tickets, or keep it (None): in one
+        transaction, nothing changed before the store is known to be booking's (stores/setup.py)."""
+        stock = setup.prepare(self, seed, force)
         compiled(self.engine.dialect)  # compile the purchase statements once, before buyers fork
-        return seed
+        return stock
 
     def final(self) -> FinalState:
         """Free tickets, and every buyer the ledger and the ticket rows name for each ticket."""
         owners: dict[int, list[int]] = defaultdict(list)
         with self.admin() as conn:
-            remaining = _count(conn)
+            remaining = count_free(conn)
             for tid, buyer in conn.execute(select(purchases.c.ticket_id, purchases.c.buyer).order_by(purchases.c.id)):
                 owners[int(tid)].append(int(buyer))
             for tid, sold_to in conn.execute(
@@ -237,12 +245,11 @@ class SqlStore(Database):
         return limit, max(int(used or 0) - 1, 0), reserved
 
     def lock_path(self) -> Path:
-        """file-lock's lock file: beside a SQLite file; for a server, one per database on this host."""
-        if self.kind is StoreKind.SQLITE and self.url.database not in (None, "", ":memory:"):
-            db = Path(str(self.url.database))
-            return db.with_name(db.name + ".lock")
-        where = f"{self.url.host}:{self.url.port}/{self.url.database}"
-        return Path(tempfile.gettempdir()) / f"booking-{hashlib.sha256(where.encode()).hexdigest()[:16]}.lock"
+        """file-lock's lock file, named by the store's identity, not by how it is spelled: beside the
+        SQLite file it resolves to; for a server, one per database (host, port and name normalised)."""
+        if self.kind is StoreKind.SQLITE:
+            return locks.beside(sqlite_path(self.url))
+        return locks.for_server(self.kind, self.url.host, self.url.port, str(self.url.database))
 
     def tidy(self) -> None:
         pass  # a dead client's transaction is rolled back by the database
@@ -255,7 +262,3 @@ class SqlStore(Database):
                 self._raw.close()
             self._raw = self._cur = None
         self.dispose()
-
-
-def _count(conn: Connection) -> int:
-    return int(conn.scalar(select(func.count()).select_from(tickets).where(tickets.c.sold_to.is_(None))) or 0)

@@ -143,7 +143,7 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
             if config.prepare is not None:
                 check_portable(config.prepare, "--prepare")
         return Choice(info.name, config.purchase, config.prepare, store=config.store)
-    name = config.strategy or default_strategy(kind)
+    name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
     if not info.needs.sellers:
         queue.refuse_seller_options(config)

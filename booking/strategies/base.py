@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from booking import points
+from booking.errors import Unavailable
 from booking.history import Attempt, Outcome
 from booking.stores.base import Store, StoreKind
 
@@ -24,7 +25,7 @@ SERVERS = frozenset({StoreKind.POSTGRESQL, StoreKind.MYSQL})
 EVERY_CLIENT = "every client of the database"
 
 
-class LockTimeout(Exception):
+class LockTimeout(Unavailable):
     """A lock was not acquired before the run's deadline."""
 
 
@@ -59,6 +60,7 @@ class Made:
     mp_lock: Any = None  # multiprocessing.Lock
     mp_holder: Any = None  # a shared int: the buyer holding the mp-lock, 0 when free
     lock_path: str | None = None
+    contenders: int = 1  # processes that may wait for the lock at once (file-lock backs off by it)
     seller: SellerLink | None = None
 
 

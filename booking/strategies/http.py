@@ -46,7 +46,7 @@ def check_target(config: RunConfig) -> Mapping:
         flag
         for flag, given in (
             ("--purchase", config.purchase is not None),
-            ("--lock", config.strategy is not None),
+            ("--lock", config.strategy is not None or config.no_lock),
             ("--isolation", config.isolation is not None),
             ("--sellers", config.sellers != 1 or config.seller_lock is not None),
             ("--kill-seller", config.kill_seller is not None),

@@ -122,9 +122,9 @@ def test_password_masked_in_json(postgresql_url: str) -> None:
     assert "s3cr3t-pw" not in text.out and "***" in text.out
 
 
-def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Path) -> None:
+def test_database_is_locked_past_the_busy_timeout_could_not_run(tmp_path: Path) -> None:
     """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports
-    it, and since every attempt failed alike the run could not be carried out (exit 3), naming the error."""
+    it as the environment's failure (exit 3, could not run, naming the error), not as an anomaly of the strategy."""
     db = tmp_path / "t.db"
     assert run_command("init", "--store", str(db), "--tickets", "2").code == 0
     holder = sqlite3.connect(db, isolation_level=None)
@@ -146,10 +146,9 @@ def test_database_is_locked_is_an_error_of_the_attempt_not_a_crash(tmp_path: Pat
         holder.close()
     assert done.code == 3, done.err
     result = json.loads(done.out)
-    assert (result["errors"], result["sold"], result["stuck"]) == (3, 0, 0)
-    assert "database is locked" in result["aborted"]
-    stories = [line for a in result["anomalies"] for line in a["story"]]
-    assert any("database is locked" in line for line in stories)
+    assert (result["unavailable"], result["errors"], result["sold"], result["stuck"]) == (3, 0, 0, 0)
+    assert result["anomalies"] == [] and result["ok"] is False
+    assert any("database is locked" in line and "busy timeout" in line for line in result["could_not_run"])
 
 
 def test_db_json_does_not_import_sqlalchemy(tmp_path: Path) -> None:

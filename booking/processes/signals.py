@@ -1,0 +1,182 @@
+"""Signals: whatever ends a run (SIGINT, SIGTERM, SIGHUP, the parent's own death), no child outlives it.
+
+The parent. `interruptible()` (the CLI holds it for every command) turns SIGINT, SIGTERM and SIGHUP
+into `Interrupted`, raised where the parent stands: before any child exists that is safe, and a
+half-done set-up is rolled back. While children run, `deferred()` only records the signal and
+wakes the crowd's selector through a pipe: the crowd stops its children, keeps what they reported,
+and the run ends with one line and exit 128 + the signal's number (130, 143, 129). Each fork
+happens with these signals blocked, so none lands between fork and the child's own set-up.
+
+A child (`run_child` is every buyer's and seller's process target). SIGINT and SIGHUP are the
+parent's to decide (a terminal sends them to the whole process group): ignored. SIGTERM keeps its
+default action, a silent death. PR_SET_PDEATHSIG makes the kernel kill the child when the parent
+dies, even by SIGKILL; and a child whose parent is gone exits without a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ORPHAN_CHECK_S = 0.5  # where PR_SET_PDEATHSIG does not exist: how often a child looks for its parent
+
+
+class Interrupted(BaseException):
+    """A signal ended the command. A BaseException like KeyboardInterrupt, so `except Exception` lets it
+    through; not a KeyboardInterrupt, which Typer would turn into a silent exit 130 whatever the signal.
+
+    `result` is the run so far when the signal came while buyers ran (booking.result.RunResult).
+    """
+
+    def __init__(self, signum: int, message: str = "", result: Any = None) -> None:
+        self.signum = signum
+        self.result = result
+        self.said = bool(message)  # False: raised by the handler, where it landed; the caller may say more
+        super().__init__(message or f"interrupted by {name(signum)}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+class _Watch:
+    """What the handlers share with the parent's code: the first signal seen, and the pipe that says so."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.deferring = 0  # > 0: children run; record the signal, do not raise
+        self.reader, self._writer = os.pipe()
+        os.set_blocking(self._writer, False)
+
+    def handle(self, signum: int, _frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if self.deferring:
+            with contextlib.suppress(OSError):  # the pipe is full: it is readable already
+                os.write(self._writer, b"!")
+            return
+        raise Interrupted(signum)
+
+    def close(self) -> None:
+        os.close(self.reader)
+        os.close(self._writer)
+
+
+_watch: _Watch | None = None
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """For the block: SIGINT, SIGTERM and SIGHUP raise Interrupted (or are recorded, inside `deferred()`).
+
+    Only the main thread can set signal handlers; elsewhere the block runs with whatever is there.
+    """
+    global _watch
+    if _watch is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    watch = _Watch()
+    previous = {s: signal.signal(s, watch.handle) for s in INTERRUPTS}
+    _watch = watch
+    try:
+        yield
+    finally:
+        _watch = None
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        watch.close()
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """For the block (children are running): a signal is recorded and wakes `wake_fd()`, never raised.
+
+    Installs the handlers itself when no `interruptible()` block is around it (booking used as a library).
+    """
+    with interruptible():
+        if _watch is None:  # not the main thread: nothing can be caught here
+            yield
+            return
+        watch = _watch
+        watch.deferring += 1
+        try:
+            yield
+        finally:
+            watch.deferring -= 1
+
+
+def pending() -> int | None:
+    """The signal that asked the command to stop, if one came."""
+    return _watch.signum if _watch is not None else None
+
+
+def wake_fd() -> int | None:
+    """A file descriptor that becomes readable when a signal comes (for a selector)."""
+    return _watch.reader if _watch is not None else None
+
+
+@contextlib.contextmanager
+def forking() -> Iterator[None]:
+    """Block SIGINT, SIGTERM and SIGHUP around a fork: the child starts with them blocked, and
+    `run_child` unblocks them once its own handlers are set. A signal that comes meanwhile is
+    delivered to the parent when the block ends."""
+    _load_prctl()  # in the parent, once: every child inherits it instead of loading libc again
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def run_child(parent: int, target: Callable[..., None], *args: Any) -> None:
+    """A buyer's or seller's process target: the signal set-up of a child, then `target(*args)`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+    try:
+        target(*args)
+    except BaseException:
+        if os.getppid() != parent:
+            os._exit(1)  # the parent is gone: nobody to report to, and nothing to print
+        raise
+
+
+_prctl: Any = None  # libc's prctl, on Linux
+
+
+def _load_prctl() -> None:
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel for SIGKILL when the parent dies; where that does not exist, watch for it."""
+    _load_prctl()
+    if _prctl is not None and _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+        if os.getppid() != parent:  # the parent died before the request was made
+            os._exit(1)
+        return
+    threading.Thread(target=_orphan_watch, args=(parent,), name="booking-orphan-watch", daemon=True).start()
+
+
+def _orphan_watch(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        threading.Event().wait(ORPHAN_CHECK_S)
