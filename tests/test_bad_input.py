@@ -109,6 +109,16 @@ NUMBERS = [
     ),
     ("sqlite-isolation-bogus", ["simulate", "--store", "{sqlite}", "--isolation", "chaos"], "'--isolation'"),
     ("sqlite-strategy-not-for-sqlite", ["simulate", "--store", "{sqlite}", "--lock", "advisory"], "advisory"),
+    # options that contradict each other (issue 12): refused, never resolved silently
+    ("no-lock-and-lock", ["simulate", "--store", "{json}", "--no-lock", "--lock", "file-lock"], "choose one"),
+    ("receipts-only-alone", ["simulate", "--store", "{json}", "--receipts-only"], "only with --purchase"),
+    ("keep-and-tickets", ["simulate", "--store", "{json}", "--keep", "--tickets", "50"], "--tickets 50 does not apply"),
+    (
+        "purchase-and-lock",
+        ["simulate", "--store", "{json}", "--purchase", "booking.examples.counter:racy_buy", "--lock", "mp-lock"],
+        "--lock mp-lock does not apply",
+    ),
+    ("durable-on-sqlite", ["simulate", "--store", "{sqlite}", "--durable"], "--durable applies to db.json only"),
 ]
 
 
@@ -163,7 +173,21 @@ def _truncated_sqlite(path: Path) -> None:
     whole.unlink()
 
 
+def _loop(path: Path) -> None:
+    path.with_name("other").symlink_to(path)
+    path.symlink_to(path.with_name("other"))
+
+
+def _two_revisions(path: Path) -> None:
+    init_store(str(path), 2)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("INSERT INTO alembic_version VALUES ('0002')")
+    conn.execute("PRAGMA journal_mode=DELETE")  # one file: reading it leaves its bytes as they are
+    conn.close()
+
+
 ATTEMPT = '{"kind": "attempt", "buyer": 1, "attempt": 0, "outcome": "ok", "ticket": 1}\n'
+LONG = "x" * 300  # a name no file system takes
 HOSTILE = [
     ("json-duplicate-key", "db.json", _write('{"count": 1, "count": 5}'), ["simulate", "--keep"], 2, "duplicate key"),
     ("json-count-huge", "db.json", _write('{"count": 1' + "0" * 30 + "}"), ["simulate", "--keep"], 2, "at most"),
@@ -201,6 +225,20 @@ HOSTILE = [
         2,
         "line 1",
     ),
+    # contract misses (issue 12): each was an "unexpected" exit 3
+    ("json-symlink-loop", "db.json", _loop, ["simulate", "--keep"], 2, "a symlink loop"),
+    ("json-name-too-long", LONG + ".json", lambda p: None, ["simulate", "--keep"], 2, "name too long"),
+    ("sqlite-name-too-long", LONG + ".db", lambda p: None, ["simulate"], 2, "name too long"),
+    ("sqlite-two-revisions", "t.db", _two_revisions, ["simulate", "--keep"], 2, "several revisions"),
+    (
+        "history-5000-digits",
+        "h.jsonl",
+        _write('{"kind": "attempt", "buyer": 1' + "0" * 5000 + ', "attempt": 0, "outcome": "ok"}\n'),
+        ["verify", "--store", "{json}"],
+        2,
+        "a number too large",
+    ),
+    ("history-name-too-long", LONG + ".jsonl", lambda p: None, ["simulate", "--store", "{json}"], 2, "name too long"),
     (
         "history-unwritable-target",
         "h.jsonl",
@@ -248,6 +286,11 @@ URLS = [
     ("mysql-closed-port", f"mysql+pymysql://root:{PASSWORD}@127.0.0.1:1/db", 3, "Can't connect"),
     ("unresolvable-host", f"postgresql+psycopg://postgres:{PASSWORD}@no-such-host.invalid/db", 3, "resolve"),
     ("sqlite-missing-directory", "sqlite:////no/such/directory/t.db", 3, "directory /no/such/directory does not exist"),
+    # contract misses (issue 12)
+    ("sqlite-timeout-word", "sqlite:////no/such/directory/t.db?timeout=abc", 2, "could not convert string to float"),
+    ("sqlite-uri-in-memory", "sqlite:///file::memory:?uri=true", 2, "in-memory SQLite database cannot be shared"),
+    ("pg-sslmode-bogus", f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/db?sslmode=bogus", 2, "sslmode"),
+    ("pg-no-database", f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:5432/", 2, "names no database"),
 ]
 COMMANDS = [
     ["simulate"],

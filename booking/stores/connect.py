@@ -169,7 +169,9 @@ class Database:
         """A buyer's connection and cursor, the driver in autocommit mode so the store issues BEGIN itself."""
         try:
             raw = self.engine.raw_connection()
-        except sa.exc.DBAPIError as exc:
+        except BookingError:
+            raise
+        except Exception as exc:  # the pool hands on the driver's own error (not a DBAPIError) from its connect hooks
             raise self.error(exc) from None
         driver: Any = raw.driver_connection
         if self.kind is StoreKind.SQLITE:
@@ -246,7 +248,7 @@ class Database:
         if self.kind is StoreKind.POSTGRESQL:
             state = getattr(orig, "sqlstate", None)
             if state == "55P03":
-                return f"lock timeout: another session held a lock for {self.timeout_s:g} s (the deadline)"
+                return f"lock timeout: another session held a lock past the deadline ({self.timeout_s:g} s)"
             if state == "57014":
                 return f"statement timeout: a statement ran for {self.timeout_s:g} s (the deadline)"
             if state is None and type(orig).__name__ == "OperationalError":

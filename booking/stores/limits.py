@@ -35,7 +35,8 @@ def connect_args(kind: StoreKind, query: Mapping[str, Any], timeout_s: float) ->
         args["connect_timeout"] = CONNECT_TIMEOUT_S
     limit_ms = max(int(timeout_s * 1000), 1)
     if kind is StoreKind.POSTGRESQL:
-        own = f"-c statement_timeout={limit_ms} -c lock_timeout={limit_ms}"
+        # A lock wait ends a little before the statement would: its error says what was waited for.
+        own = f"-c statement_timeout={limit_ms} -c lock_timeout={max(limit_ms * 9 // 10, 1)}"
         args["options"] = f"{own} {query['options']}" if "options" in query else own
     else:
         if "read_timeout" not in query:
@@ -47,10 +48,13 @@ def connect_args(kind: StoreKind, query: Mapping[str, Any], timeout_s: float) ->
     return args
 
 
+WATCHDOG_GRACE_S = 2.0  # the server's own timeouts fire first, with their precise error
+
+
 @contextlib.contextmanager
 def watchdog(conn: Connection, limit_s: float) -> Iterator[None]:
-    """Cut a server connection off after `limit_s`: its socket is shut down, so a read waiting on a
-    server that never answers (paused, or behind a lock no timeout covers) fails at once."""
+    """Cut a server connection off a little after `limit_s`: its socket is shut down, so a read waiting
+    on a server that never answers (paused, or behind a lock no timeout covers) fails at once."""
     driver: Any = conn.connection.driver_connection
     sock = getattr(driver, "_sock", None)  # PyMySQL
     fd = sock.fileno() if sock is not None else getattr(driver, "fileno", lambda: -1)()
@@ -64,7 +68,7 @@ def watchdog(conn: Connection, limit_s: float) -> Iterator[None]:
         with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fd)) as dup:
             dup.shutdown(socket.SHUT_RDWR)
 
-    timer = threading.Timer(limit_s, fire)
+    timer = threading.Timer(limit_s + WATCHDOG_GRACE_S, fire)
     timer.daemon = True
     timer.start()
     try:
