@@ -87,8 +87,10 @@ class TestYourCodeEndingItsProcess:
         assert ran.out == ""
 
 
-def test_conflicts_with_stock_left_are_undersold(tmp_path: Path) -> None:
-    """A trigger that ignores every UPDATE: atomic loses every race until the deadline. It was OK."""
+def test_conflicts_until_the_deadline_with_stock_left_are_no_ok(tmp_path: Path) -> None:
+    """A trigger that ignores every UPDATE: atomic loses every race until the deadline. It was OK, exit 0.
+    Giving up because the deadline passed is the run not carried out (exit 3); giving up after the retry
+    limit is a decline, issue 11's availability cost."""
     db = tmp_path / "t.db"
     init_store(str(db), 3)
     with sqlite3.connect(db) as conn:
@@ -97,8 +99,8 @@ def test_conflicts_with_stock_left_are_undersold(tmp_path: Path) -> None:
         "simulate", "--store", db, "--keep", "--lock", "atomic", "--buyers", "2", "--deadline", "1", "--json"
     )
     result = ran.json()
-    assert ran.code == 1 and result["sold"] == 0 and result["undersold"] == 2, result
-    assert "gave up after conflicts" in json.dumps(result["anomalies"])
+    assert ran.code == 3 and result["sold"] == 0 and result["unavailable"] == 2 and not result["ok"], result
+    assert "the deadline passed after" in result["could_not_run"][0] and result["conflicts"] > 2
 
 
 def test_the_environment_failing_is_could_not_run_not_an_anomaly(tmp_path: Path) -> None:

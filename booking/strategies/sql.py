@@ -61,7 +61,11 @@ def _retrying(
                 raise
             reason = one_line(exc)
         rec.conflicts += 1
-        if (limit is not None and n >= limit) or ctx.time_left() <= 0:
+        if ctx.time_left() <= 0:  # out of time, not out of retries: the run could not be carried out
+            rec.outcome, rec.unavailable = Outcome.CONFLICT, True
+            rec.error = f"the deadline passed after {rec.conflicts} conflicts (last: {reason})"[:300]
+            return
+        if limit is not None and n >= limit:  # declined: an availability cost, counted as such
             rec.outcome, rec.error = Outcome.CONFLICT, f"gave up after {rec.conflicts} conflicts (last: {reason})"[:300]
             return
         rec.retries += 1

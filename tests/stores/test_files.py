@@ -101,7 +101,7 @@ class TestLockIdentity:
             "postgresql+psycopg://postgres@127.0.0.1/shop",
             "postgresql+psycopg://postgres@127.0.0.1:5432/shop",
             "postgresql+psycopg://postgres@localhost/shop",
-            "postgresql+psycopg://other:pw@LOCALHOST:5432/shop",
+            "postgresql+psycopg://other:identity-pw-5Kq@LOCALHOST:5432/shop",
         ]
         paths = {open_store(s).lock_path() for s in same}
         assert len(paths) == 1
