@@ -22,7 +22,7 @@ def run_command(command: Any, args: list[str]) -> int:
     """Run Typer's command in this process and map whatever it raises to an exit code."""
     state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": args}
     try:
-        with signals.interruptible():
+        with signals.interruptible(cli=True):
             code = command.main(args=args, prog_name="booking", standalone_mode=False, obj=state)
     except typer.Exit as exc:
         return int(exc.exit_code)

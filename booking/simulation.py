@@ -48,7 +48,7 @@ def simulate(config: RunConfig) -> RunResult:
         if exc.said:
             raise
         where = f"store {mask_url(config.store)} left as it was"  # set-up is one transaction, or atomic
-        raise signals.Interrupted(exc.signum, f"{exc}; before the buyers started: {where}") from None
+        raise signals.interrupted(exc.signum, f"{exc}; before the buyers started: {where}") from None
 
 
 def _simulate(config: RunConfig) -> RunResult:
@@ -154,7 +154,7 @@ def _interrupted(signum: int, result: RunResult) -> signals.Interrupted:
     line = interruption(
         result.interrupted, result.elapsed_s, finished, c.buyers, result.verdict.sold, result.store, left, kept
     )
-    return signals.Interrupted(signum, line, result)
+    return signals.interrupted(signum, line, result)
 
 
 def _all_failed(history: History) -> str | None:

@@ -46,6 +46,17 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
+class KeyboardInterrupted(Interrupted, KeyboardInterrupt):
+    """SIGINT when booking is used as a library (the `race` fixture): a KeyboardInterrupt too, so pytest
+    and the caller stop as they do for Ctrl-C."""
+
+
+def interrupted(signum: int, message: str = "", result: Any = None) -> Interrupted:
+    """The exception for `signum`: under the CLI never a KeyboardInterrupt (Typer would swallow it)."""
+    kind = KeyboardInterrupted if signum == signal.SIGINT and not _cli else Interrupted
+    return kind(signum, message, result)
+
+
 def name(signum: int) -> str:
     return signal.Signals(signum).name
 
@@ -66,7 +77,7 @@ class _Watch:
             with contextlib.suppress(OSError):  # the pipe is full: it is readable already
                 os.write(self._writer, b"!")
             return
-        raise Interrupted(signum)
+        raise interrupted(signum)
 
     def close(self) -> None:
         os.close(self.reader)
@@ -74,25 +85,26 @@ class _Watch:
 
 
 _watch: _Watch | None = None
+_cli = False  # the command line holds the handlers (exits.py)
 
 
 @contextlib.contextmanager
-def interruptible() -> Iterator[None]:
+def interruptible(cli: bool = False) -> Iterator[None]:
     """For the block: SIGINT, SIGTERM and SIGHUP raise Interrupted (or are recorded, inside `deferred()`).
 
     Only the main thread can set signal handlers; elsewhere the block runs with whatever is there.
     """
-    global _watch
+    global _watch, _cli
     if _watch is not None or threading.current_thread() is not threading.main_thread():
         yield
         return
     watch = _Watch()
     previous = {s: signal.signal(s, watch.handle) for s in INTERRUPTS}
-    _watch = watch
+    _watch, _cli = watch, cli
     try:
         yield
     finally:
-        _watch = None
+        _watch, _cli = None, False
         for s, handler in previous.items():
             signal.signal(s, handler)
         watch.close()

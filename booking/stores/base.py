@@ -71,7 +71,7 @@ def store_files(spec: str) -> list[Path]:
     if path is None:
         return []
     path = Path(os.path.realpath(path))
-    suffixes = [".lock"] + (["-wal", "-shm", "-journal"] if store_kind(spec) is StoreKind.SQLITE else [])
+    suffixes = [".lock", ".in-use"] + (["-wal", "-shm", "-journal"] if store_kind(spec) is StoreKind.SQLITE else [])
     return [path, *(path.with_name(path.name + s) for s in suffixes)]
 
 

@@ -148,3 +148,26 @@ def test_buyers_die_with_a_parent_killed_by_sigkill(tmp_path: Path, delay: float
     assert ran["rc"] == -signal.SIGKILL
     assert ran["left"] == [], ran
     assert "Traceback" not in ran["stderr"], ran["stderr"]
+
+
+def test_ctrl_c_through_the_library_is_a_keyboard_interrupt(tmp_path: Path) -> None:
+    """simulate() from Python (the race fixture): SIGINT stops the buyers and raises a KeyboardInterrupt
+    that carries the run so far, so pytest stops as it does for Ctrl-C; no child is left."""
+    import multiprocessing
+    import os
+    import threading
+
+    from booking import RunConfig, simulate
+    from booking.processes.signals import Interrupted
+
+    config = RunConfig(store=str(tmp_path / "db.json"), buyers=50, tickets=100, until_sold_out=True, think_ms=20)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            simulate(config)
+    finally:
+        timer.cancel()
+    assert multiprocessing.active_children() == []
+    assert isinstance(caught.value, Interrupted)  # booking's own, with the run so far when buyers had started
+    assert caught.value.result is None or caught.value.result.interrupted == "SIGINT"
