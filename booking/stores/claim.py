@@ -158,7 +158,12 @@ class _ServerClaim:
     def release(self) -> None:
         if self.conn is not None:
             with contextlib.suppress(Exception):
-                self.conn.close()  # the session ends: the server releases its locks
+                # Said, not left to the session's end: a closed connection's backend lets go of its
+                # locks a moment later, and a run that starts at once would find its store in use.
+                unlock = "pg_advisory_unlock_all()" if self.db.kind is StoreKind.POSTGRESQL else "RELEASE_ALL_LOCKS()"
+                self.conn.exec_driver_sql(f"SELECT {unlock}")
+            with contextlib.suppress(Exception):
+                self.conn.close()  # the session ends: the server releases anything left
             self.conn = None
         if self.db is not None:
             self.db.dispose()
