@@ -25,7 +25,7 @@ def spellings(secret: str) -> set[str]:
     return {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
+@pytest.fixture(params=["postgresql", pytest.param("mysql", marks=pytest.mark.slow)])  # ~16 s each
 def secret_url(request: pytest.FixtureRequest) -> tuple[str, set[str]]:
     """(a URL with secrets in every form, every spelling of every secret)."""
     if request.param == "postgresql":
