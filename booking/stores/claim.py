@@ -157,10 +157,13 @@ class _ServerClaim:
 
     def release(self) -> None:
         if self.conn is not None:
-            with contextlib.suppress(Exception):
-                # Said, not left to the session's end: a closed connection's backend lets go of its
-                # locks a moment later, and a run that starts at once would find its store in use.
-                unlock = "pg_advisory_unlock_all()" if self.db.kind is StoreKind.POSTGRESQL else "RELEASE_ALL_LOCKS()"
+            # Said, not left to the session's end: a closed connection's backend lets go of its locks a
+            # moment later, and a run that starts at once would find its store in use. Bounded: a server
+            # that stopped answering gets its connection cut (limits.watchdog), then closed.
+            from booking.stores.limits import watchdog  # SQLAlchemy: imported for server stores only
+
+            unlock = "pg_advisory_unlock_all()" if self.db.kind is StoreKind.POSTGRESQL else "RELEASE_ALL_LOCKS()"
+            with contextlib.suppress(Exception), watchdog(self.conn, 0.0):
                 self.conn.exec_driver_sql(f"SELECT {unlock}")
             with contextlib.suppress(Exception):
                 self.conn.close()  # the session ends: the server releases anything left
