@@ -40,7 +40,7 @@ class TestPartial:
         result = compare_strategies(
             stores=[str(tmp_path / "db.json")], buyers=[2], trials=2, tickets=4, duration_s=0.1, progress=interrupt
         )
-        assert result.partial.startswith("interrupted after 3 of ") and result.runs[0] == 3
+        assert result.partial.startswith("interrupted by SIGINT after 3 of ") and result.runs[0] == 3
         assert 1 <= len(result.cells) <= 3 and sum(c.trials for c in result.cells) == 3
         assert result.to_json()["partial"] == result.partial
 
@@ -61,7 +61,7 @@ class TestPartial:
         ran = cli("compare", "--stores", tmp_path / "db.json", *TINY, "--format", "json", "--out", out)
         assert ran.code == 130 and "partial" in ran.err
         data = json.loads(out.read_text())
-        assert data["partial"].startswith("interrupted after 2 of") and data["runs"]["done"] == 2
+        assert data["partial"].startswith("interrupted by SIGINT after 2 of") and data["runs"]["done"] == 2
         assert len(data["cells"]) >= 1
 
     def test_a_report_that_cannot_start_leaves_no_empty_file(self, cli: Any, tmp_path: Path) -> None:

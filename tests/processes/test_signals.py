@@ -63,10 +63,12 @@ print(json.dumps({"rc": rc, "stdout": stdout, "stderr": stderr, "left": left}))
 """
 
 TICKETS = 100
-RUN = ["--buyers", "200", "--tickets", TICKETS, "--until-sold-out", "--schedule", "free", "--think", "20", "-q"]
+RUN = ["--tickets", TICKETS, "--until-sold-out", "--schedule", "free", "--think", "20", "-q"]
+# 200 buyers; on a server one connection each must fit its max_connections (100 on the test server)
+BUYERS = {"db.json": 200, "sqlite": 200, "postgresql": 60}
 
 
-def watched(tmp_path: Path, signum: int, delay: float, target: str, *args: str | int) -> dict[str, Any]:
+def watched(tmp_path: Path, signum: int, delay: float, target: str, *args: str | int | Path) -> dict[str, Any]:
     argv = [sys.executable, "-m", "booking", *map(str, args)]
     proc = subprocess.run(
         [sys.executable, "-c", WATCHER, str(int(signum)), str(delay), target, *argv],
@@ -92,7 +94,9 @@ def interrupt(tmp_path: Path, store: str, signum: int, delay: float, target: str
     """One run of 200 buyers, interrupted: every promise of item 1 checked."""
     init_store(store, TICKETS)
     history = tmp_path / f"run-{signum}-{delay:.2f}.jsonl"
-    ran = watched(tmp_path, signum, delay, target, "simulate", "--store", store, *RUN, "--history", history)
+    buyers = BUYERS["postgresql" if "://" in store else "sqlite" if store.endswith(".db") else "db.json"]
+    args = ["simulate", "--store", store, "--buyers", buyers, *RUN, "--history", history]
+    ran = watched(tmp_path, signum, delay, target, *args)
     where = f"{signal.Signals(signum).name} at {delay:.2f} s to the {target}: {ran}"
     assert ran["left"] == [], f"processes outlived the run ({where})"
     assert ran["rc"] == 128 + signum, where
@@ -144,7 +148,7 @@ def test_buyers_die_with_a_parent_killed_by_sigkill(tmp_path: Path, delay: float
     """SIGKILL gives the parent no chance to clean up: the kernel kills its buyers (PR_SET_PDEATHSIG)."""
     store = str(tmp_path / "db.json")
     init_store(store, TICKETS)
-    ran = watched(tmp_path, signal.SIGKILL, delay, "parent", "simulate", "--store", store, *RUN)
+    ran = watched(tmp_path, signal.SIGKILL, delay, "parent", "simulate", "--store", store, "--buyers", 200, *RUN)
     assert ran["rc"] == -signal.SIGKILL
     assert ran["left"] == [], ran
     assert "Traceback" not in ran["stderr"], ran["stderr"]
@@ -171,3 +175,12 @@ def test_ctrl_c_through_the_library_is_a_keyboard_interrupt(tmp_path: Path) -> N
     assert multiprocessing.active_children() == []
     assert isinstance(caught.value, Interrupted)  # booking's own, with the run so far when buyers had started
     assert caught.value.result is None or caught.value.result.interrupted == "SIGINT"
+
+
+def test_a_comparison_stopped_by_sigterm_keeps_its_finished_runs(tmp_path: Path) -> None:
+    """compare: SIGTERM ends it like Ctrl-C does (the finished runs reported, marked partial), exit 143."""
+    args = ["compare", "--stores", tmp_path / "db.json", "--trials", "50", "--buyers", "4", "--format", "json"]
+    ran = watched(tmp_path, signal.SIGTERM, 2.0, "parent", *args, "--duration", "0.1")
+    assert ran["left"] == [] and ran["rc"] == 143, ran
+    assert "interrupted by SIGTERM after" in ran["stderr"] and "Traceback" not in ran["stderr"]
+    assert json.loads(ran["stdout"])["partial"].startswith("interrupted by SIGTERM")
