@@ -18,7 +18,7 @@ _EXPORTS = {
     "Schedule": "booking.config",
     "Isolation": "booking.config",
     "simulate": "booking.simulation",
-    "verify_run": "booking.simulation",
+    "verify_run": "booking.past",
     "simulate_runs": "booking.repeat",
     "Runs": "booking.repeat",
     "Declined": "booking.outcomes",
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from booking.history import History as History
     from booking.outcomes import DECLINED as DECLINED
     from booking.outcomes import Declined as Declined
+    from booking.past import verify_run as verify_run
     from booking.repeat import Runs as Runs
     from booking.repeat import simulate_runs as simulate_runs
     from booking.result import RunResult as RunResult
@@ -71,7 +72,6 @@ if TYPE_CHECKING:
     from booking.service.run import serve as serve
     from booking.service.settings import ServeConfig as ServeConfig
     from booking.simulation import simulate as simulate
-    from booking.simulation import verify_run as verify_run
     from booking.stores import init_store as init_store
     from booking.stores.migrate import downgrade_store as downgrade_store
     from booking.stores.migrate import schema_state as schema_state

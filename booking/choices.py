@@ -18,6 +18,7 @@ MAX_SELLERS = 64
 MAX_RUNS = 100_000
 MAX_DEPTH = 10
 MAX_EXHAUSTIVE_BUYERS = 4
+MAX_HOSTS = 64
 
 
 class Schedule(enum.StrEnum):

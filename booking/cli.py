@@ -136,6 +136,10 @@ def verify(
         int | None,
         typer.Option(help="The stock the run started with. [default: what the history records]", show_default=False),
     ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option(help="A run across hosts (simulate --run): judged from the database alone.", metavar="NAME"),
+    ] = None,
     fmt: FORMAT = None,
     as_json: AS_JSON = False,
 ) -> int:
@@ -148,7 +152,7 @@ def verify(
     Example: booking verify --store db.json --history run.jsonl
     """
     form = choose_format(fmt, as_json)
-    result = booking.verify_run(store, history, tickets)
+    result = booking.verify_run(store, history, tickets, run)
     if form == JSON:
         print_json(result.to_json())
     else:
@@ -158,6 +162,8 @@ def verify(
         out = Printer()
         out.line(f"store {result.store}, {count(result.verdict.initial, 'ticket')} at the start of the run")
         render_verdict(result.verdict, out)
+        for missing in result.missing:
+            out.line(("  missing: ", "bold red"), missing)
     return result.exit_code
 
 

@@ -15,22 +15,12 @@ from typing import Any
 
 from booking import choices
 from booking.choices import (
-    MAX_ATTEMPTS,
-    MAX_BUYERS,
-    MAX_DEPTH,
-    MAX_EXHAUSTIVE_BUYERS,
-    MAX_RUNS,
-    MAX_SELLERS,
-    MAX_THINK_MS,
-    MAX_TICKETS,
     Isolation,
     Schedule,
     StartMethod,
-    check_range,
     to_enum,
 )
-from booking.errors import BadInput
-from booking.points import IN_CRITICAL, KILL_POINTS
+from booking.points import IN_CRITICAL
 
 __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
 
@@ -222,6 +212,25 @@ class RunConfig:
             show_default=False,
         ),
     )
+    run: str | None = field(
+        default=None,
+        metadata=option(
+            "PostgreSQL: name a run that spans several hosts; each host runs `booking simulate --run NAME "
+            "--hosts N` with its own buyers, and the database holds the run, its barrier and one verdict.",
+            metavar="NAME",
+            show_default=False,
+        ),
+    )
+    hosts: int = field(default=1, metadata=option("With --run: how many hosts take part (each one invocation)."))
+    host: str | None = field(
+        default=None,
+        metadata=option("With --run: this host's name in the run [default: hostname-pid].", show_default=False),
+    )
+    no_wait: bool = field(
+        default=False,
+        metadata=option("With --run: judge this host's part now, not the whole run.", flag="--no-wait"),
+    )
+    buyer_base: int = 0  # with --run: this host's first buyer is buyer_base + 1 in the store and the verdict
 
     def __post_init__(self) -> None:
         if not self.store and self.target is None:
@@ -235,38 +244,10 @@ class RunConfig:
             object.__setattr__(self, "start_method", to_enum(StartMethod, self.start_method, "--start-method"))
 
     def validate(self) -> None:
-        """Raise BadInput naming the first option out of range."""
-        check_range("--buyers", self.buyers, 1, MAX_BUYERS)
-        check_range("--tickets", self.tickets, 0, MAX_TICKETS)
-        check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
-        check_range("--think", self.think_ms, 0, MAX_THINK_MS)
-        choices.check_times(self.deadline_s, self.duration_s)  # --deadline, and --duration shorter than it
-        check_range("--sellers", self.sellers, 1, MAX_SELLERS)
-        check_range("--chaos", self.chaos, 0, 1)
-        check_range("--runs", self.runs, 1, MAX_RUNS)
-        check_range("--depth", self.depth, 1, MAX_DEPTH)
-        if self.schedule is Schedule.EXHAUSTIVE and self.buyers > MAX_EXHAUSTIVE_BUYERS:
-            raise BadInput(
-                f"--schedule exhaustive tries every order of {self.buyers} buyers' points: too many; use at most "
-                f"{MAX_EXHAUSTIVE_BUYERS} buyers, or --schedule random"
-            )
-        if self.replay is not None:
-            self.replay_order()
-        if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
-            raise BadInput("--prepare, --setup and --stock go with --purchase (your own purchase function)")
-        if self.target_map is not None and self.target is None:
-            raise BadInput("--target-map goes with --target (the service it maps)")
-        if self.kill_buyer is not None:
-            check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
-        if self.kill_seller is not None:
-            check_range("--kill-seller", self.kill_seller, 1, self.sellers)
-        if self.kill_buyer is not None and self.kill_seller is not None:
-            raise BadInput("--kill-buyer and --kill-seller: choose one process to kill")
-        if self.kill_at is not None:
-            if self.kill_at not in KILL_POINTS:
-                raise BadInput(f"--kill-at: unknown point {self.kill_at!r} (choose from: {', '.join(KILL_POINTS)})")
-            if self.kill_buyer is None and self.kill_seller is None:
-                raise BadInput("--kill-at needs --kill-buyer K (or use --chaos P)")
+        """Raise BadInput naming the first option out of range, or two options that do not go together."""
+        from booking.validate import check  # the rules, apart: this module is every field's definition
+
+        check(self)
 
     @property
     def processes(self) -> str:
@@ -277,16 +258,6 @@ class RunConfig:
         if self.purchase is not None or "fork" not in multiprocessing.get_all_start_methods():
             return StartMethod.SPAWN.value
         return StartMethod.FORK.value
-
-    def replay_order(self) -> list[int]:
-        """--replay 1,2,2,1 as a list of buyers."""
-        try:
-            order = [int(part) for part in (self.replay or "").split(",") if part.strip()]
-        except ValueError:
-            raise BadInput(f"--replay takes buyer numbers separated by commas, got {self.replay!r}") from None
-        if any(not 1 <= b <= self.buyers for b in order):
-            raise BadInput(f"--replay: buyer numbers go from 1 to {self.buyers}, got {self.replay!r}")
-        return order
 
     @property
     def own_tables(self) -> bool:

@@ -50,6 +50,7 @@ class Attempt:
     error: str | None = None
     trace: str | None = None  # the failure's traceback, kept with --debug
     served_by: str | None = None  # --target: the service's process that answered, when the service says
+    host: str | None = None  # --run: the host whose buyer made the attempt
     unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
 
     def to_json(self) -> dict[str, Any]:
@@ -247,7 +248,7 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = _float(record, name, optional=False) if name in record else 0.0
     for name in ("retries", "conflicts"):
         fields[name] = _int(record, name) if name in record else 0
-    for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60)):
+    for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60), ("host", 128)):
         text = record.get(name)
         fields[name] = None if text is None else str(text)[:most]
     unavailable = record.get("unavailable", False)
@@ -294,6 +295,4 @@ def _float(record: dict[str, Any], name: str, optional: bool) -> Any:
 
 
 def _reason(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}"
-    return str(exc)
+    return f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)

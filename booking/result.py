@@ -129,6 +129,8 @@ class VerifyResult:
 
     store: str
     verdict: Verdict
+    run: str | None = None  # --run NAME: a run across hosts, judged from the database alone
+    missing: list[str] = field(default_factory=list)  # its hosts that did not take part or finish
 
     @property
     def ok(self) -> bool:
@@ -136,6 +138,9 @@ class VerifyResult:
 
     @property
     def exit_code(self) -> int:
+        """As simulate's: a run some of whose buyers never finished could not be carried out (3)."""
+        if self.verdict.stuck:
+            return 3
         if self.verdict.anomalies:
             return 1
         if self.verdict.unavailable:
@@ -143,4 +148,5 @@ class VerifyResult:
         return INCONCLUSIVE if self.verdict.inconclusive else 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"store": self.store, "tickets": self.verdict.initial, **self.verdict.to_json()}
+        across = {"run": self.run, "missing": self.missing} if self.run is not None else {}
+        return {"store": self.store, "tickets": self.verdict.initial, **across, **self.verdict.to_json()}

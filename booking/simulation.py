@@ -1,7 +1,4 @@
-"""A run: seed the store, make what the strategy declares, start the buyers, collect, verify.
-
-Also the verdict for a past run (`verify_run`): the same verifier, fed from a history file.
-"""
+"""A run: seed the store, make what the strategy declares, start the buyers, collect, verify."""
 
 from __future__ import annotations
 
@@ -12,14 +9,13 @@ import multiprocessing
 import random
 import time
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from booking import __version__
 from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.files import check_writable
-from booking.history import BuyerStatus, History, Outcome, RunRecord, load, save
+from booking.history import BuyerStatus, History, Outcome, RunRecord, save
 from booking.hooks import name_of
 from booking.processes import limits, signals
 from booking.processes.buyer import BuyerPlan, Links
@@ -29,14 +25,18 @@ from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
 from booking.redact import mask_url, remember
-from booking.result import RunResult, VerifyResult
+from booking.result import RunResult
 from booking.stores import Store, StoreKind, locks, open_store, store_kind
 from booking.stores.base import store_files
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
+from booking.validate import replay_order
 from booking.verify import verify
 from booking.words import interruption
+
+if TYPE_CHECKING:
+    from booking.hosts import HostRun
 
 
 def simulate(config: RunConfig) -> RunResult:
@@ -66,7 +66,9 @@ def _simulate(config: RunConfig) -> RunResult:
         choice = replace(choice, served=served(config))  # reachable (else exit 3), and what it says it runs
     # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
     # raced without --store has no store here to claim.
-    with claim(config.store, exclusive=not config.keep) if config.store else contextlib.nullcontext():
+    # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
+    exclusive = not config.keep and config.run is None
+    with claim(config.store, exclusive=exclusive) if config.store else contextlib.nullcontext():
         return _run(config, kind, choice, seed)
 
 
@@ -99,25 +101,49 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
     else:
         store = open_store(config.store, isolation, timeout_s=config.deadline_s)
     display = store.display
+    across = _across_hosts(config, choice, store)
     try:
         limits.check_connections(store, config, choice)
         limits.preload(choice, config.processes)
-        initial = store.prepare(None if config.keep else config.tickets)
+        if across is not None:
+            initial = across.join()
+            config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
+        else:
+            initial = store.prepare(None if config.keep else config.tickets)
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
-            t0 = time.monotonic()
-            crowd = _crowd(config, choice, store, seed, t0)
+            t0, t0_epoch = time.monotonic(), time.time()
+            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
             if config.history is not None:
                 save(history, config.history)  # first: a store that fails the final read must not lose it
+            if across is not None:  # every host's part, once all have recorded
+                stopped_by = signals.pending()
+                history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))
             store.tidy()  # what writers killed mid-write left behind
             final = store.final()
+            if across is not None:
+                across.keep(final)
             signum = signals.pending()
     finally:
         store.close()
+        if across is not None:
+            across.close()
 
-    verdict = verify(initial, final, history, kind)
+    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed)
+    if across is not None:
+        result.extras.update(across.extras())
+    if signum is not None:
+        raise _interrupted(signum, result)
+    return result
+
+
+def _judge(
+    config: RunConfig, kind: StoreKind, choice: Choice, display: str, initial: int, final: Any,
+    history: History, elapsed: float, crowd: Crowd, seed: int,
+) -> RunResult:  # fmt: skip
+    """The verdict, and the run as the API and the CLI give it."""
     result = RunResult(
         config,
         display,
@@ -126,7 +152,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
         initial,
         final,
         history,
-        verdict,
+        verify(initial, final, history, kind),
         elapsed,
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
@@ -139,8 +165,6 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
         result.decisions = crowd.barrier.decisions
     elif config.chaos:
         result.seed = seed
-    if signum is not None:
-        raise _interrupted(signum, result)
     return result
 
 
@@ -165,7 +189,20 @@ def _all_failed(history: History) -> str | None:
     return None
 
 
-def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: int, t0: float) -> Crowd:
+def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -> HostRun | None:
+    """--run NAME: this host's side of a run that spans hosts (PostgreSQL only), or None."""
+    if config.run is None:
+        return None
+    from booking.hosts import HostRun  # SQLAlchemy: a db.json run never loads it
+
+    if choice.needs.sellers or choice.target is not None:
+        raise BadInput("--run: this strategy's buyers go through one host's sellers or service; run it on one host")
+    return HostRun(config, choice.label, store)
+
+
+def _crowd(
+    config: RunConfig, choice: Choice, store: Store | OwnTables, seed: int, t0: float, peers: Any = None
+) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
     ctx = multiprocessing.get_context(config.processes)
     deadline = t0 + config.deadline_s
@@ -185,59 +222,16 @@ def _crowd(config: RunConfig, choice: Choice, store: Store | OwnTables, seed: in
     barrier: LockstepBarrier | RandomScheduler | None = None
     held = choice.holds_buyers(config.schedule)
     if held and config.schedule is Schedule.EXHAUSTIVE:
-        barrier = ReplayScheduler(gates, buyers, config.replay_order())
+        barrier = ReplayScheduler(gates, buyers, replay_order(config))
     elif held and config.schedule is Schedule.RANDOM:
         per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
         barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
     elif held:
         barrier = LockstepBarrier(gates, buyers)
+        barrier.peers = peers
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b)) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers)
-
-
-def verify_run(store: str, history: Path, tickets: int | None = None) -> VerifyResult:
-    """The verdict for a past run, from the store as it is now and its history file. The starting stock
-    is the one the history records; `tickets` is needed only for a history that records none."""
-    if tickets is not None:
-        if isinstance(tickets, bool) or tickets < 0:
-            raise BadInput(f"--tickets must be at least 0, got {tickets}")
-        RunConfig(tickets=tickets).validate()  # the upper limit, named
-    remember(store)
-    kind = store_kind(store)
-    past: History = load(history)
-    opened = open_store(store)
-    try:
-        opened.check()
-        final = opened.final()
-    finally:
-        opened.close()
-    initial = _starting_stock(past, tickets, history)
-    for run in past.runs:
-        if run.store and store_kind(run.store) is not kind:
-            raise BadInput(
-                f"--store {mask_url(store)} is not the kind of store the run used ({run.store}, in {history})"
-            )
-    return VerifyResult(opened.display, verify(initial, final, past, kind))
-
-
-def _starting_stock(past: History, tickets: int | None, path: Path) -> int:
-    """The stock the run started with: what the history records, or --tickets (refused when they disagree)."""
-    recorded = sorted({r.tickets for r in past.runs})
-    if tickets is None:
-        if len(recorded) == 1:
-            return recorded[0]
-        if not recorded:
-            raise BadInput(
-                f"history {path} does not record the starting stock (an older booking wrote it): give --tickets"
-            )
-        raise BadInput(
-            f"history {path} joins runs that started with different stock ({', '.join(map(str, recorded))}): "
-            "give --tickets"
-        )
-    if len(recorded) == 1 and recorded[0] != tickets:
-        raise BadInput(f"--tickets {tickets} contradicts history {path}: the run started with {recorded[0]}")
-    return tickets
+    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers)
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from booking.history import Attempt, History, Outcome
+from booking.overlap import inconclusive, overlap
 from booking.stores.base import FinalState, StoreKind
 from booking.words import MAX_STORIES, buyers, could_not_run, count, double_sale, times
 
@@ -108,13 +109,26 @@ class _Facts:
             unavailable=[a for a in history.attempts if a.unavailable],
             doubles={t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1},
             ledger_doubles={t: bs for t, bs in sorted(owners.items()) if len(bs) > 1},
-            unanswered=len(history.killed) + len(history.stuck),
+            unanswered=_unanswered(history, receipts, owners),
             measured=final is not None,
         )
 
     @property
     def sold(self) -> int:
         return len(self.receipts)
+
+
+def _unanswered(history: History, receipts: list[Attempt], owners: dict[int, list[int]]) -> int:
+    """Sales that may have been made with no receipt to show: one a buyer killed or stuck, or, where the
+    store names who bought each ticket, every sale it records for such a buyer beyond the receipts it
+    sent (a host of a --run that died took its buyers' answers with it)."""
+    gone = history.killed + history.stuck
+    buyers_gone = {e.buyer for e in gone if e.who == "buyer"}
+    if not owners or not buyers_gone:
+        return len(gone)
+    held = Counter(r.buyer for r in receipts)
+    recorded = Counter(b for bs in owners.values() for b in set(bs) if b in buyers_gone)
+    return max(len(gone), sum(max(0, n - held[b]) for b, n in recorded.items()))
 
 
 def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
@@ -164,49 +178,10 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
-        inconclusive=None if anomalies else _inconclusive(history, most),
+        inconclusive=None if anomalies else inconclusive(history, most),
         unavailable=len(f.unavailable),
         could_not_run=could_not_run(f.unavailable),
     )
-
-
-def overlap(history: History) -> int | None:
-    """The most buyers inside their race window at one instant, from when each reached its window to
-    its write (or the end of its attempt). None for a history that does not record windows."""
-    spans = [
-        (a.t_window, a.t_write if a.outcome is Outcome.OK and a.t_write is not None else a.t_end)
-        for a in history.attempts
-        if a.t_window is not None
-    ]
-    if not spans:
-        return 0 if history.gates else None
-    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])  # an end before a start
-    inside = most = 0
-    for _, step in edges:
-        inside += step
-        most = max(most, inside)
-    return most
-
-
-def _inconclusive(history: History, most: int | None) -> str | None:
-    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
-    buyers = {a.buyer for a in history.attempts}
-    if history.missed:
-        return f"{history.missed[0]}: the fault was not injected, so the run cannot show what it does"
-    if most is None or most >= 2 or not history.attempts:
-        return None
-    if len(buyers) < 2:
-        return "one buyer cannot race: run two or more"
-    if most == 0:
-        return (
-            'no buyer reached the race window (a purchase function must call point("after-read") where its window is)'
-        )
-    if any(g.why == "stalled" for g in history.gates):
-        return (
-            "the buyers never overlapped in the race window: they were blocked before it, one at a time "
-            '(your code serializes before its point, e.g. a lock taken before point("after-read"))'
-        )
-    return "the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved"
 
 
 def _ledger_double_sold(f: _Facts) -> Anomaly | None:

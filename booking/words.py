@@ -257,13 +257,24 @@ def could_not_run(failed: list[Attempt]) -> list[str]:
     ]
 
 
+def _on_hosts(rs: list[Attempt]) -> str:
+    """'buyers 3 and 7', or across hosts (--run) 'buyer 3 on host a and buyers 12 and 17 on host b'."""
+    by_host: dict[str, list[int]] = defaultdict(list)
+    for r in rs:
+        by_host[r.host or ""].append(r.buyer)
+    if len(by_host) == 1 and not rs[0].host:
+        return buyers([r.buyer for r in rs])
+    parts = [f"{buyers(bs)} on host {h}" for h, bs in sorted(by_host.items())]
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
 def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
     """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes."""
     rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
     n = len(rs)
     last_read = max((r.t_read or 0.0) for r in rs)
     first_write = min((r.t_write or 0.0) for r in rs)
-    who = buyers([r.buyer for r in rs])
+    who = _on_hosts(rs)
     both, either = ("both", "either") if n == 2 else ("all", "any")
     procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
     if procs and all(r.served_by for r in rs):

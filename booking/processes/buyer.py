@@ -67,7 +67,9 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         random_schedule=c.schedule.one_at_a_time,
         before_wait=reporter.flush,
     )
-    ctx = BuyerContext(plan.buyer, pacer.point, clock, plan.deadline, links.made)
+    # The store (and your code) knows this buyer by its number in the whole run: across hosts, this host's
+    # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.
+    ctx = BuyerContext(plan.buyer + c.buyer_base, pacer.point, clock, plan.deadline, links.made, holder=plan.buyer)
     store: Store | None = None
     unfinished = ""
     try:

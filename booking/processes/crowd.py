@@ -21,7 +21,7 @@ from booking.points import START
 from booking.processes import signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message
-from booking.processes.schedule import Barrier, Gates
+from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.words import exit_status
 
@@ -29,6 +29,7 @@ GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves a
 JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated
 EXIT_WAIT_S = 1.0  # a child whose sentinel fired: how long its exit status may take to be readable
 REPORTS = "reports"
+PEERS = "peers"  # another host said something (a run across hosts)
 SIGNALLED = "signalled"  # SIGINT, SIGTERM or SIGHUP came (processes/signals.py)
 
 ABANDONED_MP_LOCK = (
@@ -48,6 +49,7 @@ class Crowd:
     barrier: Barrier | None  # the window's: lockstep or random; None in the free schedule
     deadline: float
     sellers: Sellers | None = None
+    peers: Any = None  # a run across hosts: the other hosts' parents (booking/hosts/peers.py)
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     interrupted: int | None = None  # the signal that stopped the run
@@ -63,6 +65,8 @@ class Crowd:
         try:
             self._start()
             self._watch(self.deadline)
+            if self.peers is not None and not self._started and not self._over():
+                self.aborted = f"the run's hosts were not all ready by the deadline: {self.peers.missing()}"
             if not self._over() and self.aborted is None:
                 # Past the deadline buyers stop by themselves; keep reading so their last reports are kept.
                 self._watch(time.monotonic() + GRACE_S)
@@ -96,6 +100,8 @@ class Crowd:
         self._selector.register(self.links.channel.reader, selectors.EVENT_READ, REPORTS)
         if (wake := signals.wake_fd()) is not None:
             self._selector.register(wake, selectors.EVENT_READ, SIGNALLED)
+        if self.peers is not None:
+            self._selector.register(self.peers.fileno(), selectors.EVENT_READ, PEERS)
         if self.sellers is not None:
             self.sellers.start(self.links.made)
             for sentinel, seller in self.sellers.sentinels.items():
@@ -130,7 +136,11 @@ class Crowd:
         """Handle reports and exits as they happen, until everyone is done, the run is aborted, or `until`."""
         while not self._over() and (now := time.monotonic()) < until:
             stall = self.barrier.next_check() if self.barrier is not None and self._started else None
+            if self.peers is not None:  # another host may die without a word: look now and then
+                stall = min(stall or until, max(self.peers.next_check(), now))
             events = self._selector.select(min(until, stall or until) - now)
+            if self.peers is not None:
+                self._hear_peers()
             if self.barrier is not None and self._started:
                 self.barrier.check_stall(time.monotonic())
             for key, _ in events:
@@ -138,6 +148,8 @@ class Crowd:
                     self._read()
                 elif key.data == SIGNALLED:
                     self._signalled()
+                elif key.data == PEERS:
+                    pass  # heard above
                 elif isinstance(key.data, tuple):  # a seller exited
                     self._selector.unregister(key.fileobj)
                     assert self.sellers is not None
@@ -147,6 +159,16 @@ class Crowd:
                     self._selector.unregister(key.fileobj)
                     self._read()  # its last words are in the channel before its sentinel fires
                     self._exited(key.data)
+
+    def _hear_peers(self) -> None:
+        """What the other hosts said: they are ready, at a window, gone; this host may go on now."""
+        self.peers.receive()
+        self.peers.check(time.monotonic())
+        if (problem := self.peers.problem()) and self.aborted is None and not self._started:
+            self.aborted = problem
+        self._maybe_start()
+        if isinstance(self.barrier, LockstepBarrier) and self._started:
+            self.barrier.retry()
 
     def _over(self) -> bool:
         return self.aborted is not None or self._signalled() or len(self._ended) == len(self.plans)
@@ -212,6 +234,10 @@ class Crowd:
         waiting = set(self._procs) - set(self._ended)
         if self._started or not waiting or not waiting <= self._ready:
             return
+        if self.peers is not None:  # a run across hosts: every host's buyers are warm before any starts
+            self.peers.ready()
+            if not self.peers.all_ready:
+                return
         self._started = True
         now = time.monotonic()  # before the first release: no attempt starts earlier
         for buyer in sorted(waiting):
@@ -225,6 +251,8 @@ class Crowd:
         if buyer in self._ended:
             return
         self._ended[buyer] = end
+        if self.peers is not None and len(self._ended) == len(self.plans):
+            self.peers.leave()  # no more rounds from this host
         self._maybe_start()
         if self.barrier is not None:
             self.barrier.leave(buyer)

@@ -20,6 +20,7 @@ import random
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from typing import Any
 
 from booking.errors import Unavailable
 
@@ -87,8 +88,8 @@ class _Hold:
         self._step()
 
     def next_check(self) -> float | None:
-        """When the stall rule would open the gate if nobody else arrives (None: nobody waits)."""
-        if not self._waiting:
+        """When the stall rule would open the gate if nobody else arrives (None: nobody waits, or all do)."""
+        if not self._waiting or self._all_waiting():
             return None
         took = self._last_arrival - self._round_start
         return self._last_arrival + max(STALL_MIN_S, STALL_FACTOR * took)
@@ -122,11 +123,20 @@ class _Hold:
 
 
 class LockstepBarrier(_Hold):
-    """Lockstep: every active buyer waits at its window; all go at once."""
+    """Lockstep: every active buyer waits at its window; all go at once. In a run across hosts (`peers`),
+    every host still buying must be at the same round's window too."""
+
+    peers: Any = None  # booking.hosts.peers.Peers
+    _round = 0
 
     def _step(self) -> None:
-        if self._waiting and self._all_waiting():
+        if self._waiting and self._all_waiting() and (self.peers is None or self.peers.agree(self._round)):
+            self._round += 1
             self._let_go(list(self._waiting), "all")
+
+    def retry(self) -> None:
+        """Another host arrived: this window may open now."""
+        self._step()
 
     def _open_stalled(self) -> None:
         self._let_go(list(self._waiting), "stalled")

@@ -47,6 +47,9 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
             "bold",
         )
     )
+    if "run" in result.extras:  # --run: this host's buyers, in a verdict over every host's
+        x = result.extras
+        out.line(f"  run {x['run']}: this is host {x['host']}, one of {x['hosts']}; the verdict covers every host")
     if not quiet:
         events = event_lines(result)
         shown = events if len(events) <= MAX_EVENT_LINES else events[:40] + events[-10:]
@@ -61,6 +64,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
     )
     if result.aborted:
         out.line(("  run stopped: ", "bold red"), result.aborted)
+    for missing in result.extras.get("missing", []):
+        out.line(("  missing: ", "bold red"), missing)
     traced = next((a for a in result.history.attempts if a.trace), None)
     if traced is not None and traced.trace:  # --debug: the first failure's traceback, down into your code
         out.line((f"  traceback of buyer {traced.buyer}, attempt {traced.attempt + 1}:", "dim"))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from booking.stores.connect import Database
 
-OUR_TABLES = frozenset({"tickets", "purchases"})
+OUR_TABLES = frozenset({"tickets", "purchases", "runs", "run_hosts", "run_attempts"})
 
 
 def script_location() -> str:

@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Column, Double, Index, Integer, MetaData, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -34,6 +48,48 @@ purchases = Table(
     Column("bought_at", Double, nullable=False),  # time.time() of the write
     Index("ix_purchases_ticket_id", "ticket_id"),
 )
+
+# A run that spans several hosts (--run NAME): the run, who joined it, and every attempt, so that no
+# host has to collect the others' files and one verdict judges them all (booking/hosts/).
+runs = Table(
+    "runs",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("hosts", Integer, nullable=False),  # how many hosts take part
+    Column("tickets", Integer, nullable=False),  # the stock the first host seeded
+    Column("settings", Text, nullable=False),  # JSON: the options every host must share
+    Column("created_at", Double, nullable=False),  # time.time()
+    # JSON: the store when the run ended (free tickets, each ticket's buyers), so the run can be judged
+    # again after the store was reseeded by another
+    Column("final", Text, nullable=True),
+)
+run_hosts = Table(
+    "run_hosts",
+    metadata,
+    Column("run", String(63), primary_key=True),
+    Column("host", String(128), primary_key=True),
+    Column("seq", Integer, nullable=False),  # join order, from 1
+    Column("buyers", Integer, nullable=False),
+    Column("buyer_base", Integer, nullable=False),  # its buyers are buyer_base + 1 ... in the store and verdict
+    Column("backend_pid", Integer, nullable=True),  # the session it coordinates on: gone when the host is
+    Column("joined_at", Double, nullable=False),
+    Column("t0", Double, nullable=True),  # time.time() at its run's start: attempts' times are from here
+    Column("status", String(16), nullable=False),  # joined, running, done, failed
+    Column("history", Text, nullable=True),  # its history's other lines (ends, gates, missed) as JSON lines
+)
+run_attempts = Table(
+    "run_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run", String(63), nullable=False),
+    Column("host", String(128), nullable=False),
+    Column("buyer", Integer, nullable=False),  # as the store knows it (buyer_base + the host's own number)
+    Column("outcome", String(16), nullable=False),
+    Column("ticket", Integer, nullable=True),
+    Column("record", Text, nullable=False),  # the attempt as a history line (JSON), times from the run's start
+    Index("ix_run_attempts_run", "run"),
+)
+RUN_TABLES = ("runs", "run_hosts", "run_attempts")
 
 
 # -- the purchase path's statements, compiled once per dialect before buyers fork
