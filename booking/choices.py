@@ -90,3 +90,8 @@ def to_enum(kind: type[E], value: str, option: str) -> E:
         return kind(value)
     except ValueError:
         raise BadInput(f"{option}: unknown value {value!r} (choose from: {', '.join(k.value for k in kind)})") from None
+
+
+INIT_STORE_HELP = (
+    "A SQL database that holds other applications' tables: add booking's tables beside them (refused otherwise)."
+)

@@ -13,6 +13,7 @@ import typer
 
 import booking
 from booking import exits
+from booking.choices import INIT_STORE_HELP
 from booking.cli_compare import compare
 from booking.cli_db import db_app
 from booking.config import STORE_HELP, RunConfig, Schedule
@@ -173,12 +174,13 @@ def init(
     tickets: Annotated[int, typer.Option(help="Unsold tickets to put in the store.")] = 1,
     force: Annotated[bool, typer.Option("--force", help="Replace a store that is corrupt or half set up.")] = False,
     deadline: Annotated[float, typer.Option(help="Seconds the store may take (a lock held, a server paused).")] = 60.0,
+    init_store: Annotated[bool, typer.Option("--init-store", help=INIT_STORE_HELP)] = False,
 ) -> int:
     """Reset a store to N unsold tickets.
 
     Example: booking init --store db.json --tickets 1
     """
-    display = booking.init_store(store, tickets, force=force, deadline_s=deadline)
+    display = booking.init_store(store, tickets, force=force, deadline_s=deadline, beside=init_store)
     _console().print(
         f"{display}: {tickets} {'ticket' if tickets == 1 else 'tickets'}, none sold", markup=False, highlight=False
     )

@@ -163,6 +163,9 @@ class RunConfig:
             "With --purchase: your function keeps its own tables; judge its receipts only.", flag="--receipts-only"
         ),
     )
+    init_store: bool = field(
+        default=False, metadata=option(choices.INIT_STORE_HELP, flag="--init-store", show_default=False)
+    )
     runs: int = field(
         default=1,
         metadata=option("Run it N times; stop at the first run that fails, and say how likely a failure is."),

@@ -109,7 +109,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
             initial = across.join()
             config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
         else:
-            initial = store.prepare(None if config.keep else config.tickets)
+            initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
             crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None)

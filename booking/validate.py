@@ -42,7 +42,7 @@ def check(self: Any) -> None:
             f"{MAX_EXHAUSTIVE_BUYERS} buyers, or --schedule random"
         )
     if self.replay is not None:
-        self.replay_order()
+        replay_order(self)
     if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
         raise BadInput("--prepare, --setup and --stock go with --purchase (your own purchase function)")
     if self.target_map is not None and self.target is None:

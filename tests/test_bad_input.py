@@ -181,7 +181,7 @@ def _loop(path: Path) -> None:
 def _two_revisions(path: Path) -> None:
     init_store(str(path), 2)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("INSERT INTO alembic_version VALUES ('0002')")
+    conn.execute("INSERT INTO alembic_version VALUES ('0001')")  # beside the head's: two rows
     conn.execute("PRAGMA journal_mode=DELETE")  # one file: reading it leaves its bytes as they are
     conn.close()
 

@@ -94,13 +94,6 @@ def _read(conn: Connection, name: str) -> tuple[Any, list[Any]]:
 
 def _refuse(name: str, host: str, row: Any, joined: list[Any], shared: dict[str, Any]) -> None:
     """A run name used by mistake: another race, a run that already has its hosts, a host that already joined."""
-    settings = json.loads(row["settings"])
-    for key in SHARED:
-        if settings.get(key) != shared.get(key):
-            raise BadInput(
-                f"--run {name} already exists with {key} {settings.get(key)!r}, not {shared.get(key)!r}: "
-                "join it with the same options, or choose a new --run name"
-            )
     names = [str(h["host"]) for h in joined]
     if host in names:
         raise BadInput(f"--run {name}: host {host!r} already joined it (give each host its own --host name)")
@@ -108,6 +101,16 @@ def _refuse(name: str, host: str, row: Any, joined: list[Any], shared: dict[str,
         raise BadInput(
             f"--run {name} already has its {row['hosts']} hosts ({', '.join(names)}): choose a new --run name"
         )
+    if ended := [str(h["host"]) for h in joined if h["history"] is not None]:
+        raise BadInput(f"--run {name} is over (host {', '.join(ended)} ended it): choose a new --run name")
+
+    settings = json.loads(row["settings"])
+    for key in SHARED:
+        if settings.get(key) != shared.get(key):
+            raise BadInput(
+                f"--run {name} already exists with {key} {settings.get(key)!r}, not {shared.get(key)!r}: "
+                "join it with the same options, or choose a new --run name"
+            )
 
 
 def mark(db: Database, member: Membership, **values: Any) -> None:

@@ -19,18 +19,19 @@ def open_store(spec: str, isolation: str | None = None, durable: bool = False, t
     return SqlStore(spec, isolation, timeout_s)
 
 
-def init_store(store: str, tickets: int, force: bool = False, deadline_s: float = 60.0) -> str:
+def init_store(store: str, tickets: int, force: bool = False, deadline_s: float = 60.0, beside: bool = False) -> str:
     """Reset `store` to `tickets` unsold tickets (within `deadline_s`); returns the store's display name.
 
     `force` replaces a db.json that is not a valid store, and a SQL store whose booking tables have no
-    schema revision (a set-up cut short); another application's tables are never touched."""
+    schema revision (a set-up cut short); another application's tables are never touched, and booking's
+    are added beside them only with `beside` (--init-store)."""
     RunConfig(store=store, tickets=tickets, deadline_s=deadline_s).validate()
     from booking.stores.claim import claim
 
     with claim(store, exclusive=True):  # never reseed a store a run is using
         opened = open_store(store, timeout_s=deadline_s)
         try:
-            opened.prepare(tickets, force=force)
+            opened.prepare(tickets, force=force, beside=beside)
         finally:
             opened.close()
     return opened.display

@@ -101,11 +101,11 @@ class Store(Protocol):
     def check(self) -> int:
         """Validate the existing store without changing it; return its remaining stock."""
 
-    def prepare(self, seed: int | None, force: bool = False) -> int:
+    def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
         """Make the store ready and return its stock: reset it to `seed` tickets, or keep it (None).
 
         Refuses (BadInput/CannotRun) and changes nothing if the existing store is not valid,
-        unless `force` lets a reset replace it.
+        unless `force` lets a reset replace it; a SQL database holding other tables only with `beside`.
         """
 
     def remaining(self) -> int:

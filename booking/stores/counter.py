@@ -61,7 +61,7 @@ class CounterStore:
         os.unlink(probe)
 
     # -- the store protocol
-    def prepare(self, seed: int | None, force: bool = False) -> int:
+    def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
         if seed is None:
             return self.check()
         if self.path.exists() or self.path.is_symlink():

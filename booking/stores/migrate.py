@@ -63,12 +63,13 @@ def current(connection: Connection, display: str = "") -> str | None:
         raise BadInput(f"store {display}: alembic_version holds several revisions; not a store booking made") from None
 
 
-def check_known(connection: Connection, display: str, force: bool = False) -> str | None:
+def check_known(connection: Connection, display: str, force: bool = False, beside: bool = False) -> str | None:
     """The store's revision, after refusing what is not booking's to change (nothing is changed first):
 
     a revision this booking does not know (a newer booking's, or another application's), other
     applications' tables, and booking's tables without a revision (a set-up cut short by an older
-    booking) unless `force` lets them be dropped and made again.
+    booking) unless `force` lets them be dropped and made again. `beside` (--init-store): booking's
+    tables may join other applications' tables, as asked.
     """
     from sqlalchemy import inspect
 
@@ -86,11 +87,11 @@ def check_known(connection: Connection, display: str, force: bool = False) -> st
     if rev is not None:
         return rev
     foreign = sorted(tables - OUR_TABLES - {"alembic_version"})
-    if foreign:
+    if foreign and not beside:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise BadInput(
             f"store {display}: holds other tables ({', '.join(foreign[:3])}{more}) and no booking schema; "
-            "booking adds its tables only to an empty database"
+            "booking adds its tables only to an empty database (--init-store adds them beside yours)"
         )
     found = sorted(OUR_TABLES & tables)
     if found and not force:
@@ -105,8 +106,8 @@ def check_known(connection: Connection, display: str, force: bool = False) -> st
     return None
 
 
-def upgrade(connection: Connection, display: str, revision: str = "head") -> None:
-    check_known(connection, display)
+def upgrade(connection: Connection, display: str, revision: str = "head", beside: bool = False) -> None:
+    check_known(connection, display, beside=beside)
     command.upgrade(_config(connection), revision)
 
 

@@ -39,7 +39,7 @@ class OwnTables:
         tables.display = UNREAD
         return tables
 
-    def prepare(self, seed: int | None, force: bool = False) -> int:
+    def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
         """Seed your tables with `seed` tickets (your setup), or keep them: then your stock says how many."""
         if seed is None:
             if self._stock is None:

@@ -27,7 +27,7 @@ SEED_CHUNK = 10_000
 JOURNALS = ("-wal", "-shm", "-journal")
 
 
-def prepare(db: Database, seed: int | None, force: bool = False) -> int:
+def prepare(db: Database, seed: int | None, force: bool = False, beside: bool = False) -> int:
     """Upgrade a new store's schema, then reset it to `seed` free tickets, or keep it (None); the stock."""
     from booking.stores.connect import sqlite_path
 
@@ -35,11 +35,11 @@ def prepare(db: Database, seed: int | None, force: bool = False) -> int:
     created = path is not None and not path.exists()
     try:
         with db.admin() as conn:
-            rev = migrate.check_known(conn, db.display, force)
+            rev = migrate.check_known(conn, db.display, force, beside)
             if seed is None and rev is None:
                 raise BadInput(f"store {db.display}: has no tickets yet (run `booking init --store {db.display}`)")
             if rev != migrate.head():
-                migrate.upgrade(conn, db.display)
+                migrate.upgrade(conn, db.display, beside=beside)
             stock = count_free(conn) if seed is None else seed
             if seed is not None and db.kind is not StoreKind.MYSQL:
                 _seed(conn, seed)

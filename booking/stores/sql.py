@@ -204,10 +204,10 @@ class SqlStore(Database):
                 )
             return count_free(conn)
 
-    def prepare(self, seed: int | None, force: bool = False) -> int:
+    def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
         """Upgrade a new store's schema, then reset it to `seed` free tickets, or keep it (None): in one
         transaction, nothing changed before the store is known to be booking's (stores/setup.py)."""
-        stock = setup.prepare(self, seed, force)
+        stock = setup.prepare(self, seed, force, beside)
         compiled(self.engine.dialect)  # compile the purchase statements once, before buyers fork
         return stock
 

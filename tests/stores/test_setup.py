@@ -87,6 +87,19 @@ class TestNotOurs:
         assert digest(store) == before and journal_mode(store) == "delete"
         assert not Path(f"{store}-wal").exists()
 
+    @pytest.mark.parametrize("command", [["simulate", "--buyers", "2", "-q"], ["init", "--tickets", "2"]], ids="-".join)
+    def test_init_store_adds_bookings_tables_beside_yours(self, tmp_path: Path, command: list[str]) -> None:
+        """Asked for (--init-store), booking's tables join the application's, which are left as they were;
+        from then on the store has booking's revision and needs no flag."""
+        store = tmp_path / "app.db"
+        self._foreign(store, alembic=False)
+        ran = run_command(*command, "--store", store, "--init-store")
+        assert ran.code == 0, ran.err
+        with sqlite3.connect(store) as conn:
+            assert conn.execute("SELECT name FROM users").fetchall() == [("ada",)]
+            assert {"users", "tickets", "purchases"} <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert run_command("simulate", "--store", store, "--buyers", "2", "-q").code == 0
+
     def test_a_url_without_a_database_is_refused(self, postgresql_url: str) -> None:
         """Without one, the server picks its maintenance database `postgres`: booking must not seed it."""
         server = postgresql_url.rsplit("/", 1)[0]

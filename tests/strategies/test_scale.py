@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from booking import RunConfig, simulate
-from booking.config import MAX_BUYERS
+from booking.choices import MAX_BUYERS
 
 
 @pytest.mark.slow
