@@ -30,6 +30,8 @@ def secret_url(request: pytest.FixtureRequest) -> tuple[str, str]:
     return url, PG_PASSWORD
 
 
+# test_secrets.py carries every command and format by default; this older sweep adds md and --json forms
+@pytest.mark.slow
 def test_no_output_carries_the_password(cli: Any, tmp_path: Path, secret_url: tuple[str, str]) -> None:
     url, password = secret_url
     history = tmp_path / "run.jsonl"
