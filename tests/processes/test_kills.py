@@ -240,7 +240,11 @@ def test_chaos_sweep_never_oversells_or_hangs(tmp_path: Path, kind: str, strateg
             )
         )
         v = result.verdict
-        assert result.exit_code == 0, (seed, v.anomalies)
+        # The free schedule promises no overlap: on a loaded machine its buyers may go one at a time,
+        # and the verdict says so (INCONCLUSIVE, exit 4) instead of OK. Never an anomaly, never stuck.
+        allowed = (0,) if schedule is Schedule.LOCKSTEP else (0, 4)
+        assert result.exit_code in allowed, (seed, v.anomalies, v.inconclusive)
+        assert v.inconclusive is None or "never overlapped" in v.inconclusive, v.inconclusive
         assert v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
         assert_intact(store)
 
