@@ -4,6 +4,8 @@ and the enumerations (schedule, isolation, start method)."""
 from __future__ import annotations
 
 import enum
+import multiprocessing
+import os
 from typing import TypeVar
 
 from booking.errors import BadInput
@@ -41,6 +43,23 @@ class StartMethod(enum.StrEnum):
     FORK = "fork"
     FORKSERVER = "forkserver"
     SPAWN = "spawn"
+
+
+START_METHOD_ENV = "BOOKING_START_METHOD"  # the default start method when --start-method is not given (CI: spawn)
+
+
+def default_start_method(own_code: bool) -> str:
+    """The start method when none is asked for: $BOOKING_START_METHOD if set; else a fresh interpreter
+    for your own code (spawn), and fork for booking's strategies where the platform has it."""
+    chosen = os.environ.get(START_METHOD_ENV, "").strip()
+    if chosen:
+        method = to_enum(StartMethod, chosen, START_METHOD_ENV).value
+        if method not in multiprocessing.get_all_start_methods():
+            raise BadInput(f"{START_METHOD_ENV}={method}: this platform has no {method} start method")
+        return method
+    if own_code or "fork" not in multiprocessing.get_all_start_methods():
+        return StartMethod.SPAWN.value
+    return StartMethod.FORK.value
 
 
 class Isolation(enum.StrEnum):

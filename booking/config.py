@@ -7,7 +7,6 @@ keyword arguments straight to it, and every buyer gets it whole in its plan.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,13 +253,11 @@ class RunConfig:
 
     @property
     def processes(self) -> str:
-        """The start method buyers use: as asked; else a fresh interpreter for your own code (spawn), and
-        fork for booking's strategies where the platform has it."""
+        """The start method buyers use: as asked; else $BOOKING_START_METHOD; else spawn for your own code
+        and fork for booking's strategies where the platform has it (choices.default_start_method)."""
         if self.start_method is not None:
             return self.start_method.value
-        if self.purchase is not None or "fork" not in multiprocessing.get_all_start_methods():
-            return StartMethod.SPAWN.value
-        return StartMethod.FORK.value
+        return choices.default_start_method(own_code=self.purchase is not None)
 
     @property
     def own_tables(self) -> bool:

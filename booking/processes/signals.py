@@ -161,9 +161,24 @@ def run_child(parent: int, target: Callable[..., None], *args: Any) -> None:
     try:
         target(*args)
     except BaseException:
-        if os.getppid() != parent:
+        if _orphaned(parent):
             os._exit(1)  # the parent is gone: nobody to report to, and nothing to print
         raise
+
+
+def _orphaned(parent: int) -> bool:
+    """The run's parent is gone. Under forkserver a child's parent process is the fork server (which
+    exits when the run's parent does, and the kernel's death signal then follows), so the run's parent
+    is looked for by its pid as well."""
+    if os.getppid() == parent:
+        return False
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's (the pid was reused): the parent is gone
+        return True
+    return False
 
 
 _prctl: Any = None  # libc's prctl, on Linux
@@ -181,7 +196,7 @@ def _die_with(parent: int) -> None:
     """Ask the kernel for SIGKILL when the parent dies; where that does not exist, watch for it."""
     _load_prctl()
     if _prctl is not None and _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
-        if os.getppid() != parent:  # the parent died before the request was made
+        if _orphaned(parent):  # the parent died before the request was made
             os._exit(1)
         return
     threading.Thread(target=_orphan_watch, args=(parent,), name="booking-orphan-watch", daemon=True).start()
@@ -189,6 +204,6 @@ def _die_with(parent: int) -> None:
 
 def _orphan_watch(parent: int) -> None:
     while True:
-        if os.getppid() != parent:
+        if _orphaned(parent):
             os._exit(1)
         threading.Event().wait(ORPHAN_CHECK_S)
