@@ -113,11 +113,12 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     form = choose_format(fmt, as_json)
     config = RunConfig(**options, traceback=ctx.obj["debug"], no_lock=no_lock)
     as_json = form == JSON
-    from booking.render.run import Printer, emit, run_line, shown_when_interrupted
+    from booking.render.run import EventLines, Printer, emit, run_line, shown_when_interrupted
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
-        with shown_when_interrupted(as_json, quiet):
-            return emit(booking.simulate(config), as_json, quiet)
+        live = None if as_json or quiet else EventLines(Printer())  # the events as they happen
+        with shown_when_interrupted(as_json, quiet, live):
+            return emit(booking.simulate(config, watch=live), as_json, quiet, live)
     printer = Printer()
     return emit(booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer)), as_json, quiet)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from booking.config import RunConfig
 from booking.errors import BadInput
-from booking.history import History, load
+from booking.history import History
+from booking.history_file import load
 from booking.redact import mask_url, remember
 from booking.result import VerifyResult
 from booking.stores import open_store, store_kind

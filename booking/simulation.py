@@ -33,17 +33,19 @@ from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
 from booking.validate import replay_order
 from booking.verify import verify
+from booking.watch import Began, Watcher
 from booking.words import interruption
 
 if TYPE_CHECKING:
     from booking.hosts import HostRun
 
 
-def simulate(config: RunConfig) -> RunResult:
+def simulate(config: RunConfig, watch: Watcher | None = None) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store,
-    and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it."""
+    and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it.
+    `watch` is told what happens as it happens (the live output: booking/watch.py)."""
     try:
-        return _simulate(config)
+        return _simulate(config, watch)
     except signals.Interrupted as exc:
         if exc.said:
             raise
@@ -51,7 +53,7 @@ def simulate(config: RunConfig) -> RunResult:
         raise signals.interrupted(exc.signum, f"{exc}; before the buyers started: {where}") from None
 
 
-def _simulate(config: RunConfig) -> RunResult:
+def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     config.validate()
     remember(config.store)
     kind = store_kind(config.store)
@@ -69,7 +71,7 @@ def _simulate(config: RunConfig) -> RunResult:
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
     exclusive = not config.keep and config.run is None
     with claim(config.store, exclusive=exclusive) if config.store else contextlib.nullcontext():
-        return _run(config, kind, choice, seed)
+        return _run(config, kind, choice, seed, watch)
 
 
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
@@ -89,7 +91,7 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         raise BadInput("--durable applies to db.json only (a SQL store's COMMIT is its own durability)")
 
 
-def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunResult:
+def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
@@ -110,9 +112,11 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int) -> RunRe
             config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
         else:
             initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
+        if watch is not None:
+            watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
-            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None)
+            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
@@ -200,8 +204,22 @@ def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -
     return HostRun(config, choice.label, store)
 
 
+def _began(config: RunConfig, display: str, choice: Choice, initial: int, seed: int, kind: StoreKind) -> Began:
+    seeded = config.schedule is Schedule.RANDOM or bool(config.chaos)
+    counter = kind is StoreKind.COUNTER
+    return Began(
+        config, display, choice.label, choice.note, initial, seed if seeded else None, counter, choice.needs.sellers
+    )
+
+
 def _crowd(
-    config: RunConfig, choice: Choice, store: Store | OwnTables, seed: int, t0: float, peers: Any = None
+    config: RunConfig,
+    choice: Choice,
+    store: Store | OwnTables,
+    seed: int,
+    t0: float,
+    peers: Any = None,
+    watch: Watcher | None = None,
 ) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
     ctx = multiprocessing.get_context(config.processes)
@@ -230,8 +248,11 @@ def _crowd(
         barrier = LockstepBarrier(gates, buyers)
         barrier.peers = peers
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
-    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b)) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers)
+    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
+    # purchases per second would pay for it: there only their records are shown as they come.
+    live = watch is not None and config.duration_s is None
+    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
+    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:

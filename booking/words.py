@@ -1,15 +1,18 @@
-"""The domain's wording, said once: what an attempt did, counts and lists of buyers, one-line errors.
+"""The domain's wording, said once: counts and lists of buyers, times, one-line errors, the stories'
+phrases; in the language spoken (booking/lang.py).
 
 Every place that puts a run into words (the run's event lines, the timeline's lanes, the
-verifier's stories, the pytest failure message) takes its phrases from here.
+verifier's stories, the pytest failure message) takes its phrases from here, from booking/steps.py
+(what an attempt did) and from booking/judgement.py (what a verdict means).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from booking.history import Attempt, Outcome
+from booking.history import Attempt
+from booking.lang import _, ngettext
 from booking.redact import redact
 
 MAX_STORIES = 5  # stories per anomaly kind; the counts carry the rest
@@ -28,59 +31,88 @@ def plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
+_COUNTED: dict[str, Callable[[int], str]] = {
+    "ticket": lambda n: ngettext("{n} ticket", "{n} tickets", n),
+    "buyer": lambda n: ngettext("{n} buyer", "{n} buyers", n),
+    "seller": lambda n: ngettext("{n} seller", "{n} sellers", n),
+    "attempt": lambda n: ngettext("{n} attempt", "{n} attempts", n),
+    "receipt": lambda n: ngettext("{n} receipt", "{n} receipts", n),
+    "sale": lambda n: ngettext("{n} sale", "{n} sales", n),
+    "purchase": lambda n: ngettext("{n} purchase", "{n} purchases", n),
+    "conflict": lambda n: ngettext("{n} conflict", "{n} conflicts", n),
+    "worker": lambda n: ngettext("{n} worker", "{n} workers", n),
+}
+
+
 def count(n: int, word: str) -> str:
-    """'1 ticket', '3 tickets'."""
-    return f"{n} {plural(n, word)}"
+    """'1 ticket', '3 tickets' (and '3 张票' in Chinese)."""
+    counted = _COUNTED.get(word)
+    return f"{n} {plural(n, word)}" if counted is None else counted(n).format(n=n)
 
 
 def times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+    if n == 1:
+        return _("once")
+    return _("twice") if n == 2 else _("{n} times").format(n=n)
 
 
 def ms(t: float | None) -> str:
-    return "?" if t is None else f"{t * 1000:.1f} ms"
+    return "?" if t is None else _("{ms} ms").format(ms=f"{t * 1000:.1f}")
+
+
+def who_is(who: str, number: int) -> str:
+    """'buyer 3', 'seller 2': one process, by its role."""
+    return (_("seller {n}") if who == "seller" else _("buyer {n}")).format(n=number)
 
 
 def buyers(numbers: list[int], who: str = "buyer") -> str:
     """'buyer 3', 'buyers 3 and 7', 'buyers 1, 2, 3 and 4', 'buyers 1, 2, 3, ... and 50 (50 buyers)'."""
     bs = sorted(set(numbers))
     if len(bs) == 1:
-        return f"{who} {bs[0]}"
+        return who_is(who, bs[0])
+    some = _("sellers {list}") if who == "seller" else _("buyers {list}")
+    sep = _(", ")
     if len(bs) <= 6:
-        return f"{who}s " + ", ".join(map(str, bs[:-1])) + f" and {bs[-1]}"
-    return f"{who}s " + ", ".join(map(str, bs[:3])) + f", ... and {bs[-1]} ({len(bs)} {who}s)"
+        listed = _("{some} and {last}").format(some=sep.join(map(str, bs[:-1])), last=bs[-1])
+        return some.format(list=listed)
+    listed = _("{some}, ... and {last}").format(some=sep.join(map(str, bs[:3])), last=bs[-1])
+    return _("{listed} ({count})").format(listed=some.format(list=listed), count=count(len(bs), who))
 
 
 def exit_status(exitcode: int | None) -> str:
     """How a process ended: 'killed by signal 9', 'exited with code 1'."""
     if exitcode is not None and exitcode < 0:
-        return f"killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"
+        return _("killed by signal {n}").format(n=-exitcode)
+    return _("exited with code {code}").format(code=exitcode)
 
 
-def lanes_left_out(numbers: list[int]) -> str:
+def lanes_left_out(who: str) -> str:
     """Under a lane diagram: who is not drawn, and where to find them."""
-    return f"({buyers(numbers)} not shown: --history FILE keeps every attempt)"
+    return _("({who} not shown: --history FILE keeps every attempt)").format(who=who)
 
 
 def downgrade_loss(store: str, current: str, target: str) -> str:
     """What `booking db downgrade` would drop: said before it asks, and when it refuses."""
     what = (
-        "booking's tables, every ticket and sale in them"
+        _("booking's tables, every ticket and sale in them")
         if target == "base"
-        else "the tables those revisions made, with their data"
+        else _("the tables those revisions made, with their data")
     )
-    return f"store {store}: stepping the schema back from revision {current} to {target} drops {what}"
+    return _("store {store}: stepping the schema back from revision {current} to {target} drops {what}").format(
+        store=store, current=current, target=target, what=what
+    )
 
 
 def served_sale(ticket: int, who: str, processes: list[str], n: int) -> str:
     """A ticket a service (--target) sold several times, and which of its worker processes sold it."""
     if len(processes) > 1:
-        return (
-            f"the service sold ticket #{ticket} to {who} from {len(processes)} worker processes "
-            f"({', '.join(processes)}): a cross-worker double sale, sold {times(n)}"
-        )
-    return f"the service sold ticket #{ticket} to {who}, all from one worker process ({processes[0]}): sold {times(n)}"
+        return _(
+            "the service sold ticket #{ticket} to {who} from {n} worker processes ({processes}): "
+            "a cross-worker double sale, sold {times}"
+        ).format(ticket=ticket, who=who, n=len(processes), processes=", ".join(processes), times=times(n))
+    return _(
+        "the service sold ticket #{ticket} to {who}, all from one worker process ({process}): sold {times}"
+    ).format(ticket=ticket, who=who, process=processes[0], times=times(n))
 
 
 def one_line(exc: BaseException) -> str:
@@ -93,157 +125,32 @@ def read_value(value: int | None, counter: bool) -> str:
     """What a read inside the window saw: 'count=1' or 'ticket #3 free'."""
     if counter:
         return f"count={value}"
-    return f"ticket #{value} free" if value else "no free ticket"
+    return _("ticket #{n} free").format(n=value) if value else _("no free ticket")
 
 
 def wrote_value(value: int | None, counter: bool) -> str:
-    return f"count={value}" if counter else f"ticket #{value} taken"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One thing an attempt did: when, and how it is said in a line (`long`) and in a lane (`short`)."""
-
-    t: float
-    buyer: int
-    long: str | None  # None: not an event line of its own (folded into another)
-    short: str | None  # None: not shown in a lane
-
-
-def steps(a: Attempt, counter: bool) -> list[Step]:
-    """The look, the lock, the read, and how the attempt ended, in the order they happened."""
-    out: list[Step] = []
-    if a.looked is not None:
-        out.append(Step(a.t_start, a.buyer, f"sees {count(a.looked, 'ticket')} left", None))
-    if a.t_acquired is not None and a.lock_wait_s > 0.0005:
-        out.append(Step(a.t_acquired, a.buyer, None, f"lock (waited {a.lock_wait_s * 1000:.1f}ms)"))
-    if a.t_read is not None:
-        out.append(Step(a.t_read, a.buyer, _read_line(a, counter), _read_lane(a, counter)))
-    end = _outcome(a, counter)
-    if end is not None:
-        out.append(end)
-    return out
-
-
-def _read_line(a: Attempt, counter: bool) -> str:
-    if a.read is None:
-        return "reaches after-read (your race window)"
-    waited = f" (waited {a.lock_wait_s * 1000:.1f} ms for the lock)" if a.t_acquired is not None else ""
-    if a.queue_wait_s is not None:
-        waited = f" (through the queue: waited {a.queue_wait_s * 1000:.1f} ms){waited}"
-    return f"reads {read_value(a.read, counter)}{waited}"
-
-
-def _read_lane(a: Attempt, counter: bool) -> str:
-    if a.read is None:
-        return "at after-read"
-    return f"read count={a.read}" if counter else f"sees #{a.read} free"
-
-
-def _outcome(a: Attempt, counter: bool) -> Step | None:
-    if a.outcome is Outcome.OK and a.t_write is not None:
-        if counter and a.wrote is not None:
-            long, short = f"writes count={a.wrote}: bought ticket #{a.ticket}", f"write {a.wrote}, ticket #{a.ticket}"
-        else:
-            long, short = f"bought ticket #{a.ticket}", f"-> ticket #{a.ticket}"
-        return Step(a.t_write, a.buyer, long, short)
-    if a.outcome is Outcome.SOLD_OUT:
-        return Step(a.t_end, a.buyer, "found no tickets left", "sold out")
-    if a.outcome is Outcome.CONFLICT:
-        return Step(a.t_end, a.buyer, f"gave up after {count(a.conflicts, 'conflict')}", "gave up (conflicts)")
-    if a.outcome is Outcome.ERROR:
-        return Step(a.t_end, a.buyer, f"failed: {a.error}", "error")
-    return None
-
-
-# -- the verdict: safety (an invariant of selling broken) apart from availability (a sale refused)
-
-# A broken invariant: the run sold what it did not have, or lost track of what it sold.
-BROKEN_INVARIANT = {
-    "oversold": "more tickets sold than existed",
-    "double_sold": "a ticket sold more than once",
-    "lost_updates": "purchases the store forgot",
-    "unreceipted": "sales nobody holds a receipt for",
-}
-# An availability cost: buyers were refused, failed or kept waiting; nothing was sold wrongly.
-AVAILABILITY_COST = ("errors", "undersold", "stuck")
-SAFETY_FIGURES = ("oversold", "double_sold", "lost_updates")
-AVAILABILITY_FIGURES = ("errors", "undersold", "stuck")
-OPTIONAL_FIGURES = {
-    "unreceipted": "safety",
-    "unavailable": "availability",
-    "declined": "availability",
-    "conflicts": "availability",
-    "retries": "availability",
-}
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The verdict's first words: `head` (OK, OK by luck, UNSAFE, ...), why, and its tone."""
-
-    head: str
-    why: str
-    tone: str  # good, luck, cost, unproved, bad
-
-
-def judgement(
-    kinds: list[str],
-    by_luck: bool = False,
-    strategy: str = "",
-    lockstep: bool = True,
-    inconclusive: str | None = None,
-    stopped: bool = False,
-    unavailable: bool = False,
-) -> Judgement:
-    """What a verdict means for a person, safety first: a broken invariant is UNSAFE; a run that was
-    stuck or stopped could not be carried out; errors, refusals and unsold stock are an availability
-    cost; a run that proved nothing is INCONCLUSIVE; a clean run of an unsafe strategy is OK by luck."""
-    broken = [BROKEN_INVARIANT[k] for k in BROKEN_INVARIANT if k in kinds]
-    if broken:
-        return Judgement("UNSAFE", "an invariant is broken: " + ", ".join(broken), "bad")
-    if "stuck" in kinds:
-        return Judgement("STUCK", "buyers never finished: the run could not be carried out", "bad")
-    if stopped:
-        return Judgement("STOPPED", "the run could not be carried out (see below)", "bad")
-    if unavailable:
-        why = "the environment failed attempts (a deadline, a timeout, a lost server): nothing proved either way"
-        return Judgement("COULD NOT RUN", why, "bad")
-    if kinds:
-        return Judgement(
-            "SAFE, AT A COST",
-            "nothing sold wrongly; buyers were refused or failed: an availability cost, not an oversell",
-            "cost",
-        )
-    luck = f"strategy {strategy} does not prevent the race: no oversell this time was luck" if by_luck else ""
-    if inconclusive:
-        return Judgement("INCONCLUSIVE", "; ".join(filter(None, [inconclusive, luck])), "unproved")
-    if by_luck:
-        hint = "" if lockstep else " (--schedule lockstep makes the race certain)"
-        return Judgement("OK by luck", luck + hint, "luck")
-    return Judgement("OK", "", "good")
-
-
-def is_broken_invariant(kind: str) -> bool:
-    return kind in BROKEN_INVARIANT
-
-
-def not_measured(unread: bool = False) -> str:
-    """Figures a run on your own tables cannot give without a way to count them (`unread`: a service raced
-    without --store, whose store booking does not read)."""
-    if unread:
-        return "remaining, lost_updates, unreceipted and undersold (receipts alone: --store reads the service's store)"
-    return "remaining, lost_updates, unreceipted and undersold (your own tables: --stock MODULE:FUNCTION counts them)"
+    return f"count={value}" if counter else _("ticket #{n} taken").format(n=value)
 
 
 def interruption(
     signal: str, elapsed_s: float, finished: int, buyers: int, sold: int, store: str, left: int | None, kept: str | None
 ) -> str:
     """The one line of an interrupted run: what finished, where the store was left, where the history is."""
-    where = f"store {store} left with {count(left, 'ticket')}" if left is not None else f"store {store}"
-    history = f"history kept in {kept}" if kept is not None else "no history kept (--history FILE keeps one)"
-    done = f"{finished} of {count(buyers, 'buyer')} finished, {count(sold, 'ticket')} sold"
-    return f"interrupted by {signal} after {elapsed_s:.2f} s: {done}; {where}; {history}"
+    if left is not None:
+        where = _("store {store} left with {tickets}").format(store=store, tickets=count(left, "ticket"))
+    else:
+        where = _("store {store}").format(store=store)
+    history = (
+        _("history kept in {file}").format(file=kept)
+        if kept is not None
+        else _("no history kept (--history FILE keeps one)")
+    )
+    done = _("{finished} of {buyers} finished, {sold} sold").format(
+        finished=finished, buyers=count(buyers, "buyer"), sold=count(sold, "ticket")
+    )
+    return _("interrupted by {signal} after {s} s: {done}; {where}; {history}").format(
+        signal=signal, s=f"{elapsed_s:.2f}", done=done, where=where, history=history
+    )
 
 
 def could_not_run(failed: list[Attempt]) -> list[str]:
@@ -252,7 +159,7 @@ def could_not_run(failed: list[Attempt]) -> list[str]:
     for a in failed:
         by_error[a.error or "unknown"].append(a.buyer)
     return [
-        f"{count(len(bs), 'attempt')} by {buyers(bs)}: {error}"
+        _("{attempts} by {buyers}: {error}").format(attempts=count(len(bs), "attempt"), buyers=buyers(bs), error=error)
         for error, bs in sorted(by_error.items(), key=lambda kv: -len(kv[1]))[:MAX_STORIES]
     ]
 
@@ -264,36 +171,61 @@ def _on_hosts(rs: list[Attempt]) -> str:
         by_host[r.host or ""].append(r.buyer)
     if len(by_host) == 1 and not rs[0].host:
         return buyers([r.buyer for r in rs])
-    parts = [f"{buyers(bs)} on host {h}" for h, bs in sorted(by_host.items())]
-    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    parts = [_("{buyers} on host {host}").format(buyers=buyers(bs), host=h) for h, bs in sorted(by_host.items())]
+    if len(parts) == 1:
+        return parts[0]
+    return _("{some} and {last}").format(some=_(", ").join(parts[:-1]), last=parts[-1])
 
 
 def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
-    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes."""
+    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes (the sellers'
+    with --lock queue: they read and wrote for the buyers)."""
     rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
     n = len(rs)
     last_read = max((r.t_read or 0.0) for r in rs)
     first_write = min((r.t_write or 0.0) for r in rs)
     who = _on_hosts(rs)
-    both, either = ("both", "either") if n == 2 else ("all", "any")
+    if all(r.seller is not None for r in rs):
+        sellers = buyers([r.seller for r in rs if r.seller is not None], "seller")
+        who = _("{sellers} (for {buyers})").format(sellers=sellers, buyers=who)
     procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
     if procs and all(r.served_by for r in rs):
         return served_sale(ticket, who, procs, n)
+    said = {"who": who, "ticket": ticket, "times": times(n)}
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
         if all(r.t_read is not None for r in rs) and last_read < first_write:
-            return f"{who} {both} passed after-read before {either} returned: ticket #{ticket} sold {times(n)}"
-        return f"{who} each returned ticket #{ticket}: sold {times(n)}"
+            if n == 2:
+                return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(
+                    **said
+                )
+            return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
+        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
     if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
         if counter:
-            return (
-                f"{who} {both} read {read_value(rs[0].read, counter)} before {either} wrote; "
-                f"{both} wrote {wrote_value(rs[0].wrote, counter)}: ticket #{ticket} sold {times(n)}"
+            said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))
+            if n == 2:
+                return _(
+                    "{who} both read {read} before either wrote; both wrote {wrote}: ticket #{ticket} sold {times}"
+                ).format(**said)
+            return _("{who} all read {read} before any wrote; all wrote {wrote}: ticket #{ticket} sold {times}").format(
+                **said
             )
-        return f"{who} {both} saw ticket #{ticket} free before {either} took it; {both} took it: sold {times(n)}"
-    steps = "; ".join(
-        f"buyer {r.buyer} read {read_value(r.read, counter)} at {ms(r.t_read)} and wrote "
-        f"{wrote_value(r.wrote, counter)} at {ms(r.t_write)}"
+        if n == 2:
+            return _("{who} both saw ticket #{ticket} free before either took it; both took it: sold {times}").format(
+                **said
+            )
+        return _("{who} all saw ticket #{ticket} free before any took it; all took it: sold {times}").format(**said)
+    steps = _("; ").join(
+        _("{buyer} read {read} at {t_read} and wrote {wrote} at {t_write}").format(
+            buyer=who_is("buyer", r.buyer),
+            read=read_value(r.read, counter),
+            t_read=ms(r.t_read),
+            wrote=wrote_value(r.wrote, counter),
+            t_write=ms(r.t_write),
+        )
         for r in rs[:MAX_STORIES]
     )
-    more = f"; ... {n - MAX_STORIES} more buyers" if n > MAX_STORIES else ""
-    return f"{steps}{more}: ticket #{ticket} sold {times(n)}"
+    more = _("; ... {n} more buyers").format(n=n - MAX_STORIES) if n > MAX_STORIES else ""
+    return _("{steps}{more}: ticket #{ticket} sold {times}").format(
+        steps=steps, more=more, ticket=ticket, times=times(n)
+    )

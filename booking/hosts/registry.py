@@ -20,7 +20,8 @@ from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 
 from booking.errors import BadInput
-from booking.history import BuyerEnd, BuyerStatus, History, Opened, parse
+from booking.history import BuyerEnd, BuyerStatus, History, Opened
+from booking.history_file import parse
 from booking.stores.base import FinalState
 from booking.stores.connect import Database
 from booking.stores.schema import run_attempts, run_hosts, runs

@@ -32,6 +32,7 @@ class BuyerPlan:
     t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
     deadline: float  # time.monotonic() value
     kill: kills.Kill | None = None  # fault injection: where this buyer dies
+    live: bool = False  # say the attempt so far at every point (a watched run: live output)
 
 
 @dataclass
@@ -66,6 +67,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         clock,
         random_schedule=c.schedule.one_at_a_time,
         before_wait=reporter.flush,
+        live=plan.live,
     )
     # The store (and your code) knows this buyer by its number in the whole run: across hosts, this host's
     # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.

@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
+from booking.lang import N_, _
 from booking.points import START
 from booking.processes import signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
-from booking.processes.messages import Arrive, Done, Dying, Message
+from booking.processes.messages import Arrive, Done, Dying, Message, Progress, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
+from booking.processes.telling import Teller
+from booking.watch import Watcher
 from booking.words import exit_status
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
@@ -32,7 +35,7 @@ REPORTS = "reports"
 PEERS = "peers"  # another host said something (a run across hosts)
 SIGNALLED = "signalled"  # SIGINT, SIGTERM or SIGHUP came (processes/signals.py)
 
-ABANDONED_MP_LOCK = (
+ABANDONED_MP_LOCK = N_(
     "{who} died holding the multiprocessing.Lock: a multiprocessing.Lock is never released when "
     "its holder dies; use file-lock or a database strategy"
 )
@@ -50,6 +53,7 @@ class Crowd:
     deadline: float
     sellers: Sellers | None = None
     peers: Any = None  # a run across hosts: the other hosts' parents (booking/hosts/peers.py)
+    watcher: Watcher | None = None  # told what happens as it happens (live output)
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     interrupted: int | None = None  # the signal that stopped the run
@@ -60,6 +64,9 @@ class Crowd:
     _started: bool = False  # the start barrier has opened
     _last_ready: float = 0.0  # when the last buyer said it was ready
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+
+    def __post_init__(self) -> None:
+        self._teller = Teller(self.watcher, self.plans[0].t0 if self.plans else 0.0)
 
     def run(self) -> History:
         try:
@@ -76,11 +83,11 @@ class Crowd:
             stopping = self.aborted or self.interrupted
             stopped = teardown.stop(list(self._procs.values()), 0 if stopping else JOIN_S)
             for buyer, p in self._procs.items():
-                why = "stopped with the run" if stopping else "still running at the deadline"
-                reason = why if p in stopped else "exited without saying it was done"
-                self._ended.setdefault(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, reason))
+                why = _("stopped with the run") if stopping else _("still running at the deadline")
+                reason = why if p in stopped else _("exited without saying it was done")
+                self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, reason), quietly=True)
             for plan in self.plans:  # an interrupted start: the rest never began
-                self._ended.setdefault(plan.buyer, BuyerEnd(plan.buyer, BuyerStatus.STUCK, "never started"))
+                self._end(plan.buyer, BuyerEnd(plan.buyer, BuyerStatus.STUCK, _("never started")), quietly=True)
             sellers_stopped = self.sellers.close(drain=all_done) if self.sellers is not None else {}
             self._selector.close()
             self.gates.close()
@@ -103,7 +110,8 @@ class Crowd:
         if self.peers is not None:
             self._selector.register(self.peers.fileno(), selectors.EVENT_READ, PEERS)
         if self.sellers is not None:
-            self.sellers.start(self.links.made)
+            live = bool(self.plans) and self.plans[0].live
+            self.sellers.start(self.links.made, self.links.channel if live else None)
             for sentinel, seller in self.sellers.sentinels.items():
                 self._selector.register(sentinel, selectors.EVENT_READ, ("seller", seller))
         # Objects the parent made so far are never collected again in a forked buyer: its collector would
@@ -143,7 +151,8 @@ class Crowd:
                 self._hear_peers()
             if self.barrier is not None and self._started:
                 self.barrier.check_stall(time.monotonic())
-            for key, _ in events:
+                self._teller.gates(self.barrier)
+            for key, _mask in events:
                 if key.data == REPORTS:
                     self._read()
                 elif key.data == SIGNALLED:
@@ -154,7 +163,8 @@ class Crowd:
                     self._selector.unregister(key.fileobj)
                     assert self.sellers is not None
                     self.sellers.exited(key.data[1])
-                    self._check_mp_lock(-key.data[1], f"seller {key.data[1]}")
+                    self._teller.seller_ended(key.data[1], self.sellers, time.monotonic() - self.plans[0].t0)
+                    self._check_mp_lock(-key.data[1], _("seller {n}").format(n=key.data[1]))
                 else:
                     self._selector.unregister(key.fileobj)
                     self._read()  # its last words are in the channel before its sentinel fires
@@ -184,10 +194,10 @@ class Crowd:
                 self._handle(message)
 
     def _handle(self, message: Message) -> None:
-        if isinstance(message, Attempt):
-            self.history.attempts.append(message)
-        elif isinstance(message, list):  # a buyer's batch (processes/reporter.py)
-            self.history.attempts.extend(message)
+        if isinstance(message, Attempt | list):  # one record, or a buyer's batch (processes/reporter.py)
+            records = message if isinstance(message, list) else [message]
+            self.history.attempts.extend(records)
+            self._teller.records(records)
         elif isinstance(message, Arrive):
             if message.point == START:
                 self._ready.add(message.buyer)
@@ -195,6 +205,9 @@ class Crowd:
                 self._maybe_start()
             elif self.barrier is not None:
                 self.barrier.arrive(message.buyer, message.point)
+                self._teller.gates(self.barrier)
+        elif isinstance(message, Progress | Released):
+            self._teller.progress(message)
         elif isinstance(message, Dying):
             self._dying[message.buyer] = message.point
         elif isinstance(message, Done):
@@ -204,7 +217,9 @@ class Crowd:
         if message.missed_kill:  # the fault was not injected: the run cannot show what it was asked to
             passed = ", ".join(message.points) or "no point"
             self.history.missed.append(
-                f"--kill-at {message.missed_kill}: buyer {message.buyer} never reached it (it passed: {passed})"
+                _("--kill-at {point}: buyer {n} never reached it (it passed: {passed})").format(
+                    point=message.missed_kill, n=message.buyer, passed=passed
+                )
             )
         status = BuyerStatus.STUCK if message.unfinished else BuyerStatus.DONE
         self._end(message.buyer, BuyerEnd(message.buyer, status, message.unfinished))
@@ -216,16 +231,18 @@ class Crowd:
         p = self._procs[buyer]
         p.join(EXIT_WAIT_S)  # its sentinel closes a moment before the exit status can be read
         if buyer in self._dying:
-            self._end(buyer, BuyerEnd(buyer, BuyerStatus.KILLED, f"killed at {self._dying[buyer]} (injected)"))
+            why = _("killed at {point} (injected)").format(point=self._dying[buyer])
+            self._end(buyer, BuyerEnd(buyer, BuyerStatus.KILLED, why))
         else:
-            self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, f"{exit_status(p.exitcode)} before finishing"))
-        self._check_mp_lock(buyer, f"buyer {buyer}")
+            why = _("{how} before finishing").format(how=exit_status(p.exitcode))
+            self._end(buyer, BuyerEnd(buyer, BuyerStatus.STUCK, why))
+        self._check_mp_lock(buyer, _("buyer {n}").format(n=buyer))
 
     def _check_mp_lock(self, holder_id: int, who: str) -> None:
         """A dead process that held the multiprocessing.Lock: nobody will ever get it again, stop the run."""
         holder = self.links.made.mp_holder
         if holder is not None and holder.value == holder_id and self.aborted is None:
-            self.aborted = ABANDONED_MP_LOCK.format(who=who)
+            self.aborted = _(ABANDONED_MP_LOCK).format(who=who)
 
     def _maybe_start(self) -> None:
         """The start barrier: once every buyer still running is ready, release them all at once."""
@@ -246,15 +263,21 @@ class Crowd:
             self.barrier.started(now)
         t0 = self.plans[0].t0
         self.history.gates.append(Opened(now - t0, START, sorted(waiting), "all", self._last_ready - t0))
+        self._teller.opened(self.history.gates[-1])
 
-    def _end(self, buyer: int, end: BuyerEnd) -> None:
+    def _end(self, buyer: int, end: BuyerEnd, quietly: bool = False) -> None:
+        """A buyer is done, or will never be (`quietly`: the run is over, nobody is let go or answered)."""
         if buyer in self._ended:
             return
         self._ended[buyer] = end
+        self._teller.ended(end, time.monotonic() - self.plans[0].t0)
+        if quietly:
+            return
         if self.peers is not None and len(self._ended) == len(self.plans):
             self.peers.leave()  # no more rounds from this host
         self._maybe_start()
         if self.barrier is not None:
             self.barrier.leave(buyer)
+            self._teller.gates(self.barrier)
         if self.sellers is not None and end.status is not BuyerStatus.DONE:
             self.sellers.buyer_died(buyer)

@@ -36,6 +36,7 @@ class SellerGate:
         # per buyer: IDLE, WAITING for an answer, LEFT, LEFT_WAITING
         self._buyer: Any = ctx.Array("b", buyers + 1, lock=False)
         self._seller: Any = ctx.Array("b", sellers + 1, lock=False)  # OUT, IN_WINDOW, DEAD
+        self._together: Any = ctx.Value("i", 0, lock=False)  # sellers let go at the last opening
 
     def submit(self, buyer: int) -> None:
         with self._cond:
@@ -75,17 +76,20 @@ class SellerGate:
             self._seller[seller] = DEAD
             self._open_if_ready()
 
-    def window(self, seller: int, timeout: float) -> None:
+    def window(self, seller: int, timeout: float) -> tuple[int, int | None]:
+        """Wait in the window until the gate opens. Returns which opening let this seller go, and how many
+        sellers went together (None when the gate opened again before this seller could look)."""
         with self._cond:
             phase = self._phase.value
             self._held.value += 1
             self._seller[seller] = IN_WINDOW
             if self._open_if_ready():
-                return
+                return phase + 1, self._together.value
             if not self._cond.wait_for(lambda: self._phase.value != phase, timeout=max(timeout, 0.0)):
                 self._held.value -= 1
                 self._seller[seller] = OUT
                 raise BarrierTimeout("the other sellers did not reach the race window before the deadline")
+            return phase + 1, self._together.value if self._phase.value == phase + 1 else None
 
     def _open_if_ready(self) -> bool:
         held = self._held.value
@@ -95,6 +99,7 @@ class SellerGate:
         nothing_more_to_come = held >= self._in_flight.value and self._waiting.value >= self._live.value
         if not (everyone_here or nothing_more_to_come):
             return False
+        self._together.value = held
         self._held.value = 0
         for s in range(len(self._seller)):
             if self._seller[s] == IN_WINDOW:

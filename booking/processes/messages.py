@@ -43,7 +43,26 @@ class Done:
     points: tuple[str, ...] = ()  # the points it did pass, to say so when a kill was missed
 
 
-Message = Attempt | list[Attempt] | Arrive | Dying | Done
+@dataclass(frozen=True)
+class Progress:
+    """Live output only: an attempt so far, as its buyer (or the seller working for it) passes `point`."""
+
+    attempt: Attempt
+    point: str
+
+
+@dataclass(frozen=True)
+class Released:
+    """Live output only: the sellers' barrier let `together` sellers go (None: not known), its `phase`-th opening."""
+
+    seller: int
+    point: str
+    phase: int
+    together: int | None
+    t: float  # seconds since the run started
+
+
+Message = Attempt | list[Attempt] | Arrive | Dying | Done | Progress | Released
 
 
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write

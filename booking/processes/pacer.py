@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from booking import points
 from booking.history import Attempt
 from booking.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
-from booking.processes.messages import Arrive, Channel
+from booking.processes.messages import Arrive, Channel, Progress
 from booking.processes.schedule import BarrierTimeout, wait_at
 
 
@@ -34,6 +34,7 @@ class Pacer:
         clock: Callable[[], float],
         random_schedule: bool = False,
         before_wait: Callable[[], None] = lambda: None,
+        live: bool = False,
     ) -> None:
         self._buyer = buyer
         self._channel = channel
@@ -51,11 +52,15 @@ class Pacer:
         self._before_wait = before_wait  # send what is pending before blocking
         self._attempt: Attempt | None = None
         self._held = False
+        self._live = live  # say the attempt so far at every point (live output)
 
     def begin_attempt(self, attempt: Attempt) -> None:
         self._attempt, self._held = attempt, False
 
     def point(self, name: str) -> None:
+        if self._live and self._attempt is not None:  # first: a buyer killed here has said how far it got
+            self._before_wait()  # the records before it first: a buyer's events arrive in order
+            self._channel.send(Progress(self._attempt, name))
         points.hit(name)  # --kill-at after-read: die here, before any barrier
         if name == self._window and self._attempt is not None and self._attempt.t_window is None:
             self._attempt.t_window = self._clock()

@@ -24,6 +24,7 @@ from booking.history import Attempt, Outcome
 from booking.points import AFTER_READ
 from booking.processes import kills
 from booking.processes.gate import SellerGate
+from booking.processes.messages import Channel, Progress, Released
 from booking.strategies import STRATEGIES, BuyerContext, Made
 from booking.words import one_line
 
@@ -45,6 +46,7 @@ ANSWER_FIELDS = (
     "retries",
     "conflicts",
     "error",
+    "seller",
 )
 
 
@@ -143,18 +145,24 @@ class SellerLink:
         self.slots[i] = stage  # last: the parent trusts buyer and attempt once the stage says so
 
 
-def run_seller(plan: SellerPlan, link: SellerLink, made: Made) -> None:
-    """Process target: take requests until the run is closed, answer each, task_done() each."""
+def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | None = None) -> None:
+    """Process target: take requests until the run is closed, answer each, task_done() each. `live`: the
+    parent's channel, to say what the seller does at each point as it happens (live output)."""
     from booking.stores import open_store
 
     c = plan.config
     info = STRATEGIES[plan.strategy]
     t0 = plan.t0
+    current: list[Attempt] = []  # the attempt in hand
 
     def point(name: str) -> None:
+        if live is not None and current:  # first: a seller killed here has said how far it got
+            live.send(Progress(current[0], name))
         points.hit(name)
         if name == info.window and link.gate is not None:
-            link.gate.window(plan.seller, plan.deadline - time.monotonic())
+            phase, together = link.gate.window(plan.seller, plan.deadline - time.monotonic())
+            if live is not None:
+                live.send(Released(plan.seller, name, phase, together, time.monotonic() - t0))
         if name == AFTER_READ and c.think_ms:
             time.sleep(c.think_ms / 1000)  # the notes' time.sleep(1), inside the seller's window
 
@@ -177,7 +185,8 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made) -> None:
                     return
                 continue
             link.set_slot(plan.seller, HOLDING, req)
-            rec = Attempt(req.buyer, req.attempt, t_start=ctx.clock())
+            rec = Attempt(req.buyer, req.attempt, t_start=ctx.clock(), seller=plan.seller)
+            current[:] = [rec]
             rec.queue_wait_s = max(rec.t_start - req.t_sent, 0.0)
             ctx.buyer = req.buyer  # the store records the buyer who asked, not the seller
             try:

@@ -10,8 +10,10 @@ from typing import Any
 
 from booking.config import RunConfig, Schedule
 from booking.history import Attempt, Outcome
+from booking.lang import _
 from booking.processes import kills, signals, teardown
 from booking.processes.gate import SellerGate
+from booking.processes.messages import Channel
 from booking.processes.seller import ANSWERED, HOLDING, Request, SellerLink, SellerPlan, run_seller
 from booking.strategies import Choice, Made
 from booking.words import exit_status
@@ -45,9 +47,10 @@ class Sellers:
         self.missed_kill: str | None = None  # a planned seller kill whose point was never reached
         self.killed: dict[int, str] = {}  # sellers killed on purpose (--kill-seller), with where
 
-    def start(self, made: Made) -> None:
+    def start(self, made: Made, live: Channel | None = None) -> None:
+        """Start every seller; `live`: the channel on which they say what they do (live output)."""
         for plan in self._plans:
-            args = (os.getpid(), run_seller, plan, self.link, made)
+            args = (os.getpid(), run_seller, plan, self.link, made, live)
             p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
             with signals.forking():
                 p.start()
@@ -57,6 +60,11 @@ class Sellers:
     def sentinels(self) -> dict[int, int]:
         """Sentinel -> seller, for the parent to wait on."""
         return {p.sentinel: s for s, p in self._procs.items()}
+
+    def died(self, seller: int) -> str:
+        """How a seller that left during the run ended ("" for one still running, or one that exited cleanly)."""
+        how = self._dead.get(seller, "")
+        return "" if self._procs[seller].exitcode == 0 else how
 
     def buyer_died(self, buyer: int) -> None:
         self.link.leave(buyer)
@@ -73,20 +81,23 @@ class Sellers:
         for s, p in self._procs.items():
             if s in self._dead or p.exitcode is None:
                 continue
-            how = f"was {exit_status(p.exitcode)}" if (p.exitcode or 0) < 0 else exit_status(p.exitcode)
+            how = (
+                _("was {how}").format(how=exit_status(p.exitcode)) if (p.exitcode or 0) < 0 else exit_status(p.exitcode)
+            )
             self._dead[s] = how
             kill = self._plans[s - 1].kill
             if kill is not None and (p.exitcode or 0) < 0:
-                self.killed[s] = f"killed at {kill.point} (injected)"
+                self.killed[s] = _("killed at {point} (injected)").format(point=kill.point)
             if self.link.gate is not None:
                 self.link.gate.seller_died(s)
             stage, buyer, attempt = self.link.slot(s)
             if stage == HOLDING:
-                self._answer_error(buyer, attempt, f"seller {s} {how} before answering")
+                self._answer_error(buyer, attempt, _("seller {n} {how} before answering").format(n=s, how=how))
             if stage in (HOLDING, ANSWERED):
                 self.link.requests.task_done()  # on the dead seller's behalf: join() stays exact
         if self._procs and len(self._dead) == len(self._procs):
-            self._answer_everyone("; ".join(f"seller {s} {how}" for s, how in sorted(self._dead.items())))
+            dead = (_("seller {n} {how}").format(n=s, how=how) for s, how in sorted(self._dead.items()))
+            self._answer_everyone(_("; ").join(dead))
 
     def close(self, drain: bool) -> dict[int, str]:
         """Stop the sellers. `drain`: every buyer is done, so join() the queue first (bounded).
@@ -99,10 +110,12 @@ class Sellers:
         self.link.closed.set()
         # Drained, they are idle and return within IDLE_POLL_S; at the deadline, they are stopped now.
         still = teardown.stop(list(self._procs.values()), DRAIN_S if drain else 0.05)
-        why = "still running after the last buyer" if drain else "still running at the deadline"
+        why = _("still running after the last buyer") if drain else _("still running at the deadline")
         for plan in self._plans:
             if plan.kill is not None and self._procs[plan.seller].exitcode == 0:
-                self.missed_kill = f"seller {plan.seller} never reached {plan.kill.point} in its first sale"
+                self.missed_kill = _("seller {n} never reached {point} in its first sale").format(
+                    n=plan.seller, point=plan.kill.point
+                )
         return {s: why for s, p in self._procs.items() if p in still}
 
     def _join_queue(self, until: float) -> None:
@@ -121,7 +134,7 @@ class Sellers:
 
     def _answer_everyone(self, why: str) -> None:
         """No seller is left: take what is queued, and answer every buyer still waiting, with an error."""
-        reason = f"no seller left to answer ({why})"
+        reason = _("no seller left to answer ({why})").format(why=why)
         self.link.sellerless.set()  # first: a buyer that sends after the scan below answers itself
         while True:
             try:

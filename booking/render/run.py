@@ -12,69 +12,88 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from booking.judgement import SAFETY_FIGURES
+from booking.lang import _
 from booking.redact import redact
-from booking.render.text import Printer
+from booking.render.live import EventLines, header, replay
+from booking.render.text import Printer, pad
 from booking.render.verdict import TONES, explain, figures, judge, render_verdict
 from booking.result import RunResult
 from booking.stores.base import StoreKind
-from booking.words import SAFETY_FIGURES, count, steps
 
-__all__ = ["Printer", "emit", "event_lines", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
-
-MAX_EVENT_LINES = 60  # beyond this, the head and the tail of the run; --history has all of it
-EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  buyer {n:<4} '
+__all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
 
 
-def event_lines(result: RunResult) -> list[tuple[float, int, str]]:
-    """(time, buyer, words) for every look, read, write and refusal, in the spirit of the notes."""
-    counter = result.kind is StoreKind.COUNTER
-    events = [(s.t, s.buyer, s.long) for a in result.history.attempts for s in steps(a, counter) if s.long]
-    events.sort(key=lambda e: (e[0], e[1]))
-    return events
-
-
-def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
+def _schedule_note(result: RunResult) -> str:
+    """What the header says of a seeded, PCT or replayed schedule."""
     c = result.config
-    seed = f" (seed {result.seed}: --seed {result.seed} gives this order again)" if result.seed is not None else ""
-    if result.pct is not None:
-        seed += f"; PCT depth {c.depth}: finds a given depth-{c.depth} bug with probability >= {result.pct:.2%} a run"
-    if result.replay is not None:
-        seed = f" (order {result.replay})"
-    out.line(
-        (
-            f"{count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}, strategy {result.strategy}"
-            f"{result.note}, {c.schedule.value} schedule{seed}, store {result.store}",
-            "bold",
-        )
+    seed = (
+        _(" (seed {seed}: --seed {seed} gives this order again)").format(seed=result.seed)
+        if result.seed is not None
+        else ""
     )
-    if "run" in result.extras:  # --run: this host's buyers, in a verdict over every host's
+    if result.pct is not None:
+        seed += _("; PCT depth {d}: finds a given depth-{d} bug with probability >= {p} a run").format(
+            d=c.depth, p=f"{result.pct:.2%}"
+        )
+    if result.replay is not None:
+        seed = _(" (order {order})").format(order=result.replay)
+    return seed
+
+
+def _hosts(result: RunResult, out: Printer) -> None:
+    """--run: this host's buyers, in a verdict over every host's."""
+    if "run" in result.extras:
         x = result.extras
-        out.line(f"  run {x['run']}: this is host {x['host']}, one of {x['hosts']}; the verdict covers every host")
-    if not quiet:
-        events = event_lines(result)
-        shown = events if len(events) <= MAX_EVENT_LINES else events[:40] + events[-10:]
-        for i, (t, buyer, words) in enumerate(shown):
-            if len(events) > MAX_EVENT_LINES and i == 40:
-                out.line((f"  ... {len(events) - 50} more events (--history FILE keeps all of them)", "dim"))
-            out.line(f"  {t * 1000:8.1f} ms  buyer {buyer:<4} {words}", indent=EVENT_INDENT)
+        said = _("  run {run}: this is host {host}, one of {hosts}; the verdict covers every host")
+        out.line(said.format(run=x["run"], host=x["host"], hosts=x["hosts"]))
+
+
+def render_run(result: RunResult, out: Printer, quiet: bool = False, live: EventLines | None = None) -> None:
+    """A run: its header and events (unless `live` printed them as they happened), the verdict, the
+    stories, the lanes."""
+    c = result.config
+    told = live is not None  # the header and the events were printed as they happened
+    if live is None:
+        notes = _schedule_note(result)
+        out.line(
+            (
+                header(c.buyers, result.initial, result.strategy + result.note, c.schedule.value, notes, result.store),
+                "bold",
+            )
+        )
+        _hosts(result, out)
+        if not quiet:
+            live = EventLines(out, result.kind is StoreKind.COUNTER)
+            live.names()
+            replay(result, live)
+    if live is not None:
+        live.finish()
+    if told:
+        _hosts(result, out)
     if result.interrupted:
         return  # no verdict for a run cut short: the one line on stderr says what finished
     render_verdict(
         result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
     )
     if result.aborted:
-        out.line(("  run stopped: ", "bold red"), result.aborted)
+        out.line((_("  run stopped: "), "bold red"), result.aborted)
     for missing in result.extras.get("missing", []):
-        out.line(("  missing: ", "bold red"), missing)
+        out.line((_("  missing: "), "bold red"), missing)
     traced = next((a for a in result.history.attempts if a.trace), None)
     if traced is not None and traced.trace:  # --debug: the first failure's traceback, down into your code
-        out.line((f"  traceback of buyer {traced.buyer}, attempt {traced.attempt + 1}:", "dim"))
+        where = _("  traceback of buyer {buyer}, attempt {attempt}:").format(
+            buyer=traced.buyer, attempt=traced.attempt + 1
+        )
+        out.line((where, "dim"))
         for row in traced.trace.rstrip().splitlines():
             out.line(row)
     if not quiet and result.verdict.anomalies and result.history.attempts:
         from booking.render.timeline import lanes
 
-        out.line(("  timeline, a lane per buyer involved:", "dim"))
+        sellers = any(a.seller is not None for a in result.history.attempts)
+        said = _("  timeline, a lane per seller involved:") if sellers else _("  timeline, a lane per buyer involved:")
+        out.line((said, "dim"))
         for row in lanes(result, width=out.width).splitlines():
             out.line(row)
 
@@ -82,47 +101,62 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False) -> None:
 def run_line(result: RunResult, out: Printer) -> None:
     """--runs: one line a run, as it ends."""
     v, judged = result.verdict, judge(result)
-    which = f"order {result.replay}" if result.replay is not None else f"seed {result.seed}"
-    sold = f"sold {v.sold}  {figures(v, SAFETY_FIGURES, 'safety')}  errors {v.errors}"
-    out.line((f"  {judged.head:<15}", TONES[judged.tone]), f" {which}  {sold}  ({result.elapsed_s:.2f} s)")
+    which = (
+        _("order {order}").format(order=result.replay)
+        if result.replay is not None
+        else _("seed {seed}").format(seed=result.seed)
+    )
+    sold = _("sold {sold}  {figures}  errors {errors}").format(
+        sold=v.sold, figures=figures(v, SAFETY_FIGURES, "safety"), errors=v.errors
+    )
+    out.line((f"  {pad(judged.head, 15)}", TONES[judged.tone]), f" {which}  {sold}  ({result.elapsed_s:.2f} s)")
 
 
 def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
     """--runs: how likely a failure is, and the first failing run in full, with how to get it again."""
     low, high = runs.interval
     tried = len(runs.results)
-    unproved = f"; {runs.inconclusive_runs} inconclusive" if runs.inconclusive_runs else ""
+    unproved = _("; {n} inconclusive").format(n=runs.inconclusive_runs) if runs.inconclusive_runs else ""
     if runs.exhaustive:  # not a sample: every order tried is a fact, not an estimate
-        every = "every order of the buyers' points" if runs.complete else "not every order: raise --runs for more"
         if runs.failed is not None:
-            every = "stopped at the first failing order"
-        out.line((f"{runs.anomaly_runs} of {tried} orders showed an anomaly", "bold"), f" ({every}){unproved}")
+            every = _("stopped at the first failing order")
+        else:
+            every = (
+                _("every order of the buyers' points") if runs.complete else _("not every order: raise --runs for more")
+            )
+        head = _("{n} of {tried} orders showed an anomaly").format(n=runs.anomaly_runs, tried=tried)
+        out.line((head, "bold"), f" ({every}){unproved}")
     else:
-        out.line(
-            (f"{runs.anomaly_runs} of {tried} runs showed an anomaly: ", "bold"),
-            f"P(anomaly) {runs.anomaly_runs / tried:.0%}, 95% interval [{low:.0%}, {high:.0%}]{unproved}",
+        head = _("{n} of {tried} runs showed an anomaly: ").format(n=runs.anomaly_runs, tried=tried)
+        odds = _("P(anomaly) {p}, 95% interval [{low}, {high}]").format(
+            p=f"{runs.anomaly_runs / tried:.0%}", low=f"{low:.0%}", high=f"{high:.0%}"
         )
+        out.line((head, "bold"), odds + unproved)
     failed = runs.failed
     if failed is None:
         return
     again = f"--replay {failed.replay}" if failed.replay is not None else f"--seed {failed.seed} --runs 1"
-    out.line((f"the first failing run, run {tried}", "bold red"), f" ({again} gives it again):")
+    out.line(
+        (_("the first failing run, run {n}").format(n=tried), "bold red"),
+        _(" ({again} gives it again):").format(again=again),
+    )
     render_run(failed, out, quiet=quiet)
 
 
-def emit(outcome: RunResult | Any, as_json: bool, quiet: bool) -> int:
-    """Print a run (or repeated runs) as JSON or for a person; returns the exit code."""
+def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines | None = None) -> int:
+    """Print a run (or repeated runs) as JSON or for a person; returns the exit code. `live`: the run's
+    events were printed as they happened, by these lines."""
     if as_json:
         sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2)) + "\n")
     elif isinstance(outcome, RunResult):
-        render_run(outcome, Printer(), quiet=quiet)
+        render_run(outcome, live.out if live is not None else Printer(), quiet=quiet, live=live)
     else:
         render_runs(outcome, Printer(), quiet=quiet)
     return int(outcome.exit_code)
 
 
 @contextlib.contextmanager
-def shown_when_interrupted(as_json: bool, quiet: bool) -> Iterator[None]:
+def shown_when_interrupted(as_json: bool, quiet: bool, live: EventLines | None = None) -> Iterator[None]:
     """A run a signal stopped is shown as far as it went (no verdict); exits.py says the one line."""
     from booking.processes.signals import Interrupted
 
@@ -130,5 +164,5 @@ def shown_when_interrupted(as_json: bool, quiet: bool) -> Iterator[None]:
         yield
     except Interrupted as exc:
         if exc.result is not None:
-            emit(exc.result, as_json, quiet)
+            emit(exc.result, as_json, quiet, live)
         raise

@@ -1,7 +1,8 @@
 """Text that fits a width: the terminal's, wrapped at spaces, never cut.
 
 A fact on screen is never truncated: a line too long for the width goes on over the next lines,
-indented under its start; a word longer than a whole line is split, not shortened.
+indented under its start; a word longer than a whole line is split, not shortened. Widths are counted
+in terminal columns: a Chinese character takes two.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import unicodedata
 from typing import Any, TextIO
 
 from booking.redact import redact
@@ -33,6 +35,28 @@ def width_of(stream: TextIO | None = None) -> int:
     return DEFAULT_WIDTH
 
 
+def cells(text: str) -> int:
+    """The columns `text` takes on a terminal: two for a wide (Chinese) character, one otherwise."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-justified in `width` columns."""
+    return text + " " * max(width - cells(text), 0)
+
+
+def _fit(word: str, room: int) -> int:
+    """How many characters of `word` fit in `room` columns."""
+    used = 0
+    for i, ch in enumerate(word):
+        used += cells(ch)
+        if used > room:
+            return i
+    return len(word)
+
+
 def wrap_parts(parts: list[Part], width: int, indent: int = 0) -> list[list[Part]]:
     """Styled parts as lines of at most `width` columns, breaking at spaces; continuation lines start
     with `indent` spaces. Runs of spaces inside a line are kept (figures are aligned with them)."""
@@ -49,20 +73,25 @@ def wrap_parts(parts: list[Part], width: int, indent: int = 0) -> list[list[Part
             pending = (pending[0] + word, pending[1]) if pending else (word, style)
             continue
         gap = len(pending[0]) if pending and not fresh else 0
-        if used + gap + len(word) > width and not fresh and used > 0:
+        if used + gap + cells(word) > width and not fresh and used > 0:
             lines.append([" " * indent] if indent else [])
             used, fresh, gap = indent, True, 0
         if gap and pending:
             _add(lines[-1], *pending)
             used += gap
-        while used + len(word) > width:  # longer than a whole line: split it, never shorten it
-            room = width - used
+        while used + cells(word) > width:  # longer than a whole line: split it, never shorten it
+            room = _fit(word, width - used)
+            if room == 0 and used > indent:  # not one more character fits here: on the next line
+                lines.append([" " * indent] if indent else [])
+                used = indent
+                continue
+            room = max(room, 1)
             _add(lines[-1], word[:room], style)
             word = word[room:]
             lines.append([" " * indent] if indent else [])
             used = indent
         _add(lines[-1], word, style)
-        used += len(word)
+        used += cells(word)
         pending, fresh = None, False
     return lines
 

@@ -1,4 +1,5 @@
-"""A lane per buyer: the reads, writes and lock waits of a run as a sequence diagram in plain text.
+"""A lane per buyer (or per seller, who reads and writes for the buyers with --lock queue): the reads,
+writes and lock waits of a run as a sequence diagram in plain text.
 
 The diagram fits a width (the terminal's, 80 columns and up) without cutting a fact: each lane is
 as wide as its longest step, as many lanes as fit side by side make a block, and the rest follow
@@ -7,10 +8,16 @@ in further blocks. A step too long for a whole line wraps inside its lane.
 
 from __future__ import annotations
 
-from booking.render.text import DEFAULT_WIDTH, wrap
+from booking.judgement import figure_name
+from booking.lang import _
+from booking.render.text import DEFAULT_WIDTH, cells, pad, wrap
 from booking.result import RunResult
+from booking.steps import steps
 from booking.stores.base import StoreKind
-from booking.words import lanes_left_out, steps
+from booking.words import buyers as listed
+from booking.words import lanes_left_out, who_is
+
+Actor = tuple[str, int]  # ("buyer", 3) or ("seller", 1)
 
 MAX_LANES = 6  # buyers drawn; the rest are named, and --history has every attempt
 GAP = 2  # columns between lanes
@@ -18,24 +25,29 @@ MARK, IDLE = "* ", "|"
 
 
 def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAULT_WIDTH) -> str:
-    """The diagram for `buyers` (default: the first anomaly's witnesses, else everyone), at most 6 lanes."""
+    """The diagram for `buyers` (default: the first anomaly's witnesses, else everyone), at most 6 lanes:
+    a lane per process that took their steps (the buyers, or the sellers that read and wrote for them)."""
     if buyers is None:
         witnesses = next((a.buyers for a in result.verdict.anomalies if a.buyers), None)
         buyers = witnesses or sorted({a.buyer for a in result.history.attempts})
-    everyone = sorted(set(buyers))
-    shown = everyone[:MAX_LANES]
+    chosen = set(buyers)
     counter = result.kind is StoreKind.COUNTER
-    rows = sorted(
-        (s.t, s.buyer, s.short)
+    every = sorted(
+        (s.t, s.actor, s.short)
         for a in result.history.attempts
-        if a.buyer in shown
+        if a.buyer in chosen
         for s in steps(a, counter)
         if s.short
     )
+    everyone = sorted({actor for _, actor, _ in every} or {("buyer", b) for b in chosen})
+    shown = everyone[:MAX_LANES]
+    rows = [(t, actor, text) for t, actor, text in every if actor in shown]
     times = {t: f"{t * 1000:.1f}ms" for t, _, _ in rows}
     time_width = max([10, *(len(v) for v in times.values())]) + GAP
     room = max(width - time_width, 12)
-    lane_width = {b: min(max([len(f"buyer {b}"), *(len(MARK + x) for _, w, x in rows if w == b)]), room) for b in shown}
+    lane_width = {
+        b: min(max([cells(who_is(*b)), *(cells(MARK + x) for _, w, x in rows if w == b)]), room) for b in shown
+    }
     blocks = _blocks(shown, lane_width, room)
     out: list[str] = []
     for block in blocks:
@@ -44,18 +56,24 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
         block_rows = [(t, b, x) for t, b, x in rows if b in block]
         out.extend(_block(block, block_rows, lane_width, times, time_width))
     if len(everyone) > MAX_LANES:
-        out.extend(wrap(" " * time_width + lanes_left_out(everyone[MAX_LANES:]), width, indent=time_width))
+        out.extend(wrap(" " * time_width + lanes_left_out(_named(everyone[MAX_LANES:])), width, indent=time_width))
     return "\n".join(out)
 
 
-def _blocks(shown: list[int], lane_width: dict[int, int], room: int) -> list[list[int]]:
+def _named(actors: list[Actor]) -> str:
+    """'buyers 7 and 8', 'sellers 5 and 6', or both."""
+    said = [listed(ns, role) for role in ("buyer", "seller") if (ns := [n for r, n in actors if r == role])]
+    return said[0] if len(said) == 1 else _("{some} and {last}").format(some=said[0], last=said[1])
+
+
+def _blocks(shown: list[Actor], lane_width: dict[Actor, int], room: int) -> list[list[Actor]]:
     """Lanes side by side while they fit in `room` columns, in as few blocks as that takes, as even as
     they fit (4 lanes that need 2 blocks are 2 and 2, not 3 and 1)."""
 
-    def fits(block: list[int]) -> bool:
+    def fits(block: list[Actor]) -> bool:
         return sum(lane_width[b] + GAP for b in block) - GAP <= room
 
-    greedy: list[list[int]] = [[]]
+    greedy: list[list[Actor]] = [[]]
     for b in shown:
         if greedy[-1] and not fits([*greedy[-1], b]):
             greedy.append([])
@@ -66,13 +84,18 @@ def _blocks(shown: list[int], lane_width: dict[int, int], room: int) -> list[lis
 
 
 def _block(
-    block: list[int], rows: list[tuple[float, int, str]], lane_width: dict[int, int], times: dict[float, str], tw: int
+    block: list[Actor],
+    rows: list[tuple[float, Actor, str]],
+    lane_width: dict[Actor, int],
+    times: dict[float, str],
+    tw: int,
 ) -> list[str]:
-    def line(left: str, cells: dict[int, str]) -> str:
-        return (left.rjust(tw - GAP) + " " * GAP + "".join(cells[b].ljust(lane_width[b] + GAP) for b in block)).rstrip()
+    def line(left: str, text: dict[Actor, str]) -> str:
+        lanes = "".join(pad(text[b], lane_width[b] + GAP) for b in block)
+        return (" " * (tw - GAP - cells(left)) + left + " " * GAP + lanes).rstrip()
 
     idle = dict.fromkeys(block, IDLE)
-    out = [line("time", {b: f"buyer {b}" for b in block}), line("", idle)]
+    out = [line(_("time"), {b: who_is(*b) for b in block}), line("", idle)]
     for t, buyer, text in rows:
         pieces = wrap(MARK + text, lane_width[buyer], indent=len(MARK))  # only a very long step wraps
         for i, piece in enumerate(pieces):
@@ -83,6 +106,9 @@ def _block(
 def story(result: RunResult, width: int = DEFAULT_WIDTH) -> str:
     """The anomalies in words, then a lane per buyer involved: what a failure message shows."""
     stories = [
-        line for a in result.verdict.anomalies for s in a.story for line in wrap(f"{a.kind}: {s}", width, indent=4)
+        line
+        for a in result.verdict.anomalies
+        for s in a.story
+        for line in wrap(f"{figure_name(a.kind)}: {s}", width, indent=4)
     ]
     return "\n".join([*stories, lanes(result, width=width)])

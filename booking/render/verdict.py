@@ -5,19 +5,21 @@ Also what a failing test shows (`explain`): who raced, the verdict and the lanes
 
 from __future__ import annotations
 
-from booking.render.text import DEFAULT_WIDTH, Part, Printer, plain, wrap_parts
-from booking.result import RunResult
-from booking.verify import Verdict
-from booking.words import (
+from booking.judgement import (
     AVAILABILITY_FIGURES,
     OPTIONAL_FIGURES,
     SAFETY_FIGURES,
     Judgement,
-    count,
+    figure_name,
     is_broken_invariant,
     judgement,
     not_measured,
 )
+from booking.lang import _
+from booking.render.text import DEFAULT_WIDTH, Part, Printer, pad, plain, wrap_parts
+from booking.result import RunResult
+from booking.verify import Verdict
+from booking.words import count
 
 TONES = {
     "good": "bold green",
@@ -51,7 +53,14 @@ def figures(v: Verdict, names: tuple[str, ...], group: str = "", sep: str = "  "
     """'oversold 3  double_sold 1 ...': some of the verdict's figures, and the optional ones of `group`
     that are not zero, in one line ('-': not measured)."""
     extra = tuple(name for name, g in OPTIONAL_FIGURES.items() if g == group and getattr(v, name))
-    return sep.join(f"{name} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in (*names, *extra))
+    return sep.join(
+        f"{figure_name(name)} {'-' if getattr(v, name) is None else getattr(v, name)}" for name in (*names, *extra)
+    )
+
+
+def label(text: str) -> str:
+    """A verdict line's label, its figures aligned after it: '  safety:       '."""
+    return "  " + pad(text, 14)
 
 
 def verdict_lines(
@@ -61,22 +70,25 @@ def verdict_lines(
     stories. `unread`: a service raced without --store (receipts alone were judged)."""
     took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
     why = f"  {judged.why}" if judged.why else ""
-    killed = f"  killed {v.killed} (injected)" if v.killed else ""
+    killed = _("  killed {n} (injected)").format(n=v.killed) if v.killed else ""
     remaining = "-" if v.remaining is None else v.remaining
     broken = any(is_broken_invariant(a.kind) for a in v.anomalies)
     costly = any(not is_broken_invariant(a.kind) for a in v.anomalies)
     lines: list[list[Part]] = [
-        [(f"verdict: {judged.head}", TONES[judged.tone]), f"{why}{took}"],
-        [f"  sold {v.sold}  remaining {remaining}{killed}"],
-        [("  safety:       ", "red" if broken else "dim"), " " + figures(v, SAFETY_FIGURES, "safety")],
-        [("  availability: ", "yellow" if costly else "dim"), " " + figures(v, AVAILABILITY_FIGURES, "availability")],
+        [(_("verdict: {head}").format(head=judged.head), TONES[judged.tone]), f"{why}{took}"],
+        [_("  sold {sold}  remaining {remaining}").format(sold=v.sold, remaining=remaining) + killed],
+        [(label(_("safety:")), "red" if broken else "dim"), " " + figures(v, SAFETY_FIGURES, "safety")],
+        [
+            (label(_("availability:")), "yellow" if costly else "dim"),
+            " " + figures(v, AVAILABILITY_FIGURES, "availability"),
+        ],
     ]
     if v.remaining is None:
-        lines.append([("  not measured: ", "dim"), not_measured(unread)])
+        lines.append([(label(_("not measured:")), "dim"), not_measured(unread)])
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
-        lines.extend([(f"  {anomaly.kind}: ", style), story] for story in anomaly.story)
-    lines.extend([("  could not run: ", "red"), story] for story in v.could_not_run)
+        lines.extend([(f"  {figure_name(anomaly.kind)}: ", style), story] for story in anomaly.story)
+    lines.extend([(f"  {_('could not run:')} ", "red"), story] for story in v.could_not_run)
     return lines
 
 
@@ -93,13 +105,13 @@ def explain(result: RunResult, width: int = DEFAULT_WIDTH, taken: int = 0, note:
     from booking.render.timeline import lanes
 
     c, v = result.config, result.verdict
-    head = f"{result.strategy}: {count(c.buyers, 'buyer')}, {count(result.initial, 'ticket')}"
+    head = f"{result.strategy}: {count(c.buyers, 'buyer')}{_(', ')}{count(result.initial, 'ticket')}"
     first = [plain(row) for row in wrap_parts([" " * taken + head], width, indent=4)]
     rows: list[list[Part]] = [[note]] if note else []
     rows += verdict_lines(v, judge(result), unread=result.extras.get("store_read") is False)
     if result.aborted:
-        rows.append([f"  run stopped: {result.aborted}"])
+        rows.append([_("  run stopped: {why}").format(why=result.aborted)])
     text = [first[0][taken:], *first[1:]] + [plain(r) for parts in rows for r in wrap_parts(parts, width, indent=4)]
     if v.anomalies and result.history.attempts:
-        text.extend(["timeline, a lane per buyer involved:", lanes(result, width=width)])
+        text.extend([_("timeline, a lane per buyer involved:"), lanes(result, width=width)])
     return "\n".join(text)

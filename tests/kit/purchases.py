@@ -9,6 +9,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 FIRST_FREE = "SELECT id FROM tickets WHERE sold_to IS NULL ORDER BY id LIMIT 1"
 LEDGER = "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)"
@@ -132,3 +133,16 @@ SHOP = Shop()
 def broken(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
     point("after-read")
     raise RuntimeError("the shop is closed")
+
+
+SEEN: Any = None  # a multiprocessing Event the test makes before a forked run (waits_to_be_seen)
+
+
+def waits_to_be_seen(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """Passes after-read, then waits until whoever watches the run has seen it (sets SEEN): it buys only
+    if its point reached the parent while it was still running (live output), never if the run were
+    told only at the end. Forked buyers only: SEEN is inherited."""
+    point("after-read")
+    if not SEEN.wait(timeout=30):
+        raise RuntimeError("the watcher never heard this buyer's read")
+    return buyer

@@ -13,7 +13,7 @@ from booking.render.run import Printer, explain, render_run
 from booking.render.text import wrap, wrap_parts
 from booking.render.timeline import lanes, story
 from booking.result import RunResult
-from booking.words import steps
+from booking.steps import steps
 
 
 @pytest.fixture(scope="module")

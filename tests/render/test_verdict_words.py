@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from booking import RunConfig
+from booking.judgement import judgement
 from booking.stores.base import StoreKind
 from booking.strategies import choose
-from booking.words import judgement
 
 
 @pytest.mark.parametrize(

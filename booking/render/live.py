@@ -1,0 +1,164 @@
+"""A run's events for a person, a line each, as they happen: the live output.
+
+`EventLines` is a Watcher (booking/watch.py): the parent's event loop tells it each look, read and
+write as the buyer (or its seller) passes a point, each barrier as it opens, each buyer killed or
+stuck as the parent learns it, and it prints the line at once. A finished run (the first failing run
+of --runs, a run a signal stopped) is told to the same lines afterwards, in time order (`replay`).
+On a pipe the lines are plain; on a terminal they are styled, and wrapped to its width.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from booking.history import Attempt, BuyerEnd, BuyerStatus, Opened
+from booking.lang import _
+from booking.points import AFTER_READ, BEFORE_LOCK, START
+from booking.render.text import Part, Printer, pad
+from booking.result import RunResult
+from booking.steps import END, Step, steps
+from booking.stores.base import StoreKind
+from booking.watch import Began
+from booking.words import buyers, count, who_is
+
+HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
+TAIL_LINES = 10
+EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  {who:<10} '
+GATE_INDENT = 19  # ... and a barrier's: '  {ms:8.1f} ms  -- '
+
+
+class EventLines:
+    """Prints a run's events as they happen (a Watcher), at most HEAD_LINES of them, then its last ones."""
+
+    def __init__(self, out: Printer, counter: bool = True) -> None:
+        self.out = out
+        self._counter = counter
+        self._said: set[tuple[int, int, str]] = set()  # (buyer, attempt, step kind) already printed
+        self._printed = 0
+        self._skipped = 0
+        self._tail: deque[tuple[list[Part], int]] = deque(maxlen=TAIL_LINES)
+
+    # -- the Watcher
+    def began(self, run: Began) -> None:
+        self._counter = run.counter
+        seed = _seed_note(run.seed)
+        c = run.config
+        self.out.line(
+            (header(c.buyers, run.initial, run.strategy + run.note, c.schedule.value, seed, run.store), "bold")
+        )
+        self.names()
+
+    def step(self, attempt: Attempt, done: bool) -> None:
+        for s in steps(attempt, self._counter):
+            if done or s.kind != END:  # an attempt so far has not ended, whatever its outcome says yet
+                self.say_step(s, attempt.attempt)
+
+    def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
+        words = gate_words(gate, who, together)
+        if words:
+            self._line([(f"  {gate.t * 1000:8.1f} ms  ", "dim"), (f"-- {words}", "bold cyan")], GATE_INDENT)
+
+    def ended(self, end: BuyerEnd, t: float) -> None:
+        killed = end.status is BuyerStatus.KILLED
+        words = end.reason if killed else _("stuck: {why}").format(why=end.reason)
+        self._line(_event(t, who_is(end.who, end.buyer), (words, "bold red" if killed else "bold yellow")))
+
+    # -- lines
+    def names(self) -> None:
+        """The notes' names for what the lines say."""
+        self.out.line(
+            (
+                "  " + _("as in the notes: search() sees (outside the lock), get() reads and writes"),
+                "dim",
+            )
+        )
+
+    def say_step(self, s: Step, attempt: int) -> None:
+        key = (s.buyer, attempt, s.kind)
+        if s.long is None or key in self._said:
+            return
+        self._said.add(key)
+        self._line(_event(s.t, s.who, s.long))
+
+    def finish(self) -> None:
+        """The run is over: the last lines held back, after how many were left out."""
+        if self._skipped:
+            more = _("  ... {n} more events (--history FILE keeps all of them)").format(n=self._skipped)
+            self.out.line((more, "dim"))
+        for parts, indent in self._tail:
+            self.out.line(*parts, indent=indent)
+        self._tail.clear()
+
+    def _line(self, parts: list[Part], indent: int = EVENT_INDENT) -> None:
+        if self._printed < HEAD_LINES:
+            self._printed += 1
+            self.out.line(*parts, indent=indent)
+            return
+        if len(self._tail) == TAIL_LINES:
+            self._skipped += 1
+        self._tail.append((parts, indent))
+
+
+def _event(t: float, who: str, words: str | tuple[str, str]) -> list[Part]:
+    return [f"  {t * 1000:8.1f} ms  {pad(who, 10)} ", words]
+
+
+def header(n: int, initial: int, strategy: str, schedule: str, seed: str, store: str) -> str:
+    """A run's first line: who races for what, under which strategy and schedule, on which store."""
+    return _("{buyers}, {tickets}, strategy {strategy}, {schedule} schedule{seed}, store {store}").format(
+        buyers=count(n, "buyer"),
+        tickets=count(initial, "ticket"),
+        strategy=strategy,
+        schedule=schedule,
+        seed=seed,
+        store=store,
+    )
+
+
+def _seed_note(seed: int | None) -> str:
+    if seed is None:
+        return ""
+    return _(" (seed {seed}: --seed {seed} gives this order again)").format(seed=seed)
+
+
+def gate_words(gate: Opened, who: str = "buyer", together: int | None = None) -> str:
+    """A barrier opening in words: who was held where, and what they do now."""
+    if gate.point == START:
+        return _(
+            "all {buyers} are started and ready; the start barrier opens (start-up never counts as the race)"
+        ).format(buyers=count(len(gate.buyers), "buyer"))
+    if who == "seller":
+        if together is None:
+            return _("the sellers' barrier opens: the sellers held at {point} go on").format(point=gate.point)
+        held = count(together, "seller")
+        if gate.point == AFTER_READ:
+            return _("{sellers} have read; the sellers' barrier opens: now they write").format(sellers=held)
+        return _("{sellers} are at {point}; the sellers' barrier opens").format(sellers=held, point=gate.point)
+    held = count(len(gate.buyers), "buyer")
+    if gate.why == "next":
+        return _("{buyer} goes on from {point}").format(buyer=buyers(gate.buyers), point=gate.point)
+    if gate.why == "stalled":
+        return _(
+            "{buyers} wait at {point}, the others are blocked inside the purchase; the barrier opens for them"
+        ).format(buyers=buyers(gate.buyers), point=gate.point)
+    if gate.point == AFTER_READ:
+        return _("all {buyers} have read; the barrier opens: now they write").format(buyers=held)
+    if gate.point == BEFORE_LOCK:
+        return _("all {buyers} have looked; the barrier opens: they all go for the lock at once").format(buyers=held)
+    return _("all {buyers} are at {point}; the barrier opens").format(buyers=held, point=gate.point)
+
+
+def replay(result: RunResult, lines: EventLines) -> None:
+    """A finished run's events, told in time order to `lines` (the header is the caller's)."""
+    counter = result.kind is StoreKind.COUNTER
+    gates = result.history.gates
+    said = [(s, a.attempt) for a in result.history.attempts for s in steps(a, counter)]
+    order = [(g.t, 0, 0, i) for i, g in enumerate(gates)] + [(s.t, 1, s.buyer, i) for i, (s, _a) in enumerate(said)]
+    for _t, kind, _buyer, i in sorted(order):
+        if kind == 0:
+            lines.opened(gates[i])
+        else:
+            lines.say_step(*said[i])
+    for e in result.history.ends:
+        if e.status is not BuyerStatus.DONE:
+            lines.ended(e, result.elapsed_s)
