@@ -1,14 +1,16 @@
 """The values a run's options take: the lab's limits (a value outside one is refused in one line, exit 2),
-and the enumerations (schedule, isolation, start method)."""
+the enumerations (schedule, isolation, start method), and an option's command-line face."""
 
 from __future__ import annotations
 
 import enum
 import multiprocessing
 import os
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from booking.errors import BadInput
+from booking.lang import _
 
 # Absurd sizes are refused with the limit named, not attempted (each buyer is an OS process).
 MAX_BUYERS = 2000
@@ -55,7 +57,11 @@ def default_start_method(own_code: bool) -> str:
     if chosen:
         method = to_enum(StartMethod, chosen, START_METHOD_ENV).value
         if method not in multiprocessing.get_all_start_methods():
-            raise BadInput(f"{START_METHOD_ENV}={method}: this platform has no {method} start method")
+            raise BadInput(
+                _("{START_METHOD_ENV}={method}: this platform has no {method} start method").format(
+                    START_METHOD_ENV=START_METHOD_ENV, method=method
+                )
+            )
         return method
     if own_code or "fork" not in multiprocessing.get_all_start_methods():
         return StartMethod.SPAWN.value
@@ -83,22 +89,55 @@ def check_times(deadline_s: float, duration_s: float | None) -> None:
         return
     check_range("--duration", duration_s, 0.01, MAX_DEADLINE_S)
     if duration_s >= deadline_s:
-        raise BadInput(f"--duration {duration_s:g} must be shorter than --deadline {deadline_s:g}")
+        raise BadInput(
+            _("--duration {duration_s:g} must be shorter than --deadline {deadline_s:g}").format(
+                duration_s=duration_s, deadline_s=deadline_s
+            )
+        )
 
 
 def check_range(option: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadInput(f"{option} must be a number, got {value!r}")
+        raise BadInput(_("{option} must be a number, got {value!r}").format(option=option, value=value))
     if value != value:  # NaN compares false both ways
-        raise BadInput(f"{option} must be a number, got nan")
+        raise BadInput(_("{option} must be a number, got nan").format(option=option))
     if value < low:
-        raise BadInput(f"{option} must be at least {_num(low)}, got {_num(value)}")
+        raise BadInput(
+            _("{option} must be at least {least}, got {value}").format(
+                option=option, least=_num(low), value=_num(value)
+            )
+        )
     if value > high:
-        raise BadInput(f"{option} must be at most {_num(high)} (the limit of this lab), got {_num(value)}")
+        raise BadInput(
+            _("{option} must be at most {most} (the limit of this lab), got {value}").format(
+                option=option, most=_num(high), value=_num(value)
+            )
+        )
 
 
 def _num(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15) else f"{value:g}"
+
+
+STORE_HELP = (
+    "The store: a db.json path (as in the notes), a SQLite file (t.db or sqlite:///t.db) or a database URL "
+    "(postgresql://user:pw@host/db, mysql://user:pw@host/db)."
+)
+LOCK_HELP = (
+    "Strategy (`booking strategies` lists them); default: mp-lock for db.json, file-lock for SQLite, "
+    "atomic for PostgreSQL and MariaDB."
+)
+
+
+def option(
+    help: str, flag: str | None = None, metavar: str | None = None, show_default: bool = True, cli: Any = None
+) -> Any:
+    """A RunConfig field's command-line face: `booking simulate` builds its options from these.
+    `cli`: the type on the command line when the field takes more from Python (a function, or its name)."""
+    return {"help": help, "flag": flag, "metavar": metavar, "show_default": show_default, "cli": cli}
+
+
+Hook = str | Callable[..., Any]  # your code: "module:function" on the command line, the function from Python
 
 
 E = TypeVar("E", bound=enum.Enum)
@@ -108,7 +147,11 @@ def to_enum(kind: type[E], value: str, option: str) -> E:
     try:
         return kind(value)
     except ValueError:
-        raise BadInput(f"{option}: unknown value {value!r} (choose from: {', '.join(k.value for k in kind)})") from None
+        raise BadInput(
+            _("{option}: unknown value {value!r} (choose from: {value2})").format(
+                option=option, value=value, value2=", ".join(k.value for k in kind)
+            )
+        ) from None
 
 
 INIT_STORE_HELP = (

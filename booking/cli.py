@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 import booking
-from booking import exits
+from booking import exits, lang
 from booking.choices import INIT_STORE_HELP
 from booking.cli_compare import compare
 from booking.cli_db import db_app
+from booking.cli_lang import LANG_HELP, translated
 from booking.config import STORE_HELP, RunConfig, Schedule
+from booking.lang import LANGUAGES, _
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
 from booking.service.command import ServeConfig, serve
 
@@ -60,7 +62,11 @@ def _options(
     version: Annotated[
         bool, typer.Option("--version", help="Print booking's version and exit.", is_eager=True, callback=_version)
     ] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP, metavar="en|zh", show_default=False)] = None,
 ) -> None:
+    # --lang was read before the command was built (main), so the help is in its language too.
+    if lang is not None and lang not in LANGUAGES:
+        raise typer.BadParameter(_("{lang!r} is not one of {choices}.").format(lang=lang, choices="en, zh"))
     if debug:
         ctx.obj["debug"] = True
 
@@ -162,7 +168,11 @@ def verify(
         from booking.words import count
 
         out = Printer()
-        out.line(f"store {result.store}, {count(result.verdict.initial, 'ticket')} at the start of the run")
+        out.line(
+            _("store {store}, {count} at the start of the run").format(
+                store=result.store, count=count(result.verdict.initial, "ticket")
+            )
+        )
         render_verdict(result.verdict, out)
         for missing in result.missing:
             out.line(("  missing: ", "bold red"), missing)
@@ -182,9 +192,10 @@ def init(
     Example: booking init --store db.json --tickets 1
     """
     display = booking.init_store(store, tickets, force=force, deadline_s=deadline, beside=init_store)
-    _console().print(
-        f"{display}: {tickets} {'ticket' if tickets == 1 else 'tickets'}, none sold", markup=False, highlight=False
-    )
+    from booking.words import count
+
+    said = _("{store}: {tickets}, none sold").format(store=display, tickets=count(tickets, "ticket"))
+    _console().print(said, markup=False, highlight=False)
     return 0
 
 
@@ -221,8 +232,12 @@ def _console(width: int | None = None) -> Console:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `booking ARGV`; returns the exit code (booking/exits.py says which)."""
-    return exits.run_command(typer.main.get_command(app), list(sys.argv[1:] if argv is None else argv))
+    """Run `booking ARGV`; returns the exit code (booking/exits.py says which). The language is --lang's,
+    else the environment's, for the command's every word and the processes it starts."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang.take_over_click()
+    with lang.speaking(lang.asked_for(args)):
+        return exits.run_command(translated(typer.main.get_command(app)), args)
 
 
 def run() -> None:

@@ -12,6 +12,7 @@ import booking
 from booking import exits
 from booking.config import Schedule
 from booking.errors import BadInput
+from booking.lang import _
 from booking.redact import redact
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format
 
@@ -115,10 +116,12 @@ def _ints(option: str, value: str) -> list[int]:
     try:
         return [int(part) for part in _split(value)]
     except ValueError:
-        raise BadInput(f"{option} takes comma-separated whole numbers, got {value!r}") from None
+        raise BadInput(
+            _("{option} takes comma-separated whole numbers, got {value!r}").format(option=option, value=value)
+        ) from None
 
 
 def _schedule(value: str) -> Schedule:
     if value not in (Schedule.FREE.value, Schedule.LOCKSTEP.value):
-        raise BadInput(f"--schedule: compare takes free and lockstep, not {value!r}")
+        raise BadInput(_("--schedule: compare takes free and lockstep, not {value!r}").format(value=value))
     return Schedule(value)

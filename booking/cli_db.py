@@ -9,6 +9,7 @@ import typer
 
 import booking
 from booking.errors import BadInput
+from booking.lang import _
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
 
 db_app = typer.Typer(
@@ -59,9 +60,9 @@ def _confirm_downgrade(store: str, revision: str) -> None:
         return  # no schema, nothing to lose; or a newer booking's, which the downgrade itself refuses
     loss = downgrade_loss(state.store, state.revision, revision)
     if not sys.stdin.isatty():
-        raise BadInput(f"{loss}; pass --yes to go ahead (no terminal to ask on), nothing changed")
-    if not typer.confirm(f"{loss}. Go ahead?", default=False):
-        raise BadInput("not confirmed: nothing changed")
+        raise BadInput(_("{loss}; pass --yes to go ahead (no terminal to ask on), nothing changed").format(loss=loss))
+    if not typer.confirm(_("{loss}. Go ahead?").format(loss=loss), default=False):
+        raise BadInput(_("not confirmed: nothing changed"))
 
 
 @db_app.command("current")

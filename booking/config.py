@@ -7,41 +7,23 @@ keyword arguments straight to it, and every buyer gets it whole in its plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from booking import choices
 from booking.choices import (
+    LOCK_HELP,
+    STORE_HELP,
+    Hook,
     Isolation,
     Schedule,
     StartMethod,
+    option,
     to_enum,
 )
 from booking.points import IN_CRITICAL
 
 __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
-
-STORE_HELP = (
-    "The store: a db.json path (as in the notes), a SQLite file (t.db or sqlite:///t.db) or a database URL "
-    "(postgresql://user:pw@host/db, mysql://user:pw@host/db)."
-)
-LOCK_HELP = (
-    "Strategy (`booking strategies` lists them); default: mp-lock for db.json, file-lock for SQLite, "
-    "atomic for PostgreSQL and MariaDB."
-)
-
-
-def option(
-    help: str, flag: str | None = None, metavar: str | None = None, show_default: bool = True, cli: Any = None
-) -> Any:
-    """A RunConfig field's command-line face: `booking simulate` builds its options from these.
-    `cli`: the type on the command line when the field takes more from Python (a function, or its name)."""
-    return {"help": help, "flag": flag, "metavar": metavar, "show_default": show_default, "cli": cli}
-
-
-Hook = str | Callable[..., Any]  # your code: "module:function" on the command line, the function from Python
 
 
 @dataclass(frozen=True)

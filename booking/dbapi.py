@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from booking.errors import BadInput
+from booking.lang import _
 from booking.redact import mask_url
 from booking.stores.base import StoreKind, store_kind
 
@@ -23,7 +24,7 @@ def connect_args(store: str) -> tuple[str, dict[str, Any]]:
     """The DB-API module to import and the keyword arguments of its connect() for `store`."""
     kind = store_kind(store)
     if kind is StoreKind.COUNTER:
-        raise BadInput(f"store {store}: a db.json counter has no database connection")
+        raise BadInput(_("store {store}: a db.json counter has no database connection").format(store=store))
     if "://" not in store:
         return "sqlite3", {"database": store}
     parts = urlsplit(store)
@@ -53,7 +54,11 @@ def connect(store: str) -> Any:
     try:
         driver = importlib.import_module(module_name)
     except ModuleNotFoundError:
-        raise BadInput(f"store {mask_url(store)}: driver {module_name} is not installed") from None
+        raise BadInput(
+            _("store {mask_url}: driver {module_name} is not installed").format(
+                mask_url=mask_url(store), module_name=module_name
+            )
+        ) from None
     if module_name == "sqlite3":
         return driver.connect(kwargs["database"], timeout=30, isolation_level=None)
     return driver.connect(autocommit=True, **kwargs)  # psycopg and PyMySQL take the same keyword

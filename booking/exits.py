@@ -13,7 +13,9 @@ from typing import Any
 
 import typer
 
+from booking.cli_lang import usage_error
 from booking.errors import BookingError
+from booking.lang import _
 from booking.processes import signals
 from booking.redact import redact
 
@@ -30,11 +32,11 @@ def run_command(command: Any, args: list[str]) -> int:
         error(str(exc), prefix="")
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        error("interrupted")
+        error(_("interrupted"))
         return 130
     except typer.TyperException as exc:  # usage errors: unknown option, not a number, ...
         if exc.format_message():  # (no-args-is-help has already printed the help)
-            error(exc.format_message())
+            error(usage_error(exc.format_message()))
         return 2 if exc.exit_code == 2 else int(exc.exit_code)
     except BookingError as exc:
         if state["debug"]:
@@ -44,10 +46,13 @@ def run_command(command: Any, args: list[str]) -> int:
     except Exception as exc:
         if state["debug"]:
             raise
-        error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        error(
+            _("unexpected {kind}: {exc} (run with --debug for the traceback)").format(kind=type(exc).__name__, exc=exc)
+        )
         return 3
     return code if isinstance(code, int) else 0
 
 
-def error(message: str, prefix: str = "error: ") -> None:
-    sys.stderr.write(f"booking: {prefix}{redact(' '.join(message.split()))}\n")
+def error(message: str, prefix: str | None = None) -> None:
+    said = _("error: ") if prefix is None else prefix
+    sys.stderr.write(f"booking: {said}{redact(' '.join(message.split()))}\n")

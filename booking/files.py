@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from booking.errors import BadInput, CannotRun
+from booking.lang import _
 
 NAME_MAX = 255  # bytes in one path component (Linux, macOS)
 PATH_MAX = 4096
@@ -30,7 +31,7 @@ def check_path(path: Path, what: str) -> None:
     """Refuse a path no file system takes (a component over 255 bytes, a path over 4,096) before using it."""
     raw = os.fsencode(path)
     if len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
-        raise BadInput(f"{what}: name too long")
+        raise BadInput(_("{what}: name too long").format(what=what))
 
 
 def path_error(exc: OSError, what: str) -> BadInput | None:
@@ -46,17 +47,17 @@ def opened(path: Path, what: str, missing: str = "no such file", **how: Any) -> 
     check_path(path, f"{what} {path}")
     try:
         if path.exists() and not path.is_dir() and not path.is_file():
-            raise BadInput(f"{what} {path}: not a regular file")
+            raise BadInput(_("{what} {path}: not a regular file").format(what=what, path=path))
         src = open(path, **how)  # noqa: SIM115 - closed below; errors of the open are mapped here
     except FileNotFoundError:
-        raise BadInput(f"{what} {path}: {missing}") from None
+        raise BadInput(_("{what} {path}: {missing}").format(what=what, path=path, missing=missing)) from None
     except IsADirectoryError:
-        raise BadInput(f"{what} {path}: is a directory") from None
+        raise BadInput(_("{what} {path}: is a directory").format(what=what, path=path)) from None
     except PermissionError:
-        raise CannotRun(f"{what} {path}: permission denied") from None
+        raise CannotRun(_("{what} {path}: permission denied").format(what=what, path=path)) from None
     except OSError as exc:
         raise path_error(exc, f"{what} {path}") or CannotRun(
-            f"{what} {path}: cannot be read ({exc.strerror or exc})"
+            _("{what} {path}: cannot be read ({value})").format(what=what, path=path, value=exc.strerror or exc)
         ) from None
     with src:
         yield src
@@ -82,24 +83,28 @@ def check_writable(path: Path, what: str, never: Iterable[Path] = ()) -> None:
     check_path(path, f"{what} {path}")
     for protected in never:
         if same_file(path, protected):
-            raise BadInput(f"{what} {path}: is the store {protected}; writing it would destroy the store")
+            raise BadInput(
+                _("{what} {path}: is the store {protected}; writing it would destroy the store").format(
+                    what=what, path=path, protected=protected
+                )
+            )
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as exc:
         raise path_error(exc, f"{what} {path}") or BadInput(
-            f"{what} {path}: cannot be written ({exc.strerror})"
+            _("{what} {path}: cannot be written ({strerror})").format(what=what, path=path, strerror=exc.strerror)
         ) from None
     if mode is not None and stat.S_ISDIR(mode):
-        raise BadInput(f"{what} {path}: cannot be written (Is a directory)")
+        raise BadInput(_("{what} {path}: cannot be written (Is a directory)").format(what=what, path=path))
     if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
-        raise BadInput(f"{what} {path}: not a regular file")
+        raise BadInput(_("{what} {path}: not a regular file").format(what=what, path=path))
     try:
         _probe(path, new=mode is None, device=mode is not None and not stat.S_ISREG(mode))
     except OSError as exc:
         raise path_error(exc, f"{what} {path}") or BadInput(
-            f"{what} {path}: cannot be written ({exc.strerror})"
+            _("{what} {path}: cannot be written ({strerror})").format(what=what, path=path, strerror=exc.strerror)
         ) from None
 
 
@@ -126,7 +131,11 @@ def write_text(path: Path, text: str, what: str) -> None:
             out.write(text)
     except OSError as exc:
         kept = keep(text, path.suffix)
-        raise CannotRun(f"{what} {path}: cannot be written ({exc.strerror or exc}); kept in {kept}") from None
+        raise CannotRun(
+            _("{what} {path}: cannot be written ({value}); kept in {kept}").format(
+                what=what, path=path, value=exc.strerror or exc, kept=kept
+            )
+        ) from None
 
 
 def keep(text: str, suffix: str) -> str:

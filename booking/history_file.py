@@ -10,6 +10,7 @@ from typing import IO, Any
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened, Outcome, RunRecord
+from booking.lang import _
 
 MAX_HISTORY_LINE = 64 * 1024  # a longer line is not something booking wrote
 
@@ -20,9 +21,9 @@ def load(path: Path) -> History:
         with opened(path, "history", encoding="utf-8", errors="strict") as src:
             return parse(_bounded_lines(src), str(path))
     except UnicodeDecodeError:
-        raise BadInput(f"history {path}: not UTF-8 text") from None
+        raise BadInput(_("history {path}: not UTF-8 text").format(path=path)) from None
     except OSError as exc:
-        raise CannotRun(f"cannot read history {path}: {exc.strerror or exc}") from None
+        raise CannotRun(_("cannot read history {path}: {value}").format(path=path, value=exc.strerror or exc)) from None
 
 
 def _bounded_lines(src: IO[str]) -> Iterator[str]:
@@ -35,17 +36,21 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
     history = History()
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_HISTORY_LINE:
-            raise BadInput(f"{name} line {number}: longer than {MAX_HISTORY_LINE} characters")
+            raise BadInput(
+                _("{name} line {number}: longer than {MAX_HISTORY_LINE} characters").format(
+                    name=name, number=number, MAX_HISTORY_LINE=MAX_HISTORY_LINE
+                )
+            )
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
-            raise BadInput(f"{name} line {number}: not JSON") from None
+            raise BadInput(_("{name} line {number}: not JSON").format(name=name, number=number)) from None
         except ValueError:  # an integer of thousands of digits: Python refuses to convert it
-            raise BadInput(f"{name} line {number}: a number too large") from None
+            raise BadInput(_("{name} line {number}: a number too large").format(name=name, number=number)) from None
         if not isinstance(record, dict):
-            raise BadInput(f"{name} line {number}: expected a JSON object")
+            raise BadInput(_("{name} line {number}: expected a JSON object").format(name=name, number=number))
         try:
             kind = record.pop("kind", None)
             if kind == "attempt":
@@ -59,15 +64,17 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
             elif kind == "buyer":
                 who = record.get("who", "buyer")
                 if who not in ("buyer", "seller"):
-                    raise ValueError(f"unknown process {who!r}")
+                    raise ValueError(_("unknown process {who!r}").format(who=who))
                 end = BuyerEnd(
                     _int(record, "buyer"), BuyerStatus(record["status"]), str(record.get("reason", ""))[:300]
                 )
                 history.ends.append(BuyerEnd(end.buyer, end.status, end.reason, who))
             else:
-                raise ValueError(f"unknown kind {kind!r}")
+                raise ValueError(_("unknown kind {kind!r}").format(kind=kind))
         except (KeyError, ValueError, TypeError) as exc:
-            raise BadInput(f"{name} line {number}: {_reason(exc)}") from None
+            raise BadInput(
+                _("{name} line {number}: {reason}").format(name=name, number=number, reason=_reason(exc))
+            ) from None
     return history
 
 
@@ -78,7 +85,7 @@ _TIME_FIELDS = ("t_acquired", "t_window", "t_read", "t_write", "queue_wait_s")  
 def _opened(record: dict[str, Any]) -> Opened:
     buyers = record["buyers"]
     if not isinstance(buyers, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in buyers):
-        raise ValueError("buyers must be a list of integers")
+        raise ValueError(_("buyers must be a list of integers"))
     t = _float(record, "t", optional=False)
     return Opened(t, str(record["point"])[:40], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
 
@@ -86,7 +93,7 @@ def _opened(record: dict[str, Any]) -> Opened:
 def _attempt(record: dict[str, Any]) -> Attempt:
     unknown = set(record) - set(Attempt.__dataclass_fields__)
     if unknown:
-        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        raise ValueError(_("unknown field {value!r}").format(value=sorted(unknown)[0]))
     fields: dict[str, Any] = {"buyer": _int(record, "buyer"), "attempt": _int(record, "attempt")}
     fields["outcome"] = Outcome(record["outcome"])
     for name in _INT_FIELDS:
@@ -102,7 +109,7 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = None if text is None else str(text)[:most]
     unavailable = record.get("unavailable", False)
     if not isinstance(unavailable, bool):
-        raise ValueError("unavailable must be true or false")
+        raise ValueError(_("unavailable must be true or false"))
     fields["unavailable"] = unavailable
     return Attempt(**fields)
 
@@ -110,18 +117,18 @@ def _attempt(record: dict[str, Any]) -> Attempt:
 def _run(record: dict[str, Any]) -> RunRecord:
     unknown = set(record) - set(RunRecord.__dataclass_fields__)
     if unknown:
-        raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        raise ValueError(_("unknown field {value!r}").format(value=sorted(unknown)[0]))
     tickets = _int(record, "tickets")
     if tickets < 0:
-        raise ValueError("tickets must not be negative")
+        raise ValueError(_("tickets must not be negative"))
     settings = record.get("settings", {})
     if not isinstance(settings, dict) or len(settings) > 64:
-        raise ValueError("settings must be an object of at most 64 options")
+        raise ValueError(_("settings must be an object of at most 64 options"))
     if any(not isinstance(v, (str, int, float, bool, type(None))) for v in settings.values()):
-        raise ValueError("settings must hold plain values")
+        raise ValueError(_("settings must hold plain values"))
     text = {name: record.get(name, "") for name in ("store", "strategy", "booking")}
     if any(not isinstance(v, str) for v in text.values()):
-        raise ValueError("store, strategy and booking must be strings")
+        raise ValueError(_("store, strategy and booking must be strings"))
     return RunRecord(text["store"], tickets, text["strategy"], settings, text["booking"])
 
 
@@ -130,7 +137,7 @@ def _int(record: dict[str, Any], name: str, optional: bool = False) -> Any:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer")
+        raise ValueError(_("{name} must be an integer").format(name=name))
     return value
 
 
@@ -139,11 +146,11 @@ def _float(record: dict[str, Any], name: str, optional: bool) -> Any:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number")
+        raise ValueError(_("{name} must be a number").format(name=name))
     return float(value)
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}"
+        return _("missing field {value!r}").format(value=exc.args[0])
     return str(exc)

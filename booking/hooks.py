@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from booking.errors import BadInput
+from booking.lang import _
 
 Hook = str | Callable[..., Any]
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -28,8 +29,12 @@ def resolve(hook: Hook, option: str, example: str) -> Callable[..., Any]:
     if callable(hook):
         return hook
     if not _SPEC.match(hook):
-        raise BadInput(f"{option} {hook!r}: expected module:function, e.g. {example}")
-    module_name, _, attr = hook.partition(":")
+        raise BadInput(
+            _("{option} {hook!r}: expected module:function, e.g. {example}").format(
+                option=option, hook=hook, example=example
+            )
+        )
+    module_name, _sep, attr = hook.partition(":")
     # Like `python -m`, pytest and uvicorn: a module next to you is importable (shop.py in this directory).
     here = os.getcwd()
     if here not in sys.path and "" not in sys.path:
@@ -38,13 +43,21 @@ def resolve(hook: Hook, option: str, example: str) -> Callable[..., Any]:
         target: Any = importlib.import_module(module_name)
     # An error in your module's import is your input, said in one line; so is a sys.exit() at import.
     except (Exception, SystemExit, KeyboardInterrupt) as exc:
-        raise BadInput(f"{option} {hook}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+        raise BadInput(
+            _("{option} {hook}: cannot import {module_name} ({kind}: {exc})").format(
+                option=option, hook=hook, module_name=module_name, kind=type(exc).__name__, exc=exc
+            )
+        ) from None
     for part in attr.split("."):
         target = getattr(target, part, None)
         if target is None:
-            raise BadInput(f"{option} {hook}: {module_name} has no {attr}")
+            raise BadInput(
+                _("{option} {hook}: {module_name} has no {attr}").format(
+                    option=option, hook=hook, module_name=module_name, attr=attr
+                )
+            )
     if not callable(target):
-        raise BadInput(f"{option} {hook}: {attr} is not callable")
+        raise BadInput(_("{option} {hook}: {attr} is not callable").format(option=option, hook=hook, attr=attr))
     return target  # type: ignore[no-any-return]
 
 
@@ -68,7 +81,11 @@ def check_call(function: Callable[..., Any], args: tuple[Any, ...], option: str,
     try:
         signature.bind(*args)
     except TypeError:
-        raise BadInput(f"{option} {name_of(function)}{signature}: cannot be called as {shape}") from None
+        raise BadInput(
+            _("{option} {name_of}{signature}: cannot be called as {shape}").format(
+                option=option, name_of=name_of(function), signature=signature, shape=shape
+            )
+        ) from None
 
 
 def check_portable(hook: Hook, option: str) -> None:
@@ -79,6 +96,8 @@ def check_portable(hook: Hook, option: str) -> None:
         pickle.dumps(hook)
     except Exception as exc:
         raise BadInput(
-            f"{option} {name_of(hook)}: a buyer started fresh (spawn) cannot find it ({type(exc).__name__}); "
-            "define it at module level, or use start_method='fork'"
+            _(
+                "{option} {name_of}: a buyer started fresh (spawn) cannot find it ({kind}); define it "
+                "at module level, or use start_method='fork'"
+            ).format(option=option, name_of=name_of(hook), kind=type(exc).__name__)
         ) from None

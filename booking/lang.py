@@ -63,8 +63,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return str(found.ngettext(singular, plural, n))
 
 
-def N_(message: str) -> str:
-    """Marks `message` for the catalogue; it is translated where it is used, with `_()`."""
+def N_(message: str, plural: str | None = None) -> str:
+    """Marks `message` (and its `plural`, for a message said with ngettext elsewhere) for the catalogue;
+    it is translated where it is used, with `_()`."""
     return message
 
 

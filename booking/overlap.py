@@ -4,6 +4,7 @@ without an anomaly proved nothing when that is fewer than two (DESIGN.md: overla
 from __future__ import annotations
 
 from booking.history import History, Outcome
+from booking.lang import _
 
 
 def overlap(history: History) -> int | None:
@@ -16,9 +17,11 @@ def overlap(history: History) -> int | None:
     ]
     if not spans:
         return 0 if history.gates else None
-    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])  # an end before a start
+    edges = sorted(
+        [(start, 1) for start, _end in spans] + [(end, -1) for _start, end in spans]
+    )  # an end before a start
     inside = most = 0
-    for _, step in edges:
+    for _at, step in edges:
         inside += step
         most = max(most, inside)
     return most
@@ -26,20 +29,22 @@ def overlap(history: History) -> int | None:
 
 def inconclusive(history: History, most: int | None) -> str | None:
     """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
-    buyers = {a.buyer for a in history.attempts}
+    racing = {a.buyer for a in history.attempts}
     if history.missed:
-        return f"{history.missed[0]}: the fault was not injected, so the run cannot show what it does"
+        return _("{missed}: the fault was not injected, so the run cannot show what it does").format(
+            missed=history.missed[0]
+        )
     if most is None or most >= 2 or not history.attempts:
         return None
-    if len(buyers) < 2:
-        return "one buyer cannot race: run two or more"
+    if len(racing) < 2:
+        return _("one buyer cannot race: run two or more")
     if most == 0:
-        return (
+        return _(
             'no buyer reached the race window (a purchase function must call point("after-read") where its window is)'
         )
     if any(g.why == "stalled" for g in history.gates):
-        return (
+        return _(
             "the buyers never overlapped in the race window: they were blocked before it, one at a time "
             '(your code serializes before its point, e.g. a lock taken before point("after-read"))'
         )
-    return "the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved"
+    return _("the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved")

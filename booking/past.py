@@ -9,6 +9,7 @@ from booking.config import RunConfig
 from booking.errors import BadInput
 from booking.history import History
 from booking.history_file import load
+from booking.lang import _
 from booking.redact import mask_url, remember
 from booking.result import VerifyResult
 from booking.stores import open_store, store_kind
@@ -25,7 +26,7 @@ def verify_run(store: str, history: Path, tickets: int | None = None, run: str |
         return hosts.verify_run(store, run)
     if tickets is not None:
         if isinstance(tickets, bool) or tickets < 0:
-            raise BadInput(f"--tickets must be at least 0, got {tickets}")
+            raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))
         RunConfig(tickets=tickets).validate()  # the upper limit, named
     remember(store)
     kind = store_kind(store)
@@ -40,7 +41,9 @@ def verify_run(store: str, history: Path, tickets: int | None = None, run: str |
     for done in past.runs:
         if done.store and store_kind(done.store) is not kind:
             raise BadInput(
-                f"--store {mask_url(store)} is not the kind of store the run used ({done.store}, in {history})"
+                _("--store {mask_url} is not the kind of store the run used ({store}, in {history})").format(
+                    mask_url=mask_url(store), store=done.store, history=history
+                )
             )
     return VerifyResult(opened.display, verify(initial, final, past, kind))
 
@@ -53,12 +56,19 @@ def _starting_stock(past: History, tickets: int | None, path: Path) -> int:
             return recorded[0]
         if not recorded:
             raise BadInput(
-                f"history {path} does not record the starting stock (an older booking wrote it): give --tickets"
+                _(
+                    "history {path} does not record the starting stock (an older booking wrote it): give --tickets"
+                ).format(path=path)
             )
         raise BadInput(
-            f"history {path} joins runs that started with different stock ({', '.join(map(str, recorded))}): "
-            "give --tickets"
+            _("history {path} joins runs that started with different stock ({value}): give --tickets").format(
+                path=path, value=", ".join(map(str, recorded))
+            )
         )
     if len(recorded) == 1 and recorded[0] != tickets:
-        raise BadInput(f"--tickets {tickets} contradicts history {path}: the run started with {recorded[0]}")
+        raise BadInput(
+            _("--tickets {tickets} contradicts history {path}: the run started with {recorded}").format(
+                tickets=tickets, path=path, recorded=recorded[0]
+            )
+        )
     return tickets

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from booking.config import RunConfig
+from booking.lang import _
 from booking.repeat import Runs, simulate_runs
 from booking.result import RunResult
 from booking.verify import Verdict
@@ -58,7 +59,9 @@ class Race:
         if tried > 1:
             low, high = self.runs.interval
             planned = self.runs.config.runs
-            note = f"run {tried} of {planned} (seed {r.seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]"
+            note = _("run {tried} of {planned} (seed {seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]").format(
+                tried=tried, planned=planned, seed=r.seed, low=low, high=high
+            )
         width = max(shutil.get_terminal_size().columns - len("E       "), 72)
         return explain(r, width, taken=len("AssertionError: "), note=note)
 
@@ -113,7 +116,7 @@ def race_store(tmp_path: Path) -> Iterator[Callable[[str], str]]:
         if kind == "sqlite":
             return f"sqlite:///{tmp_path / f'race-{len(made)}-{secrets.token_hex(3)}.db'}"
         if kind not in ADMIN_URLS:
-            raise ValueError(f"race_store: unknown kind {kind!r} (sqlite, postgresql or mysql)")
+            raise ValueError(_("race_store: unknown kind {kind!r} (sqlite, postgresql or mysql)").format(kind=kind))
         url, engine, name = _create_database(kind)
         made.append((engine, name))
         return url

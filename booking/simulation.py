@@ -17,6 +17,7 @@ from booking.errors import BadInput
 from booking.files import check_writable
 from booking.history import BuyerStatus, History, Outcome, RunRecord, save
 from booking.hooks import name_of
+from booking.lang import _
 from booking.processes import limits, signals
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
@@ -49,8 +50,9 @@ def simulate(config: RunConfig, watch: Watcher | None = None) -> RunResult:
     except signals.Interrupted as exc:
         if exc.said:
             raise
-        where = f"store {mask_url(config.store)} left as it was"  # set-up is one transaction, or atomic
-        raise signals.interrupted(exc.signum, f"{exc}; before the buyers started: {where}") from None
+        where = _("store {store} left as it was").format(store=mask_url(config.store))  # set-up: one transaction
+        said = _("{signal}; before the buyers started: {where}").format(signal=exc, where=where)
+        raise signals.interrupted(exc.signum, said) from None
 
 
 def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
@@ -77,18 +79,22 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
     """Options that contradict each other, or the store, are refused, never resolved silently."""
     if c.no_lock and c.strategy not in (None, "none"):
-        raise BadInput(f"--no-lock and --lock {c.strategy}: choose one")
+        raise BadInput(_("--no-lock and --lock {strategy}: choose one").format(strategy=c.strategy))
     if c.purchase is not None and (c.strategy is not None or c.no_lock):
         lock = "--no-lock" if c.no_lock else f"--lock {c.strategy}"
-        raise BadInput(f"--purchase runs your function instead of a strategy: {lock} does not apply")
+        raise BadInput(
+            _("--purchase runs your function instead of a strategy: {lock} does not apply").format(lock=lock)
+        )
     if c.receipts_only and c.purchase is None:
-        raise BadInput("--receipts-only applies only with --purchase MODULE:FUNCTION")
+        raise BadInput(_("--receipts-only applies only with --purchase MODULE:FUNCTION"))
     if c.keep and c.tickets != RunConfig.tickets:
-        raise BadInput(f"--keep continues from the store's stock: --tickets {c.tickets} does not apply")
+        raise BadInput(
+            _("--keep continues from the store's stock: --tickets {tickets} does not apply").format(tickets=c.tickets)
+        )
     if c.isolation is not None and kind is StoreKind.COUNTER:
-        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+        raise BadInput(_("--isolation applies to SQL stores only (db.json has no transactions)"))
     if c.durable and kind is not StoreKind.COUNTER:
-        raise BadInput("--durable applies to db.json only (a SQL store's COMMIT is its own durability)")
+        raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
 
 
 def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None) -> RunResult:
@@ -189,7 +195,7 @@ def _all_failed(history: History) -> str | None:
     """Every attempt failed, and with the same error: the run could not be carried out (exit 3), say why."""
     errors = {a.error for a in history.attempts if a.outcome is Outcome.ERROR}
     if history.attempts and len(errors) == 1 and all(a.outcome is Outcome.ERROR for a in history.attempts):
-        return f"every attempt failed with the same error: {errors.pop()}"
+        return _("every attempt failed with the same error: {error}").format(error=errors.pop())
     return None
 
 
@@ -200,7 +206,7 @@ def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -
     from booking.hosts import HostRun  # SQLAlchemy: a db.json run never loads it
 
     if choice.needs.sellers or choice.target is not None:
-        raise BadInput("--run: this strategy's buyers go through one host's sellers or service; run it on one host")
+        raise BadInput(_("--run: this strategy's buyers go through one host's sellers or service; run it on one host"))
     return HostRun(config, choice.label, store)
 
 

@@ -78,7 +78,7 @@ def _read_line(a: Attempt, counter: bool) -> str:
 def _read_lane(a: Attempt, counter: bool) -> str:
     if a.read is None:
         return _("at after-read")
-    return f"read count={a.read}" if counter else _("sees #{n} free").format(n=a.read)
+    return _("read count={n}").format(n=a.read) if counter else _("sees #{n} free").format(n=a.read)
 
 
 def _outcome(a: Attempt, counter: bool) -> Step | None:

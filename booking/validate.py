@@ -22,6 +22,7 @@ from booking.choices import (
     check_times,
 )
 from booking.errors import BadInput
+from booking.lang import _
 from booking.points import KILL_POINTS
 
 
@@ -38,26 +39,32 @@ def check(self: Any) -> None:
     check_range("--depth", self.depth, 1, MAX_DEPTH)
     if self.schedule is Schedule.EXHAUSTIVE and self.buyers > MAX_EXHAUSTIVE_BUYERS:
         raise BadInput(
-            f"--schedule exhaustive tries every order of {self.buyers} buyers' points: too many; use at most "
-            f"{MAX_EXHAUSTIVE_BUYERS} buyers, or --schedule random"
+            _(
+                "--schedule exhaustive tries every order of {buyers} buyers' points: too many; use at "
+                "most {MAX_EXHAUSTIVE_BUYERS} buyers, or --schedule random"
+            ).format(buyers=self.buyers, MAX_EXHAUSTIVE_BUYERS=MAX_EXHAUSTIVE_BUYERS)
         )
     if self.replay is not None:
         replay_order(self)
     if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
-        raise BadInput("--prepare, --setup and --stock go with --purchase (your own purchase function)")
+        raise BadInput(_("--prepare, --setup and --stock go with --purchase (your own purchase function)"))
     if self.target_map is not None and self.target is None:
-        raise BadInput("--target-map goes with --target (the service it maps)")
+        raise BadInput(_("--target-map goes with --target (the service it maps)"))
     if self.kill_buyer is not None:
         check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
     if self.kill_seller is not None:
         check_range("--kill-seller", self.kill_seller, 1, self.sellers)
     if self.kill_buyer is not None and self.kill_seller is not None:
-        raise BadInput("--kill-buyer and --kill-seller: choose one process to kill")
+        raise BadInput(_("--kill-buyer and --kill-seller: choose one process to kill"))
     if self.kill_at is not None:
         if self.kill_at not in KILL_POINTS:
-            raise BadInput(f"--kill-at: unknown point {self.kill_at!r} (choose from: {', '.join(KILL_POINTS)})")
+            raise BadInput(
+                _("--kill-at: unknown point {kill_at!r} (choose from: {value})").format(
+                    kill_at=self.kill_at, value=", ".join(KILL_POINTS)
+                )
+            )
         if self.kill_buyer is None and self.kill_seller is None:
-            raise BadInput("--kill-at needs --kill-buyer K (or use --chaos P)")
+            raise BadInput(_("--kill-at needs --kill-buyer K (or use --chaos P)"))
     _check_hosts(self)
 
 
@@ -65,14 +72,18 @@ def _check_hosts(self: Any) -> None:
     check_range("--hosts", self.hosts, 1, MAX_HOSTS)
     if self.run is None:
         if self.hosts != 1 or self.host is not None or self.no_wait:
-            raise BadInput("--hosts, --host and --no-wait go with --run NAME (a run that spans several hosts)")
+            raise BadInput(_("--hosts, --host and --no-wait go with --run NAME (a run that spans several hosts)"))
         return
     if not self.run or len(self.run) > 63 or not all(c.isalnum() or c in "-_." for c in self.run):
-        raise BadInput(f"--run {self.run!r}: a name of letters, digits, '-', '_' and '.', at most 63 characters")
+        raise BadInput(
+            _("--run {run!r}: a name of letters, digits, '-', '_' and '.', at most 63 characters").format(run=self.run)
+        )
     if self.schedule.one_at_a_time:
-        raise BadInput(f"--schedule {self.schedule.value} lets one buyer go at a time: it cannot span hosts")
+        raise BadInput(
+            _("--schedule {value} lets one buyer go at a time: it cannot span hosts").format(value=self.schedule.value)
+        )
     if self.keep or self.runs != 1:
-        raise BadInput("--run seeds the run's stock once for every host: --keep and --runs do not apply")
+        raise BadInput(_("--run seeds the run's stock once for every host: --keep and --runs do not apply"))
 
 
 def replay_order(self: Any) -> list[int]:
@@ -80,7 +91,13 @@ def replay_order(self: Any) -> list[int]:
     try:
         order = [int(part) for part in (self.replay or "").split(",") if part.strip()]
     except ValueError:
-        raise BadInput(f"--replay takes buyer numbers separated by commas, got {self.replay!r}") from None
+        raise BadInput(
+            _("--replay takes buyer numbers separated by commas, got {replay!r}").format(replay=self.replay)
+        ) from None
     if any(not 1 <= b <= self.buyers for b in order):
-        raise BadInput(f"--replay: buyer numbers go from 1 to {self.buyers}, got {self.replay!r}")
+        raise BadInput(
+            _("--replay: buyer numbers go from 1 to {buyers}, got {replay!r}").format(
+                buyers=self.buyers, replay=self.replay
+            )
+        )
     return order

@@ -66,6 +66,14 @@ def _server_database(kind: str) -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """booking speaks the locale's language: the tests read English unless they ask for another."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
     yield from _server_database("postgresql")

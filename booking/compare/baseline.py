@@ -15,6 +15,7 @@ from typing import Any
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import opened
+from booking.lang import _
 
 MAX_BASELINE_BYTES = 50 * 1024 * 1024
 
@@ -24,16 +25,24 @@ def load_baseline(path: Path) -> dict[str, Any]:
     with opened(path, "--baseline", mode="rb") as src:
         raw = src.read(MAX_BASELINE_BYTES + 1)
     if len(raw) > MAX_BASELINE_BYTES:
-        raise BadInput(f"--baseline {path}: larger than {MAX_BASELINE_BYTES // 1024 // 1024} MB, not a report")
+        raise BadInput(
+            _("--baseline {path}: larger than {value} MB, not a report").format(
+                path=path, value=MAX_BASELINE_BYTES // 1024 // 1024
+            )
+        )
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise BadInput(f"--baseline {path}: not JSON (save one with --format json --out FILE)") from None
+        raise BadInput(
+            _("--baseline {path}: not JSON (save one with --format json --out FILE)").format(path=path)
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise BadInput(f"--baseline {path}: not a booking compare report (no cells)")
+        raise BadInput(_("--baseline {path}: not a booking compare report (no cells)").format(path=path))
     for cell in data["cells"]:
         if not isinstance(cell, dict) or not {"store", "strategy", "schedule", "buyers"} <= set(cell):
-            raise BadInput(f"--baseline {path}: a cell without store, strategy, schedule and buyers")
+            raise BadInput(
+                _("--baseline {path}: a cell without store, strategy, schedule and buyers").format(path=path)
+            )
     return data
 
 

@@ -7,6 +7,7 @@ from functools import cache
 from booking.compare.cells import MAX_RUNS, CellKey, CompareConfig
 from booking.config import Isolation, RunConfig, Schedule
 from booking.errors import BadInput
+from booking.lang import _
 from booking.stores import StoreKind, store_kind
 from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
 
@@ -29,13 +30,17 @@ def plan(config: CompareConfig) -> list[CellKey]:
     if unused:
         name = sorted(unused)[0]
         raise BadInput(
-            f"strategy {name!r} applies to none of the stores ({', '.join(sorted(STRATEGIES[name].stores))})"
+            _("strategy {name!r} applies to none of the stores ({value})").format(
+                name=name, value=", ".join(sorted(STRATEGIES[name].stores))
+            )
         )
     if not keys:
-        raise BadInput("nothing to compare: a lockstep (correctness) cell needs at least 2 buyers")
+        raise BadInput(_("nothing to compare: a lockstep (correctness) cell needs at least 2 buyers"))
     runs = sum(1 if k.cost else config.trials for k in keys)
     if runs > MAX_RUNS:
-        raise BadInput(f"the matrix has {runs:,} runs; the limit is {MAX_RUNS:,}")
+        raise BadInput(
+            _("the matrix has {runs:,} runs; the limit is {MAX_RUNS:,}").format(runs=runs, MAX_RUNS=MAX_RUNS)
+        )
     return keys
 
 
@@ -47,32 +52,46 @@ def _strategies(config: CompareConfig) -> list[str]:
 
 def _check(config: CompareConfig) -> None:
     if not config.stores:
-        raise BadInput("--stores: name at least one store")
+        raise BadInput(_("--stores: name at least one store"))
     for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
         if value < low:
-            raise BadInput(f"{name} must be at least {low}, got {value}")
+            raise BadInput(_("{name} must be at least {low}, got {value}").format(name=name, low=low, value=value))
     if not 0.05 <= config.duration_s <= 600:
-        raise BadInput(f"--duration must be between 0.05 and 600 seconds, got {config.duration_s:g}")
+        raise BadInput(
+            _("--duration must be between 0.05 and 600 seconds, got {duration_s:g}").format(
+                duration_s=config.duration_s
+            )
+        )
     for b in config.buyers:
         RunConfig(buyers=b, think_ms=config.think_ms).validate()
     for name in config.strategies or ():
         if name not in STRATEGIES:
             get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
     if config.reference is not None and config.reference not in STRATEGIES:
-        raise BadInput(f"--reference: unknown strategy {config.reference!r} (choose from: {', '.join(STRATEGIES)})")
+        raise BadInput(
+            _("--reference: unknown strategy {reference!r} (choose from: {value})").format(
+                reference=config.reference, value=", ".join(STRATEGIES)
+            )
+        )
     for spec in config.purchases:
         _user(spec, config.stores[0])  # imported now: an import error is bad input before any run
     if config.isolation is not None:
         if config.isolation not in {i.value for i in Isolation}:
             choices = ", ".join(i.value for i in Isolation)
-            raise BadInput(f"--isolation: unknown value {config.isolation!r} (choose from: {choices})")
+            raise BadInput(
+                _("--isolation: unknown value {isolation!r} (choose from: {choices})").format(
+                    isolation=config.isolation, choices=choices
+                )
+            )
         kinds = {store_kind(s) for s in config.stores}
         if kinds == {StoreKind.COUNTER}:
-            raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+            raise BadInput(_("--isolation applies to SQL stores only (db.json has no transactions)"))
         if StoreKind.SQLITE in kinds and config.isolation != Isolation.SERIALIZABLE:
             raise BadInput(
-                f"--isolation {config.isolation} does not apply to a sqlite store: SQLite runs every transaction "
-                "serializable (choose: serializable)"
+                _(
+                    "--isolation {isolation} does not apply to a sqlite store: SQLite runs every transaction "
+                    "serializable (choose: serializable)"
+                ).format(isolation=config.isolation)
             )
 
 

@@ -22,6 +22,7 @@ from booking.history import History
 from booking.hooks import name_of
 from booking.hosts import registry
 from booking.hosts.peers import Peers
+from booking.lang import _
 from booking.redact import remember
 from booking.result import VerifyResult
 from booking.stores import open_store
@@ -47,8 +48,10 @@ class HostRun:
     def __post_init__(self) -> None:
         if self.store.kind is not StoreKind.POSTGRESQL:
             raise BadInput(
-                "--run needs a PostgreSQL store: its barrier is LISTEN/NOTIFY and its verdict reads every host's "
-                "attempts from the database"
+                _(
+                    "--run needs a PostgreSQL store: its barrier is LISTEN/NOTIFY and its verdict reads "
+                    "every host's attempts from the database"
+                )
             )
         self.host = self.config.host or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -88,7 +91,11 @@ class HostRun:
             first, last = self.member.buyer_base, self.member.buyer_base + self.config.buyers
             ends = [e for e in whole.history.ends if e.who != "buyer" or first < e.buyer <= last]
             why = "--no-wait" if signal_name is None else status
-            self.missing = [f"this host's part only ({why}): {len(whole.joined)} of {whole.hosts} hosts joined"]
+            self.missing = [
+                _("this host's part only ({why}): {len} of {hosts} hosts joined").format(
+                    why=why, len=len(whole.joined), hosts=whole.hosts
+                )
+            ]
             return History(mine, ends, whole.history.gates, whole.history.missed, history.runs)
         self.missing = whole.missing
         whole.history.runs = history.runs
@@ -116,7 +123,7 @@ def verify_run(store: str, name: str) -> VerifyResult:
     opened = open_store(store)
     try:
         if not isinstance(opened, SqlStore) or opened.kind is not StoreKind.POSTGRESQL:
-            raise BadInput("--run: runs across hosts live in a PostgreSQL store; this one is not")
+            raise BadInput(_("--run: runs across hosts live in a PostgreSQL store; this one is not"))
         opened.check()
         with opened.admin() as conn:
             whole = registry.load(conn, name)

@@ -16,6 +16,7 @@ from typing import Any
 
 from booking.dbapi import connect
 from booking.hosts.registry import Membership, run_key
+from booking.lang import _
 
 DEAD_CHECK_S = 0.5  # while waiting on other hosts: how often to look for one whose session is gone
 
@@ -133,7 +134,11 @@ class Peers:
     def problem(self) -> str | None:
         """Why this host cannot go on waiting (a host died before the start)."""
         gone = sorted(self.dead - self.ready_hosts)
-        return f"host {', '.join(gone)} died before the start of run {self.member.run}" if gone else None
+        return (
+            _("host {value} died before the start of run {run}").format(value=", ".join(gone), run=self.member.run)
+            if gone
+            else None
+        )
 
     def missing(self) -> str:
         """Who the run is still waiting for, in words."""

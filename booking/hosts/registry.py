@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from booking.errors import BadInput
 from booking.history import BuyerEnd, BuyerStatus, History, Opened
 from booking.history_file import parse
+from booking.lang import _
 from booking.stores.base import FinalState
 from booking.stores.connect import Database
 from booking.stores.schema import run_attempts, run_hosts, runs
@@ -97,20 +98,32 @@ def _refuse(name: str, host: str, row: Any, joined: list[Any], shared: dict[str,
     """A run name used by mistake: another race, a run that already has its hosts, a host that already joined."""
     names = [str(h["host"]) for h in joined]
     if host in names:
-        raise BadInput(f"--run {name}: host {host!r} already joined it (give each host its own --host name)")
+        raise BadInput(
+            _("--run {name}: host {host!r} already joined it (give each host its own --host name)").format(
+                name=name, host=host
+            )
+        )
     if len(joined) >= int(row["hosts"]):
         raise BadInput(
-            f"--run {name} already has its {row['hosts']} hosts ({', '.join(names)}): choose a new --run name"
+            _("--run {name} already has its {row} hosts ({value}): choose a new --run name").format(
+                name=name, row=row["hosts"], value=", ".join(names)
+            )
         )
     if ended := [str(h["host"]) for h in joined if h["history"] is not None]:
-        raise BadInput(f"--run {name} is over (host {', '.join(ended)} ended it): choose a new --run name")
+        raise BadInput(
+            _("--run {name} is over (host {value} ended it): choose a new --run name").format(
+                name=name, value=", ".join(ended)
+            )
+        )
 
     settings = json.loads(row["settings"])
     for key in SHARED:
         if settings.get(key) != shared.get(key):
             raise BadInput(
-                f"--run {name} already exists with {key} {settings.get(key)!r}, not {shared.get(key)!r}: "
-                "join it with the same options, or choose a new --run name"
+                _(
+                    "--run {name} already exists with {key} {get!r}, not {get2!r}: join it with the same "
+                    "options, or choose a new --run name"
+                ).format(name=name, key=key, get=settings.get(key), get2=shared.get(key))
             )
 
 
@@ -166,7 +179,9 @@ class WholeRun:
     def missing(self) -> list[str]:
         """What did not take part, or did not finish, in words."""
         out = [
-            f"host {h['host']} did not finish (last said: {h['status']})" for h in self.joined if h["status"] != "done"
+            _("host {h} did not finish (last said: {h2})").format(h=h["host"], h2=h["status"])
+            for h in self.joined
+            if h["status"] != "done"
         ]
         if len(self.joined) < self.hosts:
             out.append(f"{self.hosts - len(self.joined)} of {self.hosts} hosts never joined")
@@ -177,7 +192,7 @@ def load(conn: Connection, name: str, dead: set[str] | None = None) -> WholeRun:
     """Every host's part of run `name`; a host that did not finish leaves its buyers stuck, by name."""
     row = conn.execute(select(runs).where(runs.c.name == name)).mappings().first()
     if row is None:
-        raise BadInput(f"--run {name}: no such run in this store")
+        raise BadInput(_("--run {name}: no such run in this store").format(name=name))
     joined = [
         dict(h) for h in conn.execute(select(run_hosts).where(run_hosts.c.run == name).order_by("seq")).mappings()
     ]
@@ -196,7 +211,8 @@ def load(conn: Connection, name: str, dead: set[str] | None = None) -> WholeRun:
             continue
         why = "died" if dead and h["host"] in dead else "did not finish"
         history.ends += [
-            BuyerEnd(base + b, BuyerStatus.STUCK, f"host {h['host']} {why}") for b in range(1, int(h["buyers"]) + 1)
+            BuyerEnd(base + b, BuyerStatus.STUCK, _("host {h} {why}").format(h=h["host"], why=why))
+            for b in range(1, int(h["buyers"]) + 1)
         ]
     kept = json.loads(row["final"]) if row["final"] else None
     final = None if kept is None else FinalState(kept["remaining"], {int(t): bs for t, bs in kept["owners"].items()})

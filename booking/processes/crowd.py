@@ -73,7 +73,9 @@ class Crowd:
             self._start()
             self._watch(self.deadline)
             if self.peers is not None and not self._started and not self._over():
-                self.aborted = f"the run's hosts were not all ready by the deadline: {self.peers.missing()}"
+                self.aborted = _("the run's hosts were not all ready by the deadline: {missing}").format(
+                    missing=self.peers.missing()
+                )
             if not self._over() and self.aborted is None:
                 # Past the deadline buyers stop by themselves; keep reading so their last reports are kept.
                 self._watch(time.monotonic() + GRACE_S)

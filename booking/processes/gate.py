@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from booking.lang import _
 from booking.processes.schedule import BarrierTimeout
 
 # A buyer's state in the gate.
@@ -88,7 +89,7 @@ class SellerGate:
             if not self._cond.wait_for(lambda: self._phase.value != phase, timeout=max(timeout, 0.0)):
                 self._held.value -= 1
                 self._seller[seller] = OUT
-                raise BarrierTimeout("the other sellers did not reach the race window before the deadline")
+                raise BarrierTimeout(_("the other sellers did not reach the race window before the deadline"))
             return phase + 1, self._together.value if self._phase.value == phase + 1 else None
 
     def _open_if_ready(self) -> bool:

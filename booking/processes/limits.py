@@ -15,6 +15,7 @@ from typing import Any
 
 from booking.config import RunConfig
 from booking.errors import BadInput
+from booking.lang import _
 from booking.strategies import Choice
 
 FILES_PER_BUYER = 3  # in the parent: the two ends of the pipe Process keeps per child (one its sentinel), and the gate
@@ -49,9 +50,11 @@ def make_room_for_files(config: RunConfig, choice: Choice) -> None:
     per_buyer = (needed - _open_now() - FILES_SPARE) / config.buyers
     fits = max(0, int((hard - _open_now() - FILES_SPARE - config.sellers * 4) / per_buyer))
     raise BadInput(
-        f"--buyers {config.buyers:,} needs about {needed:,} open files in this process, over the limit of "
-        f"{hard:,} (ulimit -n): raise it to at least {needed:,} (ulimit -n {needed}) or use at most "
-        f"{fits:,} buyers"
+        _(
+            "--buyers {buyers:,} needs about {needed:,} open files in this process, over the limit "
+            "of {hard:,} (ulimit -n): raise it to at least {needed:,} (ulimit -n {needed}) or use at "
+            "most {fits:,} buyers"
+        ).format(buyers=config.buyers, needed=needed, hard=hard, fits=fits)
     )
 
 
@@ -69,12 +72,24 @@ def check_connections(store: Any, config: RunConfig, choice: Choice) -> None:
     free = limit - used - reserved
     if needed <= free:
         return
-    who = "one per buyer" if info.opens_store else "one per seller"
+    who = _("one per buyer") if info.opens_store else "one per seller"
     fits = max(free - (needed - config.buyers if info.opens_store else needed), 0)
     raise BadInput(
-        f"--buyers {config.buyers:,}: {store.display} allows {limit:,} connections ({used:,} in use, {reserved:,} "
-        f"reserved for superusers: {max(free, 0):,} free); this run needs {needed:,} ({who}): use at most "
-        f"{fits:,} buyers, or raise the server's max_connections"
+        _(
+            "--buyers {buyers:,}: {display} allows {limit:,} connections ({used:,} in use, "
+            "{reserved:,} reserved for superusers: {max:,} free); this run needs {needed:,} ({who}): "
+            "use at most {fits:,} buyers, or raise the server's max_connections"
+        ).format(
+            buyers=config.buyers,
+            display=store.display,
+            limit=limit,
+            used=used,
+            reserved=reserved,
+            max=max(free, 0),
+            needed=needed,
+            who=who,
+            fits=fits,
+        )
     )
 
 

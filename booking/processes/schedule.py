@@ -23,6 +23,7 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 from booking.errors import Unavailable
+from booking.lang import _
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
@@ -57,7 +58,7 @@ class Gates:
 def wait_at(gate: Connection, deadline: float) -> None:
     """The buyer's side: block until the parent releases this buyer, or raise at the deadline."""
     if not gate.poll(max(deadline - time.monotonic(), 0.0)):
-        raise BarrierTimeout("the other buyers did not reach the race window before the deadline")
+        raise BarrierTimeout(_("the other buyers did not reach the race window before the deadline"))
     gate.recv_bytes()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue as queue_module
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from booking import points
 from booking.config import RunConfig
 from booking.errors import CannotRun, Unavailable, unavailable
 from booking.history import Attempt, Outcome
+from booking.lang import _
 from booking.points import AFTER_READ
 from booking.processes import kills
 from booking.processes.gate import SellerGate
@@ -106,12 +108,12 @@ class SellerLink:
         if self.sellerless.is_set():
             # The parent sets this before it answers every buyer whose `asked` it sees: a request
             # sent after its scan would wait for nobody until the deadline.
-            raise RuntimeError("no seller left to answer (every seller died)")
+            raise RuntimeError(_("no seller left to answer (every seller died)"))
         points.hit(points.IN_CRITICAL)  # the purchase is in the sellers' hands until the answer
         reader = self.readers[buyer - 1]
         while True:
             if not reader.poll(ctx.time_left()):
-                raise SellerTimeout("no seller answered before the deadline")
+                raise SellerTimeout(_("no seller answered before the deadline"))
             answer: Attempt = reader.recv()
             if answer.attempt == rec.attempt:
                 break  # an older attempt's late duplicate (its seller died mid-answer) is dropped
@@ -145,6 +147,26 @@ class SellerLink:
         self.slots[i] = stage  # last: the parent trusts buyer and attempt once the stage says so
 
 
+def _pointer(
+    plan: SellerPlan, link: SellerLink, window: str, current: list[Attempt], live: Channel | None
+) -> Callable[[str], None]:
+    """A seller's `point`: fault injection, the sellers' gate at its window, the think time; and, watched,
+    the attempt in hand said at each point (live output)."""
+
+    def point(name: str) -> None:
+        if live is not None and current:  # first: a seller killed here has said how far it got
+            live.send(Progress(current[0], name))
+        points.hit(name)
+        if name == window and link.gate is not None:
+            phase, together = link.gate.window(plan.seller, plan.deadline - time.monotonic())
+            if live is not None:
+                live.send(Released(plan.seller, name, phase, together, time.monotonic() - plan.t0))
+        if name == AFTER_READ and plan.config.think_ms:
+            time.sleep(plan.config.think_ms / 1000)  # the notes' time.sleep(1), inside the seller's window
+
+    return point
+
+
 def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | None = None) -> None:
     """Process target: take requests until the run is closed, answer each, task_done() each. `live`: the
     parent's channel, to say what the seller does at each point as it happens (live output)."""
@@ -154,18 +176,7 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
     info = STRATEGIES[plan.strategy]
     t0 = plan.t0
     current: list[Attempt] = []  # the attempt in hand
-
-    def point(name: str) -> None:
-        if live is not None and current:  # first: a seller killed here has said how far it got
-            live.send(Progress(current[0], name))
-        points.hit(name)
-        if name == info.window and link.gate is not None:
-            phase, together = link.gate.window(plan.seller, plan.deadline - time.monotonic())
-            if live is not None:
-                live.send(Released(plan.seller, name, phase, together, time.monotonic() - t0))
-        if name == AFTER_READ and c.think_ms:
-            time.sleep(c.think_ms / 1000)  # the notes' time.sleep(1), inside the seller's window
-
+    point = _pointer(plan, link, info.window, current, live)
     ctx = BuyerContext(0, point, lambda: time.monotonic() - t0, plan.deadline, made, holder=-plan.seller)
     store, broken = None, ""
     try:
@@ -191,7 +202,11 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
             ctx.buyer = req.buyer  # the store records the buyer who asked, not the seller
             try:
                 if store is None:
-                    raise CannotRun(f"seller {plan.seller} could not open the store: {broken}")
+                    raise CannotRun(
+                        _("seller {seller} could not open the store: {broken}").format(
+                            seller=plan.seller, broken=broken
+                        )
+                    )
                 info.purchase(store, ctx, rec)
             except Exception as exc:  # one failed purchase is an answer, not a crash
                 rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)

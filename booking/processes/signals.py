@@ -23,6 +23,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from booking.lang import _
+
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 ORPHAN_CHECK_S = 0.5  # where PR_SET_PDEATHSIG does not exist: how often a child looks for its parent
@@ -39,7 +41,7 @@ class Interrupted(BaseException):
         self.signum = signum
         self.result = result
         self.said = bool(message)  # False: raised by the handler, where it landed; the caller may say more
-        super().__init__(message or f"interrupted by {name(signum)}")
+        super().__init__(message or _("interrupted by {signal}").format(signal=name(signum)))
 
     @property
     def exit_code(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from booking.compare.cells import Cell
 from booking.errors import CannotRun
+from booking.lang import _
 from booking.words import install_hint
 
 WIDTH_IN = 7.5  # about 720 px: inside the page's column
@@ -25,7 +26,9 @@ def pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise CannotRun(f"the HTML report needs matplotlib: {install_hint('report')}") from None
+        raise CannotRun(
+            _("the HTML report needs matplotlib: {install_hint}").format(install_hint=install_hint("report"))
+        ) from None
     plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "booking"})
     return plt
 

@@ -10,6 +10,7 @@ from typing import Any
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import check_writable, write_text
+from booking.lang import _
 from booking.redact import redact
 from booking.stores.base import store_files
 
@@ -32,14 +33,16 @@ def render(comparison: Comparison, fmt: str) -> str:
         from booking.render.html import html_report
 
         return html_report(comparison)
-    raise ValueError(f"unknown format {fmt!r}")
+    raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))
 
 
 def prepare_output(fmt: str, out: Path | None, stores: list[str] | None = None) -> None:
     """Before the comparison runs: refuse an unknown format, or a report file that cannot be written
     (or that is one of the stores: writing it would destroy the store)."""
     if fmt not in FORMATS:
-        raise BadInput(f"--format: unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+        raise BadInput(
+            _("--format: unknown format {fmt!r} (choose from: {value})").format(fmt=fmt, value=", ".join(FORMATS))
+        )
     if out is not None:
         # Proved writable (a new file is probed and removed again: an interrupted comparison leaves
         # no empty report behind), and never one of the stores.

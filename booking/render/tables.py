@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from booking.compare.cells import Cell, Comparison
+from booking.lang import _
 from booking.render.columns import CORRECTNESS, COST, TERMINAL_CORRECTNESS, TERMINAL_COST, legend
 
 
@@ -50,7 +51,7 @@ def print_table(comparison: Comparison, console: Console) -> None:
         longest = max(len(c.strategy) for c in cells)
         table.add_column("strategy", overflow="fold", min_width=min(longest, 22), max_width=22)
         columns = TERMINAL_COST if question == "cost" else TERMINAL_CORRECTNESS
-        for head, _ in columns:
+        for head, _width in columns:
             table.add_column(head, justify="right", no_wrap=True)
         for i, cell in enumerate(cells):
             first = i == 0 or cells[i - 1].strategy != cell.strategy
@@ -128,13 +129,13 @@ def console(width: int | None = None) -> Console:
 
 def schema_line(state: Any) -> str:
     """`booking db`: where a store's schema is, against this booking's head."""
-    where = "no schema" if state.revision is None else f"revision {state.revision}"
+    where = _("no schema") if state.revision is None else _("revision {revision}").format(revision=state.revision)
     if not state.exists:
-        where = "no such file, so " + where
+        where = _("no such file, so {where}").format(where=where)
     if not state.known:
-        mark = f" (unknown to this booking, made by a newer one; head is {state.head})"
+        mark = _(" (unknown to this booking, made by a newer one; head is {head})").format(head=state.head)
     else:
-        mark = " (head)" if state.at_head else f" (head is {state.head})"
+        mark = _(" (head)") if state.at_head else _(" (head is {head})").format(head=state.head)
     return f"{state.store}: {where}{mark}"
 
 
@@ -158,9 +159,9 @@ def progress_bar(show: bool = True) -> Iterator[Callable[[int, int], None] | Non
 def strategy_table(rows: list[dict[str, Any]]) -> Table:
     """`booking strategies`: name, stores, scope, description (and where it is the default)."""
     table = Table(box=None, pad_edge=False)
-    for column in ("strategy", "stores", "scope", "description"):
+    for column in (_("strategy"), _("stores"), _("scope"), _("description")):
         table.add_column(column, overflow="fold")
     for row in rows:
-        default = f" (default: {', '.join(row['default_for'])})" if row["default_for"] else ""
-        table.add_row(row["name"], ", ".join(row["stores"]), row["scope"], row["description"] + default)
+        default = _(" (default: {stores})").format(stores=", ".join(row["default_for"])) if row["default_for"] else ""
+        table.add_row(row["name"], ", ".join(row["stores"]), _(row["scope"]), _(row["description"]) + default)
     return table

@@ -57,6 +57,32 @@ def _fit(word: str, room: int) -> int:
     return len(word)
 
 
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_PIECES = re.compile(f"[{_WIDE}]|[^{_WIDE}]+")
+# Full-width marks. Closing ones (comma, full stop, colon, semicolon, enumeration comma, brackets, ! and ?)
+# are never first on a line: they stay with what they close; opening brackets never last.
+_CLOSING = set("\uff0c\u3002\uff1a\uff1b\u3001\uff09\u300d\u300f\u300b\u3009\uff01\uff1f")
+_OPENING = set("\uff08\u300c\u300e\u300a\u3008")
+
+
+def _pieces(word: str) -> list[str]:
+    """A word as the pieces a line may break between: a Chinese character is a piece of its own (a line
+    may break between any two), other text stays whole."""
+    if word.isascii():
+        return [word]
+    out: list[str] = []
+    opening = ""
+    for piece in _PIECES.findall(word):
+        if piece in _CLOSING and out:
+            out[-1] += piece
+        elif piece in _OPENING:
+            opening += piece
+        else:
+            out.append(opening + piece)
+            opening = ""
+    return [*out, opening] if opening else out
+
+
 def wrap_parts(parts: list[Part], width: int, indent: int = 0) -> list[list[Part]]:
     """Styled parts as lines of at most `width` columns, breaking at spaces; continuation lines start
     with `indent` spaces. Runs of spaces inside a line are kept (figures are aligned with them)."""
@@ -64,7 +90,7 @@ def wrap_parts(parts: list[Part], width: int, indent: int = 0) -> list[list[Part
     words: list[tuple[str, str | None]] = []
     for part in parts:
         text, style = (part, None) if isinstance(part, str) else part
-        words.extend((w, style) for w in _SPACES.split(text) if w)
+        words.extend((piece, style) for w in _SPACES.split(text) if w for piece in _pieces(w))
     lines: list[list[Part]] = [[]]
     used, fresh = 0, False  # fresh: a continuation line with nothing on it yet
     pending: tuple[str, str | None] | None = None  # spaces before the next word

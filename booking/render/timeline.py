@@ -109,6 +109,6 @@ def story(result: RunResult, width: int = DEFAULT_WIDTH) -> str:
         line
         for a in result.verdict.anomalies
         for s in a.story
-        for line in wrap(f"{figure_name(a.kind)}: {s}", width, indent=4)
+        for line in wrap(_("{kind}: {story}").format(kind=figure_name(a.kind), story=s), width, indent=4)
     ]
     return "\n".join([*stories, lanes(result, width=width)])

@@ -87,7 +87,8 @@ def verdict_lines(
         lines.append([(label(_("not measured:")), "dim"), not_measured(unread)])
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
-        lines.extend([(f"  {figure_name(anomaly.kind)}: ", style), story] for story in anomaly.story)
+        named = _("  {kind}: ").format(kind=figure_name(anomaly.kind))
+        lines.extend([(named, style), story] for story in anomaly.story)
     lines.extend([(f"  {_('could not run:')} ", "red"), story] for story in v.could_not_run)
     return lines
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Outcome
+from booking.lang import _
 
 PURCHASE = "/purchase"
 TICKETS = "/tickets"
@@ -68,13 +69,19 @@ def parse_map(spec: str | None) -> Mapping:
     for pair in spec.split(","):
         key, eq, value = (s.strip() for s in pair.partition("="))
         if not eq or not value:
-            raise BadInput(f"--target-map: expected key=value pairs separated by commas, e.g. {MAP_EXAMPLE}")
+            raise BadInput(
+                _("--target-map: expected key=value pairs separated by commas, e.g. {MAP_EXAMPLE}").format(
+                    MAP_EXAMPLE=MAP_EXAMPLE
+                )
+            )
         if key not in names:
-            raise BadInput(f"--target-map: unknown key {key!r} (choose from: {', '.join(names)})")
+            raise BadInput(
+                _("--target-map: unknown key {key!r} (choose from: {value})").format(key=key, value=", ".join(names))
+            )
         mapping = replace(mapping, **{names[key]: _value(key, value)})
         given.append(key)
     if set(mapping.sold_out) & set(mapping.declined):
-        raise BadInput("--target-map: a status cannot mean both sold-out and declined")
+        raise BadInput(_("--target-map: a status cannot mean both sold-out and declined"))
     return replace(mapping, keys=tuple(given))
 
 
@@ -82,20 +89,34 @@ def _value(key: str, value: str) -> Any:
     if key in ("sold-out", "declined"):
         statuses = value.split("|")
         if not all(s.isdigit() and 100 <= int(s) <= 599 for s in statuses):
-            raise BadInput(f"--target-map {key}: HTTP statuses separated by |, e.g. 410|422; got {value!r}")
+            raise BadInput(
+                _("--target-map {key}: HTTP statuses separated by |, e.g. 410|422; got {value!r}").format(
+                    key=key, value=value
+                )
+            )
         if any(200 <= int(s) < 300 for s in statuses):
-            raise BadInput(f"--target-map {key}: a 2xx status means bought, got {value!r}")
+            raise BadInput(
+                _("--target-map {key}: a 2xx status means bought, got {value!r}").format(key=key, value=value)
+            )
         return tuple(int(s) for s in statuses)
     if key == "method":
         if value.upper() not in ("POST", "PUT", "PATCH"):
-            raise BadInput(f"--target-map method: POST, PUT or PATCH (a purchase changes something), got {value!r}")
+            raise BadInput(
+                _("--target-map method: POST, PUT or PATCH (a purchase changes something), got {value!r}").format(
+                    value=value
+                )
+            )
         return value.upper()
     if key in ("path", "health"):
         if not value.startswith("/") or any(c.isspace() for c in value):
-            raise BadInput(f"--target-map {key}: a path starting with /, got {value!r}")
+            raise BadInput(_("--target-map {key}: a path starting with /, got {value!r}").format(key=key, value=value))
         return value
     if not all(part.isidentifier() or part.replace("-", "_").isidentifier() for part in value.split(".")):
-        raise BadInput(f"--target-map {key}: a JSON key, or keys joined by dots (seat.id), got {value!r}")
+        raise BadInput(
+            _("--target-map {key}: a JSON key, or keys joined by dots (seat.id), got {value!r}").format(
+                key=key, value=value
+            )
+        )
     return value
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from booking.errors import CannotRun
+from booking.lang import _
 from booking.redact import remember
 from booking.service.settings import ServeConfig
 from booking.service.shop import scope, serving_strategy
@@ -41,7 +42,9 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     try:
         import uvicorn
     except ModuleNotFoundError as exc:
-        raise CannotRun(f"booking serve needs {exc.name}: pip install 'booking-race-lab[service]'") from None
+        raise CannotRun(
+            _("booking serve needs {name}: pip install 'booking-race-lab[service]'").format(name=exc.name)
+        ) from None
     from booking.service.app import create_app
 
     iso = None if settings.isolation is None else settings.isolation.value
@@ -63,16 +66,28 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     )
     host, port = sock.getsockname()[:2]
     announce(
-        f"booking serve: {display}, {count(stock, 'ticket')}, strategy {info.name} ({scope(info)}), "
-        f"{count(settings.workers, 'worker')}, listening on http://{_url_host(host)}:{port}"
+        _(
+            "booking serve: {display}, {count}, strategy {name} ({scope}), {count2}, listening on "
+            "http://{url_host}:{port}"
+        ).format(
+            display=display,
+            count=count(stock, "ticket"),
+            name=info.name,
+            scope=scope(info),
+            count2=count(settings.workers, "worker"),
+            url_host=_url_host(host),
+            port=port,
+        )
     )
-    workers = supervisor(config, sock, lambda: announce(f"ready: {count(settings.workers, 'worker')} serving"))
+    workers = supervisor(
+        config, sock, lambda: announce(_("ready: {count} serving").format(count=count(settings.workers, "worker")))
+    )
     try:
         workers.run()
     finally:
         sock.close()
     if any(p.process.exitcode == STARTUP_FAILURE for p in workers.processes):
-        raise CannotRun("a worker could not start (its error is above)")
+        raise CannotRun(_("a worker could not start (its error is above)"))
     return 0
 
 
@@ -106,7 +121,9 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise CannotRun(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise CannotRun(
+            _("cannot listen on {host}:{port}: {value}").format(host=host, port=port, value=exc.strerror or exc)
+        ) from None
     sock.set_inheritable(True)  # the workers serve this very socket
     return sock
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from booking.choices import MAX_THINK_MS, MAX_TICKETS, Isolation, check_range, to_enum
 from booking.config import LOCK_HELP, STORE_HELP, option
 from booking.errors import BadInput
+from booking.lang import _
 
 MAX_WORKERS = 64
 MAX_THREADS = 64
@@ -70,4 +71,8 @@ class ServeConfig:
             try:
                 ipaddress.ip_address(self.host)
             except ValueError:
-                raise BadInput(f"--host: an IP address to listen on (e.g. {LOOPBACK}), got {self.host!r}") from None
+                raise BadInput(
+                    _("--host: an IP address to listen on (e.g. {LOOPBACK}), got {host!r}").format(
+                        LOOPBACK=LOOPBACK, host=self.host
+                    )
+                ) from None

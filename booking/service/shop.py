@@ -20,6 +20,7 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
+from booking.lang import _
 from booking.points import AFTER_READ
 from booking.service.contract import BOUGHT, DECLINED, SOLD_OUT
 from booking.service.settings import ServeConfig
@@ -36,11 +37,13 @@ def serving_strategy(settings: ServeConfig) -> StrategyInfo:
     info = get_strategy(settings.strategy or default_strategy(kind), kind)
     if info.needs.sellers:
         raise BadInput(
-            f"--lock {info.name} does not apply to booking serve: its sellers would be the workers "
-            "themselves (choose a lock or a database strategy)"
+            _(
+                "--lock {name} does not apply to booking serve: its sellers would be the workers "
+                "themselves (choose a lock or a database strategy)"
+            ).format(name=info.name)
         )
     if settings.isolation is not None and kind is StoreKind.COUNTER:
-        raise BadInput("--isolation applies to SQL stores only (db.json has no transactions)")
+        raise BadInput(_("--isolation applies to SQL stores only (db.json has no transactions)"))
     return info
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from booking.errors import BadInput
+from booking.lang import _
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
@@ -42,8 +43,10 @@ def store_kind(spec: str) -> StoreKind:
         scheme = spec.split("://", 1)[0].split("+", 1)[0].lower()
         if scheme not in _SCHEMES:
             raise BadInput(
-                f"unknown store URL scheme {scheme!r} "
-                "(use a db.json path, sqlite://, postgresql+psycopg:// or mysql+pymysql://)"
+                _(
+                    "unknown store URL scheme {scheme!r} (use a db.json path, sqlite://, "
+                    "postgresql+psycopg:// or mysql+pymysql://)"
+                ).format(scheme=scheme)
             )
         return _SCHEMES[scheme]
     if spec.lower().endswith(SQLITE_SUFFIXES):
@@ -56,10 +59,10 @@ def local_file(spec: str) -> Path | None:
     None for a server."""
     if "://" not in spec:
         return Path(spec)
-    scheme, _, rest = spec.partition("://")
+    scheme, _sep, rest = spec.partition("://")
     if scheme.split("+", 1)[0].lower() != "sqlite" or not rest.startswith("/"):
         return None
-    path, _, query = rest[1:].partition("?")
+    path, _sep, query = rest[1:].partition("?")
     if path.startswith("file:") and ("uri=true" in query or "uri=1" in query):
         path = path.removeprefix("file:")
     return Path(path) if path else None

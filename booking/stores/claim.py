@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from booking.errors import CannotRun
+from booking.lang import _
 from booking.redact import mask_url
 from booking.stores.base import StoreKind, store_kind
 
@@ -58,12 +59,16 @@ def claim(spec: str, exclusive: bool) -> Iterator[None]:
 
 
 def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
-    lock = f" (held on {where})" if where else ""
+    lock = _(" (held on {where})").format(where=where) if where else ""
     if exclusive:
-        why = "seeding it now would change the stock under that run's buyers"
+        why = _("seeding it now would change the stock under that run's buyers")
     else:
-        why = "that run seeded it, and joining would change the stock under its buyers"
-    return CannotRun(f"store {display} is in use by another booking run{lock}: {why}; wait for it to finish")
+        why = _("that run seeded it, and joining would change the stock under its buyers")
+    return CannotRun(
+        _("store {display} is in use by another booking run{lock}: {why}; wait for it to finish").format(
+            display=display, lock=lock, why=why
+        )
+    )
 
 
 def _holder(spec: str) -> tuple[str, Any]:
@@ -92,7 +97,7 @@ class _FileClaim:
         except ImportError:  # no flock (Windows): not guarded, as the README says
             return
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
-        for _ in range(5):  # the last holder may remove the file between our open and our lock
+        for _try in range(5):  # the last holder may remove the file between our open and our lock
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError:

@@ -20,7 +20,9 @@ from sqlalchemy.pool import NullPool
 
 from booking.errors import BadInput, BookingError, CannotRun, Unavailable
 from booking.files import check_path
+from booking.lang import _
 from booking.redact import mask_url, redact, remember
+from booking.stores import codes
 from booking.stores.base import StoreKind, store_kind
 from booking.stores.limits import SQLITE_BUSY_TIMEOUT_S, connect_args, watchdog
 from booking.words import install_hint
@@ -43,42 +45,34 @@ INSTALLED_DRIVERS = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
-# Errors that mean "run the whole transaction again": serialization failure and deadlock (PostgreSQL),
-# deadlock and lock wait timeout (MariaDB), a WAL snapshot overtaken by another writer (SQLite).
-PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
-MYSQL_RETRY_ERRNOS = frozenset({1213, 1205})
-SQLITE_BUSY = 5
-SQLITE_BUSY_SNAPSHOT = 517
-# Failures of the environment, not of the strategy: the run could not be carried out (Database.unavailable).
-PG_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})  # connection, resources, operator, system
-# too many connections, user limits, server gone or lost, statement time limits (MariaDB, MySQL)
-MYSQL_UNAVAILABLE_ERRNOS = frozenset({1040, 1203, 1226, 2002, 2003, 2006, 2013, 2055, 1969, 3024})
-SQLITE_UNAVAILABLE = frozenset({7, 8, 10, 13, 14})  # NOMEM, READONLY, IOERR, FULL, CANTOPEN
 
 
 def sql_url(spec: str) -> URL:
     """The SQLAlchemy URL for a --store value; a bare path ending .db/.sqlite is a SQLite file."""
+    store = _("store {store}").format(store=mask_url(spec))
     if "://" not in spec:
         url = URL.create("sqlite", database=spec)
     else:
         if re.split(r"[/?]", spec.partition("://")[2], maxsplit=1)[0].count("@") > 1:
             # SQLAlchemy would read the password as far as the first '@' and the rest as the host,
             # then print that host (the password's tail) in its error.
-            raise BadInput(f"store {mask_url(spec)}: the password holds a raw '@'; write it as %40")
+            raise BadInput(_("{store}: the password holds a raw '@'; write it as %40").format(store=store))
         try:
             url = make_url(spec)
         except (sa.exc.ArgumentError, ValueError):
-            raise BadInput(f"store {mask_url(spec)}: not a database URL") from None
+            raise BadInput(_("{store}: not a database URL").format(store=store)) from None
         if url.drivername in INSTALLED_DRIVERS:
             url = url.set(drivername=INSTALLED_DRIVERS[url.drivername])
     if url.get_backend_name() == "sqlite":
         if sqlite_in_memory(url):
             # Each buyer is its own process: an in-memory database would be a new, empty one in each.
-            raise BadInput(f"store {mask_url(spec)}: an in-memory SQLite database cannot be shared by buyer processes")
-        check_path(sqlite_path(url), f"store {mask_url(spec)}")
+            raise BadInput(
+                _("{store}: an in-memory SQLite database cannot be shared by buyer processes").format(store=store)
+            )
+        check_path(sqlite_path(url), store)
     elif not url.database:
         # Without one the server picks a default (PostgreSQL's maintenance database `postgres`).
-        raise BadInput(f"store {mask_url(spec)}: the URL names no database (add /DBNAME)")
+        raise BadInput(_("{store}: the URL names no database (add /DBNAME)").format(store=store))
     return url
 
 
@@ -131,10 +125,12 @@ class Database:
         except ModuleNotFoundError as exc:
             hint = DRIVERS.get(self.kind, "install the database driver")
             raise CannotRun(
-                f"store {self.display}: driver {exc.name!r} is not installed; booking uses {hint}"
+                _("store {store}: driver {name!r} is not installed; booking uses {hint}").format(
+                    store=self.display, name=exc.name, hint=hint
+                )
             ) from None
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, TypeError) as exc:
-            raise BadInput(f"store {self.display}: {self.reason(exc)}") from None
+            raise BadInput(_("store {store}: {why}").format(store=self.display, why=self.reason(exc))) from None
         if self.kind is StoreKind.SQLITE:
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_begin)
@@ -162,8 +158,9 @@ class Database:
             return
         directory = Path(str(self.url.database)).resolve().parent
         if not directory.is_dir():
-            raise CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
-        raise BadInput(f"store {self.display}: no such file (run `booking init --store {self.display}`)")
+            said = _("store {store}: cannot open: directory {dir} does not exist")
+            raise CannotRun(said.format(store=self.display, dir=directory))
+        raise BadInput(_("store {store}: no such file (run `booking init --store {store}`)").format(store=self.display))
 
     def raw(self) -> tuple[Any, Any]:
         """A buyer's connection and cursor, the driver in autocommit mode so the store issues BEGIN itself."""
@@ -184,25 +181,29 @@ class Database:
 
     def error(self, exc: Exception) -> BookingError:
         """A driver's failure to open or use the store, as a one-line BookingError."""
-        reason = self.reason(exc)
+        reason, store = self.reason(exc), _("store {store}").format(store=self.display)
         if getattr(exc, "booking_cut", False):
-            return CannotRun(f"store {self.display}: no answer within {self.timeout_s:g} s (the deadline): {reason}")
+            said = _("{store}: no answer within {t:g} s (the deadline): {why}")
+            return CannotRun(said.format(store=store, t=self.timeout_s, why=reason))
         if self.bad_option(exc):
-            return BadInput(f"store {self.display}: {reason}")
+            return BadInput(f"{store}: {reason}")
         if getattr(getattr(exc, "orig", None), "sqlstate", None) in ("55P03", "57014"):  # lock or statement timeout
-            return CannotRun(f"store {self.display}: {self.unavailable(exc, 0.0)}")
+            return CannotRun(f"{store}: {self.unavailable(exc, 0.0)}")
         if self.kind is StoreKind.SQLITE and ("not a database" in reason or "malformed" in reason):
-            return BadInput(f"store {self.display}: {reason}")
+            return BadInput(f"{store}: {reason}")
         if self.kind is StoreKind.SQLITE and "unable to open" in reason and self.url.database:
             directory = Path(self.url.database).resolve().parent
             if not directory.is_dir():
-                return CannotRun(f"store {self.display}: cannot open: directory {directory} does not exist")
-            if not os.access(directory, os.W_OK):
                 return CannotRun(
-                    f"store {self.display}: cannot open: directory {directory} cannot be written "
-                    "(SQLite keeps its -wal and -shm files beside the store)"
+                    _("{store}: cannot open: directory {dir} does not exist").format(store=store, dir=directory)
                 )
-        return CannotRun(f"store {self.display}: cannot open: {reason}")
+            if not os.access(directory, os.W_OK):
+                said = _(
+                    "{store}: cannot open: directory {dir} cannot be written (SQLite keeps its -wal and -shm files "
+                    "beside the store)"
+                )
+                return CannotRun(said.format(store=store, dir=directory))
+        return CannotRun(_("{store}: cannot open: {why}").format(store=store, why=reason))
 
     def reason(self, exc: BaseException) -> str:
         orig = getattr(exc, "orig", None) or exc
@@ -218,12 +219,12 @@ class Database:
         after the busy timeout and is an error of the attempt.
         """
         if self.kind is StoreKind.POSTGRESQL:
-            return getattr(exc, "sqlstate", None) in PG_RETRY_SQLSTATES
+            return getattr(exc, "sqlstate", None) in codes.PG_RETRY_SQLSTATES
         if self.kind is StoreKind.MYSQL:
             args: tuple[Any, ...] = getattr(exc, "args", ())
-            return bool(args) and args[0] in MYSQL_RETRY_ERRNOS
+            return bool(args) and args[0] in codes.MYSQL_RETRY_ERRNOS
         code = getattr(exc, "sqlite_errorcode", None)
-        return code == SQLITE_BUSY_SNAPSHOT or (upgrading and code == SQLITE_BUSY)
+        return code == codes.SQLITE_BUSY_SNAPSHOT or (upgrading and code == codes.SQLITE_BUSY)
 
     def bad_option(self, exc: BaseException) -> bool:
         """A connection option the driver refuses (`?sslmode=bogus`, an unknown keyword): the input's fault."""
@@ -248,24 +249,27 @@ class Database:
         if self.kind is StoreKind.POSTGRESQL:
             state = getattr(orig, "sqlstate", None)
             if state == "55P03":
-                return f"lock timeout: another session held a lock past the deadline ({self.timeout_s:g} s)"
+                said = _("lock timeout: another session held a lock past the deadline ({t:g} s)")
+                return said.format(t=self.timeout_s)
             if state == "57014":
-                return f"statement timeout: a statement ran for {self.timeout_s:g} s (the deadline)"
+                return _("statement timeout: a statement ran for {t:g} s (the deadline)").format(t=self.timeout_s)
             if state is None and type(orig).__name__ == "OperationalError":
-                return f"the connection failed: {self.reason(orig)}"
-            if state is not None and state[:2] in PG_UNAVAILABLE_CLASSES:
-                return f"the server could not serve it: {self.reason(orig)}"
+                return _("the connection failed: {reason}").format(reason=self.reason(orig))
+            if state is not None and state[:2] in codes.PG_UNAVAILABLE_CLASSES:
+                return _("the server could not serve it: {reason}").format(reason=self.reason(orig))
             return None
         if self.kind is StoreKind.MYSQL:
             args: tuple[Any, ...] = getattr(orig, "args", ())
-            if args and args[0] in MYSQL_UNAVAILABLE_ERRNOS:
-                return f"the server could not serve it: {self.reason(orig)}"
+            if args and args[0] in codes.MYSQL_UNAVAILABLE_ERRNOS:
+                return _("the server could not serve it: {reason}").format(reason=self.reason(orig))
             return None
         code = getattr(orig, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF == SQLITE_BUSY and waited_s >= self.busy_timeout_s * 0.9:
-            return f"database is locked: another connection held it past the busy timeout ({self.busy_timeout_s:g} s)"
-        if code is not None and code & 0xFF in SQLITE_UNAVAILABLE:
-            return f"the file system failed it: {self.reason(orig)}"
+        if code is not None and code & 0xFF == codes.SQLITE_BUSY and waited_s >= self.busy_timeout_s * 0.9:
+            return _(
+                "database is locked: another connection held it past the busy timeout ({busy_timeout_s:g} s)"
+            ).format(busy_timeout_s=self.busy_timeout_s)
+        if code is not None and code & 0xFF in codes.SQLITE_UNAVAILABLE:
+            return _("the file system failed it: {reason}").format(reason=self.reason(orig))
         return None
 
     def dispose(self) -> None:

@@ -14,6 +14,7 @@ from booking import points
 from booking.choices import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
+from booking.lang import _
 from booking.stores import locks
 from booking.stores.base import FinalState, Seen, StoreKind
 
@@ -44,7 +45,7 @@ class CounterStore:
 
     # -- validation: everything here raises BadInput/CannotRun and changes nothing
     def check(self) -> int:
-        missing = f"no such file (run `booking init --store {self.path}`)"
+        missing = _("no such file (run `booking init --store {path}`)").format(path=self.path)
         with opened(self.path, "store", missing, mode="rb") as src:
             return self._remember(src)
 
@@ -52,11 +53,17 @@ class CounterStore:
         """Prove the directory takes a new file (the atomic replace needs one) before any write."""
         directory = self.target.parent
         if not directory.is_dir():
-            raise BadInput(f"store {self.path}: directory {directory} does not exist")
+            raise BadInput(
+                _("store {path}: directory {directory} does not exist").format(path=self.path, directory=directory)
+            )
         try:
             fd, probe = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".probe", dir=directory)
         except OSError as exc:
-            raise BadInput(f"store {self.path}: directory {directory} cannot be written ({exc.strerror})") from None
+            raise BadInput(
+                _("store {path}: directory {directory} cannot be written ({strerror})").format(
+                    path=self.path, directory=directory, strerror=exc.strerror
+                )
+            ) from None
         os.close(fd)
         os.unlink(probe)
 
@@ -75,7 +82,9 @@ class CounterStore:
         try:
             self._replace(seed)
         except OSError as exc:
-            raise CannotRun(f"store {self.path}: cannot write ({exc.strerror})") from None
+            raise CannotRun(
+                _("store {path}: cannot write ({strerror})").format(path=self.path, strerror=exc.strerror)
+            ) from None
         return seed
 
     def remaining(self) -> int:
@@ -169,24 +178,34 @@ class CounterStore:
 def _parse(raw: bytes, path: Path) -> dict[str, Any]:
     """The document, once it is known to be {"count": N, ...} with N a whole number in range."""
     if len(raw) > MAX_STORE_BYTES:
-        raise BadInput(f"store {path}: larger than {MAX_STORE_BYTES} bytes, not a db.json counter")
+        raise BadInput(
+            _("store {path}: larger than {MAX_STORE_BYTES} bytes, not a db.json counter").format(
+                path=path, MAX_STORE_BYTES=MAX_STORE_BYTES
+            )
+        )
     if not raw.strip():
-        raise BadInput(f'store {path}: empty file, expected {{"count": N}}')
+        raise BadInput(_('store {path}: empty file, expected {{"count": N}}').format(path=path))
     try:
         data = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise BadInput(f'store {path}: not JSON, expected {{"count": N}}') from None
+        raise BadInput(_('store {path}: not JSON, expected {{"count": N}}').format(path=path)) from None
     except BadInput as exc:
-        raise BadInput(f"store {path}: {exc}") from None
+        raise BadInput(_("store {path}: {exc}").format(path=path, exc=exc)) from None
     if not isinstance(data, dict) or "count" not in data:
-        raise BadInput(f'store {path}: wrong shape, expected {{"count": N}}')
+        raise BadInput(_('store {path}: wrong shape, expected {{"count": N}}').format(path=path))
     count = data["count"]
     if isinstance(count, bool) or not isinstance(count, int):
-        raise BadInput(f"store {path}: count must be a whole number, got {json.dumps(count)[:40]}")
+        raise BadInput(
+            _("store {path}: count must be a whole number, got {value}").format(path=path, value=json.dumps(count)[:40])
+        )
     if count < 0:
-        raise BadInput(f"store {path}: count must not be negative, got {count}")
+        raise BadInput(_("store {path}: count must not be negative, got {count}").format(path=path, count=count))
     if count > MAX_TICKETS:
-        raise BadInput(f"store {path}: count must be at most {MAX_TICKETS:,} (the limit of this lab), got {count:.3g}")
+        raise BadInput(
+            _("store {path}: count must be at most {MAX_TICKETS:,} (the limit of this lab), got {count:.3g}").format(
+                path=path, MAX_TICKETS=MAX_TICKETS, count=count
+            )
+        )
     return data
 
 
@@ -205,7 +224,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [k for k, _ in pairs]
     for key in keys:
         if keys.count(key) > 1:
-            raise BadInput(f"duplicate key {key!r}")
+            raise BadInput(_("duplicate key {key!r}").format(key=key))
     return dict(pairs)
 
 

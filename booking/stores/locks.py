@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from booking.errors import CannotRun
+from booking.lang import _
 from booking.stores.base import StoreKind
 
 LOCK_MODE = 0o666  # whoever may use the store may take its lock; the umask does not narrow it
@@ -48,12 +49,18 @@ def private_directory() -> Path:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise CannotRun(f"lock directory {directory}: cannot be made ({exc.strerror})") from None
+        raise CannotRun(
+            _("lock directory {directory}: cannot be made ({strerror})").format(
+                directory=directory, strerror=exc.strerror
+            )
+        ) from None
     st = os.lstat(directory)
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
         raise CannotRun(
-            f"lock directory {directory}: not this user's private directory "
-            f"(owner uid {st.st_uid}, mode {stat.filemode(st.st_mode)}); remove it"
+            _(
+                "lock directory {directory}: not this user's private directory (owner uid {st_uid}, mode "
+                "{filemode}); remove it"
+            ).format(directory=directory, st_uid=st.st_uid, filemode=stat.filemode(st.st_mode))
         )
     return directory
 
@@ -66,7 +73,9 @@ def prepare(path: Path) -> Path:
     except FileExistsError:
         fd = -1
     except OSError as exc:
-        raise CannotRun(f"lock file {path}: cannot be made ({exc.strerror})") from None
+        raise CannotRun(
+            _("lock file {path}: cannot be made ({strerror})").format(path=path, strerror=exc.strerror)
+        ) from None
     if fd >= 0:
         try:
             os.fchmod(fd, LOCK_MODE)
@@ -77,6 +86,10 @@ def prepare(path: Path) -> Path:
         os.close(os.open(path, os.O_RDWR | os.O_NOFOLLOW))
     except OSError as exc:
         st = os.lstat(path)
-        what = "a symlink" if stat.S_ISLNK(st.st_mode) else f"owner uid {st.st_uid}, {stat.filemode(st.st_mode)}"
-        raise CannotRun(f"lock file {path}: cannot be opened ({exc.strerror}; {what}): remove it") from None
+        what = _("a symlink") if stat.S_ISLNK(st.st_mode) else f"owner uid {st.st_uid}, {stat.filemode(st.st_mode)}"
+        raise CannotRun(
+            _("lock file {path}: cannot be opened ({strerror}; {what}): remove it").format(
+                path=path, strerror=exc.strerror, what=what
+            )
+        ) from None
     return path

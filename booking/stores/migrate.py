@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from booking.errors import BadInput, CannotRun
+from booking.lang import _
 from booking.stores.base import StoreKind, store_kind
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def script_location() -> str:
     install maps it to ./migrations, and a wheel ships it inside booking/ (pyproject's package-dir)."""
     spec = importlib.util.find_spec("booking.migrations")
     if spec is None or not spec.submodule_search_locations:
-        raise CannotRun("booking's migrations are missing from this installation (booking/migrations)")
+        raise CannotRun(_("booking's migrations are missing from this installation (booking/migrations)"))
     return str(Path(next(iter(spec.submodule_search_locations))))
 
 
@@ -60,7 +61,11 @@ def current(connection: Connection, display: str = "") -> str | None:
     try:
         return MigrationContext.configure(connection).get_current_revision()
     except CommandError:  # more than one row in alembic_version: booking never writes that
-        raise BadInput(f"store {display}: alembic_version holds several revisions; not a store booking made") from None
+        raise BadInput(
+            _("store {display}: alembic_version holds several revisions; not a store booking made").format(
+                display=display
+            )
+        ) from None
 
 
 def check_known(connection: Connection, display: str, force: bool = False, beside: bool = False) -> str | None:
@@ -78,11 +83,15 @@ def check_known(connection: Connection, display: str, force: bool = False, besid
     if rev is not None and rev not in known_revisions():
         if "tickets" not in tables:
             raise BadInput(
-                f"store {display}: its alembic_version says {rev!r}, not a booking schema; not a booking store"
+                _(
+                    "store {display}: its alembic_version says {rev!r}, not a booking schema; not a booking store"
+                ).format(display=display, rev=rev)
             )
         raise CannotRun(
-            f"store {display}: schema revision {rev!r} is unknown to this booking (head is {head()!r}); "
-            "it was made by a newer booking: upgrade booking, not the store"
+            _(
+                "store {display}: schema revision {rev!r} is unknown to this booking (head is {head!r}); "
+                "it was made by a newer booking: upgrade booking, not the store"
+            ).format(display=display, rev=rev, head=head())
         )
     if rev is not None:
         return rev
@@ -90,14 +99,18 @@ def check_known(connection: Connection, display: str, force: bool = False, besid
     if foreign and not beside:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         raise BadInput(
-            f"store {display}: holds other tables ({', '.join(foreign[:3])}{more}) and no booking schema; "
-            "booking adds its tables only to an empty database (--init-store adds them beside yours)"
+            _(
+                "store {display}: holds other tables ({value}{more}) and no booking schema; booking adds "
+                "its tables only to an empty database (--init-store adds them beside yours)"
+            ).format(display=display, value=", ".join(foreign[:3]), more=more)
         )
     found = sorted(OUR_TABLES & tables)
     if found and not force:
         raise BadInput(
-            f"store {display}: has table {found[0]!r} but no schema revision (a set-up cut short?); "
-            f"`booking init --force --store {display}` makes booking's tables again"
+            _(
+                "store {display}: has table {found!r} but no schema revision (a set-up cut short?); "
+                "`booking init --force --store {display}` makes booking's tables again"
+            ).format(display=display, found=found[0])
         )
     if found:
         from booking.stores.schema import metadata
@@ -148,7 +161,9 @@ def _database(spec: str) -> Database:
     from booking.stores.connect import Database
 
     if store_kind(spec) is StoreKind.COUNTER:
-        raise BadInput(f"store {spec}: `booking db` works on SQL stores; a db.json counter has no schema")
+        raise BadInput(
+            _("store {spec}: `booking db` works on SQL stores; a db.json counter has no schema").format(spec=spec)
+        )
     return Database(spec)
 
 
@@ -179,7 +194,7 @@ def move(spec: str, up: bool, revision: str) -> SchemaState:
         with db.admin() as conn:
             (upgrade if up else downgrade)(conn, db.display, revision)
     except CommandError as exc:
-        raise BadInput(f"store {db.display}: {exc}") from None
+        raise BadInput(_("store {display}: {exc}").format(display=db.display, exc=exc)) from None
     finally:
         db.dispose()
     return schema_state(spec)

@@ -11,6 +11,7 @@ from typing import Any
 
 from booking.errors import BadInput, CannotRun
 from booking.hooks import Hook, check_call, name_of, resolve
+from booking.lang import _
 from booking.redact import mask_url
 from booking.stores.base import FinalState, store_kind
 from booking.words import one_line
@@ -43,7 +44,7 @@ class OwnTables:
         """Seed your tables with `seed` tickets (your setup), or keep them: then your stock says how many."""
         if seed is None:
             if self._stock is None:
-                raise BadInput("--keep with your own tables needs --stock MODULE:FUNCTION to know the stock")
+                raise BadInput(_("--keep with your own tables needs --stock MODULE:FUNCTION to know the stock"))
             return self._count()
         if self._setup is not None:
             self._call(self._setup, "--setup", seed)
@@ -56,17 +57,25 @@ class OwnTables:
         assert self._stock is not None
         left = self._call(self._stock, "--stock")
         if isinstance(left, bool) or not isinstance(left, int) or left < 0:
-            raise CannotRun(f"--stock {name_of(self._stock)} returned {left!r}; expected the tickets left (int >= 0)")
+            raise CannotRun(
+                _("--stock {name_of} returned {left!r}; expected the tickets left (int >= 0)").format(
+                    name_of=name_of(self._stock), left=left
+                )
+            )
         return left
 
     def _call(self, hook: Any, option: str, *args: Any) -> Any:
         try:
             return hook(self.spec, *args)
         except Exception as exc:  # your code failed before or after the race: the run cannot be judged
-            raise CannotRun(f"{option} {name_of(hook)} failed: {one_line(exc)}") from exc
+            raise CannotRun(
+                _("{option} {name_of} failed: {one_line}").format(
+                    option=option, name_of=name_of(hook), one_line=one_line(exc)
+                )
+            ) from exc
 
     def lock_path(self) -> Path:
-        raise BadInput("file-lock does not apply to your own tables")
+        raise BadInput(_("file-lock does not apply to your own tables"))
 
     def tidy(self) -> None:
         pass

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from booking.errors import BadInput
+from booking.lang import _
 from booking.stores import migrate
 from booking.stores.base import StoreKind
 from booking.stores.schema import purchases, tickets
@@ -37,7 +38,11 @@ def prepare(db: Database, seed: int | None, force: bool = False, beside: bool = 
         with db.admin() as conn:
             rev = migrate.check_known(conn, db.display, force, beside)
             if seed is None and rev is None:
-                raise BadInput(f"store {db.display}: has no tickets yet (run `booking init --store {db.display}`)")
+                raise BadInput(
+                    _("store {display}: has no tickets yet (run `booking init --store {display}`)").format(
+                        display=db.display
+                    )
+                )
             if rev != migrate.head():
                 migrate.upgrade(conn, db.display, beside=beside)
             stock = count_free(conn) if seed is None else seed

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from booking import points
 from booking.errors import BadInput
+from booking.lang import _
 from booking.stores import locks, migrate, setup
 from booking.stores.base import FinalState, Seen, StoreKind
 from booking.stores.connect import DEFAULT_TIMEOUT_S, Database, StoreUnavailable, sqlite_path
@@ -41,11 +42,17 @@ class SqlStore(Database):
     def __init__(self, spec: str, isolation: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         super().__init__(spec, timeout_s)
         if isolation is not None and isolation not in ISOLATION_LEVELS:
-            raise BadInput(f"unknown isolation level {isolation!r} (choose from: {', '.join(ISOLATION_LEVELS)})")
+            raise BadInput(
+                _("unknown isolation level {isolation!r} (choose from: {value})").format(
+                    isolation=isolation, value=", ".join(ISOLATION_LEVELS)
+                )
+            )
         if self.kind is StoreKind.SQLITE and isolation not in (None, "serializable"):
             raise BadInput(
-                f"--isolation {isolation} does not apply to a sqlite store: SQLite runs every transaction "
-                "serializable (choose: serializable)"
+                _(
+                    "--isolation {isolation} does not apply to a sqlite store: SQLite runs every transaction "
+                    "serializable (choose: serializable)"
+                ).format(isolation=isolation)
             )
         self.isolation = isolation
         # The driver's default transaction behaviour for the naive read-then-write: psycopg and PyMySQL
@@ -92,7 +99,11 @@ class SqlStore(Database):
         """`exc` as it is, or as StoreUnavailable when the environment failed the statement (a timeout, a
         lost server): the verdict never counts that against the strategy."""
         reason = self.unavailable(exc, time.monotonic() - started)
-        return exc if reason is None else StoreUnavailable(f"store {self.display}: {reason}")
+        return (
+            exc
+            if reason is None
+            else StoreUnavailable(_("store {display}: {reason}").format(display=self.display, reason=reason))
+        )
 
     # -- transactions on the buyer's connection
     def begin(self, level: str | None = None, immediate: bool = False) -> None:
@@ -133,7 +144,7 @@ class SqlStore(Database):
         """The lowest free ticket id; lock "update" (FOR UPDATE) or "skip" (FOR UPDATE SKIP LOCKED)."""
         if lock is not None and self.kind is StoreKind.SQLITE:
             # with_for_update() renders nothing on SQLite: a silent no-op that would oversell.
-            raise ValueError("SQLite has no row locks; take the write lock with begin(immediate=True)")
+            raise ValueError(_("SQLite has no row locks; take the write lock with begin(immediate=True)"))
         name = "first" if lock is None else ("first_for_update" if lock == "update" else "first_skip_locked")
         row = self._exec(name).fetchone()
         return None if row is None else int(row[0])
@@ -196,11 +207,17 @@ class SqlStore(Database):
         with self.admin() as conn:
             rev = migrate.check_known(conn, self.display)
             if rev is None:
-                raise BadInput(f"store {self.display}: has no tickets yet (run `booking init --store {self.display}`)")
+                raise BadInput(
+                    _("store {display}: has no tickets yet (run `booking init --store {display}`)").format(
+                        display=self.display
+                    )
+                )
             if rev != migrate.head():
                 raise BadInput(
-                    f"store {self.display}: schema revision {rev} is older than {migrate.head()} "
-                    f"(run `booking db upgrade --store {self.display}`)"
+                    _(
+                        "store {display}: schema revision {rev} is older than {head} (run `booking db upgrade "
+                        "--store {display}`)"
+                    ).format(display=self.display, rev=rev, head=migrate.head())
                 )
             return count_free(conn)
 

@@ -14,6 +14,7 @@ from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.history import History
 from booking.hooks import Hook, check_portable
+from booking.lang import _
 from booking.redact import mask_url
 from booking.stores.base import KIND_NAMES, StoreKind, store_kind
 from booking.strategies import queue
@@ -44,10 +45,14 @@ def get_strategy(name: str, kind: StoreKind) -> StrategyInfo:
     applicable = [s.name for s in STRATEGIES.values() if kind in s.stores]
     info = STRATEGIES.get(name)
     if info is None:
-        raise BadInput(f"unknown strategy {name!r} (choose from: {', '.join(applicable)})")
+        raise BadInput(
+            _("unknown strategy {name!r} (choose from: {value})").format(name=name, value=", ".join(applicable))
+        )
     if kind not in info.stores:
         raise BadInput(
-            f"strategy {name!r} does not apply to a {kind.value} store (choose from: {', '.join(applicable)})"
+            _("strategy {name!r} does not apply to a {value} store (choose from: {value2})").format(
+                name=name, value=kind.value, value2=", ".join(applicable)
+            )
         )
     return info
 
@@ -150,12 +155,16 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
         _check_kills(config, info)
         return Choice(name)
     if config.schedule.one_at_a_time:
-        raise BadInput(f"--schedule {config.schedule.value} does not apply to --lock {name} (choose lockstep or free)")
+        raise BadInput(
+            _("--schedule {value} does not apply to --lock {name} (choose lockstep or free)").format(
+                value=config.schedule.value, name=name
+            )
+        )
     seller_name = queue.seller_lock_name(config)
     try:
         seller = get_strategy(seller_name, kind)
     except BadInput as exc:
-        raise BadInput(f"--seller-lock: {exc}") from None
+        raise BadInput(_("--seller-lock: {exc}").format(exc=exc)) from None
     _check_kills(config, info, seller)
     # Lockstep lines up the race window: in the sellers when there are several; with one seller
     # there is no window between sellers, so the buyers are lined up to send at once instead.
@@ -174,8 +183,9 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
             continue
         if config.kill_point not in info.kill_points:
             raise BadInput(
-                f"--kill-at {config.kill_point} does not apply to a {who} of --lock {info.name} "
-                f"(choose from: {', '.join(info.kill_points)})"
+                _("--kill-at {kill_point} does not apply to a {who} of --lock {name} (choose from: {value})").format(
+                    kill_point=config.kill_point, who=who, name=info.name, value=", ".join(info.kill_points)
+                )
             )
     return buyer
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.hooks import Hook, check_call, name_of, resolve
+from booking.lang import _
 from booking.outcomes import DECLINED, Declined
 from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
@@ -45,14 +46,16 @@ def call_user_purchase(
         ticket, rec.error = DECLINED, str(exc) or None
     if ticket is DECLINED:
         rec.outcome, rec.t_write = Outcome.CONFLICT, ctx.clock()
-        rec.error = f"declined: {rec.error}" if rec.error else "declined"
+        rec.error = _("declined: {error}").format(error=rec.error) if rec.error else "declined"
         return
     if ticket is None:
         rec.outcome = Outcome.SOLD_OUT
         return
     if isinstance(ticket, bool) or not isinstance(ticket, int):
         raise TypeError(
-            f"the purchase function returned {ticket!r}; expected a ticket id (int), None (sold out) or DECLINED"
+            _(
+                "the purchase function returned {ticket!r}; expected a ticket id (int), None (sold out) or DECLINED"
+            ).format(ticket=ticket)
         )
     # What the function read and wrote is its own business: the receipt is the ticket it returned.
     rec.ticket, rec.t_write, rec.outcome = ticket, ctx.clock(), Outcome.OK

@@ -21,6 +21,7 @@ from booking import points
 from booking.config import RunConfig
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, Outcome
+from booking.lang import _
 from booking.redact import mask_url, redact, remember
 from booking.service.contract import RUN, Mapping, judge, parse_map
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
@@ -39,9 +40,17 @@ def check_target(config: RunConfig) -> Mapping:
     target = config.target or ""
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"--target {mask_url(target)!r}: expected http://HOST:PORT (the service's address)")
+        raise BadInput(
+            _("--target {mask_url!r}: expected http://HOST:PORT (the service's address)").format(
+                mask_url=mask_url(target)
+            )
+        )
     if parts.path not in ("", "/") or parts.query:
-        raise BadInput(f"--target {mask_url(target)}: give the address only; --target-map path=... names the path")
+        raise BadInput(
+            _("--target {mask_url}: give the address only; --target-map path=... names the path").format(
+                mask_url=mask_url(target)
+            )
+        )
     clash = [
         flag
         for flag, given in (
@@ -57,13 +66,19 @@ def check_target(config: RunConfig) -> Mapping:
         if given
     ]
     if clash:
-        raise BadInput(f"{clash[0]} does not apply with --target: the service does its own purchase (booking serve)")
+        raise BadInput(
+            _("{clash} does not apply with --target: the service does its own purchase (booking serve)").format(
+                clash=clash[0]
+            )
+        )
     if config.keep and not config.store:
-        raise BadInput("--keep with --target needs --store: the stock is read from the service's store")
+        raise BadInput(_("--keep with --target needs --store: the stock is read from the service's store"))
     if config.schedule.one_at_a_time:
         raise BadInput(
-            f"--schedule {config.schedule.value} lets one buyer go at a time; over HTTP a buyer's only point is "
-            "before its request, so nothing would overlap (choose lockstep or free)"
+            _(
+                "--schedule {value} lets one buyer go at a time; over HTTP a buyer's only point is "
+                "before its request, so nothing would overlap (choose lockstep or free)"
+            ).format(value=config.schedule.value)
         )
     return parse_map(config.target_map)
 
@@ -85,14 +100,16 @@ def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
     try:
         import httpx
     except ModuleNotFoundError:
-        raise CannotRun("--target needs httpx: pip install 'booking-race-lab[service]'") from None
+        raise CannotRun(_("--target needs httpx: pip install 'booking-race-lab[service]'")) from None
     remember(target)
     with _client(target, PROBE_TIMEOUT_S) as client:
         try:
             client.get(mapping.health)
             about = client.get(RUN)
         except httpx.HTTPError as exc:
-            raise CannotRun(f"target {mask_url(target)}: cannot reach it: {redact(one_line(exc))}") from None
+            raise CannotRun(
+                _("target {target}: cannot reach it: {why}").format(target=mask_url(target), why=redact(one_line(exc)))
+            ) from None
     try:
         data = about.json() if about.status_code == 200 else None
     except ValueError:

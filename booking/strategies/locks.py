@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from booking import points
+from booking.lang import _
 from booking.strategies.base import ANY_STORE, BuyerContext, LockTimeout, Needs, StrategyInfo, read_then_write
 
 # filelock polls (sleeps between tries); its 50 ms default makes waiters wake on a timer long after
@@ -27,7 +28,7 @@ def _mp_lock(ctx: BuyerContext) -> Iterator[None]:
     # With a deadline: a multiprocessing.Lock whose holder died is never released.
     if not made.mp_lock.acquire(timeout=ctx.time_left()):
         raise LockTimeout(
-            "multiprocessing.Lock not acquired before the deadline (a holder that dies never releases it)"
+            _("multiprocessing.Lock not acquired before the deadline (a holder that dies never releases it)")
         )
     # Who holds it, so the parent can tell an abandoned lock from a slow one when a buyer dies.
     made.mp_holder.value = ctx.holder or ctx.buyer
@@ -63,7 +64,9 @@ def _file_lock(ctx: BuyerContext) -> Iterator[None]:
         except filelock.Timeout:
             left = ctx.time_left()
             if left <= 0:
-                raise LockTimeout(f"file lock {ctx.made.lock_path} not acquired before the deadline") from None
+                raise LockTimeout(
+                    _("file lock {lock_path} not acquired before the deadline").format(lock_path=ctx.made.lock_path)
+                ) from None
             time.sleep(min(random.uniform(interval / 2, interval), left))
             interval = min(interval * 2, cap)
     try:

@@ -13,6 +13,7 @@ from booking import points
 from booking.config import RunConfig
 from booking.errors import BadInput
 from booking.history import Attempt, History
+from booking.lang import _
 from booking.stores.base import Store
 from booking.strategies.base import ANY_STORE, BuyerContext, Needs, StrategyInfo
 
@@ -45,16 +46,16 @@ def seller_lock_name(config: RunConfig) -> str:
     """The strategy sellers write under, refusing the queue itself."""
     name = config.seller_lock or "none"
     if name == NAME:
-        raise BadInput("--seller-lock queue: sellers cannot queue to themselves; choose a lock strategy")
+        raise BadInput(_("--seller-lock queue: sellers cannot queue to themselves; choose a lock strategy"))
     return name
 
 
 def refuse_seller_options(config: RunConfig) -> None:
     """--sellers, --seller-lock and --kill-seller mean something only with --lock queue."""
     if config.sellers != 1 or config.seller_lock is not None:
-        raise BadInput("--sellers and --seller-lock apply only to --lock queue")
+        raise BadInput(_("--sellers and --seller-lock apply only to --lock queue"))
     if config.kill_seller is not None:
-        raise BadInput("--kill-seller applies only to --lock queue")
+        raise BadInput(_("--kill-seller applies only to --lock queue"))
 
 
 def extras(sellers: int, seller_lock: str, history: History) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from booking import points
 from booking.history import Attempt, Outcome
+from booking.lang import _
 from booking.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import StoreKind
 from booking.strategies.base import EVERY_CLIENT, SERVERS, SQL_STORES, BuyerContext, StrategyInfo
@@ -63,10 +64,17 @@ def _retrying(
         rec.conflicts += 1
         if ctx.time_left() <= 0:  # out of time, not out of retries: the run could not be carried out
             rec.outcome, rec.unavailable = Outcome.CONFLICT, True
-            rec.error = f"the deadline passed after {rec.conflicts} conflicts (last: {reason})"[:300]
+            rec.error = _("the deadline passed after {conflicts} conflicts (last: {reason})").format(
+                conflicts=rec.conflicts, reason=reason
+            )[:300]
             return
         if limit is not None and n >= limit:  # declined: an availability cost, counted as such
-            rec.outcome, rec.error = Outcome.CONFLICT, f"gave up after {rec.conflicts} conflicts (last: {reason})"[:300]
+            rec.outcome, rec.error = (
+                Outcome.CONFLICT,
+                _("gave up after {conflicts} conflicts (last: {reason})").format(
+                    conflicts=rec.conflicts, reason=reason
+                )[:300],
+            )
             return
         rec.retries += 1
         if backoff:
@@ -104,7 +112,7 @@ def _compare_and_swap(
         store.begin()
         points.hit(points.IN_CRITICAL)
         if not write(*seen):
-            raise _Conflict(f"ticket #{seen[0]} was taken first")
+            raise _Conflict(_("ticket #{seen} was taken first").format(seen=seen[0]))
         store.commit()
         _bought(ctx, rec, seen[0])
 
