@@ -17,6 +17,7 @@ from booking.choices import INIT_STORE_HELP
 from booking.cli_compare import compare
 from booking.cli_db import db_app
 from booking.cli_lang import LANG_HELP, translated
+from booking.cli_lesson import lesson_command
 from booking.config import STORE_HELP, RunConfig, Schedule
 from booking.lang import LANGUAGES, _
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
@@ -200,6 +201,7 @@ def init(
 
 
 app.command()(compare)  # in booking/cli_compare.py: the longest command's options
+app.command("lesson")(lesson_command)  # in booking/cli_lesson.py: the notes' lessons
 
 
 @app.command()
