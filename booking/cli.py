@@ -20,6 +20,7 @@ from booking.cli_lang import LANG_HELP, translated
 from booking.cli_lesson import lesson_command
 from booking.config import STORE_HELP, RunConfig, Schedule
 from booking.lang import LANGUAGES, _
+from booking.processes import teardown
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
 from booking.service.command import ServeConfig, serve
 
@@ -243,4 +244,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The `booking` command: main(), then the helper processes spawn and forkserver started are stopped
+    (not in main(): a process that goes on, a test's, keeps them)."""
+    code = main()
+    teardown.stop_helpers()
+    sys.exit(code)

@@ -144,12 +144,23 @@ def wake_fd() -> int | None:
 def forking() -> Iterator[None]:
     """Block SIGINT, SIGTERM and SIGHUP around a fork: the child starts with them blocked, and
     `run_child` unblocks them once its own handlers are set. A signal that comes meanwhile is
-    delivered to the parent when the block ends."""
+    delivered to the parent when the block ends.
+
+    A child started by spawn is a fresh interpreter: the mask is not inherited, but an ignored signal
+    is (and Python then installs no KeyboardInterrupt handler), so SIGINT and SIGHUP are ignored while
+    it starts: a terminal's Ctrl-C during its imports is no traceback. Only when this thread is the
+    process's only one (the mask is a thread's: another thread would receive the signal, and it
+    would be lost while ignored), and none is pending (ignoring discards it)."""
     _load_prctl()  # in the parent, once: every child inherits it instead of loading libc again
     old = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    quiet = (signal.SIGINT, signal.SIGHUP)
+    alone = threading.active_count() == 1 and not set(quiet) & signal.sigpending()
+    before = {s: signal.signal(s, signal.SIG_IGN) for s in quiet} if alone else {}
     try:
         yield
     finally:
+        for signum, handler in before.items():  # blocked all along: nothing arrived unhandled
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 

@@ -30,3 +30,19 @@ def stop(procs: Sequence[BaseProcess], grace: float) -> list[BaseProcess]:
     for p in procs:
         p.join(timeout=0)  # reap the ones that exited by themselves
     return running
+
+
+def stop_helpers() -> None:
+    """At the command's exit: stop the helper processes multiprocessing starts for spawn and forkserver
+    (its fork server and its resource tracker), so that none outlives the command. Left alone they end a
+    moment later, when they read the end of its pipe. Their `_stop()` (what CPython's own tests call,
+    3.8 and later) closes the pipe and waits; first the garbage that still holds a semaphore is collected,
+    so the tracker has nothing left to clean up. A Python without `_stop` leaves them to end by themselves."""
+    import gc
+    from multiprocessing import forkserver, resource_tracker
+
+    gc.collect()
+    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        stop = getattr(helper, "_stop", None)
+        if stop is not None:
+            stop()

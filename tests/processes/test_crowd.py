@@ -12,10 +12,20 @@ from pathlib import Path
 
 
 def children(pid: int) -> list[int]:
+    """The buyers of the run in process `pid` (not the helpers multiprocessing starts for spawn and forkserver)."""
     try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        pids = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except FileNotFoundError:
         return []
+    return [c for c in pids if not _helper(c)]
+
+
+def _helper(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"resource_tracker" in cmdline or b"forkserver" in cmdline
 
 
 def test_a_killed_buyer_is_reported_stuck_and_the_rest_finish(tmp_path: Path) -> None:
