@@ -73,6 +73,7 @@ class BuyerEnd:
     status: BuyerStatus
     reason: str = ""
     who: str = "buyer"  # or "seller": its number is then the seller's
+    t: float | None = None  # when the parent learned it, in seconds since the run started (not saved)
 
     def to_json(self) -> dict[str, Any]:
         data = {"kind": "buyer", "buyer": self.buyer, "status": self.status.value, "reason": self.reason}

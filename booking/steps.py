@@ -100,7 +100,9 @@ def _outcome(a: Attempt, counter: bool) -> Step | None:
             short = f"{short} -> {buyer}"
         return Step(a.t_write, a.buyer, long, short, END, a.seller)
     if a.outcome is Outcome.SOLD_OUT:
-        return Step(a.t_end, a.buyer, _for_buyer(a, _("found no tickets left")), _("sold out"), END, a.seller)
+        # A seller turns the buyer away right after its read; the attempt ends when the buyer hears of it.
+        t = a.t_read if a.seller is not None and a.t_read is not None else a.t_end
+        return Step(t, a.buyer, _for_buyer(a, _("found no tickets left")), _("sold out"), END, a.seller)
     if a.outcome is Outcome.CONFLICT:
         gave_up = _("gave up after {conflicts}").format(conflicts=count(a.conflicts, "conflict"))
         return Step(a.t_end, a.buyer, gave_up, _("gave up (conflicts)"), END)

@@ -272,7 +272,8 @@ class Crowd:
         if buyer in self._ended:
             return
         self._ended[buyer] = end
-        self._teller.ended(end, time.monotonic() - self.plans[0].t0)
+        end.t = time.monotonic() - self.plans[0].t0
+        self._teller.ended(end, end.t)
         if quietly:
             return
         if self.peers is not None and len(self._ended) == len(self.plans):

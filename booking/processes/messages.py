@@ -49,6 +49,7 @@ class Progress:
 
     attempt: Attempt
     point: str
+    done: bool = False  # a seller's finished sale, said before it answers the buyer
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,8 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
             except Exception as exc:  # one failed purchase is an answer, not a crash
                 rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)
             rec.t_end = ctx.clock()
+            if live is not None:  # the sale as the seller made it, before the buyer hears of it
+                live.send(Progress(rec, "answer", done=True))
             link.answer(rec)
             link.set_slot(plan.seller, ANSWERED)
             link.requests.task_done()

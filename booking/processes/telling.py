@@ -27,7 +27,7 @@ class Teller:
         if self.watcher is None:
             return
         if isinstance(message, Progress):
-            self.watcher.step(message.attempt, False)
+            self.watcher.step(message.attempt, message.done)
         elif message.phase not in self._seller_phases:
             self._seller_phases.add(message.phase)
             self.watcher.opened(Opened(message.t, message.point, [], "all"), "seller", message.together)

@@ -37,10 +37,11 @@ class EventLines:
         self._printed = 0
         self._skipped = 0
         self._tail: deque[tuple[list[Part], int]] = deque(maxlen=TAIL_LINES)
+        self.queue = False  # --lock queue: the buyers' barrier lets them send their requests
 
     # -- the Watcher
     def began(self, run: Began) -> None:
-        self._counter = run.counter
+        self._counter, self.queue = run.counter, run.sellers
         seed = _seed_note(run.seed)
         c = run.config
         self.out.line(
@@ -54,7 +55,7 @@ class EventLines:
                 self.say_step(s, attempt.attempt)
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
-        words = gate_words(gate, who, together)
+        words = gate_words(gate, who, together, self.queue)
         if words:
             self._line([(f"  {gate.t * 1000:8.1f} ms  ", "dim"), (f"-- {words}", "bold cyan")], GATE_INDENT)
 
@@ -121,7 +122,7 @@ def _seed_note(seed: int | None) -> str:
     return _(" (seed {seed}: --seed {seed} gives this order again)").format(seed=seed)
 
 
-def gate_words(gate: Opened, who: str = "buyer", together: int | None = None) -> str:
+def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False) -> str:
     """A barrier opening in words: who was held where, and what they do now."""
     if gate.point == START:
         return _(
@@ -143,6 +144,8 @@ def gate_words(gate: Opened, who: str = "buyer", together: int | None = None) ->
         ).format(buyers=buyers(gate.buyers), point=gate.point)
     if gate.point == AFTER_READ:
         return _("all {buyers} have read; the barrier opens: now they write").format(buyers=held)
+    if gate.point == BEFORE_LOCK and queue:
+        return _("all {buyers} have looked; the barrier opens: they all send their request at once").format(buyers=held)
     if gate.point == BEFORE_LOCK:
         return _("all {buyers} have looked; the barrier opens: they all go for the lock at once").format(buyers=held)
     return _("all {buyers} are at {point}; the barrier opens").format(buyers=held, point=gate.point)

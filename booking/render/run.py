@@ -65,6 +65,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         _hosts(result, out)
         if not quiet:
             live = EventLines(out, result.kind is StoreKind.COUNTER)
+            live.queue = "sellers" in result.extras
             live.names()
             replay(result, live)
     if live is not None:
@@ -88,7 +89,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         out.line((where, "dim"))
         for row in traced.trace.rstrip().splitlines():
             out.line(row)
-    if not quiet and result.verdict.anomalies and result.history.attempts:
+    if not quiet and result.verdict.anomalies and (result.history.attempts or result.history.stuck):
         from booking.render.timeline import lanes
 
         sellers = any(a.seller is not None for a in result.history.attempts)

@@ -8,6 +8,7 @@ in further blocks. A step too long for a whole line wraps inside its lane.
 
 from __future__ import annotations
 
+from booking.history import BuyerStatus
 from booking.judgement import figure_name
 from booking.lang import _
 from booking.render.text import DEFAULT_WIDTH, cells, pad, wrap
@@ -33,11 +34,16 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
     chosen = set(buyers)
     counter = result.kind is StoreKind.COUNTER
     every = sorted(
-        (s.t, s.actor, s.short)
-        for a in result.history.attempts
-        if a.buyer in chosen
-        for s in steps(a, counter)
-        if s.short
+        [
+            *(
+                (s.t, s.actor, s.short)
+                for a in result.history.attempts
+                if a.buyer in chosen
+                for s in steps(a, counter)
+                if s.short
+            ),
+            *_ends(result, chosen),
+        ]
     )
     everyone = sorted({actor for _, actor, _ in every} or {("buyer", b) for b in chosen})
     shown = everyone[:MAX_LANES]
@@ -58,6 +64,15 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
     if len(everyone) > MAX_LANES:
         out.extend(wrap(" " * time_width + lanes_left_out(_named(everyone[MAX_LANES:])), width, indent=time_width))
     return "\n".join(out)
+
+
+def _ends(result: RunResult, chosen: set[int]) -> list[tuple[float, Actor, str]]:
+    """Buyers killed or stuck, in their lanes: where the parent learned of it."""
+    return [
+        (e.t, ("buyer", e.buyer), e.reason if e.status is BuyerStatus.KILLED else _("stuck"))
+        for e in result.history.ends
+        if e.who == "buyer" and e.buyer in chosen and e.t is not None and e.status is not BuyerStatus.DONE
+    ]
 
 
 def _named(actors: list[Actor]) -> str:

@@ -86,6 +86,7 @@ class TestOnAPipe:
         lines = lines_of(ran)
         for buyer in (1, 2):
             assert first(lines, f"buyer {buyer}    reads count=1") < first(lines, f"buyer {buyer}    stuck: ")
+        assert "time  buyer 1  buyer 2" in ran.out and ran.out.count("* stuck") == 2  # and in their lanes
 
     def test_sellers_read_and_write_in_their_own_lines(self, tmp_path: Path) -> None:
         """The queue with 3 sellers: the race is between sellers, and the lines and lanes say so."""
