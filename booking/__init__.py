@@ -8,7 +8,11 @@ start for the comparison machinery, SQLAlchemy or anything else it does not use.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# Not `from typing import ...`: `python -m booking` imports this package before booking/__main__.py
+# can install its quiet signal handlers, and typing's import is most of that window (mypy reads the
+# name TYPE_CHECKING as typing's).
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -51,6 +55,8 @@ _EXPORTS = {
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from booking.compare.cells import Comparison as Comparison
     from booking.compare.matrix import compare_strategies as compare_strategies
     from booking.config import Isolation as Isolation
