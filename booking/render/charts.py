@@ -97,14 +97,18 @@ def _name(c: Cell, stores: int) -> str:
     return c.strategy if stores == 1 else f"{c.strategy} · {c.store}"
 
 
+def _rows(cs: list[Cell]) -> tuple[Any, Any, Any, list[int], int]:
+    """A figure with one row per cell, top to bottom; and how many stores the cells span (for names)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(cs) + 1.0))
+    return plt, fig, ax, list(range(len(cs)))[::-1], len({c.store for c in cs})
+
+
 def latency_chart(cells: list[Cell]) -> str | None:
     cs = [c for c in _top(cells, "cost") if c.latency_p50_ms and c.latency_p99_ms]
     if not cs:
         return None
-    plt = pyplot()
-    stores = len({c.store for c in cs})
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(cs) + 1.0))
-    ys = list(range(len(cs)))[::-1]
+    plt, fig, ax, ys, stores = _rows(cs)
     for y, c in zip(ys, cs, strict=True):
         ax.plot([c.latency_p50_ms, c.latency_p99_ms], [y, y], color="#888", linewidth=1.5)
         ax.plot([c.latency_p50_ms], [y], "o", color="C0", ms=4)
@@ -125,10 +129,7 @@ def anomaly_chart(cells: list[Cell]) -> str | None:
     cs = _top(cells, "correctness")
     if not cs:
         return None
-    plt = pyplot()
-    stores = len({c.store for c in cs})
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * len(cs) + 1.0))
-    ys = list(range(len(cs)))[::-1]
+    _, fig, ax, ys, stores = _rows(cs)
     probs = [c.anomaly_probability for c in cs]
     low = [c.anomaly_probability - c.anomaly_ci95[0] for c in cs]
     high = [c.anomaly_ci95[1] - c.anomaly_probability for c in cs]
