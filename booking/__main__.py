@@ -8,7 +8,7 @@ import sys
 
 
 def main() -> None:
-    # Until the CLI takes signals over (booking/exits.py), one that lands while Python imports booking
+    # Until the CLI takes signals over (booking/cli/exits.py), one that lands while Python imports booking
     # ends the command with one line and 128 + its number, not a KeyboardInterrupt traceback.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _starting)

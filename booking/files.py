@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from booking.errors import BadInput, CannotRun
-from booking.lang import _
+from booking.i18n.lang import _
 
 NAME_MAX = 255  # bytes in one path component (Linux, macOS)
 PATH_MAX = 4096

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from booking.config import RunConfig
-from booking.lang import _
-from booking.repeat import Runs, simulate_runs
-from booking.result import RunResult
-from booking.verify import Verdict
+from booking.i18n.lang import _
+from booking.options.config import RunConfig
+from booking.run.repeat import Runs, simulate_runs
+from booking.run.result import RunResult
+from booking.verdict.verify import Verdict
 
 ADMIN_URLS = {  # where race_store creates its throw-away databases (override with these variables)
     "postgresql": os.environ.get("BOOKING_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),

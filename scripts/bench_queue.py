@@ -25,7 +25,7 @@ from pathlib import Path
 
 from booking import RunConfig, Schedule, simulate
 from booking.compare.stats import percentile
-from booking.result import RunResult
+from booking.run.result import RunResult
 
 
 @dataclass(frozen=True)

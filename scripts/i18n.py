@@ -6,7 +6,7 @@
 
 The msgids are every string literal booking passes to _(), N_() or ngettext() (found in the source by
 its syntax tree, as xgettext would), and every paragraph of the command line's help texts (found in the
-command Typer builds). booking/locale/booking.pot lists them; booking/locale/<lang>/LC_MESSAGES/booking.po
+command Typer builds). booking/i18n/locale/booking.pot lists them; booking/i18n/locale/<lang>/LC_MESSAGES/booking.po
 translates them, and booking.mo beside it is what gettext reads (shipped in the package).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "booking"
-LOCALE = PACKAGE / "locale"
+LOCALE = PACKAGE / "i18n" / "locale"
 POT = LOCALE / "booking.pot"
 CALLS = {"_": 1, "N_": 2, "ngettext": 2}  # function -> how many leading string arguments are msgids
 HEADER = {
@@ -66,8 +66,8 @@ def help_msgids() -> dict[str, Entry]:
     import typer
 
     from booking.cli import app
-    from booking.cli_lang import help_texts
-    from booking.lang import speaking
+    from booking.cli.lang import help_texts
+    from booking.i18n.lang import speaking
 
     with speaking("en"):
         return {text: Entry(text, where=["(help)"]) for text in help_texts(typer.main.get_command(app))}

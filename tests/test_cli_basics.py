@@ -16,7 +16,7 @@ import pytest
 
 import booking
 from booking.errors import CannotRun
-from booking.words import DISTRIBUTION
+from booking.i18n.words import DISTRIBUTION
 from tests.helpers import run_command
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from booking import cli_lesson
-from booking.lessons import LESSONS, Lesson
+from booking.cli import lesson as cli_lesson
+from booking.cli.lessons import LESSONS, Lesson
 
 
 class TestLessons:

@@ -14,7 +14,7 @@ import pytest
 from booking import init_store
 from booking.history import Attempt, History, Outcome
 from booking.stores.base import FinalState, StoreKind
-from booking.verify import verify
+from booking.verdict.verify import verify
 from tests.helpers import run_command
 
 ROOT = Path(__file__).resolve().parent.parent  # tests.kit is imported from here by the buyers

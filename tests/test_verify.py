@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Outcome
 from booking.stores.base import FinalState, StoreKind
-from booking.verify import verify
+from booking.verdict.verify import verify
 
 
 def bought(buyer: int, read: int, t_read: float, t_write: float, attempt: int = 0) -> Attempt:

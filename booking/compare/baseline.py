@@ -15,7 +15,7 @@ from typing import Any
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import opened
-from booking.lang import _
+from booking.i18n.lang import _
 
 MAX_BASELINE_BYTES = 50 * 1024 * 1024
 

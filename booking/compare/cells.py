@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from booking.compare.steady import Steady
-from booking.config import Schedule
+from booking.options.config import Schedule
 from booking.redact import mask_url
 
 DEFAULT_BUYERS = (1, 4, 16)

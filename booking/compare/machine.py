@@ -41,7 +41,7 @@ def versions() -> dict[str, str]:
     """Python, booking and the libraries on the path."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from booking import __version__
+    from booking._version import __version__
 
     found = {"python": platform.python_version(), "booking": __version__}
     for name in ("filelock", "sqlalchemy", "alembic", "psycopg", "pymysql", "matplotlib"):

@@ -22,9 +22,9 @@ from booking.compare.machine import machine, versions
 from booking.compare.plan import plan, row_info
 from booking.compare.reference import conclude, pick_reference, relate
 from booking.compare.summary import rates, store_labels, summarise, trial_of
-from booking.config import RunConfig, Schedule
+from booking.options.config import RunConfig, Schedule
 from booking.processes import signals
-from booking.simulation import simulate
+from booking.run.simulate import simulate
 from booking.stores import StoreKind, store_kind
 from booking.stores.claim import claim
 from booking.strategies import default_strategy

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from booking.compare.cells import MAX_RUNS, CellKey, CompareConfig
-from booking.config import Isolation, RunConfig, Schedule
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.options.config import Isolation, RunConfig, Schedule
 from booking.stores import StoreKind, store_kind
 from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from booking.compare.stats import jain
 from booking.history import Outcome
-from booking.result import RunResult
+from booking.run.result import RunResult
 
 
 @dataclass

@@ -16,19 +16,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from booking.config import RunConfig
 from booking.errors import BadInput
 from booking.history import History
-from booking.hooks import name_of
 from booking.hosts import registry
 from booking.hosts.peers import Peers
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit.hooks import name_of
+from booking.options.config import RunConfig
 from booking.redact import remember
-from booking.result import VerifyResult
+from booking.run.result import VerifyResult
 from booking.stores import open_store
 from booking.stores.base import FinalState, StoreKind
 from booking.stores.sql import SqlStore
-from booking.verify import verify
+from booking.verdict.verify import verify
 
 GRACE_S = 5.0  # after this host's deadline: how long it waits for the others to record their part
 

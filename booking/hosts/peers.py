@@ -14,9 +14,9 @@ import selectors
 import time
 from typing import Any
 
-from booking.dbapi import connect
 from booking.hosts.registry import Membership, run_key
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.stores.dbapi import connect
 
 DEAD_CHECK_S = 0.5  # while waiting on other hosts: how often to look for one whose session is gone
 

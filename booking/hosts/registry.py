@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 
 from booking.errors import BadInput
 from booking.history import BuyerEnd, BuyerStatus, History, Opened
-from booking.history_file import parse
-from booking.lang import _
+from booking.history.file import parse
+from booking.i18n.lang import _
 from booking.stores.base import FinalState
 from booking.stores.connect import Database
 from booking.stores.schema import run_attempts, run_hosts, runs

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from itertools import count
 from multiprocessing.connection import Connection
 
-from booking import points
-from booking.config import RunConfig
 from booking.errors import unavailable
 from booking.history import Attempt, Outcome
+from booking.i18n.words import one_line
+from booking.kit import points
+from booking.options.config import RunConfig
 from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
 from booking.processes.pacer import Pacer
@@ -19,7 +20,6 @@ from booking.processes.reporter import Reporter
 from booking.redact import redact, remember
 from booking.stores.base import Store
 from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
-from booking.words import one_line
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
-from booking.lang import N_, _
-from booking.points import START
+from booking.history.watch import Watcher
+from booking.i18n.lang import N_, _
+from booking.i18n.words import exit_status
+from booking.kit.points import START
 from booking.processes import signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message, Progress, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.telling import Teller
-from booking.watch import Watcher
-from booking.words import exit_status
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
 JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated

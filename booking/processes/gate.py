@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.processes.schedule import BarrierTimeout
 
 # A buyer's state in the gate.

@@ -14,8 +14,8 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from booking import points
-from booking.config import RunConfig
+from booking.kit import points
+from booking.options.config import RunConfig
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import os
 import resource
 from typing import Any
 
-from booking.config import RunConfig
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.options.config import RunConfig
 from booking.strategies import Choice
 
 FILES_PER_BUYER = 3  # in the parent: the two ends of the pipe Process keeps per child (one its sentinel), and the gate

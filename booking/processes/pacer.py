@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from booking import points
 from booking.history import Attempt
-from booking.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
+from booking.kit import points
+from booking.kit.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
 from booking.processes.messages import Arrive, Channel, Progress
 from booking.processes.schedule import BarrierTimeout, wait_at
 

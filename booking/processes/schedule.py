@@ -23,7 +23,7 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 from booking.errors import Unavailable
-from booking.lang import _
+from booking.i18n.lang import _
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took

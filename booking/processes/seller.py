@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from booking import points
-from booking.config import RunConfig
 from booking.errors import CannotRun, Unavailable, unavailable
 from booking.history import Attempt, Outcome
-from booking.lang import _
-from booking.points import AFTER_READ
+from booking.i18n.lang import _
+from booking.i18n.words import one_line
+from booking.kit import points
+from booking.kit.points import AFTER_READ
+from booking.options.config import RunConfig
 from booking.processes import kills
 from booking.processes.gate import SellerGate
 from booking.processes.messages import Channel, Progress, Released
 from booking.strategies import STRATEGIES, BuyerContext, Made
-from booking.words import one_line
 
 IDLE_POLL_S = 0.02  # how often an idle seller looks whether the run is over
 

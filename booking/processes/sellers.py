@@ -8,15 +8,15 @@ import threading
 import time
 from typing import Any
 
-from booking.config import RunConfig, Schedule
 from booking.history import Attempt, Outcome
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.i18n.words import exit_status
+from booking.options.config import RunConfig, Schedule
 from booking.processes import kills, signals, teardown
 from booking.processes.gate import SellerGate
 from booking.processes.messages import Channel
 from booking.processes.seller import ANSWERED, HOLDING, Request, SellerLink, SellerPlan, run_seller
 from booking.strategies import Choice, Made
-from booking.words import exit_status
 
 WATCH_S = 0.05  # while joining the queue: how often the parent looks for dead sellers
 EXIT_WAIT_S = 1.0  # a seller whose sentinel fired: how long its exit status may take to be readable

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from booking.lang import _
+from booking.i18n.lang import _
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -34,7 +34,7 @@ class Interrupted(BaseException):
     """A signal ended the command. A BaseException like KeyboardInterrupt, so `except Exception` lets it
     through; not a KeyboardInterrupt, which Typer would turn into a silent exit 130 whatever the signal.
 
-    `result` is the run so far when the signal came while buyers ran (booking.result.RunResult).
+    `result` is the run so far when the signal came while buyers ran (booking.run.result.RunResult).
     """
 
     def __init__(self, signum: int, message: str = "", result: Any = None) -> None:

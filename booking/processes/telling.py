@@ -1,12 +1,12 @@
-"""What the parent tells a run's watcher (booking/watch.py), from its event loop: nothing when none watches."""
+"""What the parent tells a run's watcher (booking/history/watch.py), from its event loop: nothing when none watches."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, Opened
+from booking.history.watch import Watcher
 from booking.processes.messages import Progress, Released
-from booking.watch import Watcher
 
 
 class Teller:

@@ -13,8 +13,8 @@ from typing import Any
 
 from booking.compare.cells import Cell
 from booking.errors import CannotRun
-from booking.lang import _
-from booking.words import install_hint
+from booking.i18n.lang import _
+from booking.i18n.words import install_hint
 
 WIDTH_IN = 7.5  # about 720 px: inside the page's column
 

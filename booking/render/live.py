@@ -1,6 +1,6 @@
 """A run's events for a person, a line each, as they happen: the live output.
 
-`EventLines` is a Watcher (booking/watch.py): the parent's event loop tells it each look, read and
+`EventLines` is a Watcher (booking/history/watch.py): the parent's event loop tells it each look, read and
 write as the buyer (or its seller) passes a point, each barrier as it opens, each buyer killed or
 stuck as the parent learns it, and it prints the line at once. A finished run (the first failing run
 of --runs, a run a signal stopped) is told to the same lines afterwards, in time order (`replay`).
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import deque
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, Opened
-from booking.lang import _
-from booking.points import AFTER_READ, BEFORE_LOCK, START
+from booking.history.watch import Began
+from booking.i18n.lang import _
+from booking.i18n.words import buyers, count, who_is
+from booking.kit.points import AFTER_READ, BEFORE_LOCK, START
+from booking.render.steps import END, Step, steps
 from booking.render.text import Part, Printer, pad
-from booking.result import RunResult
-from booking.steps import END, Step, steps
+from booking.run.result import RunResult
 from booking.stores.base import StoreKind
-from booking.watch import Began
-from booking.words import buyers, count, who_is
 
 HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
 TAIL_LINES = 10

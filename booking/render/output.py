@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
 
 TEXT, JSON = "text", "json"
 FORMAT_HELP = "{choices} [default: text]."

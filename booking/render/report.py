@@ -10,7 +10,7 @@ from typing import Any
 from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import check_writable, write_text
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.redact import redact
 from booking.stores.base import store_files
 

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from booking.judgement import SAFETY_FIGURES
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.redact import redact
+from booking.render.judgement import SAFETY_FIGURES
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
 from booking.render.verdict import TONES, explain, figures, judge, render_verdict
-from booking.result import RunResult
+from booking.run.result import RunResult
 from booking.stores.base import StoreKind
 
 __all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]

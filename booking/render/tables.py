@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from booking.compare.cells import Cell, Comparison
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.render.columns import CORRECTNESS, COST, TERMINAL_CORRECTNESS, TERMINAL_COST, legend
 
 

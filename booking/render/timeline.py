@@ -9,14 +9,14 @@ in further blocks. A step too long for a whole line wraps inside its lane.
 from __future__ import annotations
 
 from booking.history import BuyerStatus
-from booking.judgement import figure_name
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.i18n.words import buyers as listed
+from booking.i18n.words import lanes_left_out, who_is
+from booking.render.judgement import figure_name
+from booking.render.steps import steps
 from booking.render.text import DEFAULT_WIDTH, cells, pad, wrap
-from booking.result import RunResult
-from booking.steps import steps
+from booking.run.result import RunResult
 from booking.stores.base import StoreKind
-from booking.words import buyers as listed
-from booking.words import lanes_left_out, who_is
 
 Actor = tuple[str, int]  # ("buyer", 3) or ("seller", 1)
 

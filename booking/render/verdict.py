@@ -5,7 +5,9 @@ Also what a failing test shows (`explain`): who raced, the verdict and the lanes
 
 from __future__ import annotations
 
-from booking.judgement import (
+from booking.i18n.lang import _
+from booking.i18n.words import count
+from booking.render.judgement import (
     AVAILABILITY_FIGURES,
     OPTIONAL_FIGURES,
     SAFETY_FIGURES,
@@ -15,11 +17,9 @@ from booking.judgement import (
     judgement,
     not_measured,
 )
-from booking.lang import _
 from booking.render.text import DEFAULT_WIDTH, Part, Printer, pad, plain, wrap_parts
-from booking.result import RunResult
-from booking.verify import Verdict
-from booking.words import count
+from booking.run.result import RunResult
+from booking.verdict.verify import Verdict
 
 TONES = {
     "good": "bold green",

@@ -21,7 +21,7 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Outcome
-from booking.lang import _
+from booking.i18n.lang import _
 
 PURCHASE = "/purchase"
 TICKETS = "/tickets"

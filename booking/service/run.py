@@ -21,12 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from booking.errors import CannotRun
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.i18n.words import count
 from booking.redact import remember
 from booking.service.settings import ServeConfig
 from booking.service.shop import scope, serving_strategy
 from booking.stores import open_store
-from booking.words import count
 
 KEEP_ALIVE_S = 120  # buyers open their connection before the start barrier: keep it open while they wait
 STARTUP_FAILURE = 3

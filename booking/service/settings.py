@@ -1,6 +1,6 @@
 """What a service is: `booking serve`'s options, frozen plain data each worker process gets whole.
 
-As RunConfig does for `booking simulate`, each field carries its command-line face (booking.config.option):
+As RunConfig does for `booking simulate`, each field carries its command-line face (booking.options.config.option):
 `booking serve`'s options are built from these fields.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from booking.choices import MAX_THINK_MS, MAX_TICKETS, Isolation, check_range, to_enum
-from booking.config import LOCK_HELP, STORE_HELP, option
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.options.choices import MAX_THINK_MS, MAX_TICKETS, Isolation, check_range, to_enum
+from booking.options.config import LOCK_HELP, STORE_HELP, option
 
 MAX_WORKERS = 64
 MAX_THREADS = 64

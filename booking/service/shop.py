@@ -20,13 +20,13 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.history import Attempt, Outcome
-from booking.lang import _
-from booking.points import AFTER_READ
+from booking.i18n.lang import _
+from booking.i18n.words import one_line
+from booking.kit.points import AFTER_READ
 from booking.service.contract import BOUGHT, DECLINED, SOLD_OUT
 from booking.service.settings import ServeConfig
 from booking.stores import Store, StoreKind, open_store, store_kind
 from booking.strategies import BuyerContext, Made, StrategyInfo, default_strategy, get_strategy
-from booking.words import one_line
 
 FAILED = 500  # the purchase failed (the store or the lock did): the answer says why in one line
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking.config import RunConfig
+from booking.options.config import RunConfig
 from booking.stores.base import FinalState, Seen, Store, StoreKind, store_kind
 from booking.stores.counter import CounterStore
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 

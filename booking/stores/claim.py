@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from booking.errors import CannotRun
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.redact import mask_url
 from booking.stores.base import StoreKind, store_kind
 

@@ -20,12 +20,12 @@ from sqlalchemy.pool import NullPool
 
 from booking.errors import BadInput, BookingError, CannotRun, Unavailable
 from booking.files import check_path
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.i18n.words import install_hint
 from booking.redact import mask_url, redact, remember
 from booking.stores import codes
 from booking.stores.base import StoreKind, store_kind
 from booking.stores.limits import SQLITE_BUSY_TIMEOUT_S, connect_args, watchdog
-from booking.words import install_hint
 
 SQLITE_SYNCHRONOUS = "NORMAL"  # the setting WAL is meant to run with; the benchmark's bare loop uses it too
 DEFAULT_TIMEOUT_S = 60.0  # how long one server round trip may take when the caller sets no deadline

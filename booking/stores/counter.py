@@ -10,11 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from booking import points
-from booking.choices import MAX_TICKETS
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit import points
+from booking.options.choices import MAX_TICKETS
 from booking.stores import locks
 from booking.stores.base import FinalState, Seen, StoreKind
 

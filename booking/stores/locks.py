@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from booking.errors import CannotRun
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.stores.base import StoreKind
 
 LOCK_MODE = 0o666  # whoever may use the store may take its lock; the umask does not narrow it

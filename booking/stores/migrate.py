@@ -8,16 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-
 from booking.errors import BadInput, CannotRun
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.stores.base import StoreKind, store_kind
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection
 
     from booking.stores.connect import Database
@@ -35,6 +31,8 @@ def script_location() -> str:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # Alembic (and SQLAlchemy) only when a SQL schema is touched
+
     cfg = Config()
     cfg.set_main_option("script_location", script_location())
     if connection is not None:
@@ -44,6 +42,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 @functools.cache  # the revisions on disk do not change while booking runs; reading them is ms per trial
 def head() -> str:
+    from alembic.script import ScriptDirectory
+
     rev = ScriptDirectory.from_config(_config()).get_current_head()
     assert rev is not None
     return rev
@@ -51,6 +51,8 @@ def head() -> str:
 
 @functools.cache
 def known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
     return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
 
 
@@ -59,6 +61,8 @@ def current(connection: Connection, display: str = "") -> str | None:
     from alembic.util import CommandError
 
     try:
+        from alembic.runtime.migration import MigrationContext
+
         return MigrationContext.configure(connection).get_current_revision()
     except CommandError:  # more than one row in alembic_version: booking never writes that
         raise BadInput(
@@ -121,11 +125,15 @@ def check_known(connection: Connection, display: str, force: bool = False, besid
 
 def upgrade(connection: Connection, display: str, revision: str = "head", beside: bool = False) -> None:
     check_known(connection, display, beside=beside)
+    from alembic import command
+
     command.upgrade(_config(connection), revision)
 
 
 def downgrade(connection: Connection, display: str, revision: str) -> None:
     check_known(connection, display)
+    from alembic import command
+
     command.downgrade(_config(connection), revision)
 
 

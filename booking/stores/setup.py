@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
 from booking.stores import migrate
 from booking.stores.base import StoreKind
 from booking.stores.schema import purchases, tickets

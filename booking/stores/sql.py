@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from booking import points
 from booking.errors import BadInput
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit import points
 from booking.stores import locks, migrate, setup
 from booking.stores.base import FinalState, Seen, StoreKind
 from booking.stores.connect import DEFAULT_TIMEOUT_S, Database, StoreUnavailable, sqlite_path

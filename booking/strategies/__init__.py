@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from booking.config import RunConfig, Schedule
 from booking.errors import BadInput
 from booking.history import History
-from booking.hooks import Hook, check_portable
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit.hooks import Hook, check_portable
+from booking.options.config import RunConfig, Schedule
 from booking.redact import mask_url
 from booking.stores.base import KIND_NAMES, StoreKind, store_kind
 from booking.strategies import queue

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from booking import points
 from booking.errors import Unavailable
 from booking.history import Attempt, Outcome
+from booking.kit import points
 from booking.stores.base import Store, StoreKind
 
 ANY_STORE = frozenset(StoreKind)

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from booking.history import Attempt, Outcome
-from booking.hooks import Hook, check_call, name_of, resolve
-from booking.lang import _
-from booking.outcomes import DECLINED, Declined
-from booking.points import AFTER_READ, BEFORE_LOCK
+from booking.i18n.lang import _
+from booking.kit.hooks import Hook, check_call, name_of, resolve
+from booking.kit.outcomes import DECLINED, Declined
+from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies.base import BuyerContext, StrategyInfo
 

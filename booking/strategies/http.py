@@ -17,15 +17,15 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from booking import points
-from booking.config import RunConfig
 from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, Outcome
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.i18n.words import one_line
+from booking.kit import points
+from booking.options.config import RunConfig
 from booking.redact import mask_url, redact, remember
 from booking.service.contract import RUN, Mapping, judge, parse_map
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
-from booking.words import one_line
 
 if TYPE_CHECKING:
     import httpx

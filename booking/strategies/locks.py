@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from functools import partial
 
-from booking import points
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit import points
 from booking.strategies.base import ANY_STORE, BuyerContext, LockTimeout, Needs, StrategyInfo, read_then_write
 
 # filelock polls (sleeps between tries); its 50 ms default makes waiters wake on a timer long after

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking import points
-from booking.config import RunConfig
 from booking.errors import BadInput
 from booking.history import Attempt, History
-from booking.lang import _
+from booking.i18n.lang import _
+from booking.kit import points
+from booking.options.config import RunConfig
 from booking.stores.base import Store
 from booking.strategies.base import ANY_STORE, BuyerContext, Needs, StrategyInfo
 

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from booking import points
 from booking.history import Attempt, Outcome
-from booking.lang import _
-from booking.points import AFTER_READ, BEFORE_LOCK
+from booking.i18n.lang import _
+from booking.i18n.words import one_line
+from booking.kit import points
+from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import StoreKind
 from booking.strategies.base import EVERY_CLIENT, SERVERS, SQL_STORES, BuyerContext, StrategyInfo
-from booking.words import one_line
 
 if TYPE_CHECKING:
     from booking.stores.sql import SqlStore

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from booking.history import Attempt, Outcome
-from booking.points import AFTER_READ, BEFORE_LOCK
+from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies import STRATEGIES, BuyerContext, Needs, StrategyInfo
 from booking.strategies.base import ANY_STORE

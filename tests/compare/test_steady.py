@@ -36,7 +36,7 @@ def test_a_small_stock_ends_the_window_when_it_runs_out(tmp_path: Path) -> None:
 
 
 def test_the_history_file_keeps_when_the_last_buyer_was_ready(tmp_path: Path) -> None:
-    from booking.history_file import load
+    from booking.history.file import load
 
     path = tmp_path / "h.jsonl"
     simulate(RunConfig(store=str(tmp_path / "db.json"), buyers=3, tickets=3, history=path))

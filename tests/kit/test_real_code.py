@@ -13,8 +13,8 @@ import pytest
 import booking
 from booking import RunConfig, simulate
 from booking.history import Attempt, History, Opened, Outcome
-from booking.overlap import overlap
 from booking.processes.schedule import Gates, LockstepBarrier, next_prefix
+from booking.verdict.overlap import overlap
 from tests.kit import purchases
 
 pytest_plugins = ["pytester"]

@@ -11,7 +11,7 @@ import pytest
 
 from booking import BadInput, RunConfig, Schedule, simulate
 from booking.history import BuyerStatus
-from booking.points import KILL_POINTS
+from booking.kit.points import KILL_POINTS
 from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
 from tests.helpers import plain_connect

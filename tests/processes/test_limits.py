@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from booking.config import RunConfig
 from booking.errors import BadInput
+from booking.options.config import RunConfig
 from booking.processes import limits
 from booking.stores import StoreKind
 from booking.strategies import choose

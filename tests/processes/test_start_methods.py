@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from booking import BadInput, RunConfig, simulate
-from booking.choices import START_METHOD_ENV
+from booking.options.choices import START_METHOD_ENV
 
 METHODS = [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 

@@ -12,9 +12,9 @@ import pytest
 
 from booking import RunConfig, simulate
 from booking.history import Attempt, BuyerEnd, Opened
+from booking.history.watch import Began
 from booking.render.live import EventLines
 from booking.render.run import Printer, render_run
-from booking.watch import Began
 from tests.helpers import Ran, run_command
 from tests.kit import purchases
 

@@ -10,10 +10,10 @@ import pytest
 
 from booking import RunConfig, simulate
 from booking.render.run import Printer, explain, render_run
+from booking.render.steps import steps
 from booking.render.text import wrap, wrap_parts
 from booking.render.timeline import lanes, story
-from booking.result import RunResult
-from booking.steps import steps
+from booking.run.result import RunResult
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from booking import RunConfig
-from booking.judgement import judgement
+from booking.render.judgement import judgement
 from booking.stores.base import StoreKind
 from booking.strategies import choose
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from booking import RunConfig, simulate
-from booking.result import RunResult
+from booking.run.result import RunResult
 from tests.helpers import run_command
 from tests.service.conftest import Service, stop
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from booking import RunConfig, Schedule, simulate
-from booking.config import Isolation
+from booking.options.config import Isolation
 from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
 from tests.helpers import KINDS, plain_connect

@@ -14,7 +14,7 @@ import pytest
 
 from booking import RunConfig, Schedule, simulate
 from booking.errors import BadInput
-from booking.history_file import load
+from booking.history.file import load
 from booking.processes.gate import SellerGate
 from booking.processes.schedule import BarrierTimeout
 from booking.stores import open_store

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from booking import RunConfig, simulate
-from booking.choices import MAX_BUYERS
+from booking.options.choices import MAX_BUYERS
 
 
 @pytest.mark.slow

@@ -1,0 +1,127 @@
+"""`booking compare`: its options, parsed and handed to the public API (`booking.compare_strategies`)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import booking
+from booking.cli import exits
+from booking.errors import BadInput
+from booking.i18n.lang import _
+from booking.options.config import Schedule
+from booking.redact import redact
+from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format
+
+
+def compare(
+    ctx: typer.Context,
+    stores: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated stores (paths or database URLs). "
+            "[default: db.json and SQLite in a temporary directory]"
+        ),
+    ] = None,
+    strategies: Annotated[
+        str | None, typer.Option(help="Comma-separated strategies. [default: all that apply]")
+    ] = None,
+    buyers: Annotated[str, typer.Option(help="Comma-separated buyer counts.")] = "1,4,16",
+    tickets: Annotated[int, typer.Option(help="Stock per run; buyers buy until it is sold out.")] = 20,
+    trials: Annotated[int, typer.Option(help="Runs per cell.")] = 5,
+    schedule: Annotated[str, typer.Option(help="Comma-separated schedules: free, lockstep.")] = "free,lockstep",
+    seed: Annotated[int, typer.Option(help="Seed of the shuffled run order.")] = 0,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help=FORMAT_HELP.format(choices="text (or table), md, json, csv or html"), metavar="FORMAT"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the report to FILE instead of stdout.", metavar="FILE")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    duration: Annotated[
+        float, typer.Option(help="Seconds each cost crowd buys after every buyer is ready (steady state).")
+    ] = 0.4,
+    reference: Annotated[
+        str | None, typer.Option(help="The safe strategy cost ratios are against. [default: the store's default]")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A saved --format json report: compare with it, exit 1 on a regression.", metavar="OLD"),
+    ] = None,
+    isolation: Annotated[
+        str | None, typer.Option(help="SQL stores: read-committed, repeatable-read or serializable.")
+    ] = None,
+    think: Annotated[
+        float, typer.Option("--think", help="Milliseconds to sleep inside the race window.", metavar="MS")
+    ] = 0.0,
+    purchase: Annotated[
+        str | None,
+        typer.Option(help="Your purchase functions as rows, comma-separated module:function.", metavar="SPECS"),
+    ] = None,
+) -> int:
+    """Every strategy on one workload: correctness and cost.
+
+    Correctness: lockstep trials, P(anomaly) with its interval. Cost: a warm crowd per cell buying
+    for --duration seconds after every buyer is ready, purchases/s with a 95% interval, against a
+    safe reference strategy. Exit code 1 when a strategy documented as safe showed an anomaly, or
+    (--baseline) a figure got worse beyond its interval; 130 when interrupted (the report is
+    written, marked partial).
+
+    Example: booking compare --buyers 1,4,16 --trials 5 --format html --out report.html
+    """
+    from booking.render import tables
+    from booking.render.report import deliver, prepare_output
+
+    form = choose_format(fmt, as_json, (TEXT, "table", "md", JSON, "csv", "html"))
+    form = "table" if form == TEXT else form
+    prepare_output(form, out, _split(stores) if stores else None)
+    console = tables.console(width=160)
+    with tables.progress_bar(not quiet and console.is_terminal) as progress:
+        comparison = booking.compare_strategies(
+            stores=_split(stores) if stores else None,
+            strategies=_split(strategies) if strategies else None,
+            buyers=_ints("--buyers", buyers),
+            tickets=tickets,
+            trials=trials,
+            schedules=[_schedule(s) for s in _split(schedule)],
+            seed=seed,
+            progress=progress,
+            duration_s=duration,
+            reference=reference,
+            isolation=isolation,
+            baseline=baseline,
+            think_ms=think,
+            purchases=tuple(_split(purchase)) if purchase else (),
+        )
+    comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]))
+    deliver(comparison, form, out, console)
+    if comparison.partial:
+        exits.error(f"{comparison.partial}; the report is partial", prefix="")
+        return 128 + (comparison.stopped_by or 2)  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
+    return comparison.exit_code
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _ints(option: str, value: str) -> list[int]:
+    try:
+        return [int(part) for part in _split(value)]
+    except ValueError:
+        raise BadInput(
+            _("{option} takes comma-separated whole numbers, got {value!r}").format(option=option, value=value)
+        ) from None
+
+
+def _schedule(value: str) -> Schedule:
+    if value not in (Schedule.FREE.value, Schedule.LOCKSTEP.value):
+        raise BadInput(_("--schedule: compare takes free and lockstep, not {value!r}").format(value=value))
+    return Schedule(value)

@@ -1,0 +1,58 @@
+"""How a command ends: its exit code (DESIGN §7) and, on failure, one line on stderr.
+
+0 OK, 1 an anomaly, 2 bad usage or input, 3 the run could not be carried out; interrupted by a signal:
+130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP), with one line saying what finished and where the store was left.
+Tracebacks only with --debug (or BOOKING_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+
+from booking.cli.lang import usage_error
+from booking.errors import BookingError
+from booking.i18n.lang import _
+from booking.processes import signals
+from booking.redact import redact
+
+
+def run_command(command: Any, args: list[str]) -> int:
+    """Run Typer's command in this process and map whatever it raises to an exit code."""
+    state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": args}
+    try:
+        with signals.interruptible(cli=True):
+            code = command.main(args=args, prog_name="booking", standalone_mode=False, obj=state)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except signals.Interrupted as exc:
+        error(str(exc), prefix="")
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        error(_("interrupted"))
+        return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, not a number, ...
+        if exc.format_message():  # (no-args-is-help has already printed the help)
+            error(usage_error(exc.format_message()))
+        return 2 if exc.exit_code == 2 else int(exc.exit_code)
+    except BookingError as exc:
+        if state["debug"]:
+            raise
+        error(str(exc))
+        return exc.exit_code
+    except Exception as exc:
+        if state["debug"]:
+            raise
+        error(
+            _("unexpected {kind}: {exc} (run with --debug for the traceback)").format(kind=type(exc).__name__, exc=exc)
+        )
+        return 3
+    return code if isinstance(code, int) else 0
+
+
+def error(message: str, prefix: str | None = None) -> None:
+    said = _("error: ") if prefix is None else prefix
+    sys.stderr.write(f"booking: {said}{redact(' '.join(message.split()))}\n")

@@ -1,0 +1,64 @@
+"""`booking lesson [N]`: the notes' lessons, each told, then shown by one `booking simulate` run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from booking.cli.lessons import LESSONS, intro, lesson
+from booking.errors import BadInput
+from booking.i18n.lang import _
+
+
+def lesson_command(
+    ctx: typer.Context,
+    number: Annotated[
+        int | None, typer.Argument(help="The lesson, 1 to 5; without it, the list.", show_default=False)
+    ] = None,
+) -> int:
+    """The day-25 notes' lessons, each shown by one booking command.
+
+    Process and join, daemon, Lock (the ticket grab), Queue, JoinableQueue (producers and consumers).
+    A lesson says what the notes teach, runs one booking simulate that shows it (in a scratch
+    directory), and says what to look at. It exits 0 when the run showed the point, 1 when it did not.
+
+    Example: booking lesson 3
+
+    Example: booking --lang zh lesson 3
+    """
+    from booking.render.text import Printer
+
+    out = Printer()
+    if number is None:
+        out.line((_("The day-25 notes' lessons, one booking command each:"), "bold"))
+        for known in LESSONS:
+            out.line(f"  {known.number}  {_(known.title)}: ", (known.command, "cyan"), indent=7)
+        out.line(_("booking lesson N tells one and runs it."))
+        return 0
+    try:
+        known = lesson(number)
+    except LookupError:
+        raise BadInput(_("lesson {n}: there are lessons 1 to {last}").format(n=number, last=len(LESSONS))) from None
+    for i, line in enumerate(intro(known)):
+        out.line((line, "bold") if i == 0 else line)
+    out.line("")
+    simulate = ctx.find_root().command.get_command(ctx.find_root(), "simulate")  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(prefix="booking-lesson-") as scratch:
+        args = [*known.args, "--store", str(Path(scratch) / "db.json")]
+        code = simulate.main(args, prog_name="booking simulate", standalone_mode=False, obj=ctx.obj)
+    out.line("")
+    out.line(_(known.then))
+    if code != known.expect:
+        out.line(
+            (
+                _("This run did not show the lesson's point: exit {code}, not {expect}.").format(
+                    code=code, expect=known.expect
+                ),
+                "bold red",
+            )
+        )
+        return 1
+    return 0

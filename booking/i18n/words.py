@@ -1,0 +1,231 @@
+"""The domain's wording, said once: counts and lists of buyers, times, one-line errors, the stories'
+phrases; in the language spoken (booking/i18n/lang.py).
+
+Every place that puts a run into words (the run's event lines, the timeline's lanes, the
+verifier's stories, the pytest failure message) takes its phrases from here, from booking/render/steps.py
+(what an attempt did) and from booking/render/judgement.py (what a verdict means).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from booking.history import Attempt
+from booking.i18n.lang import _, ngettext
+from booking.redact import redact
+
+MAX_STORIES = 5  # stories per anomaly kind; the counts carry the rest
+MAX_ERROR = 300  # characters of an error kept in a record or a line
+# The distribution's name on the package index ("booking" there is someone else's project); the
+# import package and the command are `booking`.
+DISTRIBUTION = "booking-race-lab"
+
+
+def install_hint(extra: str | None = None) -> str:
+    """How to install booking (with an extra: its drivers or its report libraries)."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+_COUNTED: dict[str, Callable[[int], str]] = {
+    "ticket": lambda n: ngettext("{n} ticket", "{n} tickets", n),
+    "buyer": lambda n: ngettext("{n} buyer", "{n} buyers", n),
+    "seller": lambda n: ngettext("{n} seller", "{n} sellers", n),
+    "attempt": lambda n: ngettext("{n} attempt", "{n} attempts", n),
+    "receipt": lambda n: ngettext("{n} receipt", "{n} receipts", n),
+    "sale": lambda n: ngettext("{n} sale", "{n} sales", n),
+    "purchase": lambda n: ngettext("{n} purchase", "{n} purchases", n),
+    "conflict": lambda n: ngettext("{n} conflict", "{n} conflicts", n),
+    "worker": lambda n: ngettext("{n} worker", "{n} workers", n),
+}
+
+
+def count(n: int, word: str) -> str:
+    """'1 ticket', '3 tickets' (and '3 张票' in Chinese)."""
+    counted = _COUNTED.get(word)
+    return f"{n} {plural(n, word)}" if counted is None else counted(n).format(n=n)
+
+
+def times(n: int) -> str:
+    if n == 1:
+        return _("once")
+    return _("twice") if n == 2 else _("{n} times").format(n=n)
+
+
+def ms(t: float | None) -> str:
+    return "?" if t is None else _("{ms} ms").format(ms=f"{t * 1000:.1f}")
+
+
+def who_is(who: str, number: int) -> str:
+    """'buyer 3', 'seller 2': one process, by its role."""
+    return (_("seller {n}") if who == "seller" else _("buyer {n}")).format(n=number)
+
+
+def buyers(numbers: list[int], who: str = "buyer") -> str:
+    """'buyer 3', 'buyers 3 and 7', 'buyers 1, 2, 3 and 4', 'buyers 1, 2, 3, ... and 50 (50 buyers)'."""
+    bs = sorted(set(numbers))
+    if len(bs) == 1:
+        return who_is(who, bs[0])
+    some = _("sellers {list}") if who == "seller" else _("buyers {list}")
+    sep = _(", ")
+    if len(bs) <= 6:
+        listed = _("{some} and {last}").format(some=sep.join(map(str, bs[:-1])), last=bs[-1])
+        return some.format(list=listed)
+    listed = _("{some}, ... and {last}").format(some=sep.join(map(str, bs[:3])), last=bs[-1])
+    return _("{listed} ({count})").format(listed=some.format(list=listed), count=count(len(bs), who))
+
+
+def exit_status(exitcode: int | None) -> str:
+    """How a process ended: 'killed by signal 9', 'exited with code 1'."""
+    if exitcode is not None and exitcode < 0:
+        return _("killed by signal {n}").format(n=-exitcode)
+    return _("exited with code {code}").format(code=exitcode)
+
+
+def lanes_left_out(who: str) -> str:
+    """Under a lane diagram: who is not drawn, and where to find them."""
+    return _("({who} not shown: --history FILE keeps every attempt)").format(who=who)
+
+
+def downgrade_loss(store: str, current: str, target: str) -> str:
+    """What `booking db downgrade` would drop: said before it asks, and when it refuses."""
+    what = (
+        _("booking's tables, every ticket and sale in them")
+        if target == "base"
+        else _("the tables those revisions made, with their data")
+    )
+    return _("store {store}: stepping the schema back from revision {current} to {target} drops {what}").format(
+        store=store, current=current, target=target, what=what
+    )
+
+
+def served_sale(ticket: int, who: str, processes: list[str], n: int) -> str:
+    """A ticket a service (--target) sold several times, and which of its worker processes sold it."""
+    if len(processes) > 1:
+        return _(
+            "the service sold ticket #{ticket} to {who} from {n} worker processes ({processes}): "
+            "a cross-worker double sale, sold {times}"
+        ).format(ticket=ticket, who=who, n=len(processes), processes=", ".join(processes), times=times(n))
+    return _(
+        "the service sold ticket #{ticket} to {who}, all from one worker process ({process}): sold {times}"
+    ).format(ticket=ticket, who=who, process=processes[0], times=times(n))
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message, secrets masked."""
+    lines = str(exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": "))[:MAX_ERROR]
+
+
+def read_value(value: int | None, counter: bool) -> str:
+    """What a read inside the window saw: 'count=1' or 'ticket #3 free'."""
+    if counter:
+        return f"count={value}"
+    return _("ticket #{n} free").format(n=value) if value else _("no free ticket")
+
+
+def wrote_value(value: int | None, counter: bool) -> str:
+    return f"count={value}" if counter else _("ticket #{n} taken").format(n=value)
+
+
+def interruption(
+    signal: str, elapsed_s: float, finished: int, buyers: int, sold: int, store: str, left: int | None, kept: str | None
+) -> str:
+    """The one line of an interrupted run: what finished, where the store was left, where the history is."""
+    if left is not None:
+        where = _("store {store} left with {tickets}").format(store=store, tickets=count(left, "ticket"))
+    else:
+        where = _("store {store}").format(store=store)
+    history = (
+        _("history kept in {file}").format(file=kept)
+        if kept is not None
+        else _("no history kept (--history FILE keeps one)")
+    )
+    done = _("{finished} of {buyers} finished, {sold} sold").format(
+        finished=finished, buyers=count(buyers, "buyer"), sold=count(sold, "ticket")
+    )
+    return _("interrupted by {signal} after {s} s: {done}; {where}; {history}").format(
+        signal=signal, s=f"{elapsed_s:.2f}", done=done, where=where, history=history
+    )
+
+
+def could_not_run(failed: list[Attempt]) -> list[str]:
+    """The environment's failures, grouped by what was said: '50 attempts by buyers 1, 2, ...: BarrierTimeout: ...'."""
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for a in failed:
+        by_error[a.error or "unknown"].append(a.buyer)
+    return [
+        _("{attempts} by {buyers}: {error}").format(attempts=count(len(bs), "attempt"), buyers=buyers(bs), error=error)
+        for error, bs in sorted(by_error.items(), key=lambda kv: -len(kv[1]))[:MAX_STORIES]
+    ]
+
+
+def _on_hosts(rs: list[Attempt]) -> str:
+    """'buyers 3 and 7', or across hosts (--run) 'buyer 3 on host a and buyers 12 and 17 on host b'."""
+    by_host: dict[str, list[int]] = defaultdict(list)
+    for r in rs:
+        by_host[r.host or ""].append(r.buyer)
+    if len(by_host) == 1 and not rs[0].host:
+        return buyers([r.buyer for r in rs])
+    parts = [_("{buyers} on host {host}").format(buyers=buyers(bs), host=h) for h, bs in sorted(by_host.items())]
+    if len(parts) == 1:
+        return parts[0]
+    return _("{some} and {last}").format(some=_(", ").join(parts[:-1]), last=parts[-1])
+
+
+def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
+    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes (the sellers'
+    with --lock queue: they read and wrote for the buyers)."""
+    rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
+    n = len(rs)
+    last_read = max((r.t_read or 0.0) for r in rs)
+    first_write = min((r.t_write or 0.0) for r in rs)
+    who = _on_hosts(rs)
+    if all(r.seller is not None for r in rs):
+        sellers = buyers([r.seller for r in rs if r.seller is not None], "seller")
+        who = _("{sellers} (for {buyers})").format(sellers=sellers, buyers=who)
+    procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
+    if procs and all(r.served_by for r in rs):
+        return served_sale(ticket, who, procs, n)
+    said = {"who": who, "ticket": ticket, "times": times(n)}
+    if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
+        if all(r.t_read is not None for r in rs) and last_read < first_write:
+            if n == 2:
+                return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(
+                    **said
+                )
+            return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
+        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
+    if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
+        if counter:
+            said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))
+            if n == 2:
+                return _(
+                    "{who} both read {read} before either wrote; both wrote {wrote}: ticket #{ticket} sold {times}"
+                ).format(**said)
+            return _("{who} all read {read} before any wrote; all wrote {wrote}: ticket #{ticket} sold {times}").format(
+                **said
+            )
+        if n == 2:
+            return _("{who} both saw ticket #{ticket} free before either took it; both took it: sold {times}").format(
+                **said
+            )
+        return _("{who} all saw ticket #{ticket} free before any took it; all took it: sold {times}").format(**said)
+    steps = _("; ").join(
+        _("{buyer} read {read} at {t_read} and wrote {wrote} at {t_write}").format(
+            buyer=who_is("buyer", r.buyer),
+            read=read_value(r.read, counter),
+            t_read=ms(r.t_read),
+            wrote=wrote_value(r.wrote, counter),
+            t_write=ms(r.t_write),
+        )
+        for r in rs[:MAX_STORIES]
+    )
+    more = _("; ... {n} more buyers").format(n=n - MAX_STORIES) if n > MAX_STORIES else ""
+    return _("{steps}{more}: ticket #{ticket} sold {times}").format(
+        steps=steps, more=more, ticket=ticket, times=times(n)
+    )

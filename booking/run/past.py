@@ -1,0 +1,74 @@
+"""The verdict for a past run (`booking verify`): the same verifier, fed from a history file and the
+store as it is now, or, for a run across hosts, from the database alone (booking/hosts/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from booking.errors import BadInput
+from booking.history import History
+from booking.history.file import load
+from booking.i18n.lang import _
+from booking.options.config import RunConfig
+from booking.redact import mask_url, remember
+from booking.run.result import VerifyResult
+from booking.stores import open_store, store_kind
+from booking.verdict.verify import verify
+
+
+def verify_run(store: str, history: Path, tickets: int | None = None, run: str | None = None) -> VerifyResult:
+    """The verdict for a past run, from the store as it is now and its history file (or, for a run across
+    hosts, from the database alone). The starting stock is the one the history records; `tickets` is
+    needed only for a history that records none."""
+    if run is not None:
+        from booking import hosts  # SQLAlchemy: a db.json verify never loads it
+
+        return hosts.verify_run(store, run)
+    if tickets is not None:
+        if isinstance(tickets, bool) or tickets < 0:
+            raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))
+        RunConfig(tickets=tickets).validate()  # the upper limit, named
+    remember(store)
+    kind = store_kind(store)
+    past: History = load(history)
+    opened = open_store(store)
+    try:
+        opened.check()
+        final = opened.final()
+    finally:
+        opened.close()
+    initial = _starting_stock(past, tickets, history)
+    for done in past.runs:
+        if done.store and store_kind(done.store) is not kind:
+            raise BadInput(
+                _("--store {mask_url} is not the kind of store the run used ({store}, in {history})").format(
+                    mask_url=mask_url(store), store=done.store, history=history
+                )
+            )
+    return VerifyResult(opened.display, verify(initial, final, past, kind))
+
+
+def _starting_stock(past: History, tickets: int | None, path: Path) -> int:
+    """The stock the run started with: what the history records, or --tickets (refused when they disagree)."""
+    recorded = sorted({r.tickets for r in past.runs})
+    if tickets is None:
+        if len(recorded) == 1:
+            return recorded[0]
+        if not recorded:
+            raise BadInput(
+                _(
+                    "history {path} does not record the starting stock (an older booking wrote it): give --tickets"
+                ).format(path=path)
+            )
+        raise BadInput(
+            _("history {path} joins runs that started with different stock ({value}): give --tickets").format(
+                path=path, value=", ".join(map(str, recorded))
+            )
+        )
+    if len(recorded) == 1 and recorded[0] != tickets:
+        raise BadInput(
+            _("--tickets {tickets} contradicts history {path}: the run started with {recorded}").format(
+                tickets=tickets, path=path, recorded=recorded[0]
+            )
+        )
+    return tickets

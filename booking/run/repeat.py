@@ -1,0 +1,95 @@
+"""A run repeated: `--runs N` and `race(..., runs=N)`. How likely is a failure, and which run showed it?
+
+Runs go on until one fails (an anomaly, or a run that could not be carried out); that run is kept
+whole, with the seed that gives it again. The probability of an anomaly comes with its 95% Wilson
+interval: 0 anomalies in 20 runs is not "never", it is "below 16%, with 95% confidence".
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from booking.compare.stats import wilson
+from booking.options.config import RunConfig, Schedule
+from booking.processes.schedule import next_prefix
+from booking.run.result import INCONCLUSIVE, RunResult
+from booking.run.simulate import simulate
+
+EXHAUSTIVE_LIMIT = 2000  # --schedule exhaustive without --runs: try at most this many orders
+
+
+@dataclass
+class Runs:
+    """Every run made, up to and including the first that failed."""
+
+    config: RunConfig
+    results: list[RunResult]
+    exhaustive: bool = False  # --schedule exhaustive: each run a different order of the buyers' points
+    complete: bool = False  # ... and every order was tried
+
+    @property
+    def failed(self) -> RunResult | None:
+        return next((r for r in self.results if r.exit_code in (1, 3)), None)
+
+    @property
+    def anomaly_runs(self) -> int:
+        return sum(bool(r.verdict.anomalies) for r in self.results)
+
+    @property
+    def inconclusive_runs(self) -> int:
+        return sum(r.exit_code == INCONCLUSIVE for r in self.results)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """95% Wilson interval of P(anomaly) over the runs made."""
+        return wilson(self.anomaly_runs, len(self.results))
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed is not None:
+            return self.failed.exit_code
+        return INCONCLUSIVE if self.inconclusive_runs == len(self.results) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        low, high = self.interval
+        failed = self.failed
+        return {
+            "runs": self.config.runs,
+            "tried": len(self.results),
+            "anomaly_runs": self.anomaly_runs,
+            "inconclusive_runs": self.inconclusive_runs,
+            "p_anomaly": self.anomaly_runs / len(self.results),
+            "p_anomaly_ci95": [low, high],
+            "first_failure": None if failed is None else failed.to_json(),
+            "seed": None if failed is None else failed.seed,
+            **({"schedules_tried": len(self.results), "every_order": self.complete} if self.exhaustive else {}),
+            "ok": self.exit_code == 0,
+        }
+
+
+def simulate_runs(config: RunConfig, on_run: Callable[[RunResult], None] | None = None) -> Runs:
+    """Run `config` up to `config.runs` times, each with its own seed (or, with --schedule exhaustive, each
+    with the next order of buyers, depth first, until every order was tried); stop at the first failure."""
+    base = config.seed if config.seed is not None else random.randrange(1_000_000)
+    exhaustive = config.schedule is Schedule.EXHAUSTIVE
+    limit = config.runs if config.runs > 1 or not exhaustive else EXHAUSTIVE_LIMIT
+    runs = Runs(config, [], exhaustive=exhaustive)
+    prefix: str | None = config.replay
+    for n in range(limit):
+        result = simulate(replace(config, seed=base + n, runs=1, replay=prefix))
+        result.seed = base + n
+        runs.results.append(result)
+        if on_run is not None:
+            on_run(result)
+        if result.exit_code in (1, 3):
+            break
+        if exhaustive:
+            following = next_prefix(result.decisions or [])
+            if following is None:
+                runs.complete = True
+                break
+            prefix = ",".join(map(str, following))
+    return runs

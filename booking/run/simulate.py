@@ -1,0 +1,276 @@
+"""A run: seed the store, make what the strategy declares, start the buyers, collect, verify."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import multiprocessing
+import random
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from booking._version import __version__
+from booking.errors import BadInput
+from booking.files import check_writable
+from booking.history import BuyerStatus, History, Outcome, RunRecord, save
+from booking.history.watch import Began, Watcher
+from booking.i18n.lang import _
+from booking.i18n.words import interruption
+from booking.kit.hooks import name_of
+from booking.options.config import RunConfig, Schedule
+from booking.options.validate import replay_order
+from booking.processes import limits, signals
+from booking.processes.buyer import BuyerPlan, Links
+from booking.processes.crowd import Crowd
+from booking.processes.kills import plan_kills
+from booking.processes.messages import Channel
+from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
+from booking.processes.sellers import Sellers
+from booking.redact import mask_url, remember
+from booking.run.result import RunResult
+from booking.stores import Store, StoreKind, locks, open_store, store_kind
+from booking.stores.base import store_files
+from booking.stores.claim import claim
+from booking.stores.own import OwnTables
+from booking.strategies import Choice, Made, choose
+from booking.verdict.verify import verify
+
+if TYPE_CHECKING:
+    from booking.hosts import HostRun
+
+
+def simulate(config: RunConfig, watch: Watcher | None = None) -> RunResult:
+    """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store,
+    and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it.
+    `watch` is told what happens as it happens (the live output: booking/history/watch.py)."""
+    try:
+        return _simulate(config, watch)
+    except signals.Interrupted as exc:
+        if exc.said:
+            raise
+        where = _("store {store} left as it was").format(store=mask_url(config.store))  # set-up: one transaction
+        said = _("{signal}; before the buyers started: {where}").format(signal=exc, where=where)
+        raise signals.interrupted(exc.signum, said) from None
+
+
+def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
+    config.validate()
+    remember(config.store)
+    kind = store_kind(config.store)
+    _refuse_conflicts(config, kind)
+    choice = choose(config, kind)
+    seed = config.seed if config.seed is not None else random.randrange(1_000_000)
+    if config.history is not None:
+        check_writable(config.history, "history", never=store_files(config.store))
+    if choice.target is not None:
+        from booking.strategies.http import served
+
+        choice = replace(choice, served=served(config))  # reachable (else exit 3), and what it says it runs
+    # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
+    # raced without --store has no store here to claim.
+    # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
+    exclusive = not config.keep and config.run is None
+    with claim(config.store, exclusive=exclusive) if config.store else contextlib.nullcontext():
+        return _run(config, kind, choice, seed, watch)
+
+
+def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
+    """Options that contradict each other, or the store, are refused, never resolved silently."""
+    if c.no_lock and c.strategy not in (None, "none"):
+        raise BadInput(_("--no-lock and --lock {strategy}: choose one").format(strategy=c.strategy))
+    if c.purchase is not None and (c.strategy is not None or c.no_lock):
+        lock = "--no-lock" if c.no_lock else f"--lock {c.strategy}"
+        raise BadInput(
+            _("--purchase runs your function instead of a strategy: {lock} does not apply").format(lock=lock)
+        )
+    if c.receipts_only and c.purchase is None:
+        raise BadInput(_("--receipts-only applies only with --purchase MODULE:FUNCTION"))
+    if c.keep and c.tickets != RunConfig.tickets:
+        raise BadInput(
+            _("--keep continues from the store's stock: --tickets {tickets} does not apply").format(tickets=c.tickets)
+        )
+    if c.isolation is not None and kind is StoreKind.COUNTER:
+        raise BadInput(_("--isolation applies to SQL stores only (db.json has no transactions)"))
+    if c.durable and kind is not StoreKind.COUNTER:
+        raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
+
+
+def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None) -> RunResult:
+    """Seed (or keep) the store, run the crowd, read the store back, judge."""
+    isolation = None if config.isolation is None else config.isolation.value
+    limits.make_room_for_files(config, choice)
+    store: Store | OwnTables
+    if not config.store:  # --target without --store: the service's store is not read
+        store = OwnTables.unread()
+    elif config.own_tables:
+        store = OwnTables(config.store, config.setup, config.stock)
+    else:
+        store = open_store(config.store, isolation, timeout_s=config.deadline_s)
+    display = store.display
+    across = _across_hosts(config, choice, store)
+    try:
+        limits.check_connections(store, config, choice)
+        limits.preload(choice, config.processes)
+        if across is not None:
+            initial = across.join()
+            config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
+        else:
+            initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
+        if watch is not None:
+            watch.began(_began(config, display, choice, initial, seed, kind))
+        with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
+            t0, t0_epoch = time.monotonic(), time.time()
+            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
+            history = crowd.run()
+            elapsed = time.monotonic() - t0
+            history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
+            if config.history is not None:
+                save(history, config.history)  # first: a store that fails the final read must not lose it
+            if across is not None:  # every host's part, once all have recorded
+                stopped_by = signals.pending()
+                history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))
+            store.tidy()  # what writers killed mid-write left behind
+            final = store.final()
+            if across is not None:
+                across.keep(final)
+            signum = signals.pending()
+    finally:
+        store.close()
+        if across is not None:
+            across.close()
+
+    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed)
+    if across is not None:
+        result.extras.update(across.extras())
+    if signum is not None:
+        raise _interrupted(signum, result)
+    return result
+
+
+def _judge(
+    config: RunConfig, kind: StoreKind, choice: Choice, display: str, initial: int, final: Any,
+    history: History, elapsed: float, crowd: Crowd, seed: int,
+) -> RunResult:  # fmt: skip
+    """The verdict, and the run as the API and the CLI give it."""
+    result = RunResult(
+        config,
+        display,
+        kind,
+        choice.label,
+        initial,
+        final,
+        history,
+        verify(initial, final, history, kind),
+        elapsed,
+        aborted=crowd.aborted or _all_failed(history),
+        note=choice.note,
+        extras={**choice.extras(history), **({"store_read": bool(config.store)} if choice.target else {})},
+        strategy_safe=choice.safe,
+    )
+    if isinstance(crowd.barrier, RandomScheduler):
+        result.seed, result.order = seed, crowd.barrier.order
+    if isinstance(crowd.barrier, ReplayScheduler):
+        result.decisions = crowd.barrier.decisions
+    elif config.chaos:
+        result.seed = seed
+    return result
+
+
+def _interrupted(signum: int, result: RunResult) -> signals.Interrupted:
+    """The run so far, and its one line: what finished, where the store was left, where the history is."""
+    result.interrupted = signals.name(signum)
+    c, ends = result.config, result.history.ends
+    finished = sum(1 for e in ends if e.who == "buyer" and e.status is not BuyerStatus.STUCK)
+    left = result.final.remaining if result.final is not None else None
+    kept = None if c.history is None else str(c.history)
+    line = interruption(
+        result.interrupted, result.elapsed_s, finished, c.buyers, result.verdict.sold, result.store, left, kept
+    )
+    return signals.interrupted(signum, line, result)
+
+
+def _all_failed(history: History) -> str | None:
+    """Every attempt failed, and with the same error: the run could not be carried out (exit 3), say why."""
+    errors = {a.error for a in history.attempts if a.outcome is Outcome.ERROR}
+    if history.attempts and len(errors) == 1 and all(a.outcome is Outcome.ERROR for a in history.attempts):
+        return _("every attempt failed with the same error: {error}").format(error=errors.pop())
+    return None
+
+
+def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -> HostRun | None:
+    """--run NAME: this host's side of a run that spans hosts (PostgreSQL only), or None."""
+    if config.run is None:
+        return None
+    from booking.hosts import HostRun  # SQLAlchemy: a db.json run never loads it
+
+    if choice.needs.sellers or choice.target is not None:
+        raise BadInput(_("--run: this strategy's buyers go through one host's sellers or service; run it on one host"))
+    return HostRun(config, choice.label, store)
+
+
+def _began(config: RunConfig, display: str, choice: Choice, initial: int, seed: int, kind: StoreKind) -> Began:
+    seeded = config.schedule is Schedule.RANDOM or bool(config.chaos)
+    counter = kind is StoreKind.COUNTER
+    return Began(
+        config, display, choice.label, choice.note, initial, seed if seeded else None, counter, choice.needs.sellers
+    )
+
+
+def _crowd(
+    config: RunConfig,
+    choice: Choice,
+    store: Store | OwnTables,
+    seed: int,
+    t0: float,
+    peers: Any = None,
+    watch: Watcher | None = None,
+) -> Crowd:
+    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
+    ctx = multiprocessing.get_context(config.processes)
+    deadline = t0 + config.deadline_s
+    needs = choice.needs
+    made = Made()
+    if needs.mp_lock:
+        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
+    if needs.lock_file:
+        made.lock_path = str(locks.prepare(store.lock_path()))
+        made.contenders = config.buyers + config.sellers
+    sellers = None
+    if needs.sellers:
+        sellers = Sellers(ctx, config, choice, t0, deadline)
+        made.seller = sellers.link
+    gates = Gates(ctx)
+    buyers = set(range(1, config.buyers + 1))
+    barrier: LockstepBarrier | RandomScheduler | None = None
+    held = choice.holds_buyers(config.schedule)
+    if held and config.schedule is Schedule.EXHAUSTIVE:
+        barrier = ReplayScheduler(gates, buyers, replay_order(config))
+    elif held and config.schedule is Schedule.RANDOM:
+        per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
+        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
+    elif held:
+        barrier = LockstepBarrier(gates, buyers)
+        barrier.peers = peers
+    kills = plan_kills(config, seed, choice.buyer_info().kill_points)
+    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
+    # purchases per second would pay for it: there only their records are shown as they come.
+    live = watch is not None and config.duration_s is None
+    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
+    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
+
+
+def _settings(config: RunConfig, seed: int) -> dict[str, Any]:
+    """The run's options as plain values, for the history's first line (the store is said apart)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        elif callable(value):  # your own code, given from Python: its module:function
+            value = name_of(value)
+        if f.name not in ("store", "history"):
+            out[f.name] = value
+    out["seed"] = seed  # the seed used, drawn when none was given
+    return out

@@ -1,0 +1,125 @@
+"""The verifier: a pure function from (initial stock, final store state, history) to a Verdict."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from booking.history import History, Outcome
+from booking.i18n.words import could_not_run
+from booking.stores.base import FinalState, StoreKind
+from booking.verdict.anomalies import (
+    Anomaly,
+    Facts,
+    double_sold,
+    errors,
+    ledger_double_sold,
+    lost_updates,
+    oversold,
+    stuck,
+    undersold,
+    unreceipted,
+)
+from booking.verdict.overlap import inconclusive, overlap
+
+
+@dataclass
+class Verdict:
+    initial: int
+    remaining: int | None  # None: not measured (your own tables, and no --stock to count them)
+    sold: int
+    oversold: int
+    double_sold: int
+    lost_updates: int | None  # None: not measured
+    undersold: int | None  # None: not measured
+    unreceipted: int | None  # None: not measured
+    errors: int
+    stuck: int
+    killed: int  # buyers killed on purpose; each leaves one attempt whose outcome nobody saw
+    attempts: int
+    refused: int
+    declined: int  # attempts that lost a race and gave up: an availability cost, never an anomaly
+    conflicts: int
+    retries: int
+    overlap: int | None  # the most buyers inside the race window at one instant (None: not recorded)
+    anomalies: list[Anomaly]
+    inconclusive: str | None = None  # why this run proved nothing (no anomaly, and no overlap to prove safety)
+    # Attempts the environment failed (a deadline, a timeout, a lost server, purchase code that exited):
+    # not an anomaly of the strategy, but the run could not be carried out (exit 3).
+    unavailable: int = 0
+    could_not_run: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
+        return not self.anomalies and self.inconclusive is None and not self.unavailable
+
+    @property
+    def word(self) -> str:
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
+        if self.stuck:
+            return "STUCK"
+        if self.anomalies:
+            return "ANOMALY"
+        if self.unavailable:
+            return "COULD NOT RUN"
+        return "INCONCLUSIVE" if self.inconclusive else "OK"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        data["verdict"] = self.word
+        return data
+
+
+def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
+    """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
+
+    `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
+    only what receipts alone can show is judged (oversold, double_sold, errors, stuck); what needs
+    the store (remaining, lost_updates, unreceipted, undersold) is None: not measured, never guessed.
+    """
+    f = Facts.of(initial, final, history)
+    over = max(0, f.sold - initial)
+    lost = unreceipted_n = undersold_n = None
+    if f.measured:
+        lost = max(0, f.sold - f.store_sold)
+        # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
+        # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
+        unreceipted_n = max(0, f.store_sold - f.sold - f.unanswered)
+        undersold_n = min(max(f.remaining, 0), len(f.refused))
+    found = (
+        oversold(f, over),
+        double_sold(f, kind is StoreKind.COUNTER),
+        ledger_double_sold(f),
+        lost_updates(f, lost or 0),
+        unreceipted(f, unreceipted_n or 0, len(history.stuck)),
+        undersold(f, undersold_n or 0),
+        errors(f),
+        stuck(history),
+    )
+    anomalies = [a for a in found if a is not None]
+    most = overlap(history)
+    return Verdict(
+        initial=initial,
+        remaining=f.remaining if f.measured else None,
+        sold=f.sold,
+        oversold=over,
+        double_sold=len(set(f.doubles) | set(f.ledger_doubles)),
+        lost_updates=lost,
+        undersold=undersold_n,
+        unreceipted=unreceipted_n,
+        errors=len(f.errors),
+        stuck=len(history.stuck),
+        killed=len(history.killed),
+        attempts=len(history.attempts),
+        refused=len(f.refused),
+        declined=sum(a.outcome is Outcome.CONFLICT and not a.unavailable for a in history.attempts),
+        conflicts=sum(a.conflicts for a in history.attempts),
+        retries=sum(a.retries for a in history.attempts),
+        overlap=most,
+        anomalies=anomalies,
+        inconclusive=None if anomalies else inconclusive(history, most),
+        unavailable=len(f.unavailable),
+        could_not_run=could_not_run(f.unavailable),
+    )
