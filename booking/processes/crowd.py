@@ -132,7 +132,7 @@ class Crowd:
             args = (os.getpid(), run_buyer, plan, self.links, gate)
             p = self.ctx.Process(target=signals.run_child, args=args, name=f"buyer-{plan.buyer}")
             p.daemon = True
-            with signals.forking():
+            with signals.forking(self.ctx.get_start_method()):
                 p.start()
             # Process.start() first polls every child still listed (waitpid on each): O(buyers) per start,
             # O(buyers^2) per run. This run waits on its buyers' sentinels and reaps them itself

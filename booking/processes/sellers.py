@@ -52,7 +52,7 @@ class Sellers:
         for plan in self._plans:
             args = (os.getpid(), run_seller, plan, self.link, made, live)
             p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
-            with signals.forking():
+            with signals.forking(self._ctx.get_start_method()):
                 p.start()
             self._procs[plan.seller] = p
 

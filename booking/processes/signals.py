@@ -141,19 +141,20 @@ def wake_fd() -> int | None:
 
 
 @contextlib.contextmanager
-def forking() -> Iterator[None]:
-    """Block SIGINT, SIGTERM and SIGHUP around a fork: the child starts with them blocked, and
-    `run_child` unblocks them once its own handlers are set. A signal that comes meanwhile is
-    delivered to the parent when the block ends.
+def forking(method: str = "fork") -> Iterator[None]:
+    """Block SIGINT, SIGTERM and SIGHUP around starting a child: the child starts with them blocked, and
+    `run_child` unblocks them once its own handlers are set. A signal that comes meanwhile stays pending
+    and is delivered to the parent when the block ends: never lost.
 
-    A child started by spawn is a fresh interpreter: the mask is not inherited, but an ignored signal
-    is (and Python then installs no KeyboardInterrupt handler), so SIGINT and SIGHUP are ignored while
-    it starts: a terminal's Ctrl-C during its imports is no traceback. Only when this thread is the
-    process's only one (the mask is a thread's: another thread would receive the signal, and it
-    would be lost while ignored), and none is pending (ignoring discards it)."""
+    Nothing is ignored for a forked child: the mask is enough. A child started by spawn or forkserver is
+    a fresh interpreter, which inherits the mask but unblocks SIGINT at its start-up (SIGHUP and SIGTERM
+    stay blocked): only SIGINT is ignored for it while it starts (an ignored disposition is inherited and
+    Python then installs no KeyboardInterrupt handler), so a terminal's Ctrl-C during its imports is no
+    traceback. Ignoring discards a pending signal, so only when none is pending and this thread is the
+    process's only one (the mask is a thread's: another thread would receive the signal meanwhile)."""
     _load_prctl()  # in the parent, once: every child inherits it instead of loading libc again
     old = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
-    quiet = (signal.SIGINT, signal.SIGHUP)
+    quiet = (signal.SIGINT,) if method != "fork" else ()
     alone = threading.active_count() == 1 and not set(quiet) & signal.sigpending()
     before = {s: signal.signal(s, signal.SIG_IGN) for s in quiet} if alone else {}
     try:
