@@ -81,13 +81,7 @@ def check_writable(path: Path, what: str, never: Iterable[Path] = ()) -> None:
     (/dev/full fails it, /dev/null takes it); a new file is created, probed and removed again.
     """
     check_path(path, f"{what} {path}")
-    for protected in never:
-        if same_file(path, protected):
-            raise BadInput(
-                _("{what} {path}: is the store {protected}; writing it would destroy the store").format(
-                    what=what, path=path, protected=protected
-                )
-            )
+    _destination(path, what, never)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -123,12 +117,19 @@ def _probe(path: Path, new: bool, device: bool) -> None:
             out.flush()
 
 
-def write_text(path: Path, text: str, what: str) -> None:
-    """Write `text` to `path`; when the file system refuses, keep it in a temporary file and say where
-    (CannotRun, exit 3): the work that made it is not lost."""
+def write_text(path: Path, text: str, what: str, never: Iterable[Path] = ()) -> None:
+    """Write `text` to `path` without ever writing through a link someone else planted, nor into one of
+    `never` (the store and its companions), checked again now: the path may have changed since the run
+    began. A regular file is replaced whole (a temporary file beside it, then a rename: a reader never
+    sees half of it, and a link swapped in meanwhile is replaced, not followed); a device is written in
+    place. When the file system refuses, the text is kept in a temporary file and said where (CannotRun,
+    exit 3): the work that made it is not lost."""
     try:
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
+        target = _destination(path, what, never)
+        _replace(target, text)
+    except BadInput as exc:
+        kept = keep(text, path.suffix)
+        raise BadInput(_("{error}; kept in {kept}").format(error=exc, kept=kept)) from None
     except OSError as exc:
         kept = keep(text, path.suffix)
         raise CannotRun(
@@ -136,6 +137,65 @@ def write_text(path: Path, text: str, what: str) -> None:
                 what=what, path=path, value=exc.strerror or exc, kept=kept
             )
         ) from None
+
+
+def _destination(path: Path, what: str, never: Iterable[Path]) -> Path:
+    """The file `path` names once links are followed, refused when it is one of `never`, or when `path`
+    is a link planted in a sticky, world-writable directory by someone else (what the kernel's
+    fs.protected_symlinks refuses, which is off on some machines)."""
+    for protected in never:
+        if same_file(path, protected):
+            raise BadInput(
+                _("{what} {path}: is the store {protected}; writing it would destroy the store").format(
+                    what=what, path=path, protected=protected
+                )
+            )
+    if path.is_symlink():
+        if _planted(path):
+            raise BadInput(
+                _("{what} {path}: a link another user made in a shared directory; not followed").format(
+                    what=what, path=path
+                )
+            )
+        return Path(os.path.realpath(path))
+    return path
+
+
+def _planted(link: Path) -> bool:
+    """A link in a sticky world-writable directory (like /tmp) owned neither by us nor by the directory's owner."""
+    directory = os.stat(link.parent)
+    owner = os.lstat(link).st_uid
+    shared = directory.st_mode & stat.S_ISVTX and directory.st_mode & stat.S_IWOTH
+    return bool(shared) and owner not in (os.geteuid(), directory.st_uid)
+
+
+def _replace(target: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    try:
+        mode = os.stat(target, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):  # a device (/dev/null, a tty): written in place
+        fd = os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # O_EXCL: follows no link
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else 0o666 & ~_umask())
+        os.replace(temporary, target)  # replaces the name: a link swapped in meanwhile is not followed
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def keep(text: str, suffix: str) -> str:

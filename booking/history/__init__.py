@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -158,9 +158,9 @@ class History:
         return next((g.last_ready for g in self.gates if g.point == "start"), None)
 
 
-def save(history: History, path: Path) -> None:
-    """Write the history as JSON lines, secrets masked; when the path refuses it, CannotRun naming the
-    temporary file that keeps it."""
+def save(history: History, path: Path, never: Iterable[Path] = ()) -> None:
+    """Write the history as JSON lines, secrets masked, never into one of `never` (the store's files);
+    when the path refuses it, the error names the temporary file that keeps it."""
     out = io.StringIO()
     history.write(out)
-    write_text(path, redact(out.getvalue()), "history")
+    write_text(path, redact(out.getvalue()), "history", never)

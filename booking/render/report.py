@@ -52,7 +52,8 @@ def prepare_output(fmt: str, out: Path | None, stores: list[str] | None = None) 
 def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) -> None:
     """The report to `out` (the table as plain text there), or to the terminal."""
     if out is not None:
-        write_text(out, redact(render(comparison, fmt)), "--out")
+        never = [f for s in comparison.config.stores for f in store_files(s)]
+        write_text(out, redact(render(comparison, fmt)), "--out", never)
         partial = f", partial: {comparison.partial}" if comparison.partial else ""
         console.print(f"wrote {out} ({fmt}{partial})", markup=False, highlight=False)
     elif fmt == "table":

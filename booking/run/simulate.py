@@ -127,7 +127,8 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
             if config.history is not None:
-                save(history, config.history)  # first: a store that fails the final read must not lose it
+                # first: a store that fails the final read must not lose it
+                save(history, config.history, never=store_files(config.store))
             if across is not None:  # every host's part, once all have recorded
                 stopped_by = signals.pending()
                 history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))

@@ -99,7 +99,7 @@ class _FileClaim:
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         for _try in range(5):  # the last holder may remove the file between our open and our lock
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # a planted link: refused
             except OSError:
                 return  # the directory takes no new file: the store's own checks say so
             try:
