@@ -182,3 +182,18 @@ def _group_alive(pgid: int) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+class TestExitCodes:
+    def test_debug_changes_what_is_said_never_the_code(self, cli: Any, store: Path) -> None:
+        """--debug adds the traceback; bad input still exits 2, as without it."""
+        plain = cli("simulate", "--store", store, "--buyers", "-1")
+        debug = cli("--debug", "simulate", "--store", store, "--buyers", "-1")
+        assert plain.code == debug.code == 2
+        assert "Traceback" in debug.err and "Traceback" not in plain.err
+
+    def test_a_store_name_no_file_system_takes_is_bad_input(self, cli: Any, tmp_path: Path) -> None:
+        """A 300-character file name: one line, exit 2 (the input is wrong, not the environment)."""
+        ran = cli("simulate", "--store", tmp_path / ("a" * 300 + ".json"), "-q")
+        assert ran.code == 2
+        assert len(ran.err.strip().splitlines()) == 1 and "too long" in ran.err

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from typing import Any
 
 import typer
 
 from booking.cli.lang import usage_error
 from booking.errors import BookingError
+from booking.files import PATH_ERRNOS
 from booking.i18n.lang import _
 from booking.processes import signals
 from booking.redact import redact
@@ -40,12 +42,24 @@ def run_command(command: Any, args: list[str]) -> int:
         return 2 if exc.exit_code == 2 else int(exc.exit_code)
     except BookingError as exc:
         if state["debug"]:
-            raise
+            traceback.print_exc()  # --debug changes what is said, never the exit code
         error(str(exc))
         return exc.exit_code
+    except OSError as exc:
+        if state["debug"]:
+            traceback.print_exc()
+        if exc.errno in PATH_ERRNOS:  # the path given is wrong (too long, a link loop): the input's fault
+            name = str(exc.filename)
+            error(f"{name[:60]}{'...' if len(name) > 60 else ''}: {PATH_ERRNOS[exc.errno]}")
+            return 2
+        error(
+            _("unexpected {kind}: {exc} (run with --debug for the traceback)").format(kind=type(exc).__name__, exc=exc)
+        )
+        return 3
     except Exception as exc:
         if state["debug"]:
-            raise
+            traceback.print_exc()
+            return 3
         error(
             _("unexpected {kind}: {exc} (run with --debug for the traceback)").format(kind=type(exc).__name__, exc=exc)
         )
