@@ -197,3 +197,23 @@ class TestExitCodes:
         ran = cli("simulate", "--store", tmp_path / ("a" * 300 + ".json"), "-q")
         assert ran.code == 2
         assert len(ran.err.strip().splitlines()) == 1 and "too long" in ran.err
+
+
+class TestAnotherApplicationsTables:
+    def test_never_touched_force_or_not(self, cli: Any, tmp_path: Path) -> None:
+        """An application's own `tickets` and `purchases` tables: simulate refuses, and so does the
+        init --force its refusal used to recommend; the rows are still there."""
+        import sqlite3
+
+        app = tmp_path / "app.db"
+        with sqlite3.connect(app) as db:
+            db.execute("create table tickets(id integer primary key, title text, price int)")
+            db.execute("insert into tickets(title, price) values ('concert', 50)")
+            db.execute("create table purchases(x text)")
+        for command in (["simulate", "-q"], ["init", "--tickets", "3", "--force"], ["init", "--init-store"]):
+            ran = cli(*command, "--store", app)
+            assert ran.code == 2, (command, ran.err)
+            assert "another application's" in ran.err and "--force" not in ran.err.split("never")[0]
+        with sqlite3.connect(app) as db:
+            assert db.execute("select title, price from tickets").fetchall() == [("concert", 50)]
+            assert db.execute("select count(*) from purchases").fetchone() == (0,)

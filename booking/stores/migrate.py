@@ -109,6 +109,15 @@ def check_known(connection: Connection, display: str, force: bool = False, besid
             ).format(display=display, value=", ".join(foreign[:3]), more=more)
         )
     found = sorted(OUR_TABLES & tables)
+    theirs = _not_ours(connection, found)
+    if theirs:  # a table with one of booking's names that booking did not make: never touched, --force or not
+        name, columns = theirs
+        raise BadInput(
+            _(
+                "store {display}: table {name!r} is another application's (columns {columns}); booking never "
+                "changes it, --force or not: give booking a database (or file) of its own"
+            ).format(display=display, name=name, columns=", ".join(columns[:5]))
+        )
     if found and not force:
         raise BadInput(
             _(
@@ -120,6 +129,22 @@ def check_known(connection: Connection, display: str, force: bool = False, besid
         from booking.stores.schema import metadata
 
         metadata.drop_all(connection, checkfirst=True)
+    return None
+
+
+def _not_ours(connection: Connection, names: list[str]) -> tuple[str, list[str]] | None:
+    """The first of `names` with a column booking's schema never gave that table (an older booking's had
+    fewer), with its columns."""
+    from sqlalchemy import inspect
+
+    from booking.stores.schema import metadata
+
+    inspector = inspect(connection)
+    for name in names:
+        columns = [c["name"] for c in inspector.get_columns(name)]
+        ours = metadata.tables.get(name)
+        if ours is None or not set(columns) <= {c.name for c in ours.columns}:
+            return name, columns
     return None
 
 
