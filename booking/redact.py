@@ -1,17 +1,17 @@
-"""Passwords never leave the process: the one place that masks them, in URLs and in any text.
+"""Passwords never leave the process: the masking of free text.
 
-Two layers. `mask_url` shows a store URL with its secrets replaced by ***: the password of the
-userinfo part (any characters, `@` included) and secret query parameters (`password=`, `passwd=`,
-`pwd=`, tokens). `redact` cleans free text (an error message, a report, a history line): URLs in it
-are masked the same way, and every secret this process has seen in a store URL (`remember`) is
-replaced wherever it stands, in its plain and its percent-encoded form, so a password with a space
-or an `@` in a driver's message is caught too.
+A store URL's own display is masked where it is parsed (booking.options.store_url). `redact` cleans
+free text (an error message, a report, a history line): URLs in it have their userinfo password and
+secret query parameters (`password=`, `passwd=`, `pwd=`, tokens) replaced by ***, and every secret it
+is given (a StoreURL's `secrets`) is replaced wherever it stands, in its plain and its percent-encoded
+form, so a password with a space or an `@` in a driver's message is caught too.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, quote_plus, unquote, unquote_plus
+from collections.abc import Set as AbstractSet
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Query parameters whose value is a secret (libpq's password, PyMySQL's passwd, ODBC's pwd, tokens).
@@ -25,62 +25,17 @@ _TEXT_USERINFO = re.compile(rf"(?P<head>{_SCHEME}[^:/@\s]*:)(?P<password>\S*)(?P
 _KEYS = "|".join(sorted(SECRET_KEYS))
 _TEXT_QUERY = re.compile(rf"(?P<head>[?&;](?:{_KEYS})=)(?P<value>[^&\s'\"]*)", re.IGNORECASE)
 
-_known: set[str] = set()  # secrets seen in this process's store URLs (inherited by forked buyers)
-
-
-def secrets_of(spec: str) -> set[str]:
-    """The secret values a store spec carries, as written and decoded (empty for a path)."""
-    if "://" not in spec:
-        return set()
-    found: set[str] = set()
-    head, _, query = spec.partition("://")[2].partition("?")
-    authority = head.rsplit("@", 1)[0] if "@" in head else ""
-    if ":" in authority:
-        # Everything up to the last '@' (a URL with a raw '@' in its password is refused before use).
-        found.add(authority.split(":", 1)[1])
-    for pair in re.split(r"[&;]", query):
-        key, eq, value = pair.partition("=")
-        if eq and unquote_plus(key).lower() in SECRET_KEYS:
-            found.add(value)
-    decoded = {unquote(s) for s in found} | {unquote_plus(s) for s in found}
-    return {s for s in found | decoded if s}
-
-
-def remember(spec: str) -> None:
-    """Register the secrets of a store spec: `redact` masks them wherever they appear from now on."""
-    _known.update(secrets_of(spec))
-
-
-def mask_url(spec: str) -> str:
-    """A store spec as people may see it: every secret replaced by ***; a path is returned as is."""
-    if "://" not in spec:
-        return spec
-    scheme, _, rest = spec.partition("://")
-    head, q, query = rest.partition("?")
-    if "@" in head:
-        userinfo, _, host = head.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        head = f"{user}:{MASK}@{host}" if colon else f"{userinfo}@{host}"
-    if q:
-        pairs = []
-        for pair in re.split(r"([&;])", query):
-            key, eq, _value = pair.partition("=")
-            pairs.append(f"{key}={MASK}" if eq and unquote_plus(key).lower() in SECRET_KEYS else pair)
-        query = "".join(pairs)
-    return f"{scheme}://{head}{q}{query}"
-
-
 _URL_IN_TEXT = re.compile(rf"{_SCHEME}\S+")
 
 
-def redact(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
-    """`text` with every URL password, secret query value and known secret replaced by ***.
+def redact(text: str, secrets: AbstractSet[str] = frozenset()) -> str:
+    """`text` with every URL password, secret query value and each of `secrets` replaced by ***.
 
     Inside a URL the password is found by where it stands (so a password that is also the user or the
     database name leaves those readable); elsewhere a known secret is masked wherever it stands as a
     whole word (a password "postgres" is masked in `user "postgres"`, not in "postgresql").
     """
-    known = sorted(_known | set(secrets), key=len, reverse=True)
+    known = sorted(secrets, key=len, reverse=True)
     out, last = [], 0
     for url in _URL_IN_TEXT.finditer(text):
         out.append(_mask_words(text[last : url.start()], known))

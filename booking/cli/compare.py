@@ -13,6 +13,7 @@ from booking.cli import exits
 from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.options.config import Schedule
+from booking.options.store_url import StoreURL
 from booking.redact import redact
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format
 
@@ -81,11 +82,12 @@ def compare(
 
     form = choose_format(fmt, as_json, (TEXT, "table", "md", JSON, "csv", "html"))
     form = "table" if form == TEXT else form
-    prepare_output(form, out, _split(stores) if stores else None)
+    urls = [StoreURL.parse(s) for s in _split(stores)] if stores else None  # parsed once, here
+    prepare_output(form, out, urls)
     console = tables.console(width=160)
     with tables.progress_bar(not quiet and console.is_terminal) as progress:
         comparison = booking.compare_strategies(
-            stores=_split(stores) if stores else None,
+            stores=urls,
             strategies=_split(strategies) if strategies else None,
             buyers=_ints("--buyers", buyers),
             tickets=tickets,
@@ -100,7 +102,8 @@ def compare(
             think_ms=think,
             purchases=tuple(_split(purchase)) if purchase else (),
         )
-    comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]))
+    secrets = frozenset().union(*(u.secrets for u in urls or ()))
+    comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]), secrets)
     deliver(comparison, form, out, console)
     if comparison.partial:
         exits.error(f"{comparison.partial}; the report is partial", prefix="")

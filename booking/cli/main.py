@@ -125,10 +125,10 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     from booking.render.run import EventLines, Printer, emit, run_line, shown_when_interrupted
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
-        live = None if as_json or quiet else EventLines(Printer())  # the events as they happen
+        live = None if as_json or quiet else EventLines(Printer(secrets=config.secrets))  # the events as they happen
         with shown_when_interrupted(as_json, quiet, live):
             return emit(booking.simulate(config, watch=live), as_json, quiet, live)
-    printer = Printer()
+    printer = Printer(secrets=config.secrets)
     return emit(booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer)), as_json, quiet)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from booking.compare.steady import Steady
 from booking.options.config import Schedule
-from booking.redact import mask_url
+from booking.options.store_url import StoreURL
 
 DEFAULT_BUYERS = (1, 4, 16)
 DEFAULT_TICKETS = 20  # a correctness trial's stock, bought until sold out
@@ -30,7 +30,7 @@ MAX_RUNS = 20_000  # a matrix larger than this is refused, with the limit named
 class CompareConfig:
     """A matrix: stores x strategies (and your purchase functions) x buyers x schedules."""
 
-    stores: tuple[str, ...]
+    stores: tuple[StoreURL, ...]
     strategies: tuple[str, ...] | None = None  # None: every strategy that applies to each store
     buyers: tuple[int, ...] = DEFAULT_BUYERS
     tickets: int = DEFAULT_TICKETS
@@ -53,7 +53,7 @@ class CompareConfig:
 
 @dataclass(frozen=True)
 class CellKey:
-    store: str
+    store: StoreURL
     strategy: str  # a strategy's name, or "purchase module:function"
     schedule: Schedule
     buyers: int
@@ -184,7 +184,7 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)
         cfg["schedules"] = [s.value for s in self.config.schedules]
-        cfg["stores"] = [mask_url(s) for s in self.config.stores]  # a URL's password never reaches a report
+        cfg["stores"] = [s.display for s in self.config.stores]  # a URL's password never reaches a report
         return {
             "command": self.command,
             "versions": self.versions,

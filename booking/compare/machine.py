@@ -10,7 +10,7 @@ import os
 import platform
 from typing import Any
 
-from booking.stores.base import StoreKind, store_kind
+from booking.options.store_url import StoreKind, StoreURL
 
 
 def machine() -> dict[str, Any]:
@@ -50,9 +50,9 @@ def versions() -> dict[str, str]:
     return found
 
 
-def server_version(spec: str) -> str | None:
+def server_version(spec: StoreURL) -> str | None:
     """A database server's version string (None for db.json, and for a server that cannot be asked)."""
-    kind = store_kind(spec)
+    kind = spec.kind
     if kind is StoreKind.COUNTER:
         return None
     from booking.stores.connect import Database

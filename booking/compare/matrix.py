@@ -14,7 +14,7 @@ import signal
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from booking.compare.cells import WIDE, CellKey, CompareConfig, Comparison, Trial
@@ -23,9 +23,10 @@ from booking.compare.plan import plan, row_info
 from booking.compare.reference import conclude, pick_reference, relate
 from booking.compare.summary import rates, store_labels, summarise, trial_of
 from booking.options.config import RunConfig, Schedule
+from booking.options.store_url import StoreURL
 from booking.processes import signals
 from booking.run.simulate import simulate
-from booking.stores import StoreKind, store_kind
+from booking.stores import StoreKind
 from booking.stores.claim import claim
 from booking.strategies import default_strategy
 
@@ -34,7 +35,7 @@ Progress = Callable[[int, int], None]
 
 def run_config(config: CompareConfig, key: CellKey) -> RunConfig:
     """One run of a cell: a lockstep trial bought until sold out, or a warm crowd buying for the duration."""
-    sql = store_kind(key.store) is not StoreKind.COUNTER
+    sql = key.store.kind is not StoreKind.COUNTER
     return RunConfig(
         store=key.store,
         strategy=None if key.purchase else key.strategy,
@@ -128,13 +129,13 @@ def _tickets(config: CompareConfig, key: CellKey) -> int:
     return config.cost_stock() if key.cost else config.tickets
 
 
-def _reference(config: CompareConfig, store: str, keys: list[CellKey]) -> str | None:
+def _reference(config: CompareConfig, store: StoreURL, keys: list[CellKey]) -> str | None:
     present = {(k.strategy, row_info(k).safe) for k in keys if k.store == store}
-    return pick_reference(config.reference, default_strategy(store_kind(store)), sorted(present))
+    return pick_reference(config.reference, default_strategy(store.kind), sorted(present))
 
 
 def compare_strategies(
-    stores: list[str] | None = None,
+    stores: Sequence[StoreURL | str] | None = None,
     strategies: list[str] | None = None,
     buyers: list[int] | None = None,
     tickets: int = CompareConfig.tickets,
@@ -157,7 +158,7 @@ def compare_strategies(
     load = machine()  # the load average before the comparison adds its own
     with tempfile.TemporaryDirectory(prefix="booking-compare-") as tmp:
         config = CompareConfig(
-            stores=tuple(stores or (str(Path(tmp) / "db.json"), str(Path(tmp) / "tickets.db"))),
+            stores=tuple(StoreURL.of(s) for s in stores or (str(Path(tmp) / "db.json"), str(Path(tmp) / "tickets.db"))),
             strategies=tuple(strategies) if strategies else None,
             buyers=tuple(buyers or CompareConfig.buyers),
             tickets=tickets,
@@ -174,7 +175,7 @@ def compare_strategies(
     return result
 
 
-def _servers(stores: tuple[str, ...]) -> dict[str, str]:
+def _servers(stores: tuple[StoreURL, ...]) -> dict[str, str]:
     from booking.compare.machine import server_version
 
     labels = store_labels(stores)

@@ -8,7 +8,8 @@ from booking.compare.cells import MAX_RUNS, CellKey, CompareConfig
 from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.options.config import Isolation, RunConfig, Schedule
-from booking.stores import StoreKind, store_kind
+from booking.options.store_url import StoreURL
+from booking.stores import StoreKind
 from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
 
 
@@ -17,7 +18,7 @@ def plan(config: CompareConfig) -> list[CellKey]:
     _check(config)
     keys: list[CellKey] = []
     for store in config.stores:
-        kind = store_kind(store)
+        kind = store.kind
         rows: list[tuple[str, str | None]] = [(n, None) for n in _strategies(config) if kind in STRATEGIES[n].stores]
         rows += [(f"purchase {p}", p) for p in config.purchases]
         for name, purchase in rows:
@@ -66,7 +67,7 @@ def _check(config: CompareConfig) -> None:
         RunConfig(buyers=b, think_ms=config.think_ms).validate()
     for name in config.strategies or ():
         if name not in STRATEGIES:
-            get_strategy(name, store_kind(config.stores[0]))  # raises: unknown, with the list
+            get_strategy(name, config.stores[0].kind)  # raises: unknown, with the list
     if config.reference is not None and config.reference not in STRATEGIES:
         raise BadInput(
             _("--reference: unknown strategy {reference!r} (choose from: {value})").format(
@@ -83,7 +84,7 @@ def _check(config: CompareConfig) -> None:
                     isolation=config.isolation, choices=choices
                 )
             )
-        kinds = {store_kind(s) for s in config.stores}
+        kinds = {s.kind for s in config.stores}
         if kinds == {StoreKind.COUNTER}:
             raise BadInput(_("--isolation applies to SQL stores only (db.json has no transactions)"))
         if StoreKind.SQLITE in kinds and config.isolation != Isolation.SERIALIZABLE:
@@ -101,7 +102,7 @@ def row_info(key: CellKey) -> StrategyInfo:
 
 
 @cache
-def _user(spec: str, store: str) -> StrategyInfo:
+def _user(spec: str, store: StoreURL) -> StrategyInfo:
     from booking.strategies.custom import user_strategy
 
-    return user_strategy(spec, store)
+    return user_strategy(spec, store.text)

@@ -9,8 +9,9 @@ from pathlib import Path
 from booking.compare.cells import Cell, CellKey, Trial
 from booking.compare.stats import mean_ci, percentile, wilson
 from booking.compare.steady import steady
+from booking.options.store_url import StoreURL
 from booking.run.result import RunResult
-from booking.stores.base import KIND_NAMES, StoreKind, store_kind
+from booking.stores.base import KIND_NAMES, StoreKind
 from booking.strategies import StrategyInfo
 
 
@@ -39,25 +40,23 @@ def _timeline(result: RunResult) -> str:
     return story(result)
 
 
-def store_label(spec: str) -> str:
+def store_label(spec: StoreURL) -> str:
     """A store as people name it: `db.json`, `sqlite t.db`, `postgresql test`, `mariadb test` (no temp paths)."""
-    kind = store_kind(spec)
+    kind = spec.kind
     if kind is StoreKind.COUNTER:
-        return Path(spec).name
-    if "://" not in spec:
-        return f"sqlite {Path(spec).name}"
-    rest = spec.split("://", 1)[1].split("?", 1)[0]
+        return Path(spec.text).name
+    if spec.scheme is None:
+        return f"sqlite {Path(spec.text).name}"
+    rest = spec.address.split("?", 1)[0]
     name = Path(rest).name if kind is StoreKind.SQLITE else rest.rsplit("/", 1)[-1]
     return f"{KIND_NAMES[kind]} {name}"
 
 
-def store_labels(specs: Iterable[str]) -> dict[str, str]:
+def store_labels(specs: Iterable[StoreURL]) -> dict[StoreURL, str]:
     """Each store's label; two stores with one label (t.db in two directories) keep their masked specs."""
-    from booking.redact import mask_url
-
     labels = {s: store_label(s) for s in specs}
     taken = [label for label in labels.values()]
-    return {s: (label if taken.count(label) == 1 else mask_url(s)) for s, label in labels.items()}
+    return {s: (label if taken.count(label) == 1 else s.display) for s, label in labels.items()}
 
 
 def summarise(key: CellKey, label: str, info: StrategyInfo, ts: list[Trial], tickets: int) -> Cell:

@@ -6,6 +6,7 @@ import enum
 import io
 import json
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -158,9 +159,9 @@ class History:
         return next((g.last_ready for g in self.gates if g.point == "start"), None)
 
 
-def save(history: History, path: Path, never: Iterable[Path] = ()) -> None:
-    """Write the history as JSON lines, secrets masked, never into one of `never` (the store's files);
-    when the path refuses it, the error names the temporary file that keeps it."""
+def save(history: History, path: Path, secrets: AbstractSet[str] = frozenset(), never: Iterable[Path] = ()) -> None:
+    """Write the history as JSON lines, URL passwords and `secrets` masked, never into one of `never` (the
+    store's files); when the path refuses it, the error names the temporary file that keeps it."""
     out = io.StringIO()
     history.write(out)
-    write_text(path, redact(out.getvalue()), "history", never)
+    write_text(path, redact(out.getvalue(), secrets), "history", never)

@@ -23,7 +23,7 @@ from booking.hosts.peers import Peers
 from booking.i18n.lang import _
 from booking.kit.hooks import name_of
 from booking.options.config import RunConfig
-from booking.redact import remember
+from booking.options.store_url import StoreURL
 from booking.run.result import VerifyResult
 from booking.stores import open_store
 from booking.stores.base import FinalState, StoreKind
@@ -70,7 +70,7 @@ class HostRun:
         self.member = registry.join(self.store, c.run or "", self.host, c.buyers, shared, self.store.prepare)
         if not self.member.created:
             self.store.check()  # the run's store, as the first host made it
-        self.peers = Peers(c.store, self.member)
+        self.peers = Peers(self.store.spec, self.member)
         registry.mark(self.store, self.member, status="running")
         return self.member.tickets
 
@@ -117,9 +117,8 @@ class HostRun:
             self.peers.close()
 
 
-def verify_run(store: str, name: str) -> VerifyResult:
+def verify_run(store: StoreURL | str, name: str) -> VerifyResult:
     """`booking verify --store URL --run NAME`: the whole run's verdict, from the database alone."""
-    remember(store)
     opened = open_store(store)
     try:
         if not isinstance(opened, SqlStore) or opened.kind is not StoreKind.POSTGRESQL:

@@ -16,6 +16,7 @@ from typing import Any
 
 from booking.hosts.registry import Membership, run_key
 from booking.i18n.lang import _
+from booking.options.store_url import StoreURL
 from booking.stores.dbapi import connect
 
 DEAD_CHECK_S = 0.5  # while waiting on other hosts: how often to look for one whose session is gone
@@ -24,7 +25,7 @@ DEAD_CHECK_S = 0.5  # while waiting on other hosts: how often to look for one wh
 class Peers:
     """This host's view of the run's hosts; its connection's socket is one more event in the crowd's selector."""
 
-    def __init__(self, store: str, member: Membership) -> None:
+    def __init__(self, store: StoreURL, member: Membership) -> None:
         self.member = member
         self._conn: Any = connect(store)
         self._channel = f"booking_run_{run_key(member.run) & 0xFFFFFFFFFFFF:x}"

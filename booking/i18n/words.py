@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from booking.history import Attempt
 from booking.i18n.lang import _, ngettext
@@ -115,10 +116,10 @@ def served_sale(ticket: int, who: str, processes: list[str], n: int) -> str:
     ).format(ticket=ticket, who=who, process=processes[0], times=times(n))
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message, secrets masked."""
+def one_line(exc: BaseException, secrets: AbstractSet[str] = frozenset()) -> str:
+    """An exception as one line: its type and the first line of its message, URL passwords and `secrets` masked."""
     lines = str(exc).strip().splitlines()
-    return redact(f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": "))[:MAX_ERROR]
+    return redact(f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": "), secrets)[:MAX_ERROR]
 
 
 def read_value(value: int | None, counter: bool) -> str:

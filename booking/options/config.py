@@ -22,6 +22,7 @@ from booking.options.choices import (
     option,
     to_enum,
 )
+from booking.options.store_url import StoreURL, url_secrets
 
 __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
 
@@ -32,9 +33,11 @@ class RunConfig:
 
     buyers: int = field(default=10, metadata=option("Buyer processes (each its own OS process)."))
     tickets: int = field(default=1, metadata=option("Stock to seed the store with before the run."))
-    # "" with --target: the service's store is not read (receipts alone are judged); else db.json
-    store: str = field(
-        default="", metadata=option(STORE_HELP + " [default: db.json; none with --target]", show_default=False)
+    # Given as text or a StoreURL, parsed once here (store_url reads the result). "" with --target: the
+    # service's store is not read (receipts alone are judged); else db.json.
+    store: StoreURL | str | None = field(
+        default="",
+        metadata=option(STORE_HELP + " [default: db.json; none with --target]", show_default=False, cli=str),
     )
     # None: the store's default (mp-lock for db.json, file-lock for SQLite, atomic on a server)
     strategy: str | None = field(
@@ -217,8 +220,10 @@ class RunConfig:
     buyer_base: int = 0  # with --run: this host's first buyer is buyer_base + 1 in the store and the verdict
 
     def __post_init__(self) -> None:
-        if not self.store and self.target is None:
-            object.__setattr__(self, "store", "db.json")  # the notes' store; with --target, none unless given
+        if not self.store:  # the notes' store; with --target, none unless given
+            object.__setattr__(self, "store", "db.json" if self.target is None else None)
+        if isinstance(self.store, str):
+            object.__setattr__(self, "store", StoreURL.parse(self.store))
         # Plain strings are welcome from Python callers (race(schedule="random")): make them the enums.
         if isinstance(self.schedule, str) and not isinstance(self.schedule, Schedule):
             object.__setattr__(self, "schedule", to_enum(Schedule, self.schedule, "--schedule"))
@@ -232,6 +237,17 @@ class RunConfig:
         from booking.options.validate import check  # the rules, apart: this module is every field's definition
 
         check(self)
+
+    @property
+    def store_url(self) -> StoreURL | None:
+        """The run's store, parsed (None: a service raced without --store)."""
+        return None if isinstance(self.store, str) else self.store  # never text after __post_init__
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every secret the run's URLs carry (the store's, the target's): what no output may show."""
+        store = self.store_url.secrets if self.store_url is not None else frozenset()
+        return store | url_secrets(self.target or "")
 
     @property
     def processes(self) -> str:

@@ -17,7 +17,7 @@ from booking.processes import kills
 from booking.processes.messages import Channel, Done, Dying
 from booking.processes.pacer import Pacer
 from booking.processes.reporter import Reporter
-from booking.redact import redact, remember
+from booking.redact import redact
 from booking.stores.base import Store
 from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
 
@@ -48,7 +48,6 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     from booking.stores import open_store
 
     c = plan.config
-    remember(c.store)  # a spawned buyer masks the store's secrets too
     info = plan.choice.buyer_info()
     reporter = Reporter(links.channel)
     t0 = plan.t0
@@ -76,14 +75,16 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     unfinished = ""
     try:
         try:
-            if info.opens_store and not c.receipts_only:
-                store = open_store(c.store, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
+            if info.opens_store and not c.receipts_only and c.store_url is not None:
+                store = open_store(
+                    c.store_url, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s
+                )
             if info.setup is not None:
                 info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
             pacer.ready()
         except BaseException as exc:  # your prepare() calling sys.exit() too
             now = ctx.clock()
-            failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc), t_start=now, t_end=now)
+            failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc, c.secrets), t_start=now, t_end=now)
             failed.unavailable = unavailable(exc)
             reporter.put(failed)
             return
@@ -126,9 +127,9 @@ def _buy(
                 rec.looked = store.remaining()  # the notes' search(): a look outside the lock
             info.purchase(store, ctx, rec)
         except BaseException as exc:  # one failed attempt is a result to report, not a crash (sys.exit too)
-            rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)
+            rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc, c.secrets), unavailable(exc)
             if c.traceback:  # --debug: where in your code it failed
-                rec.trace = redact("".join(traceback.format_exception(exc)))
+                rec.trace = redact("".join(traceback.format_exception(exc)), c.secrets)
         finally:
             pacer.end_attempt()
         rec.t_end = ctx.clock()

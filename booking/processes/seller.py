@@ -180,11 +180,12 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
     ctx = BuyerContext(0, point, lambda: time.monotonic() - t0, plan.deadline, made, holder=-plan.seller)
     store, broken = None, ""
     try:
-        store = open_store(c.store, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
+        assert c.store_url is not None  # sellers never run for a service raced without --store
+        store = open_store(c.store_url, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
         if info.setup is not None:
             info.setup(ctx)
     except Exception as exc:  # answer every request with the reason rather than leave buyers waiting
-        broken = one_line(exc)
+        broken = one_line(exc, c.secrets)
     if plan.kill is not None:
         kills.arm(plan.kill, lambda: None, lambda _point: None)  # the parent sees its death on its sentinel
     try:
@@ -209,7 +210,7 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
                     )
                 info.purchase(store, ctx, rec)
             except Exception as exc:  # one failed purchase is an answer, not a crash
-                rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc), unavailable(exc)
+                rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc, c.secrets), unavailable(exc)
             rec.t_end = ctx.clock()
             if live is not None:  # the sale as the seller made it, before the buyer hears of it
                 live.send(Progress(rec, "answer", done=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,8 @@ from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import check_writable, write_text
 from booking.i18n.lang import _
+from booking.options.store_url import StoreURL
 from booking.redact import redact
-from booking.stores.base import store_files
 
 FORMATS = ("table", "md", "json", "csv", "html")
 
@@ -36,7 +37,7 @@ def render(comparison: Comparison, fmt: str) -> str:
     raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))
 
 
-def prepare_output(fmt: str, out: Path | None, stores: list[str] | None = None) -> None:
+def prepare_output(fmt: str, out: Path | None, stores: Sequence[StoreURL] | None = None) -> None:
     """Before the comparison runs: refuse an unknown format, or a report file that cannot be written
     (or that is one of the stores: writing it would destroy the store)."""
     if fmt not in FORMATS:
@@ -46,14 +47,14 @@ def prepare_output(fmt: str, out: Path | None, stores: list[str] | None = None) 
     if out is not None:
         # Proved writable (a new file is probed and removed again: an interrupted comparison leaves
         # no empty report behind), and never one of the stores.
-        check_writable(out, "--out", never=[f for s in stores or () for f in store_files(s)])
+        check_writable(out, "--out", never=[f for s in stores or () for f in s.files()])
 
 
 def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) -> None:
     """The report to `out` (the table as plain text there), or to the terminal."""
     if out is not None:
-        never = [f for s in comparison.config.stores for f in store_files(s)]
-        write_text(out, redact(render(comparison, fmt)), "--out", never)
+        never = [f for s in comparison.config.stores for f in s.files()]
+        write_text(out, redact(render(comparison, fmt), _secrets(comparison)), "--out", never)
         partial = f", partial: {comparison.partial}" if comparison.partial else ""
         console.print(f"wrote {out} ({fmt}{partial})", markup=False, highlight=False)
     elif fmt == "table":
@@ -61,4 +62,8 @@ def deliver(comparison: Comparison, fmt: str, out: Path | None, console: Any) ->
 
         print_table(comparison, console)
     else:
-        sys.stdout.write(redact(render(comparison, fmt)))
+        sys.stdout.write(redact(render(comparison, fmt), _secrets(comparison)))
+
+
+def _secrets(comparison: Comparison) -> frozenset[str]:
+    return frozenset().union(*(s.secrets for s in comparison.config.stores))

@@ -147,12 +147,15 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
 def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines | None = None) -> int:
     """Print a run (or repeated runs) as JSON or for a person; returns the exit code. `live`: the run's
     events were printed as they happened, by these lines."""
+    secrets: frozenset[str] = getattr(
+        getattr(outcome, "config", None), "secrets", frozenset()
+    )  # a verify has no run config
     if as_json:
-        sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2)) + "\n")
+        sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2), secrets) + "\n")
     elif isinstance(outcome, RunResult):
-        render_run(outcome, live.out if live is not None else Printer(), quiet=quiet, live=live)
+        render_run(outcome, live.out if live is not None else Printer(secrets=secrets), quiet=quiet, live=live)
     else:
-        render_runs(outcome, Printer(), quiet=quiet)
+        render_runs(outcome, Printer(secrets=secrets), quiet=quiet)
     return int(outcome.exit_code)
 
 

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Set as AbstractSet
 from typing import Any, TextIO
 
 from booking.redact import redact
@@ -139,8 +140,11 @@ class Printer:
     """Lines for a person, wrapped to the stream's width: styled by Rich on a terminal, plain text
     elsewhere (and no Rich import, which is a tenth of a short run's start-up)."""
 
-    def __init__(self, stream: TextIO | None = None, width: int | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, width: int | None = None, secrets: AbstractSet[str] = frozenset()
+    ) -> None:
         self.stream = stream or sys.stdout
+        self.secrets = secrets  # masked in every line, with every URL's password
         self.width = width or width_of(self.stream)
         self._console: Any = None
         if self.stream.isatty():
@@ -150,7 +154,7 @@ class Printer:
 
     def line(self, *parts: Part, indent: int = 4) -> None:
         """One logical line, secrets masked before it is wrapped; continuation lines start `indent` columns in."""
-        masked = [redact(p) if isinstance(p, str) else (redact(p[0]), p[1]) for p in parts]
+        masked = [redact(p, self.secrets) if isinstance(p, str) else (redact(p[0], self.secrets), p[1]) for p in parts]
         for row in wrap_parts(masked, self.width, indent):
             self._write(row)
 

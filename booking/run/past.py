@@ -10,13 +10,15 @@ from booking.history import History
 from booking.history.file import load
 from booking.i18n.lang import _
 from booking.options.config import RunConfig
-from booking.redact import mask_url, remember
+from booking.options.store_url import StoreURL
 from booking.run.result import VerifyResult
-from booking.stores import open_store, store_kind
+from booking.stores import open_store
 from booking.verdict.verify import verify
 
 
-def verify_run(store: str, history: Path, tickets: int | None = None, run: str | None = None) -> VerifyResult:
+def verify_run(
+    store: StoreURL | str, history: Path, tickets: int | None = None, run: str | None = None
+) -> VerifyResult:
     """The verdict for a past run, from the store as it is now and its history file (or, for a run across
     hosts, from the database alone). The starting stock is the one the history records; `tickets` is
     needed only for a history that records none."""
@@ -28,10 +30,10 @@ def verify_run(store: str, history: Path, tickets: int | None = None, run: str |
         if isinstance(tickets, bool) or tickets < 0:
             raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))
         RunConfig(tickets=tickets).validate()  # the upper limit, named
-    remember(store)
-    kind = store_kind(store)
+    url = StoreURL.of(store)
+    kind = url.kind
     past: History = load(history)
-    opened = open_store(store)
+    opened = open_store(url)
     try:
         opened.check()
         final = opened.final()
@@ -39,10 +41,10 @@ def verify_run(store: str, history: Path, tickets: int | None = None, run: str |
         opened.close()
     initial = _starting_stock(past, tickets, history)
     for done in past.runs:
-        if done.store and store_kind(done.store) is not kind:
+        if done.store and StoreURL.parse(done.store).kind is not kind:  # the display the history records
             raise BadInput(
                 _("--store {mask_url} is not the kind of store the run used ({store}, in {history})").format(
-                    mask_url=mask_url(store), store=done.store, history=history
+                    mask_url=url.display, store=done.store, history=history
                 )
             )
     return VerifyResult(opened.display, verify(initial, final, past, kind))

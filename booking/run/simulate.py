@@ -28,10 +28,8 @@ from booking.processes.kills import plan_kills
 from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
-from booking.redact import mask_url, remember
 from booking.run.result import RunResult
-from booking.stores import Store, StoreKind, locks, open_store, store_kind
-from booking.stores.base import store_files
+from booking.stores import Store, StoreKind, locks, open_store
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
@@ -50,20 +48,24 @@ def simulate(config: RunConfig, watch: Watcher | None = None) -> RunResult:
     except signals.Interrupted as exc:
         if exc.said:
             raise
-        where = _("store {store} left as it was").format(store=mask_url(config.store))  # set-up: one transaction
+        where = _("store {store} left as it was").format(store=_display(config))  # set-up: one transaction
         said = _("{signal}; before the buyers started: {where}").format(signal=exc, where=where)
         raise signals.interrupted(exc.signum, said) from None
 
 
+def _display(config: RunConfig) -> str:
+    return config.store_url.display if config.store_url is not None else ""
+
+
 def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     config.validate()
-    remember(config.store)
-    kind = store_kind(config.store)
+    url = config.store_url
+    kind = url.kind if url is not None else StoreKind.COUNTER
     _refuse_conflicts(config, kind)
     choice = choose(config, kind)
     seed = config.seed if config.seed is not None else random.randrange(1_000_000)
     if config.history is not None:
-        check_writable(config.history, "history", never=store_files(config.store))
+        check_writable(config.history, "history", never=url.files() if url is not None else [])
     if choice.target is not None:
         from booking.strategies.http import served
 
@@ -72,7 +74,7 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
     exclusive = not config.keep and config.run is None
-    with claim(config.store, exclusive=exclusive) if config.store else contextlib.nullcontext():
+    with claim(url, exclusive=exclusive) if url is not None else contextlib.nullcontext():
         return _run(config, kind, choice, seed, watch)
 
 
@@ -102,12 +104,12 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
     store: Store | OwnTables
-    if not config.store:  # --target without --store: the service's store is not read
+    if config.store_url is None:  # --target without --store: the service's store is not read
         store = OwnTables.unread()
     elif config.own_tables:
-        store = OwnTables(config.store, config.setup, config.stock)
+        store = OwnTables(config.store_url, config.setup, config.stock)
     else:
-        store = open_store(config.store, isolation, timeout_s=config.deadline_s)
+        store = open_store(config.store_url, isolation, timeout_s=config.deadline_s)
     display = store.display
     across = _across_hosts(config, choice, store)
     try:
@@ -128,7 +130,9 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
             if config.history is not None:
                 # first: a store that fails the final read must not lose it
-                save(history, config.history, never=store_files(config.store))
+                save(
+                    history, config.history, config.secrets, never=config.store_url.files() if config.store_url else []
+                )
             if across is not None:  # every host's part, once all have recorded
                 stopped_by = signals.pending()
                 history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))
@@ -167,7 +171,7 @@ def _judge(
         elapsed,
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
-        extras={**choice.extras(history), **({"store_read": bool(config.store)} if choice.target else {})},
+        extras={**choice.extras(history), **({"store_read": config.store_url is not None} if choice.target else {})},
         strategy_safe=choice.safe,
     )
     if isinstance(crowd.barrier, RandomScheduler):

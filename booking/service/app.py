@@ -29,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking.redact import mask_url
 from booking.service.contract import HEALTH, MAX_BODY, MAX_BUYER, PURCHASE, RUN, TICKETS
 from booking.service.settings import ServeConfig
 from booking.service.shop import Shop, answer, scope
@@ -76,7 +75,7 @@ def create_app(settings: ServeConfig) -> Starlette:
         return JSONResponse(
             {
                 "service": "booking",
-                "store": mask_url(settings.store),
+                "store": settings.store_url.display,
                 "strategy": info.name,
                 "scope": scope(info),
                 "description": info.description,

@@ -23,7 +23,6 @@ from typing import Any
 from booking.errors import CannotRun
 from booking.i18n.lang import _
 from booking.i18n.words import count
-from booking.redact import remember
 from booking.service.settings import ServeConfig
 from booking.service.shop import scope, serving_strategy
 from booking.stores import open_store
@@ -37,7 +36,6 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     """Run the service until SIGINT or SIGTERM; returns 0 after a clean stop. BadInput or CannotRun before
     anything is served (the store is left as it was when the options are refused)."""
     settings.validate()
-    remember(settings.store)
     info = serving_strategy(settings)
     try:
         import uvicorn
@@ -48,7 +46,7 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     from booking.service.app import create_app
 
     iso = None if settings.isolation is None else settings.isolation.value
-    store = open_store(settings.store, iso, timeout_s=settings.timeout_s)
+    store = open_store(settings.store_url, iso, timeout_s=settings.timeout_s)
     try:
         sock = listen(settings.host, settings.port)  # before seeding: a port in use changes nothing
         stock = store.prepare(None if settings.keep else settings.tickets)  # once, before any worker starts

@@ -13,6 +13,7 @@ from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.options.choices import MAX_THINK_MS, MAX_TICKETS, Isolation, check_range, to_enum
 from booking.options.config import LOCK_HELP, STORE_HELP, option
+from booking.options.store_url import StoreURL
 
 MAX_WORKERS = 64
 MAX_THREADS = 64
@@ -24,7 +25,7 @@ THINK_MS = 50.0  # the race window's width by default: see `think_ms`
 class ServeConfig:
     """One service: a store, the strategy every purchase runs under, and how many worker processes serve it."""
 
-    store: str = field(default="db.json", metadata=option(STORE_HELP))
+    store: StoreURL | str = field(default="db.json", metadata=option(STORE_HELP, cli=str))  # parsed once: store_url
     # None: the store's default, as for simulate
     strategy: str | None = field(
         default=None, metadata=option(LOCK_HELP, flag="--lock", metavar="STRATEGY", show_default=False)
@@ -57,8 +58,15 @@ class ServeConfig:
     )
 
     def __post_init__(self) -> None:
+        if isinstance(self.store, str):
+            object.__setattr__(self, "store", StoreURL.parse(self.store))
         if isinstance(self.isolation, str) and not isinstance(self.isolation, Isolation):
             object.__setattr__(self, "isolation", to_enum(Isolation, self.isolation, "--isolation"))
+
+    @property
+    def store_url(self) -> StoreURL:
+        """The service's store, parsed."""
+        return StoreURL.of(self.store)  # never text after __post_init__
 
     def validate(self) -> None:
         check_range("--workers", self.workers, 1, MAX_WORKERS)

@@ -25,7 +25,7 @@ from booking.i18n.words import one_line
 from booking.kit.points import AFTER_READ
 from booking.service.contract import BOUGHT, DECLINED, SOLD_OUT
 from booking.service.settings import ServeConfig
-from booking.stores import Store, StoreKind, open_store, store_kind
+from booking.stores import Store, StoreKind, open_store
 from booking.strategies import BuyerContext, Made, StrategyInfo, default_strategy, get_strategy
 
 FAILED = 500  # the purchase failed (the store or the lock did): the answer says why in one line
@@ -33,7 +33,7 @@ FAILED = 500  # the purchase failed (the store or the lock did): the answer says
 
 def serving_strategy(settings: ServeConfig) -> StrategyInfo:
     """The strategy every purchase of the service runs under; BadInput for one a service cannot run."""
-    kind = store_kind(settings.store)
+    kind = settings.store_url.kind
     info = get_strategy(settings.strategy or default_strategy(kind), kind)
     if info.needs.sellers:
         raise BadInput(
@@ -96,7 +96,7 @@ class Shop:
 
     def _new_slot(self) -> _Slot:
         s = self.settings
-        store = open_store(s.store, None if s.isolation is None else s.isolation.value, timeout_s=s.timeout_s)
+        store = open_store(s.store_url, None if s.isolation is None else s.isolation.value, timeout_s=s.timeout_s)
         if self.info.needs.lock_file and self.made.lock_path is None:
             self.made.lock_path = str(store.lock_path())
         slot = _Slot(store)
@@ -137,7 +137,7 @@ class Shop:
         try:
             self.info.purchase(slot.store, self._context(buyer, slot), rec)
         except Exception as exc:  # one failed purchase is an answer, not a crash of the worker
-            rec.outcome, rec.error = Outcome.ERROR, one_line(exc)
+            rec.outcome, rec.error = Outcome.ERROR, one_line(exc, self.settings.store_url.secrets)
             self._discard(slot)
         else:
             self._idle.put(slot)

@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 from booking.options.config import RunConfig
-from booking.stores.base import FinalState, Seen, Store, StoreKind, store_kind
+from booking.options.store_url import StoreURL
+from booking.stores.base import FinalState, Seen, Store, StoreKind
 from booking.stores.counter import CounterStore
 
-__all__ = ["CounterStore", "FinalState", "Seen", "Store", "StoreKind", "init_store", "open_store", "store_kind"]
+__all__ = ["CounterStore", "FinalState", "Seen", "Store", "StoreKind", "StoreURL", "init_store", "open_store"]
 
 
-def open_store(spec: str, isolation: str | None = None, durable: bool = False, timeout_s: float = 60.0) -> Store:
+def open_store(
+    spec: StoreURL | str, isolation: str | None = None, durable: bool = False, timeout_s: float = 60.0
+) -> Store:
     """Open the store `spec` names (`isolation`: SQL stores only; `durable`: db.json fsyncs every write;
     `timeout_s`: how long one server round trip may take). Call it in the process that will use it."""
-    if store_kind(spec) is StoreKind.COUNTER:
-        return CounterStore(spec, durable=durable)
+    url = StoreURL.of(spec)
+    if url.kind is StoreKind.COUNTER:
+        return CounterStore(url.text, durable=durable)
     from booking.stores.sql import SqlStore  # SQLAlchemy is imported only for SQL stores
 
-    return SqlStore(spec, isolation, timeout_s)
+    return SqlStore(url, isolation, timeout_s)
 
 
-def init_store(store: str, tickets: int, force: bool = False, deadline_s: float = 60.0, beside: bool = False) -> str:
+def init_store(
+    store: StoreURL | str, tickets: int, force: bool = False, deadline_s: float = 60.0, beside: bool = False
+) -> str:
     """Reset `store` to `tickets` unsold tickets (within `deadline_s`); returns the store's display name.
 
     `force` replaces a db.json that is not a valid store, and a SQL store whose booking tables have no
     schema revision (a set-up cut short); another application's tables are never touched, and booking's
     are added beside them only with `beside` (--init-store)."""
-    RunConfig(store=store, tickets=tickets, deadline_s=deadline_s).validate()
+    url = StoreURL.of(store)
+    RunConfig(store=url, tickets=tickets, deadline_s=deadline_s).validate()
     from booking.stores.claim import claim
 
-    with claim(store, exclusive=True):  # never reseed a store a run is using
-        opened = open_store(store, timeout_s=deadline_s)
+    with claim(url, exclusive=True):  # never reseed a store a run is using
+        opened = open_store(url, timeout_s=deadline_s)
         try:
             opened.prepare(tickets, force=force, beside=beside)
         finally:

@@ -1,25 +1,12 @@
-"""The small Protocol every store implements, the plain data it returns, and which kind a spec names."""
+"""The small Protocol every store implements, and the plain data it returns."""
 
 from __future__ import annotations
 
-import enum
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from booking.errors import BadInput
-from booking.i18n.lang import _
-
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-
-
-class StoreKind(enum.StrEnum):
-    COUNTER = "counter"  # db.json: {"count": N}, as in the notes
-    SQLITE = "sqlite"
-    POSTGRESQL = "postgresql"
-    MYSQL = "mysql"  # MariaDB
-
+from booking.options.store_url import StoreKind as StoreKind  # re-exported: stores name their kind here
 
 # How each kind is named to people (`booking strategies`, reports).
 KIND_NAMES = {
@@ -28,54 +15,6 @@ KIND_NAMES = {
     StoreKind.POSTGRESQL: "postgresql",
     StoreKind.MYSQL: "mariadb",
 }
-_SCHEMES = {
-    "sqlite": StoreKind.SQLITE,
-    "postgresql": StoreKind.POSTGRESQL,
-    "postgres": StoreKind.POSTGRESQL,
-    "mysql": StoreKind.MYSQL,
-    "mariadb": StoreKind.MYSQL,
-}
-
-
-def store_kind(spec: str) -> StoreKind:
-    """Which kind of store a --store value names, without opening it (and without importing SQLAlchemy)."""
-    if "://" in spec:
-        scheme = spec.split("://", 1)[0].split("+", 1)[0].lower()
-        if scheme not in _SCHEMES:
-            raise BadInput(
-                _(
-                    "unknown store URL scheme {scheme!r} (use a db.json path, sqlite://, "
-                    "postgresql+psycopg:// or mysql+pymysql://)"
-                ).format(scheme=scheme)
-            )
-        return _SCHEMES[scheme]
-    if spec.lower().endswith(SQLITE_SUFFIXES):
-        return StoreKind.SQLITE
-    return StoreKind.COUNTER
-
-
-def local_file(spec: str) -> Path | None:
-    """The file a db.json or SQLite spec names (`t.db`, `sqlite:///t.db`, `sqlite:///file:t.db?uri=true`);
-    None for a server."""
-    if "://" not in spec:
-        return Path(spec)
-    scheme, _sep, rest = spec.partition("://")
-    if scheme.split("+", 1)[0].lower() != "sqlite" or not rest.startswith("/"):
-        return None
-    path, _sep, query = rest[1:].partition("?")
-    if path.startswith("file:") and ("uri=true" in query or "uri=1" in query):
-        path = path.removeprefix("file:")
-    return Path(path) if path else None
-
-
-def store_files(spec: str) -> list[Path]:
-    """Every file a store is made of, resolved (the data, its lock, SQLite's journals): what no output may be."""
-    path = local_file(spec) if spec else None  # no spec: a service raced without --store
-    if path is None:
-        return []
-    path = Path(os.path.realpath(path))
-    suffixes = [".lock", ".in-use"] + (["-wal", "-shm", "-journal"] if store_kind(spec) is StoreKind.SQLITE else [])
-    return [path, *(path.with_name(path.name + s) for s in suffixes)]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ from typing import Any
 
 from booking.errors import CannotRun
 from booking.i18n.lang import _
-from booking.redact import mask_url
-from booking.stores.base import StoreKind, store_kind
+from booking.options.store_url import StoreKind, StoreURL
 
 SUFFIX = ".in-use"
 PG_KEY = 0x626B672D696E7573  # "bkg-inus": not the advisory strategy's key
@@ -37,9 +36,9 @@ _held: dict[str, int] = {}  # what this process holds already (compare claims, t
 
 
 @contextlib.contextmanager
-def claim(spec: str, exclusive: bool) -> Iterator[None]:
+def claim(spec: StoreURL | str, exclusive: bool) -> Iterator[None]:
     """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`)."""
-    key, holder = _holder(spec)
+    key, holder = _holder(StoreURL.of(spec))
     if key in _held:  # nested in this process's own claim (a compare's runs)
         _held[key] += 1
         try:
@@ -71,19 +70,18 @@ def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
     )
 
 
-def _holder(spec: str) -> tuple[str, Any]:
-    kind = store_kind(spec)
-    if kind is StoreKind.COUNTER:
-        path = Path(spec)
-    elif kind is StoreKind.SQLITE:
+def _holder(spec: StoreURL) -> tuple[str, Any]:
+    if spec.kind is StoreKind.COUNTER:
+        path = Path(spec.text)
+    elif spec.kind is StoreKind.SQLITE:
         from booking.stores.connect import sql_url
 
         database = sql_url(spec).database
         path = Path(str(database))
     else:
-        return mask_url(spec), _ServerClaim(spec)
+        return spec.display, _ServerClaim(spec)
     lock = path.with_name(path.name + SUFFIX)
-    return str(lock.resolve()), _FileClaim(lock, str(spec))
+    return str(lock.resolve()), _FileClaim(lock, spec.display)
 
 
 class _FileClaim:
@@ -141,7 +139,7 @@ def _same_file(fd: int, path: Path) -> bool:
 class _ServerClaim:
     """An advisory lock on the store's database, on a connection the parent holds for the run."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: StoreURL) -> None:
         self.spec = spec
         self.conn: Any = None
         self.db: Any = None

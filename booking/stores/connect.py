@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,47 +21,35 @@ from booking.errors import BadInput, BookingError, CannotRun, Unavailable
 from booking.files import check_path
 from booking.i18n.lang import _
 from booking.i18n.words import install_hint
-from booking.redact import mask_url, redact, remember
+from booking.options.store_url import StoreKind, StoreURL
+from booking.redact import redact
 from booking.stores import codes
-from booking.stores.base import StoreKind, store_kind
 from booking.stores.limits import SQLITE_BUSY_TIMEOUT_S, connect_args, watchdog
 
 SQLITE_SYNCHRONOUS = "NORMAL"  # the setting WAL is meant to run with; the benchmark's bare loop uses it too
 DEFAULT_TIMEOUT_S = 60.0  # how long one server round trip may take when the caller sets no deadline
 
 MAX_ENGINES = 16
-_ENGINES: dict[tuple[str, float], Engine] = {}
+_ENGINES: dict[tuple[StoreURL, float], Engine] = {}
 
 DRIVERS = {
     StoreKind.POSTGRESQL: f"psycopg: {install_hint('postgres')}",
     StoreKind.MYSQL: f"PyMySQL: {install_hint('mysql')}",
 }
-# A URL without a driver gets the one booking installs (SQLAlchemy's own default would be psycopg2
-# or mysqlclient, which booking never installs): postgresql:// means psycopg, mysql:// PyMySQL.
-INSTALLED_DRIVERS = {
-    "postgresql": "postgresql+psycopg",
-    "postgres": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-}
 
 
-def sql_url(spec: str) -> URL:
-    """The SQLAlchemy URL for a --store value; a bare path ending .db/.sqlite is a SQLite file."""
-    store = _("store {store}").format(store=mask_url(spec))
-    if "://" not in spec:
-        url = URL.create("sqlite", database=spec)
+def sql_url(spec: StoreURL | str) -> URL:
+    """The SQLAlchemy URL for a --store value (the installed driver filled in); a bare path ending
+    .db/.sqlite is a SQLite file."""
+    parsed = StoreURL.of(spec)
+    store = _("store {store}").format(store=parsed.display)
+    if parsed.scheme is None:
+        url = URL.create("sqlite", database=parsed.text)
     else:
-        if re.split(r"[/?]", spec.partition("://")[2], maxsplit=1)[0].count("@") > 1:
-            # SQLAlchemy would read the password as far as the first '@' and the rest as the host,
-            # then print that host (the password's tail) in its error.
-            raise BadInput(_("{store}: the password holds a raw '@'; write it as %40").format(store=store))
         try:
-            url = make_url(spec)
+            url = make_url(str(parsed.sqlalchemy))
         except (sa.exc.ArgumentError, ValueError):
             raise BadInput(_("{store}: not a database URL").format(store=store)) from None
-        if url.drivername in INSTALLED_DRIVERS:
-            url = url.set(drivername=INSTALLED_DRIVERS[url.drivername])
     if url.get_backend_name() == "sqlite":
         if sqlite_in_memory(url):
             # Each buyer is its own process: an in-memory database would be a new, empty one in each.
@@ -93,17 +80,16 @@ def sqlite_path(url: URL) -> Path:
 class Database:
     """One SQL store's engine, and what its errors mean (BadInput: the input; CannotRun: the environment)."""
 
-    def __init__(self, spec: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        remember(spec)  # from now on, this URL's secrets are masked in any text this process prints
-        self.spec = spec
-        self.kind = store_kind(spec)
-        self.display = mask_url(spec)
-        self.url = sql_url(spec)
+    def __init__(self, spec: StoreURL | str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.spec = StoreURL.of(spec)
+        self.kind = self.spec.kind
+        self.display = self.spec.display
+        self.url = sql_url(self.spec)
         self.timeout_s = timeout_s
         # One engine per store and timeout in a process, made in the parent before the buyers fork and
         # reused by them: building an engine and its dialect in every buyer cost milliseconds and
         # megabytes each. NullPool: no connection is pooled, so nothing but the engine crosses the fork.
-        key = (spec, timeout_s)
+        key = (self.spec, timeout_s)
         engine = _ENGINES.get(key)
         if engine is None:
             engine = self._engine(timeout_s)
@@ -208,7 +194,7 @@ class Database:
     def reason(self, exc: BaseException) -> str:
         orig = getattr(exc, "orig", None) or exc
         lines = str(orig).strip().splitlines()
-        return redact(lines[0] if lines else type(orig).__name__)[:300]
+        return redact(lines[0] if lines else type(orig).__name__, self.spec.secrets)[:300]
 
     def retryable(self, exc: BaseException, upgrading: bool = False) -> bool:
         """A serialization failure or deadlock: the whole transaction should run again.

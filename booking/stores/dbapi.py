@@ -16,20 +16,20 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from booking.errors import BadInput
 from booking.i18n.lang import _
-from booking.redact import mask_url
-from booking.stores.base import StoreKind, store_kind
+from booking.options.store_url import StoreKind, StoreURL
 
 
-def connect_args(store: str) -> tuple[str, dict[str, Any]]:
+def connect_args(store: StoreURL | str) -> tuple[str, dict[str, Any]]:
     """The DB-API module to import and the keyword arguments of its connect() for `store`."""
-    kind = store_kind(store)
+    url = StoreURL.of(store)
+    kind = url.kind
     if kind is StoreKind.COUNTER:
-        raise BadInput(_("store {store}: a db.json counter has no database connection").format(store=store))
-    if "://" not in store:
-        return "sqlite3", {"database": store}
-    parts = urlsplit(store)
+        raise BadInput(_("store {store}: a db.json counter has no database connection").format(store=url.text))
+    if url.scheme is None:
+        return "sqlite3", {"database": url.text}
+    parts = urlsplit(url.text)
     if kind is StoreKind.SQLITE:
-        return "sqlite3", {"database": _sqlite_path(store)}
+        return "sqlite3", {"database": _sqlite_path(url)}
     args: dict[str, Any] = {"host": parts.hostname or "localhost", "user": unquote(parts.username or "")}
     if parts.password is not None:
         args["password"] = unquote(parts.password)
@@ -42,21 +42,22 @@ def connect_args(store: str) -> tuple[str, dict[str, Any]]:
     return "pymysql", {**args, "database": database, **extra}
 
 
-def _sqlite_path(store: str) -> str:
+def _sqlite_path(url: StoreURL) -> str:
     """sqlite:///relative.db -> relative.db; sqlite:////abs/t.db -> /abs/t.db (SQLAlchemy's reading)."""
-    rest = store.split("://", 1)[1]
+    rest = url.address
     return unquote(rest[1:] if rest.startswith("/") else rest).split("?", 1)[0]
 
 
-def connect(store: str) -> Any:
+def connect(store: StoreURL | str) -> Any:
     """A DB-API connection to `store` with the installed driver, in autocommit mode: your code says BEGIN."""
-    module_name, kwargs = connect_args(store)
+    url = StoreURL.of(store)
+    module_name, kwargs = connect_args(url)
     try:
         driver = importlib.import_module(module_name)
     except ModuleNotFoundError:
         raise BadInput(
             _("store {mask_url}: driver {module_name} is not installed").format(
-                mask_url=mask_url(store), module_name=module_name
+                mask_url=url.display, module_name=module_name
             )
         ) from None
     if module_name == "sqlite3":

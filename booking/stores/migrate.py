@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
-from booking.stores.base import StoreKind, store_kind
+from booking.options.store_url import StoreKind, StoreURL
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -190,17 +190,18 @@ class SchemaState:
         }
 
 
-def _database(spec: str) -> Database:
+def _database(spec: StoreURL | str) -> Database:
     from booking.stores.connect import Database
 
-    if store_kind(spec) is StoreKind.COUNTER:
+    url = StoreURL.of(spec)
+    if url.kind is StoreKind.COUNTER:
         raise BadInput(
-            _("store {spec}: `booking db` works on SQL stores; a db.json counter has no schema").format(spec=spec)
+            _("store {spec}: `booking db` works on SQL stores; a db.json counter has no schema").format(spec=url.text)
         )
-    return Database(spec)
+    return Database(url)
 
 
-def schema_state(spec: str) -> SchemaState:
+def schema_state(spec: StoreURL | str) -> SchemaState:
     """The store's revision and this booking's head (read only)."""
     db = _database(spec)
     try:
@@ -216,7 +217,7 @@ def schema_state(spec: str) -> SchemaState:
     return SchemaState(db.display, revision, head(), revision is None or revision in known_revisions())
 
 
-def move(spec: str, up: bool, revision: str) -> SchemaState:
+def move(spec: StoreURL | str, up: bool, revision: str) -> SchemaState:
     """Upgrade (or downgrade) the store's schema to `revision`; returns where it is now."""
     from alembic.util import CommandError
 
@@ -233,11 +234,11 @@ def move(spec: str, up: bool, revision: str) -> SchemaState:
     return schema_state(spec)
 
 
-def upgrade_store(spec: str, revision: str = "head") -> SchemaState:
+def upgrade_store(spec: StoreURL | str, revision: str = "head") -> SchemaState:
     """Create or upgrade a store's schema (`booking db upgrade`)."""
     return move(spec, True, revision)
 
 
-def downgrade_store(spec: str, revision: str = "-1") -> SchemaState:
+def downgrade_store(spec: StoreURL | str, revision: str = "-1") -> SchemaState:
     """Step a store's schema back; `base` drops booking's tables (`booking db downgrade`)."""
     return move(spec, False, revision)

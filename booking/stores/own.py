@@ -13,8 +13,8 @@ from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
 from booking.kit.hooks import Hook, check_call, name_of, resolve
-from booking.redact import mask_url
-from booking.stores.base import FinalState, store_kind
+from booking.options.store_url import StoreKind, StoreURL
+from booking.stores.base import FinalState
 
 UNREAD = "not read (receipts alone are judged; --store reads the service's store)"
 
@@ -22,10 +22,12 @@ UNREAD = "not read (receipts alone are judged; --store reads the service's store
 class OwnTables:
     """The store of a run with --receipts-only, --setup or --stock."""
 
-    def __init__(self, spec: str, setup: Hook | None, stock: Hook | None) -> None:
+    def __init__(self, url: StoreURL | None, setup: Hook | None, stock: Hook | None) -> None:
+        spec = url.text if url is not None else ""  # what your setup and stock functions are handed
         self.spec = spec
-        self.kind = store_kind(spec)
-        self.display = mask_url(spec)
+        self.secrets = url.secrets if url is not None else frozenset()
+        self.kind = url.kind if url is not None else StoreKind.COUNTER
+        self.display = url.display if url is not None else ""
         self._setup = resolve(setup, "--setup", "shop:seed") if setup is not None else None
         self._stock = resolve(stock, "--stock", "shop:count_free") if stock is not None else None
         if self._setup is not None:
@@ -36,7 +38,7 @@ class OwnTables:
     @classmethod
     def unread(cls) -> OwnTables:
         """No store at all (--target without --store): the stock is as told, and only receipts are judged."""
-        tables = cls("", None, None)
+        tables = cls(None, None, None)
         tables.display = UNREAD
         return tables
 
@@ -70,7 +72,7 @@ class OwnTables:
         except Exception as exc:  # your code failed before or after the race: the run cannot be judged
             raise CannotRun(
                 _("{option} {name_of} failed: {one_line}").format(
-                    option=option, name_of=name_of(hook), one_line=one_line(exc)
+                    option=option, name_of=name_of(hook), one_line=one_line(exc, self.secrets)
                 )
             ) from exc
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.kit import points
+from booking.options.store_url import StoreURL
 from booking.stores import locks, migrate, setup
 from booking.stores.base import FinalState, Seen, StoreKind
 from booking.stores.connect import DEFAULT_TIMEOUT_S, Database, StoreUnavailable, sqlite_path
@@ -39,7 +40,9 @@ ISOLATION_LEVELS = {
 class SqlStore(Database):
     """One row per ticket plus a purchases ledger, in any database SQLAlchemy reaches."""
 
-    def __init__(self, spec: str, isolation: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, spec: StoreURL | str, isolation: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         super().__init__(spec, timeout_s)
         if isolation is not None and isolation not in ISOLATION_LEVELS:
             raise BadInput(

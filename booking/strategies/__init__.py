@@ -15,8 +15,8 @@ from booking.history import History
 from booking.i18n.lang import _
 from booking.kit.hooks import Hook, check_portable
 from booking.options.config import RunConfig, Schedule
-from booking.redact import mask_url
-from booking.stores.base import KIND_NAMES, StoreKind, store_kind
+from booking.options.store_url import StoreURL, masked_url
+from booking.stores.base import KIND_NAMES, StoreKind
 from booking.strategies import queue
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
@@ -118,7 +118,7 @@ class Choice:
     def note(self) -> str:
         """What the run's header adds to the strategy's name."""
         if self.target is not None:
-            return f" at {mask_url(self.target)}" + (f" ({self.served})" if self.served else "")
+            return f" at {masked_url(self.target)}" + (f" ({self.served})" if self.served else "")
         if self.seller_strategy is None:
             return ""
         return f" ({self.sellers} {'seller' if self.sellers == 1 else 'sellers'}, seller lock {self.seller_strategy})"
@@ -126,7 +126,7 @@ class Choice:
     def extras(self, history: History) -> dict[str, Any]:
         """What `--json` adds for this strategy (sellers and queue waits for a queue run; the target of an HTTP run)."""
         if self.target is not None:
-            return {"target": mask_url(self.target), "served": self.served or None}
+            return {"target": masked_url(self.target), "served": self.served or None}
         if self.seller_strategy is None:
             return {}
         return queue.extras(self.sellers, self.seller_strategy, history)
@@ -147,7 +147,7 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
             check_portable(config.purchase, "--purchase")
             if config.prepare is not None:
                 check_portable(config.prepare, "--prepare")
-        return Choice(info.name, config.purchase, config.prepare, store=config.store)
+        return Choice(info.name, config.purchase, config.prepare, store=_text(config.store_url))
     name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
     if not info.needs.sellers:
@@ -177,7 +177,7 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
     if buyer is None:  # your own code: any point it names; imported here first, so errors are BadInput
         from booking.strategies.custom import user_strategy
 
-        buyer = user_strategy(config.purchase or "", config.store, config.prepare)
+        buyer = user_strategy(config.purchase or "", _text(config.store_url), config.prepare)
     for who, info, planned in (("buyer", buyer, config.kill_buyer), ("seller", seller, config.kill_seller)):
         if planned is None or info is None:
             continue
@@ -190,9 +190,14 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
     return buyer
 
 
-def strategy_rows(spec: str | None = None) -> list[dict[str, Any]]:
+def _text(url: StoreURL | None) -> str:
+    """The store as your own code is handed it: the text given ("" without a store)."""
+    return url.text if url is not None else ""
+
+
+def strategy_rows(spec: StoreURL | str | None = None) -> list[dict[str, Any]]:
     """Every strategy (or those that apply to `spec`'s store): name, description, stores, scope, default."""
-    kind = store_kind(spec) if spec is not None else None
+    kind = StoreURL.of(spec).kind if spec is not None else None
     return [
         {
             "name": s.name,

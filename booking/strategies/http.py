@@ -23,7 +23,7 @@ from booking.i18n.lang import _
 from booking.i18n.words import one_line
 from booking.kit import points
 from booking.options.config import RunConfig
-from booking.redact import mask_url, redact, remember
+from booking.options.store_url import masked_url, url_secrets
 from booking.service.contract import RUN, Mapping, judge, parse_map
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
 
@@ -42,13 +42,13 @@ def check_target(config: RunConfig) -> Mapping:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(
             _("--target {mask_url!r}: expected http://HOST:PORT (the service's address)").format(
-                mask_url=mask_url(target)
+                mask_url=masked_url(target)
             )
         )
     if parts.path not in ("", "/") or parts.query:
         raise BadInput(
             _("--target {mask_url}: give the address only; --target-map path=... names the path").format(
-                mask_url=mask_url(target)
+                mask_url=masked_url(target)
             )
         )
     clash = [
@@ -101,14 +101,15 @@ def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
         import httpx
     except ModuleNotFoundError:
         raise CannotRun(_("--target needs httpx: pip install 'booking-race-lab[service]'")) from None
-    remember(target)
     with _client(target, PROBE_TIMEOUT_S) as client:
         try:
             client.get(mapping.health)
             about = client.get(RUN)
         except httpx.HTTPError as exc:
             raise CannotRun(
-                _("target {target}: cannot reach it: {why}").format(target=mask_url(target), why=redact(one_line(exc)))
+                _("target {target}: cannot reach it: {why}").format(
+                    target=masked_url(target), why=one_line(exc, url_secrets(target))
+                )
             ) from None
     try:
         data = about.json() if about.status_code == 200 else None
@@ -131,7 +132,6 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
     mapping = parse_map(target_map)
 
     def setup(ctx: BuyerContext) -> None:
-        remember(target)
         client = _client(target, max(ctx.time_left(), 0.1))
         client.get(mapping.health)  # the connection is opened now, before the start barrier
         ctx.local["client"] = client

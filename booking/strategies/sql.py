@@ -60,7 +60,7 @@ def _retrying(
             store.abort()
             if not store.retryable(exc, upgrading):
                 raise
-            reason = one_line(exc)
+            reason = one_line(exc, store.spec.secrets)
         rec.conflicts += 1
         if ctx.time_left() <= 0:  # out of time, not out of retries: the run could not be carried out
             rec.outcome, rec.unavailable = Outcome.CONFLICT, True

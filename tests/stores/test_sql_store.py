@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from booking.redact import mask_url as mask
+from booking.options.store_url import masked_url as mask
 from booking.stores import open_store
 from booking.stores.schema import LOOK_CAP
 from booking.stores.sql import SqlStore
