@@ -3,9 +3,9 @@
 Standard gettext. A user-visible string is an English msgid wrapped in `_()` where it is said (`N_()`
 marks one that is translated later, where it is used; `ngettext()` counts); the catalogue is
 booking/i18n/locale/zh/LC_MESSAGES/booking.po, compiled to booking.mo beside it (`python scripts/i18n.py`)
-and shipped in the package. The language comes from the environment as gettext reads it (LANGUAGE,
-LC_ALL, LC_MESSAGES, LANG: the first one set), so `LANG=zh_CN.UTF-8 booking ...` speaks Chinese;
-`--lang` sets LANGUAGE for the command, and child processes inherit it. Click's own words (Usage:,
+and shipped in the package. The language is chosen once, at the edge: `--lang`, else the environment
+as gettext reads it (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: the first one set), so `LANG=zh_CN.UTF-8
+booking ...` speaks Chinese; buyers and sellers are told it when they start. Click's own words (Usage:,
 Options:, its errors) come from the same catalogue: the application's text domain is booking's.
 """
 
@@ -22,26 +22,32 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "zh")  # English is the msgids themselves
 ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")  # gettext's order: the first one set decides
 
-_cache: dict[tuple[str | None, ...], Any] = {}  # the environment's language settings -> their translations
+_chosen: str | None = None  # the language chosen at the edge (the command line, a child's start); None: not yet
+_catalogues: dict[str, Any] = {}  # a language -> its translations (None: English, the msgids themselves)
 
 
 def _translations() -> Any:
-    """The catalogue for the environment's language (None: English), looked up once per setting."""
-    key = tuple(os.environ.get(name) for name in ENVIRONMENT)
-    if key not in _cache:
-        _cache[key] = None if spoken() == "en" else _load()
-    return _cache[key]
+    """The catalogue of the language spoken, loaded once per language."""
+    code = spoken()
+    if code not in _catalogues:
+        _catalogues[code] = None if code == "en" else _load(code)
+    return _catalogues[code]
 
 
-def _load() -> Any:
+def _load(code: str) -> Any:
     import gettext
 
-    found = gettext.translation(DOMAIN, str(LOCALE_DIR), fallback=True)
+    found = gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[code], fallback=True)
     return None if type(found) is gettext.NullTranslations else found
 
 
 def spoken() -> str:
-    """The language the environment asks for: zh for any Chinese locale, else en."""
+    """The language spoken: the one chosen (`speaking`), else the environment's."""
+    return _chosen if _chosen is not None else from_environment()
+
+
+def from_environment() -> str:
+    """The language the environment asks for, as gettext reads it: zh for any Chinese locale, else en."""
     for name in ENVIRONMENT:
         value = os.environ.get(name)
         if value:
@@ -70,29 +76,43 @@ def N_(message: str, plural: str | None = None) -> str:
 
 
 def take_over_click() -> None:
-    """Click says its own words (Usage:, Options:, its errors) through gettext's text domain: make it
-    booking's, so they come from booking's catalogue in the language spoken."""
+    """Typer's click says its own words (Usage:, Options:, its errors) through gettext's text domain: make
+    it booking's, and answer its look-ups from the language spoken, not from the environment."""
     import gettext
 
     gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
     gettext.textdomain(DOMAIN)
+    if getattr(gettext.dgettext, "booking", False):
+        return
+    plain, plural = gettext.dgettext, gettext.dngettext
+
+    def dgettext(domain: str, message: str) -> str:
+        return _(message) if domain == DOMAIN else plain(domain, message)
+
+    def dngettext(domain: str, msgid1: str, msgid2: str, n: int) -> str:
+        return ngettext(msgid1, msgid2, n) if domain == DOMAIN else plural(domain, msgid1, msgid2, n)
+
+    dgettext.booking = dngettext.booking = True  # type: ignore[attr-defined]
+    gettext.dgettext, gettext.dngettext = dgettext, dngettext
 
 
 @contextlib.contextmanager
 def speaking(code: str | None) -> Iterator[None]:
-    """Speak `code` (en or zh) for the block, and to the processes it starts; None: as the environment says."""
-    if code is None:
-        yield
-        return
-    before = os.environ.get("LANGUAGE")
-    os.environ["LANGUAGE"] = code
+    """Speak `code` (en or zh) for the block; None: as the environment says, read once, here. Chosen once at
+    the edge (the command line, a child process's start), never by changing the environment."""
+    global _chosen
+    before = _chosen
+    _chosen = code if code in LANGUAGES else from_environment()
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("LANGUAGE", None)
-        else:
-            os.environ["LANGUAGE"] = before
+        _chosen = before
+
+
+def use(code: str) -> None:
+    """Speak `code` from now on in this process (a buyer or seller, told its run's language at its start)."""
+    global _chosen
+    _chosen = code if code in LANGUAGES else "en"
 
 
 def asked_for(args: list[str]) -> str | None:

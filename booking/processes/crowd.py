@@ -18,6 +18,7 @@ from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
 from booking.history.watch import Watcher
+from booking.i18n import lang
 from booking.i18n.lang import N_, _
 from booking.i18n.words import exit_status
 from booking.kit.points import START
@@ -129,7 +130,7 @@ class Crowd:
             if self._signalled():
                 break
             gate = self.gates.make(plan.buyer)
-            args = (os.getpid(), run_buyer, plan, self.links, gate)
+            args = (os.getpid(), lang.spoken(), run_buyer, plan, self.links, gate)
             p = self.ctx.Process(target=signals.run_child, args=args, name=f"buyer-{plan.buyer}")
             p.daemon = True
             with signals.forking(self.ctx.get_start_method()):

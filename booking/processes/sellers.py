@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from booking.history import Attempt, Outcome
+from booking.i18n import lang
 from booking.i18n.lang import _
 from booking.i18n.words import exit_status
 from booking.options.config import RunConfig, Schedule
@@ -50,7 +51,7 @@ class Sellers:
     def start(self, made: Made, live: Channel | None = None) -> None:
         """Start every seller; `live`: the channel on which they say what they do (live output)."""
         for plan in self._plans:
-            args = (os.getpid(), run_seller, plan, self.link, made, live)
+            args = (os.getpid(), lang.spoken(), run_seller, plan, self.link, made, live)
             p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
             with signals.forking(self._ctx.get_start_method()):
                 p.start()

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from booking.i18n import lang
 from booking.i18n.lang import _
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -165,8 +166,10 @@ def forking(method: str = "fork") -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def run_child(parent: int, target: Callable[..., None], *args: Any) -> None:
-    """A buyer's or seller's process target: the signal set-up of a child, then `target(*args)`."""
+def run_child(parent: int, language: str, target: Callable[..., None], *args: Any) -> None:
+    """A buyer's or seller's process target: the signal set-up of a child and its run's language (a spawned
+    child does not inherit the parent's choice), then `target(*args)`."""
+    lang.use(language)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

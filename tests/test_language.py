@@ -1,0 +1,35 @@
+"""The language is chosen once, at the edge (--lang, else the environment read there), and never by
+changing the environment: the processes a command starts and the code around it see the same
+environment as before."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from booking.i18n import lang
+
+
+class TestChosenAtTheEdge:
+    def test_lang_zh_leaves_the_environment_alone(self, cli: Any) -> None:
+        """`--lang zh` speaks Chinese for the command; LANGUAGE is never set, and English comes back after."""
+        ran = cli("--lang", "zh", "simulate", "--buyers", "-1")
+        assert ran.code == 2 and "至少" in ran.err
+        assert "LANGUAGE" not in os.environ
+        assert lang.spoken() == "en"
+
+    def test_lang_en_wins_over_a_chinese_locale_for_typers_own_words(
+        self, cli: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Typer's words (its usage errors) follow --lang, not the environment, which still says Chinese."""
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+        ran = cli("--lang", "en", "simulate", "--bogus")
+        assert ran.code == 2 and "No such option" in ran.err
+        chinese = cli("simulate", "--bogus")
+        assert chinese.code == 2 and "没有这个选项" in chinese.err
+
+    def test_a_chinese_locale_is_read_when_no_lang_is_given(self, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+        assert "至少" in cli("simulate", "--buyers", "-1").err
