@@ -5,6 +5,7 @@ environment as before."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,3 +34,18 @@ class TestChosenAtTheEdge:
     def test_a_chinese_locale_is_read_when_no_lang_is_given(self, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("LANG", "zh_CN.UTF-8")
         assert "至少" in cli("simulate", "--buyers", "-1").err
+
+    def test_the_processes_a_command_starts_see_the_environment_unchanged(
+        self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: Path
+    ) -> None:
+        """A buyer running your code under --lang zh finds no LANGUAGE its user did not set."""
+        (tmp_path / "peek.py").write_text(
+            "import os, pathlib\n"
+            "def buy(store, buyer, point):\n"
+            "    pathlib.Path('seen').write_text(os.environ.get('LANGUAGE', 'unset'))\n"
+            "    return 1\n"
+        )
+        monkeypatch.chdir(tmp_path)
+        ran = cli("--lang", "zh", "simulate", "--store", store, "--purchase", "peek:buy", "--buyers", "1", "-q")
+        assert ran.code in (0, 1, 4), ran.err
+        assert (tmp_path / "seen").read_text() == "unset"
