@@ -165,7 +165,9 @@ def verify(
     form = choose_format(fmt, as_json)
     result = booking.verify_run(store, history, tickets, run)
     if form == JSON:
-        print_json(result.to_json())
+        from booking.render.stories import said
+
+        print_json(said(result))
     else:
         from booking.i18n.words import count
         from booking.render.run import Printer, render_verdict

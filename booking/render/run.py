@@ -14,6 +14,7 @@ from typing import Any
 
 from booking.i18n.lang import _
 from booking.redact import redact
+from booking.render import stories
 from booking.render.judgement import SAFETY_FIGURES
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
@@ -148,7 +149,7 @@ def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines 
     """Print a run (or repeated runs) as JSON or for a person; returns the exit code. `live`: the run's
     events were printed as they happened, by these lines."""
     if as_json:
-        sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2)) + "\n")
+        sys.stdout.write(redact(json.dumps(stories.said(outcome), indent=2)) + "\n")
     elif isinstance(outcome, RunResult):
         render_run(outcome, live.out if live is not None else Printer(), quiet=quiet, live=live)
     else:
