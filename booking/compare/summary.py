@@ -28,15 +28,9 @@ def trial_of(result: RunResult, batches: int) -> Trial:
         conflicts=v.conflicts,
         sold=v.sold,
         steady=steady(result, batches) if result.config.duration_s is not None else None,
-        timeline=_timeline(result) if v.anomalies else "",
+        witness=result if v.anomalies else None,
         unavailable=v.unavailable,
     )
-
-
-def _timeline(result: RunResult) -> str:
-    from booking.render.timeline import story
-
-    return story(result)
 
 
 def store_label(spec: str) -> str:
@@ -94,7 +88,7 @@ def summarise(key: CellKey, label: str, info: StrategyInfo, ts: list[Trial], tic
         unavailable=sum(t.unavailable for t in ts),
         retries=sum(t.retries for t in ts),
         conflicts=sum(t.conflicts for t in ts),
-        timeline=next((t.timeline for t in ts if t.timeline), ""),
+        witness=next((t.witness for t in ts if t.witness is not None), None),
     )
     if key.cost:
         _cost(cell, ts)
