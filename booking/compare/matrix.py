@@ -121,7 +121,7 @@ def _run(
 
 
 def _wide(ts: list[Trial]) -> bool:
-    from booking.compare.stats import mean_ci
+    from booking.stats import mean_ci
 
     mean, ci = mean_ci(rates(ts))
     return bool(mean) and ci is not None and (ci[1] - ci[0]) / 2 > WIDE * (mean or 1)

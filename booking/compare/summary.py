@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from booking.compare.cells import Cell, CellKey, Trial
-from booking.compare.stats import mean_ci, percentile, wilson
 from booking.compare.steady import steady
 from booking.run.result import RunResult
+from booking.stats import mean_ci, percentile, wilson
 from booking.stores.base import KIND_NAMES, StoreKind, store_kind
 from booking.strategies import StrategyInfo
 

@@ -6,10 +6,8 @@ on, indented, on the next; nothing is cut.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from booking.i18n.lang import _
@@ -155,16 +153,3 @@ def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines 
     else:
         render_runs(outcome, Printer(), quiet=quiet)
     return int(outcome.exit_code)
-
-
-@contextlib.contextmanager
-def shown_when_interrupted(as_json: bool, quiet: bool, live: EventLines | None = None) -> Iterator[None]:
-    """A run a signal stopped is shown as far as it went (no verdict); exits.py says the one line."""
-    from booking.processes.signals import Interrupted
-
-    try:
-        yield
-    except Interrupted as exc:
-        if exc.result is not None:
-            emit(exc.result, as_json, quiet, live)
-        raise

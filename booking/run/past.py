@@ -23,7 +23,8 @@ def verify_run(store: str, history: Path, tickets: int | None = None, run: str |
     if run is not None:
         from booking import hosts  # SQLAlchemy: a db.json verify never loads it
 
-        return hosts.verify_run(store, run)
+        judged = hosts.verify_run(store, run)
+        return VerifyResult(judged.store, judged.verdict, run, judged.missing)
     if tickets is not None:
         if isinstance(tickets, bool) or tickets < 0:
             raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))
