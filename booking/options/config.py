@@ -15,13 +15,13 @@ from booking.options import choices
 from booking.options.choices import (
     LOCK_HELP,
     STORE_HELP,
-    Hook,
     Isolation,
     Schedule,
     StartMethod,
     option,
     to_enum,
 )
+from booking.types import Hook
 
 __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
 

@@ -35,6 +35,7 @@ from booking.stores.base import store_files
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
+from booking.types import Peers
 from booking.verdict.verify import verify
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def _crowd(
     store: Store | OwnTables,
     seed: int,
     t0: float,
-    peers: Any = None,
+    peers: Peers | None = None,
     watch: Watcher | None = None,
 ) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
