@@ -122,7 +122,8 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     form = choose_format(fmt, as_json)
     config = RunConfig(**options, traceback=ctx.obj["debug"], no_lock=no_lock)
     as_json = form == JSON
-    from booking.render.run import EventLines, Printer, emit, run_line, shown_when_interrupted
+    from booking.cli.exits import shown_when_interrupted
+    from booking.render.run import EventLines, Printer, emit, run_line
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
         live = None if as_json or quiet else EventLines(Printer(secrets=config.secrets))  # the events as they happen
@@ -165,7 +166,9 @@ def verify(
     form = choose_format(fmt, as_json)
     result = booking.verify_run(store, history, tickets, run)
     if form == JSON:
-        print_json(result.to_json())
+        from booking.render.stories import said
+
+        print_json(said(result))
     else:
         from booking.i18n.words import count
         from booking.render.run import Printer, render_verdict

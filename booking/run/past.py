@@ -25,7 +25,8 @@ def verify_run(
     if run is not None:
         from booking import hosts  # SQLAlchemy: a db.json verify never loads it
 
-        return hosts.verify_run(store, run)
+        judged = hosts.verify_run(store, run)
+        return VerifyResult(judged.store, judged.verdict, run, judged.missing)
     if tickets is not None:
         if isinstance(tickets, bool) or tickets < 0:
             raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))

@@ -33,6 +33,7 @@ from booking.stores import Store, StoreKind, locks, open_store
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
+from booking.types import Peers
 from booking.verdict.verify import verify
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def _crowd(
     store: Store | OwnTables,
     seed: int,
     t0: float,
-    peers: Any = None,
+    peers: Peers | None = None,
     watch: Watcher | None = None,
 ) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""

@@ -13,7 +13,7 @@ from typing import Any
 from booking.errors import BadInput
 from booking.history import History
 from booking.i18n.lang import _
-from booking.kit.hooks import Hook, check_portable
+from booking.kit.hooks import check_portable
 from booking.options.config import RunConfig, Schedule
 from booking.options.store_url import StoreURL, masked_url
 from booking.stores.base import KIND_NAMES, StoreKind
@@ -21,6 +21,7 @@ from booking.strategies import queue
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
 from booking.strategies.sql import SQL
+from booking.types import Hook
 
 __all__ = ["STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo", "choose", "get_strategy"]
 

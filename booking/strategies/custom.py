@@ -19,11 +19,12 @@ from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.kit.hooks import Hook, check_call, name_of, resolve
+from booking.kit.hooks import check_call, name_of, resolve
 from booking.kit.outcomes import DECLINED, Declined
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies.base import BuyerContext, StrategyInfo
+from booking.types import Hook
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 EXAMPLE = "booking.examples.sqlite:racy_buy"

@@ -1,7 +1,7 @@
 """Buyers as HTTP clients: `--target URL` sends every purchase to a service, booking's own or yours.
 
 The buyer is the same process as for any strategy; its purchase is one request (booking's contract,
-or the shape `--target-map` gives, booking/service/contract.py). Its window is before the request:
+or the shape `--target-map` gives, booking/strategies/contract.py). Its window is before the request:
 lockstep holds every buyer there, after each has started and opened its connection (a GET of the
 health path before the start barrier), then lets all send at once, so the requests reach the
 service together. Whatever protects the tickets is the service's: booking sees only the answers,
@@ -24,8 +24,8 @@ from booking.i18n.words import one_line
 from booking.kit import points
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
-from booking.service.contract import RUN, Mapping, judge, parse_map
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
+from booking.strategies.contract import RUN, Mapping, judge, parse_map
 
 if TYPE_CHECKING:
     import httpx
