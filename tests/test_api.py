@@ -35,8 +35,8 @@ class TestTheFacade:
         assert ran.returncode == 0, ran.stderr
 
     def test_importing_booking_imports_no_heavy_library(self) -> None:
-        """`import booking` (every command's first import, and every buyer's) pays for neither SQLAlchemy
-        nor the comparison machinery."""
+        """`import booking` (every command's first import, and every buyer's) pays for no SQL or chart library
+        (SQLAlchemy, Alembic, matplotlib)."""
         heavy = "('sqlalchemy', 'alembic', 'matplotlib')"
         code = f"import sys, booking\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
         ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
