@@ -14,7 +14,7 @@ import typer
 import booking
 from booking.cli import exits
 from booking.cli.compare import compare
-from booking.cli.db import db_app
+from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
 from booking.i18n import lang
@@ -154,6 +154,7 @@ def verify(
     ] = None,
     fmt: FORMAT = None,
     as_json: AS_JSON = False,
+    deadline: DEADLINE = 60.0,
 ) -> int:
     """The verdict for a past run, from its history and the store.
 
@@ -164,7 +165,7 @@ def verify(
     Example: booking verify --store db.json --history run.jsonl
     """
     form = choose_format(fmt, as_json)
-    result = booking.verify_run(store, history, tickets, run)
+    result = booking.verify_run(store, history, tickets, run, deadline)
     if form == JSON:
         from booking.render.stories import said
 

@@ -124,9 +124,9 @@ class Judged(NamedTuple):
     missing: list[str]  # its hosts that did not take part or finish
 
 
-def verify_run(store: StoreURL | str, name: str) -> Judged:
+def verify_run(store: StoreURL | str, name: str, deadline_s: float = 60.0) -> Judged:
     """`booking verify --store URL --run NAME`: the whole run's verdict, from the database alone."""
-    opened = open_store(store)
+    opened = open_store(store, timeout_s=deadline_s)
     try:
         if not isinstance(opened, SqlStore) or opened.kind is not StoreKind.POSTGRESQL:
             raise BadInput(_("--run: runs across hosts live in a PostgreSQL store; this one is not"))

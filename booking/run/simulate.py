@@ -75,7 +75,7 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
     exclusive = not config.keep and config.run is None
-    with claim(url, exclusive=exclusive) if url is not None else contextlib.nullcontext():
+    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext():
         return _run(config, kind, choice, seed, watch)
 
 
