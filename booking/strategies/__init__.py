@@ -148,6 +148,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
             check_portable(config.purchase, "--purchase")
             if config.prepare is not None:
                 check_portable(config.prepare, "--prepare")
+        from booking.strategies.custom import check_apart
+
+        check_apart(config.purchase, _text(config.store_url), config.prepare, config.processes, config.deadline_s)
         return Choice(info.name, config.purchase, config.prepare, store=_text(config.store_url))
     name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
