@@ -51,12 +51,16 @@ class Attempt:
     host: str | None = None  # --run: the host whose buyer made the attempt
     unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
     seller: int | None = None  # --lock queue: the seller that read and wrote the store for this attempt
+    tries: int = 0  # how many times the attempt passed its race window (your code's retries pass it again)
+    round: int | None = None  # lockstep on your own code: the round of its last hold (None: not held so)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value
         if self.seller is None:
             del data["seller"]  # said only by a queue's attempts
+        if self.round is None:
+            del data["tries"], data["round"]  # said only where every visit is held (your own code, lockstep)
         return {"kind": "attempt", **data}
 
 

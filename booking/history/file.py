@@ -78,7 +78,7 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
     return history
 
 
-_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller")
+_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller", "round")
 _TIME_FIELDS = ("t_acquired", "t_window", "t_read", "t_write", "queue_wait_s")  # optional numbers
 
 
@@ -87,7 +87,7 @@ def _opened(record: dict[str, Any]) -> Opened:
     if not isinstance(buyers, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in buyers):
         raise ValueError(_("buyers must be a list of integers"))
     t = _float(record, "t", optional=False)
-    return Opened(t, str(record["point"])[:40], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
+    return Opened(t, str(record["point"])[:80], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:
@@ -102,7 +102,7 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = _float(record, name, optional=True)
     for name in ("t_start", "t_end", "lock_wait_s"):
         fields[name] = _float(record, name, optional=False) if name in record else 0.0
-    for name in ("retries", "conflicts"):
+    for name in ("retries", "conflicts", "tries"):
         fields[name] = _int(record, name) if name in record else 0
     for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60), ("host", 128)):
         text = record.get(name)

@@ -172,6 +172,35 @@ def _on_hosts(rs: list[Attempt]) -> str:
     return _("{some} and {last}").format(some=_(", ").join(parts[:-1]), last=parts[-1])
 
 
+def _own_code_sale(rs: list[Attempt], said: dict[str, Any], read_first: bool) -> str:
+    """A ticket your code returned to several buyers: all passed after-read before any returned (in which
+    round and on which try, when lockstep held every visit), or each returned it."""
+    if not (all(r.t_read is not None for r in rs) and read_first):
+        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
+    rounds, tries = {r.round for r in rs}, {r.tries for r in rs}
+    if len(rounds) == 1 and None not in rounds and max(tries) > 1:
+        said["round"] = rounds.pop()
+        if len(tries) == 1:
+            said["try"] = tries.pop()
+            if len(rs) == 2:
+                said_text = _(
+                    "{who} both passed after-read on try {try}, in round {round}, and both answered success: "
+                    "ticket #{ticket} sold {times}"
+                )
+            else:
+                said_text = _(
+                    "{who} all passed after-read on try {try}, in round {round}, and all answered success: "
+                    "ticket #{ticket} sold {times}"
+                )
+            return said_text.format(**said)
+        return _(
+            "{who} all passed after-read in round {round} before any returned: ticket #{ticket} sold {times}"
+        ).format(**said)
+    if len(rs) == 2:
+        return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(**said)
+    return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
+
+
 def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
     """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes (the sellers'
     with --lock queue: they read and wrote for the buyers)."""
@@ -188,13 +217,7 @@ def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
         return served_sale(ticket, who, procs, n)
     said = {"who": who, "ticket": ticket, "times": times(n)}
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        if all(r.t_read is not None for r in rs) and last_read < first_write:
-            if n == 2:
-                return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(
-                    **said
-                )
-            return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
-        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
+        return _own_code_sale(rs, said, last_read < first_write)
     if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
         if counter:
             said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))

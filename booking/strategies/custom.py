@@ -119,6 +119,7 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
         # Your code opens its own connections: the buyer does not open booking's (no look, and a
         # spawned buyer need not import SQLAlchemy).
         opens_store=False,
+        every_visit=True,
     )
 
 
