@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from booking.history import Attempt
-from booking.i18n.lang import _
+from booking.i18n.lang import _, ngettext
 from booking.i18n.words import buyers, count, ms, read_value, times, who_is, wrote_value
 from booking.run.result import RunResult, VerifyResult
 from booking.verdict.anomalies import Anomaly, Counts
-from booking.verdict.overlap import Inconclusive, Unproved
+from booking.verdict.overlap import Inconclusive, Serialized, Unproved
 from booking.verdict.verify import Failure, Verdict
 
 if TYPE_CHECKING:
@@ -120,6 +120,20 @@ def unproved(why: Inconclusive | None) -> str | None:
     return _("the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved")
 
 
+def handed_off(chain: Serialized | None) -> str | None:
+    """The evidence of a serialized run, in words (None: there is none)."""
+    if chain is None:
+        return None
+    return _(
+        "{n} buyers contended; your code let them through one at a time: {handoffs}, each within {gap} of the "
+        "previous buyer's exit"
+    ).format(
+        n=chain.buyers,
+        handoffs=ngettext("{n} hand-off", "{n} hand-offs", chain.handoffs).format(n=chain.handoffs),
+        gap=ms(chain.widest_gap_s),
+    )
+
+
 def could_not_run(failed: list[Failure]) -> list[str]:
     """The environment's failures, a line per error: '50 attempts by buyers 1, 2, ...: BarrierTimeout: ...'."""
     said = _("{attempts} by {buyers}: {error}")
@@ -144,6 +158,8 @@ def said(outcome: RunResult | VerifyResult | Runs) -> dict[str, Any]:
     ]
     data["inconclusive"] = unproved(v.inconclusive)
     data["could_not_run"] = could_not_run(v.could_not_run)
+    if v.serialized is not None:
+        data["serialized"] = {**data["serialized"], "said": handed_off(v.serialized)}
     return data
 
 

@@ -17,7 +17,7 @@ from booking.render.judgement import (
     judgement,
     not_measured,
 )
-from booking.render.stories import could_not_run, stories, unproved
+from booking.render.stories import could_not_run, handed_off, stories, unproved
 from booking.render.text import DEFAULT_WIDTH, Part, Printer, pad, plain, wrap_parts
 from booking.run.result import RunResult
 from booking.verdict.verify import Verdict
@@ -87,6 +87,8 @@ def verdict_lines(
     ]
     if v.remaining is None:
         lines.append([(label(_("not measured:")), "dim"), not_measured(unread)])
+    if (chain := handed_off(v.serialized)) is not None:
+        lines.append([(label(_("serialized:")), "green"), " " + chain])
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
         named = _("  {kind}: ").format(kind=figure_name(anomaly.kind))
