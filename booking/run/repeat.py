@@ -8,7 +8,7 @@ interval: 0 anomalies in 20 runs is not "never", it is "below 16%, with 95% conf
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +29,13 @@ class Runs:
     results: list[RunResult]
     exhaustive: bool = False  # --schedule exhaustive: each run a different order of the buyers' points
     complete: bool = False  # ... and every order was tried
+
+    def __iter__(self) -> Iterator[RunResult]:
+        """Every run made, in order (for run in outcome.runs)."""
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
     @property
     def failed(self) -> RunResult | None:
