@@ -77,12 +77,14 @@ class Serialized:
 
 
 def serialized(history: History) -> Serialized | None:
-    """The chain of hand-offs in the history, or None when it is not there or cannot be known: a buyer that
-    began after the previous one had left (a staggered start), an entry before the previous exit, or one
-    that came later after it than the previous buyer had stayed inside (arrivals not following departures)."""
+    """The chain of hand-offs in the history, or None when it is not there or cannot be known: a schedule
+    that let one buyer go at a time (booking serialized them, not your code), a buyer that began after the
+    previous one had left (a staggered start), an entry before the previous exit, or one that came later
+    after it than the previous buyer had stayed inside (arrivals not following departures)."""
     windows = sorted((a for a in history.attempts if a.t_window is not None), key=lambda a: a.t_window or 0.0)
     together = any(g.point == "start" and len(g.buyers) >= 2 for g in history.gates)
-    if not together or len({a.buyer for a in windows}) < 2:
+    one_at_a_time = any(g.why == "next" for g in history.gates)  # random, exhaustive: booking serialized them
+    if not together or one_at_a_time or len({a.buyer for a in windows}) < 2:
         return None
     gaps = []
     for before, after in pairwise(windows):

@@ -45,6 +45,12 @@ class TestTheChainOfHandOffs:
         history = History([_attempt(1, 0, 0.1, 0.4), _attempt(2, 0.45, 0.45, 0.5)], gates=[START])
         assert serialized(history) is None
 
+    def test_buyers_booking_let_go_one_at_a_time_are_no_chain(self) -> None:
+        """--schedule random or exhaustive serializes them itself: that proves nothing about your code."""
+        history = History([_attempt(1, 0, 0.01, 0.31), _attempt(2, 0, 0.3104, 0.62)])
+        history.gates = [START, Opened(0.01, "after-read", [1], "next"), Opened(0.31, "after-read", [2], "next")]
+        assert serialized(history) is None
+
     def test_buyers_never_released_together_are_no_chain(self) -> None:
         history = History([_attempt(1, 0, 0.01, 0.31), _attempt(2, 0, 0.3104, 0.62)])
         assert serialized(history) is None
