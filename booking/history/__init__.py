@@ -52,7 +52,9 @@ class Attempt:
     unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
     seller: int | None = None  # --lock queue: the seller that read and wrote the store for this attempt
     tries: int = 0  # how many times the attempt passed its race window (your code's retries pass it again)
-    round: int | None = None  # lockstep on your own code: the round of its last hold (None: not held so)
+    round: int | None = None  # lockstep on your own code: the round of its last window hold (None: not held so)
+    # Your code's statements the schedule could hold it before (booking.connect): (when, "sql: SELECT ...")
+    statements: list[tuple[float, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,6 +63,8 @@ class Attempt:
             del data["seller"]  # said only by a queue's attempts
         if self.round is None:
             del data["tries"], data["round"]  # said only where every visit is held (your own code, lockstep)
+        if not self.statements:
+            del data["statements"]  # said only by your code's connections (booking.connect)
         return {"kind": "attempt", **data}
 
 

@@ -107,11 +107,24 @@ def _attempt(record: dict[str, Any]) -> Attempt:
     for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60), ("host", 128)):
         text = record.get(name)
         fields[name] = None if text is None else str(text)[:most]
+    fields["statements"] = _statements(record.get("statements", []))
     unavailable = record.get("unavailable", False)
     if not isinstance(unavailable, bool):
         raise ValueError(_("unavailable must be true or false"))
     fields["unavailable"] = unavailable
     return Attempt(**fields)
+
+
+def _statements(value: Any) -> list[tuple[float, str]]:
+    """[[t, "sql: SELECT ..."], ...]: the statement points an attempt was held before."""
+    if not isinstance(value, list) or len(value) > 100:
+        raise ValueError(_("statements must be a list of at most 100 [time, statement] pairs"))
+    out = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)):
+            raise ValueError(_("statements must be a list of at most 100 [time, statement] pairs"))
+        out.append((_float({"t": pair[0]}, "t", optional=False), pair[1][:80]))
+    return out
 
 
 def _run(record: dict[str, Any]) -> RunRecord:

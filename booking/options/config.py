@@ -141,6 +141,14 @@ class RunConfig:
             cli=str | None,
         ),
     )
+    auto_points: bool = field(
+        default=False,
+        metadata=option(
+            "With --purchase: hold your SQLAlchemy engines' statements as points too (their before_cursor_execute "
+            "event), as booking.connect's connections always are.",
+            flag="--auto-points",
+        ),
+    )
     receipts_only: bool = field(
         default=False,
         metadata=option(

@@ -79,8 +79,8 @@ class Pacer:
                 self._wait(name)
         elif self._hold and self._holds_here(name):
             self._rounds += 1
-            if self._attempt is not None and self._every_visit:
-                self._attempt.round = self._rounds
+            if self._attempt is not None and self._every_visit and name == self._window:
+                self._attempt.round = self._rounds  # the round of its last hold at the window
             self._wait(name)
         if name == AFTER_READ and self._think_s:
             time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window

@@ -72,6 +72,7 @@ class Choice:
     target: str | None = None  # --target: the service the buyers send their purchases to
     target_map: str | None = None  # ... and where it differs from booking's contract
     served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
+    auto_points: bool = False  # your own code: its SQLAlchemy engines' statements are points (--auto-points)
 
     def buyer_info(self) -> StrategyInfo:
         """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
@@ -82,7 +83,7 @@ class Choice:
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
-            return user_strategy(self.purchase, self.store, self.prepare)
+            return user_strategy(self.purchase, self.store, self.prepare, self.auto_points)
         return STRATEGIES[self.strategy]
 
     def holds_buyers(self, schedule: Schedule) -> bool:
@@ -151,7 +152,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
         from booking.strategies.custom import check_apart
 
         check_apart(config.purchase, _text(config.store_url), config.prepare, config.processes, config.deadline_s)
-        return Choice(info.name, config.purchase, config.prepare, store=_text(config.store_url))
+        return Choice(
+            info.name, config.purchase, config.prepare, store=_text(config.store_url), auto_points=config.auto_points
+        )
     name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
     if not info.needs.sellers:

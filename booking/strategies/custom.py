@@ -20,7 +20,7 @@ from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.kit import apart
+from booking.kit import apart, statements
 from booking.kit.hooks import check_call, name_of, resolve
 from booking.kit.outcomes import DECLINED, Declined
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
@@ -30,6 +30,7 @@ from booking.types import Hook
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 EXAMPLE = "booking.examples.sqlite:racy_buy"
+MAX_STATEMENTS = 50  # statement points an attempt records (the stories name them)
 
 
 def call_user_purchase(
@@ -37,16 +38,24 @@ def call_user_purchase(
 ) -> None:
     """Fill an Attempt from one call of the user's function."""
 
-    def point(name: str) -> None:
-        if name == AFTER_READ and rec.t_read is None:
-            rec.t_read = ctx.clock()
-        ctx.point(str(name))
+    def held(name: str) -> None:  # a statement your connection is about to run (kit/statements.py)
+        if len(rec.statements) < MAX_STATEMENTS:
+            rec.statements.append((ctx.clock(), name))
+        ctx.point(name)
 
-    ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
-    try:
-        ticket = function(store_spec, ctx.buyer, point)
-    except Declined as exc:
-        ticket, rec.error = DECLINED, str(exc) or None
+    with statements.listening(held) as said:
+
+        def point(name: str) -> None:
+            if name == AFTER_READ and rec.t_read is None:
+                rec.t_read = ctx.clock()
+            ctx.point(str(name))
+            said.covered = True  # explicit points take precedence: the next statement is held here
+
+        ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
+        try:
+            ticket = function(store_spec, ctx.buyer, point)
+        except Declined as exc:
+            ticket, rec.error = DECLINED, str(exc) or None
     if ticket is DECLINED:
         rec.outcome, rec.t_write = Outcome.CONFLICT, ctx.clock()
         rec.error = _("declined: {error}").format(error=rec.error) if rec.error else "declined"
@@ -86,7 +95,9 @@ def check_apart(purchase: Hook, store_spec: str, prepare: Hook | None, method: s
     apart.check_apart(method, deadline_s, what, check_user_code, purchase, store_spec, prepare)
 
 
-def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> StrategyInfo:
+def user_strategy(
+    purchase: Hook, store_spec: str, prepare: Hook | None = None, auto_points: bool = False
+) -> StrategyInfo:
     """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
     any point it names (`point("in-critical")`, ...) is where fault injection can kill it.
 
@@ -101,6 +112,8 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
     def setup(ctx: BuyerContext) -> None:
         _forget_inherited_pools()
         _stdout_to_stderr()
+        if auto_points:
+            statements.auto_points()  # every SQLAlchemy engine in this buyer
         if not loaded:
             loaded.append(check_user_code(purchase, store_spec, prepare))
         warm = loaded[0][1]

@@ -23,7 +23,7 @@ class TestEveryVisitIsARound:
             v = outcome.verdict
             assert v.double_sold == 1 and v.oversold == 5, outcome.explain()
             liars = [a for a in outcome.result.history.receipts if a.ticket == 3]
-            assert len(liars) == 6 and {a.tries for a in liars} == {3} and {a.round for a in liars} == {3}
+            assert len(liars) == 6 and {a.tries for a in liars} == {3} and len({a.round for a in liars}) == 1
 
     def test_its_honest_twin_declines_and_is_ok(self, race: Any, race_store: Any) -> None:
         outcome = race(optimistic.honest_buy, buyers=8, tickets=3, store=race_store(), start_method="fork", runs=3)
