@@ -67,13 +67,21 @@ class Verdict:
     could_not_run: list[Failure] = field(default_factory=list)
 
     @property
+    def unsafe(self) -> bool:
+        """An invariant of selling is broken (sold what did not exist, sold twice, forgot a sale, a sale
+        nobody holds): whatever else went wrong in the run, this is what it showed."""
+        return any(a.kind in SAFETY_KINDS for a in self.anomalies)
+
+    @property
     def ok(self) -> bool:
         """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
         return not self.anomalies and self.inconclusive is None and not self.unavailable
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it stands)."""
+        if self.unsafe:
+            return "ANOMALY"
         if self.stuck:
             return "STUCK"
         if self.anomalies:
@@ -94,6 +102,9 @@ class Verdict:
         data["ok"] = self.ok
         data["verdict"] = self.word
         return data
+
+
+SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
 
 
 def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
@@ -143,7 +154,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
-        inconclusive=None if anomalies else inconclusive(history, most),
+        inconclusive=None if anomalies else inconclusive(history, most, f.measured),
         unavailable=len(f.unavailable),
         could_not_run=failures(f.unavailable),
     )
