@@ -2,17 +2,21 @@
 
 Two runs on one store corrupt each other's verdicts (one reseeds the stock under the other's buyers),
 so a run claims its store for as long as it runs, and a claim that cannot be had is refused at once
-(CannotRun, exit 3), never waited for:
+(CannotRun, exit 3), never waited for. The claim is keyed on what the store is, not on how it was named:
 
-- db.json and SQLite: flock(2) on `<store>.in-use` beside the store, exclusive for a run that seeds
-  the store (simulate, init, compare), shared for `--keep`. The kernel releases it when the holder
-  dies. The file is removed by the last holder; a claimant checks that the file it locked is still
-  the one at that path, so removing it never splits the lock.
-- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run.
+- db.json and SQLite: flock(2) on `<file>.in-use` beside the file the store's path resolves to (through
+  any link, and behind any URL form of a SQLite file, `file:` URIs included), exclusive for a run that
+  seeds the store (simulate, init, compare) or changes its schema (db upgrade/downgrade), shared for
+  `--keep`. The kernel releases it when the holder dies. The file is removed by the last holder; a
+  claimant checks that the file it locked is still the one at that path, so removing it never splits
+  the lock. (Not the data file's inode: db.json is replaced whole by every write.)
+- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run; advisory
+  locks belong to the database, so every URL that reaches it meets the same lock.
 - MariaDB has no shared named lock: a seeding run takes GET_LOCK on a gate name and on every one of
-  SLOTS slot names; a `--keep` run passes the gate and holds one slot.
+  SLOTS slot names; a `--keep` run passes the gate and holds one slot. The names carry DATABASE().
 
-Not guarded: a store whose directory takes no new file (the run then fails on the store itself), and
+A claim that cannot be taken (a directory or a link where the claim file goes, a directory that takes
+no new file, a server that refuses the lock functions) refuses the run: never run unguarded. Not guarded:
 db.json or SQLite on a system without flock (Windows). Reading commands (verify, db current) claim nothing.
 """
 
@@ -71,17 +75,29 @@ def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
 
 
 def _holder(spec: StoreURL) -> tuple[str, Any]:
-    if spec.kind is StoreKind.COUNTER:
-        path = Path(spec.text)
-    elif spec.kind is StoreKind.SQLITE:
-        from booking.stores.connect import sql_url
-
-        database = sql_url(spec).database
-        path = Path(str(database))
-    else:
+    """The claim for what the store is, whatever its spec looks like: a file store's claim file sits
+    beside the file the path resolves to (through links, and behind any URL form of a SQLite file);
+    a server's claim is taken on the server, where every client of the database sees it."""
+    if not spec.is_file:
         return spec.display, _ServerClaim(spec)
+    if spec.path is None:  # SQLite in memory: nothing another process could share
+        return spec.display, None
+    try:
+        path = Path(os.path.realpath(spec.path, strict=False))
+    except OSError as exc:  # a link loop, a name too long: no store to claim, and none to run on
+        raise _unclaimable(spec.display, str(spec.path), exc) from None
     lock = path.with_name(path.name + SUFFIX)
-    return str(lock.resolve()), _FileClaim(lock, spec.display)
+    return str(lock), _FileClaim(lock, spec.display)
+
+
+def _unclaimable(display: str, where: str, exc: OSError | str) -> CannotRun:
+    """Taking the claim failed: the run is refused (it would otherwise run unguarded), in one line."""
+    why = exc if isinstance(exc, str) else exc.strerror or type(exc).__name__
+    return CannotRun(
+        _("store {display}: cannot claim it for this run ({where}: {why}); refused rather than run unguarded").format(
+            display=display, where=where, why=why
+        )
+    )
 
 
 class _FileClaim:
@@ -98,8 +114,8 @@ class _FileClaim:
         for _try in range(5):  # the last holder may remove the file between our open and our lock
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # a planted link: refused
-            except OSError:
-                return  # the directory takes no new file: the store's own checks say so
+            except OSError as exc:  # a directory or a link in its place, a directory that takes no file
+                raise _unclaimable(self.display, str(self.path), exc) from None
             try:
                 fcntl.flock(fd, mode)
                 if _same_file(fd, self.path):
@@ -108,6 +124,9 @@ class _FileClaim:
             except BlockingIOError:
                 os.close(fd)
                 raise refusal(self.display, exclusive, str(self.path)) from None
+            except OSError as exc:  # a file system without flock (some network mounts)
+                os.close(fd)
+                raise _unclaimable(self.display, str(self.path), exc) from None
             os.close(fd)
         raise refusal(self.display, exclusive, str(self.path))
 
@@ -153,7 +172,11 @@ class _ServerClaim:
         except Exception as exc:
             self.db.dispose()
             raise self.db.error(exc) from None
-        got = _pg(self.conn, exclusive) if self.db.kind is StoreKind.POSTGRESQL else _mysql(self.conn, exclusive)
+        try:
+            got = _pg(self.conn, exclusive) if self.db.kind is StoreKind.POSTGRESQL else _mysql(self.conn, exclusive)
+        except Exception as exc:  # the server refused the lock functions: never run unguarded
+            self.release()
+            raise _unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None
         if not got:
             self.release()
             raise refusal(self.db.display, exclusive, "an advisory lock")

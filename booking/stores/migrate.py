@@ -221,17 +221,20 @@ def move(spec: StoreURL | str, up: bool, revision: str) -> SchemaState:
     """Upgrade (or downgrade) the store's schema to `revision`; returns where it is now."""
     from alembic.util import CommandError
 
-    db = _database(spec)
+    from booking.stores.claim import claim
+
+    url = StoreURL.of(spec)
+    db = _database(url)
     try:
         if not up:
             db.require_file()  # there is nothing to step back in a file that is not there: do not make one
-        with db.admin() as conn:
+        with claim(url, exclusive=True), db.admin() as conn:  # never change the tables under a run's buyers
             (upgrade if up else downgrade)(conn, db.display, revision)
     except CommandError as exc:
         raise BadInput(_("store {display}: {exc}").format(display=db.display, exc=exc)) from None
     finally:
         db.dispose()
-    return schema_state(spec)
+    return schema_state(url)
 
 
 def upgrade_store(spec: StoreURL | str, revision: str = "head") -> SchemaState:
