@@ -25,13 +25,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from booking.errors import CannotRun
 from booking.i18n.lang import _
 from booking.options.store_url import StoreKind, StoreURL
+from booking.stores.journal import FileJournal, Journal, TableJournal
 
 SUFFIX = ".in-use"
 PG_KEY = 0x626B672D696E7573  # "bkg-inus": not the advisory strategy's key
@@ -40,13 +41,14 @@ _held: dict[str, int] = {}  # what this process holds already (compare claims, t
 
 
 @contextlib.contextmanager
-def claim(spec: StoreURL | str, exclusive: bool) -> Iterator[None]:
-    """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`)."""
+def claim(spec: StoreURL | str, exclusive: bool) -> Iterator[Journal | None]:
+    """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`). A shared
+    claim gives the journal the runs sharing the store keep (None where there is none to keep)."""
     key, holder = _holder(StoreURL.of(spec))
     if key in _held:  # nested in this process's own claim (a compare's runs)
         _held[key] += 1
         try:
-            yield
+            yield None
         finally:
             _held[key] -= 1
         return
@@ -54,7 +56,7 @@ def claim(spec: StoreURL | str, exclusive: bool) -> Iterator[None]:
         holder.acquire(exclusive)
     _held[key] = 1
     try:
-        yield
+        yield None if exclusive or holder is None else holder.journal()
     finally:
         del _held[key]
         if holder is not None:
@@ -110,14 +112,20 @@ class _FileClaim:
             import fcntl
         except ImportError:  # no flock (Windows): not guarded, as the README says
             return
-        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         for _try in range(5):  # the last holder may remove the file between our open and our lock
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # a planted link: refused
+                # O_APPEND: the runs sharing it write their journal lines there whole, never over each other
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             except OSError as exc:  # a directory or a link in its place, a directory that takes no file
                 raise _unclaimable(self.display, str(self.path), exc) from None
             try:
-                fcntl.flock(fd, mode)
+                alone = _flock(fcntl, fd, fcntl.LOCK_EX)  # a seeding run, or the first of the --keep runs
+                if exclusive and not alone:
+                    raise BlockingIOError
+                if alone:
+                    os.ftruncate(fd, 0)  # the journal of the runs that shared the store before is theirs
+                if not exclusive and not _flock(fcntl, fd, fcntl.LOCK_SH):  # from alone to shared, or join
+                    raise BlockingIOError
                 if _same_file(fd, self.path):
                     self.fd = fd
                     return
@@ -129,6 +137,9 @@ class _FileClaim:
                 raise _unclaimable(self.display, str(self.path), exc) from None
             os.close(fd)
         raise refusal(self.display, exclusive, str(self.path))
+
+    def journal(self) -> Journal | None:
+        return None if self.fd is None else FileJournal(self.fd)
 
     def release(self) -> None:
         if self.fd is None:
@@ -144,6 +155,15 @@ class _FileClaim:
         finally:
             os.close(self.fd)
             self.fd = None
+
+
+def _flock(fcntl: Any, fd: int, mode: int) -> bool:
+    """flock without waiting: False when another holder has it."""
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -172,14 +192,29 @@ class _ServerClaim:
         except Exception as exc:
             self.db.dispose()
             raise self.db.error(exc) from None
+        lock = _pg if self.db.kind is StoreKind.POSTGRESQL else _mysql
         try:
-            got = _pg(self.conn, exclusive) if self.db.kind is StoreKind.POSTGRESQL else _mysql(self.conn, exclusive)
+            got = lock(self.conn, exclusive, self._empty_journal)
         except Exception as exc:  # the server refused the lock functions: never run unguarded
             self.release()
             raise _unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None
         if not got:
             self.release()
             raise refusal(self.db.display, exclusive, "an advisory lock")
+
+    def _empty_journal(self) -> None:
+        """Alone on the store: the journal of the runs that shared it before is theirs (a store without
+        booking's tables yet has none)."""
+        from sqlalchemy import delete
+        from sqlalchemy.exc import DBAPIError
+
+        from booking.stores.schema import keep_runs
+
+        with contextlib.suppress(DBAPIError):
+            self.conn.execute(delete(keep_runs))
+
+    def journal(self) -> Journal | None:
+        return TableJournal(self.conn)
 
     def release(self) -> None:
         if self.conn is not None:
@@ -198,12 +233,19 @@ class _ServerClaim:
             self.db.dispose()
 
 
-def _pg(conn: Any, exclusive: bool) -> bool:
-    function = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
-    return bool(conn.exec_driver_sql(f"SELECT {function}({PG_KEY})").scalar())
+def _pg(conn: Any, exclusive: bool, alone: Callable[[], None]) -> bool:
+    """The advisory lock, alone or shared; `alone` is called while it is held alone (the first --keep run)."""
+    if conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({PG_KEY})").scalar():
+        alone()
+        if exclusive:
+            return True
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock_shared({PG_KEY})")  # ours alone: granted at once
+        conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_KEY})")
+        return True
+    return not exclusive and bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock_shared({PG_KEY})").scalar())
 
 
-def _mysql(conn: Any, exclusive: bool) -> bool:
+def _mysql(conn: Any, exclusive: bool, alone: Callable[[], None]) -> bool:
     # Named locks are server-wide: the names carry the database's name.
     database = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
     base = "booking-in-use:" + hashlib.sha256(str(database).encode()).hexdigest()[:16]
@@ -211,11 +253,22 @@ def _mysql(conn: Any, exclusive: bool) -> bool:
     def get(name: str) -> bool:
         return bool(conn.exec_driver_sql("SELECT GET_LOCK(%s, 0)", (name,)).scalar() == 1)
 
+    def release(name: str) -> None:
+        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+
     if not get(f"{base}:gate"):
         return False
     if exclusive:  # alone: the gate and every slot
-        return all(get(f"{base}:{i}") for i in range(SLOTS))
-    try:  # shared: one free slot, then let the gate go
-        return any(get(f"{base}:{i}") for i in range(SLOTS))
+        if all(get(f"{base}:{i}") for i in range(SLOTS)):
+            alone()
+            return True
+        return False
+    try:  # shared: one free slot, then let the gate go (every slot free: the first of the --keep runs)
+        got = [i for i in range(SLOTS) if get(f"{base}:{i}")]
+        if len(got) == SLOTS:
+            alone()
+        for i in got[1:]:
+            release(f"{base}:{i}")
+        return bool(got)
     finally:
-        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (f"{base}:gate",))
+        release(f"{base}:gate")

@@ -7,12 +7,22 @@ letting it run unguarded; and a schema change waits for no run: it is refused wh
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 
 import booking
+from booking.options.store_url import StoreURL
+from booking.stores import open_store
 from booking.stores.claim import claim
 from tests.helpers import digest, run_command
 
@@ -90,3 +100,84 @@ class TestSchemaChanges:
             assert booking.schema_state(url).at_head  # the tables are still there
         ran = run_command("db", "downgrade", "--store", url, "base", "--yes")
         assert ran.code == 0, ran.err  # free again
+
+
+# -- --keep runs at once: judged together from the journal their claim keeps, in both directions.
+#
+# Two real invocations (two runs at once is the point). Their overlap is made, not hoped for: run A is
+# started and, once it says it began (its first line), stopped whole (SIGSTOP to its process group);
+# run B then runs from start to end while A is stopped, so B's sales fall inside A's run; then A goes on.
+
+
+def _start(store: str, strategy: str, *extra: str) -> subprocess.Popen[str]:
+    args = ["--store", store, "--keep", "--lock", strategy, "--buyers", "2", "--attempts", "1"]
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "booking", "simulate", *args, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: stopped and continued with its buyers
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], words: str) -> None:
+    """Read the run's live output until a line holds `words`."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if words in line:
+            return
+    raise AssertionError(f"the run ended before saying {words!r}: exit {proc.wait()}")
+
+
+def _verdicts(store: str, strategy: str, held: Callable[[], Any], a_until: str, *extra: str) -> tuple[Any, str, int]:
+    """Run A, stopped once it says `a_until`; run B whole meanwhile; then A's end. B's JSON, A's words and
+    exit code (A's live output is the signal that it began)."""
+    with held():
+        a = _start(store, strategy, "--think", "3000", *extra)
+        try:
+            _wait_for(a, a_until)
+            os.killpg(a.pid, signal.SIGSTOP)
+        except BaseException:
+            a.kill()
+            raise
+    try:
+        b = subprocess.run(
+            [sys.executable, "-m", "booking", "simulate", "--store", store, "--keep", "--lock", strategy,
+             "--buyers", "2", "--attempts", "1", "--json", *extra],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.killpg(a.pid, signal.SIGCONT)
+    out, err = a.communicate(timeout=120)
+    assert a.returncode in (0, 1) and b.returncode in (0, 1), (a.returncode, out, err, b.returncode, b.stderr)
+    return json.loads(b.stdout), " ".join(out.split()), a.returncode
+
+
+class TestKeepRunsTogether:
+    @pytest.mark.parametrize("kind", ["db.json", "sqlite", "postgresql"])
+    def test_a_safe_strategy_is_not_unsafe_for_the_other_run_s_sales(
+        self, kind: str, tmp_path: Path, store_url: Callable[[str], str]
+    ) -> None:
+        store = str(tmp_path / "db.json") if kind == "db.json" else store_url(kind)
+        booking.init_store(store, 10)
+        opened = open_store(StoreURL.parse(store))
+        lock = FileLock(str(opened.lock_path()))  # A's buyers wait on it until A is stopped: none holds it then
+        opened.close()
+        b, a_said, a_exit = _verdicts(store, "file-lock", lambda: lock, "tickets, strategy file-lock")
+        assert a_exit == 0 and "verdict: OK" in a_said, a_said  # B's sales are B's, not unreceipted
+        assert "sold 4 remaining 6" in a_said  # both runs' receipts, the whole store
+        assert b["ok"], b["anomalies"]
+        assert (b["runs_still_selling"], b["unreceipted"]) == (1, None)  # A still sells: A judges those sales
+
+    @pytest.mark.parametrize("kind", ["db.json", "sqlite"])
+    def test_a_double_sale_across_runs_is_never_ok_in_every_run(
+        self, kind: str, tmp_path: Path, store_url: Callable[[str], str]
+    ) -> None:
+        """mp-lock protects one invocation: A's buyer read the stock and is stopped inside the window; B
+        sells the same tickets; A's buyers then sell them again. B cannot know (A still sells), A can."""
+        store = str(tmp_path / "db.json") if kind == "db.json" else store_url(kind)
+        booking.init_store(store, 10)
+        reads = "reads count=10" if kind == "db.json" else "reads ticket"
+        b, a_said, a_exit = _verdicts(store, "mp-lock", contextlib.nullcontext, reads)
+        assert (b["ok"], a_exit) != (True, 0), a_said
+        assert a_exit == 1 and "double_sold 0" not in a_said and "UNSAFE" in a_said, a_said
