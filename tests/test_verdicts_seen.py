@@ -14,6 +14,7 @@ from booking.run.result import VerifyResult
 from booking.stores.base import FinalState
 from booking.verdict.overlap import Unproved
 from booking.verdict.verify import verify
+from tests.helpers import unwritable
 
 
 def sold_out(buyer: int) -> Attempt:
@@ -35,10 +36,13 @@ class TestNothingSeen:
 
 
 class TestTheEnvironmentFailed:
-    def test_a_store_that_refuses_the_write_could_not_run(self, cli: Any, unwritable_dir: Path) -> None:
-        """--keep on a db.json whose directory takes no new file: every write is refused by the machine,
-        so the run could not be carried out (exit 3), never "safe at a cost" (exit 1)."""
-        ran = cli("simulate", "--store", unwritable_dir / "db.json", "--keep", "--buyers", "3", "--json")
+    def test_a_store_that_refuses_the_write_could_not_run(self, cli: Any, tmp_path: Path) -> None:
+        """--keep on a db.json whose directory takes no new file (its claim file made before): every write
+        is refused by the machine, so the run could not be carried out (exit 3), never "safe at a cost"."""
+        (tmp_path / "db.json").write_text('{"count": 3}')
+        (tmp_path / "db.json.in-use").write_text("")
+        with unwritable(tmp_path):
+            ran = cli("simulate", "--store", tmp_path / "db.json", "--keep", "--buyers", "3", "--json")
         assert ran.code == 3, ran.out + ran.err
         assert ran.json()["verdict"] == "COULD NOT RUN"
 

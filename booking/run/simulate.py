@@ -8,6 +8,7 @@ import enum
 import multiprocessing
 import random
 import time
+import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +30,10 @@ from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
 from booking.run.result import RunResult
+from booking.run.together import Together
 from booking.stores import Store, StoreKind, locks, open_store
 from booking.stores.claim import claim
+from booking.stores.journal import Journal
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
 from booking.types import Peers
@@ -74,9 +77,10 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
+    # --keep runs sharing the store at once are judged together, from the journal their claim keeps.
     exclusive = not config.keep and config.run is None
-    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext():
-        return _run(config, kind, choice, seed, watch)
+    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext() as journal:
+        return _run(config, kind, choice, seed, watch, journal if config.keep and config.run is None else None)
 
 
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
@@ -100,7 +104,9 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
 
 
-def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None) -> RunResult:
+def _run(
+    config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None, journal: Journal | None
+) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
@@ -121,6 +127,9 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
         else:
             initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
+        run_id = uuid.uuid4().hex
+        if journal is not None:  # before any buyer sells: the runs sharing the store count on it
+            journal.began(run_id, initial, config.buyers)
         if watch is not None:
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
@@ -129,6 +138,8 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
+            if journal is not None:
+                journal.ended(run_id, [(a.buyer, a.ticket) for a in history.receipts])
             if config.history is not None:
                 # first: a store that fails the final read must not lose it
                 save(
@@ -139,6 +150,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
                 history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))
             store.tidy()  # what writers killed mid-write left behind
             final = store.final()
+            together = Together.of(run_id, journal.runs() if journal is not None else [])
             if across is not None:
                 across.keep(final)
             signum = signals.pending()
@@ -147,7 +159,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
         if across is not None:
             across.close()
 
-    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed)
+    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed, together)
     if across is not None:
         result.extras.update(across.extras())
     if signum is not None:
@@ -157,9 +169,10 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
 
 def _judge(
     config: RunConfig, kind: StoreKind, choice: Choice, display: str, initial: int, final: Any,
-    history: History, elapsed: float, crowd: Crowd, seed: int,
+    history: History, elapsed: float, crowd: Crowd, seed: int, together: Together,
 ) -> RunResult:  # fmt: skip
     """The verdict, and the run as the API and the CLI give it."""
+    initial, joint = together.joint(initial, history, config.buyers, kind)  # with the --keep runs sharing the store
     result = RunResult(
         config,
         display,
@@ -168,11 +181,15 @@ def _judge(
         initial,
         final,
         history,
-        verify(initial, final, history, kind),
+        verify(initial, final, joint, kind, together.selling > 0),
         elapsed,
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
-        extras={**choice.extras(history), **({"store_read": config.store_url is not None} if choice.target else {})},
+        extras={
+            **choice.extras(history),
+            **together.extras(),
+            **({"store_read": config.store_url is not None} if choice.target else {}),
+        },
         strategy_safe=choice.safe,
     )
     if isinstance(crowd.barrier, RandomScheduler):

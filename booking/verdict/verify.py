@@ -107,12 +107,20 @@ class Verdict:
 SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
 
 
-def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
+def verify(
+    initial: int,
+    final: FinalState | None,
+    history: History,
+    kind: StoreKind = StoreKind.COUNTER,
+    others_selling: bool = False,
+) -> Verdict:
     """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
 
     `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
     only what receipts alone can show is judged (oversold, double_sold, errors, stuck); what needs
     the store (remaining, lost_updates, unreceipted, undersold) is None: not measured, never guessed.
+    `others_selling`: other runs still sell from the store, their receipts not yet known, so its sales
+    beyond the receipts (unreceipted) are not measured: the run that ends last judges them.
     """
     f = Facts.of(initial, final, history)
     over = max(0, f.sold - initial)
@@ -121,7 +129,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         lost = max(0, f.sold - f.store_sold)
         # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
         # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
-        unreceipted_n = max(0, f.store_sold - f.sold - f.unanswered)
+        unreceipted_n = None if others_selling else max(0, f.store_sold - f.sold - f.unanswered)
         undersold_n = min(max(f.remaining, 0), len(f.refused))
     found = (
         oversold(f, over),
