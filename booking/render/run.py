@@ -64,7 +64,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         )
         _hosts(result, out)
         if not quiet:
-            live = EventLines(out, result.kind is StoreKind.COUNTER)
+            live = EventLines(out, result.kind.counts)
             live.queue = "sellers" in result.extras
             live.names()
             replay(result, live)

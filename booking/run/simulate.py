@@ -217,7 +217,7 @@ def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -
 
 def _began(config: RunConfig, display: str, choice: Choice, initial: int, seed: int, kind: StoreKind) -> Began:
     seeded = config.schedule is Schedule.RANDOM or bool(config.chaos)
-    counter = kind is StoreKind.COUNTER
+    counter = kind.counts
     return Began(
         config, display, choice.label, choice.note, initial, seed if seeded else None, counter, choice.needs.sellers
     )

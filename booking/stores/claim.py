@@ -78,6 +78,10 @@ def _holder(spec: StoreURL) -> tuple[str, Any]:
 
         database = sql_url(spec).database
         path = Path(str(database))
+    elif spec.kind is StoreKind.REDIS:
+        from booking.stores.redis.claim import RedisClaim
+
+        return spec.display, RedisClaim(spec, refusal)
     else:
         return spec.display, _ServerClaim(spec)
     lock = path.with_name(path.name + SUFFIX)
