@@ -21,7 +21,7 @@ from booking.i18n.words import interruption
 from booking.kit.hooks import name_of
 from booking.options.config import RunConfig, Schedule
 from booking.options.validate import replay_order
-from booking.processes import limits, signals
+from booking.processes import limits, pauses, signals
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
@@ -33,6 +33,7 @@ from booking.stores import Store, StoreKind, locks, open_store
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
+from booking.verdict.leases import pause_stories
 from booking.verdict.verify import verify
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ def _judge(
         note=choice.note,
         extras={**choice.extras(history), **({"store_read": config.store_url is not None} if choice.target else {})},
         strategy_safe=choice.safe,
+        pauses=pause_stories(history, config.lease_ms / 1000 if choice.needs.lease else None),
     )
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
@@ -242,6 +244,7 @@ def _crowd(
     if needs.lock_file:
         made.lock_path = str(locks.prepare(store.lock_path()))
         made.contenders = config.buyers + config.sellers
+    made.lease_ms = config.lease_ms if needs.lease else 0.0
     sellers = None
     if needs.sellers:
         sellers = Sellers(ctx, config, choice, t0, deadline)
@@ -256,14 +259,16 @@ def _crowd(
         per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
         barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
     elif held:
-        barrier = LockstepBarrier(gates, buyers)
+        barrier = pauses.lockstep(gates, buyers, config.pause_buyer)
         barrier.peers = peers
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
     # purchases per second would pay for it: there only their records are shown as they come.
     live = watch is not None and config.duration_s is None
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
+    paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
+    links = Links(Channel(ctx), made)
+    return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused)
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:
