@@ -1,0 +1,3 @@
+"""Fixtures shared by this folder's tests."""
+
+from tests.redisdb import redis_url as redis_url
