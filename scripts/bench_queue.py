@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from booking import RunConfig, Schedule, simulate
-from booking.compare.stats import percentile
 from booking.run.result import RunResult
+from booking.stats import percentile
 
 
 @dataclass(frozen=True)

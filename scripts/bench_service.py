@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from booking import RunConfig, init_store, simulate
-from booking.compare.stats import percentile
+from booking.stats import percentile
 
 STRATEGIES = ["none", "mp-lock", "file-lock", "atomic", "db-lock"]
 BASELINE = "constant"

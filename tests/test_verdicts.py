@@ -13,6 +13,7 @@ import pytest
 
 from booking import init_store
 from booking.history import Attempt, History, Outcome
+from booking.render.stories import stories
 from booking.stores.base import FinalState, StoreKind
 from booking.verdict.verify import verify
 from tests.helpers import run_command
@@ -31,7 +32,7 @@ class TestTheLedger:
         final = FinalState(remaining=1, owners={1: [1], 2: [2, 7]})
         v = verify(3, final, history, StoreKind.SQLITE)
         assert not v.ok and v.double_sold == 1
-        assert "the store records ticket #2 sold twice (buyers 2 and 7)" in v.anomalies[0].story[0]
+        assert "the store records ticket #2 sold twice (buyers 2 and 7)" in stories(v.anomalies[0])[0]
 
     def test_one_owner_per_ticket_is_ok(self) -> None:
         final = FinalState(remaining=1, owners={1: [1], 2: [2]})

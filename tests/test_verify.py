@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Outcome
+from booking.render.stories import stories
 from booking.stores.base import FinalState, StoreKind
 from booking.verdict.verify import verify
 
@@ -44,7 +45,7 @@ class TestAnomalies:
         assert kinds(v.anomalies) == ["oversold", "double_sold", "lost_updates"]
         double = v.anomalies[1]
         assert double.tickets == [1] and double.buyers == [3, 7]
-        assert double.story == [
+        assert stories(double) == [
             "buyers 3 and 7 both read count=1 before either wrote; both wrote count=0: ticket #1 sold twice"
         ]
 
@@ -53,7 +54,7 @@ class TestAnomalies:
         h = History([bought(1, 2, 0.001, 0.002), bought(2, 2, 0.004, 0.005), bought(3, 1, 0.006, 0.007)])
         v = verify(2, FinalState(0), h)
         assert v.double_sold == 1 and v.oversold == 1 and v.lost_updates == 1
-        story = v.anomalies[1].story[0]
+        story = stories(v.anomalies[1])[0]
         assert story.startswith(
             "buyer 1 read count=2 at 1.0 ms and wrote count=1 at 2.0 ms; buyer 2 read count=2 at 4.0 ms"
         )
@@ -72,7 +73,7 @@ class TestAnomalies:
         v = verify(3, FinalState(0), h)
         assert v.unreceipted == 2 and v.lost_updates == 0 and v.sold == 1
         assert kinds(v.anomalies) == ["unreceipted"]
-        assert "2 sales nobody holds a receipt for" in v.anomalies[0].story[0]
+        assert "2 sales nobody holds a receipt for" in stories(v.anomalies[0])[0]
 
     def test_store_forgot_every_sale(self) -> None:
         """Receipts without any change in the store are all lost updates."""
@@ -85,34 +86,34 @@ class TestAnomalies:
         v = verify(2, FinalState(2), h)
         assert v.undersold == 2
         assert kinds(v.anomalies) == ["undersold"]
-        assert "buyers 1, 2 and 3 found none" in v.anomalies[0].story[0]
+        assert "buyers 1, 2 and 3 found none" in stories(v.anomalies[0])[0]
 
     def test_errors(self) -> None:
         """A failed attempt is an anomaly of the run, named with its buyer and message."""
         failed = Attempt(4, 0, Outcome.ERROR, error="OSError: disk full")
         v = verify(1, FinalState(1), History([failed]))
         assert v.errors == 1 and kinds(v.anomalies) == ["errors"]
-        assert v.anomalies[0].story == ["buyer 4, attempt 1: OSError: disk full"]
+        assert stories(v.anomalies[0]) == ["buyer 4, attempt 1: OSError: disk full"]
 
     def test_stuck(self) -> None:
         """A buyer that never finished is reported, with why."""
         h = History([bought(1, 1, 0.1, 0.2)], [BuyerEnd(1, BuyerStatus.DONE), BuyerEnd(2, BuyerStatus.STUCK, "killed")])
         v = verify(1, FinalState(0), h)
         assert v.stuck == 1 and kinds(v.anomalies) == ["stuck"]
-        assert v.anomalies[0].story == ["buyer 2 never finished: killed"]
+        assert stories(v.anomalies[0]) == ["buyer 2 never finished: killed"]
 
     def test_many_double_sales_are_summarised(self) -> None:
         """Stories stop after a few tickets; the count carries the rest."""
         h = History([bought(b, t, 0.1, 0.2) for t in range(1, 9) for b in (1, 2)])
         v = verify(8, FinalState(0), h)
         assert v.double_sold == 8
-        assert v.anomalies[1].story[-1] == "... and 3 more tickets sold more than once"
+        assert stories(v.anomalies[1])[-1] == "... and 3 more tickets sold more than once"
 
     def test_sql_words(self) -> None:
         """On SQL stores the story speaks of free tickets, not counts."""
         a = Attempt(1, 0, Outcome.OK, ticket=9, read=9, wrote=9, t_read=0.1, t_write=0.3)
         b = Attempt(2, 0, Outcome.OK, ticket=9, read=9, wrote=9, t_read=0.2, t_write=0.4)
         v = verify(1, FinalState(0), History([a, b]), StoreKind.SQLITE)
-        assert v.anomalies[1].story == [
+        assert stories(v.anomalies[1]) == [
             "buyers 1 and 2 both saw ticket #9 free before either took it; both took it: sold twice"
         ]

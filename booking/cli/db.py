@@ -19,17 +19,22 @@ db_app = typer.Typer(
     rich_markup_mode=None,
 )
 DB_STORE = Annotated[str, typer.Option(help="A SQL store: a SQLite file or a database URL.")]
+DEADLINE = Annotated[float, typer.Option(help="Seconds the store may take (a lock held, a server paused).")]
 
 
 @db_app.command("upgrade")
-def db_upgrade(store: DB_STORE, revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> int:
+def db_upgrade(
+    store: DB_STORE,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    deadline: DEADLINE = 60.0,
+) -> int:
     """Create or upgrade the store's schema.
 
     simulate and init do this for a new store themselves.
 
     Example: booking db upgrade --store sqlite:///t.db
     """
-    _print_schema(booking.upgrade_store(store, revision))
+    _print_schema(booking.upgrade_store(store, revision, deadline))
     return 0
 
 
@@ -38,6 +43,7 @@ def db_downgrade(
     store: DB_STORE,
     revision: Annotated[str, typer.Argument(help="Target revision; base removes booking's tables.")] = "-1",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask: the data may go with the tables.")] = False,
+    deadline: DEADLINE = 60.0,
 ) -> int:
     """Step the store's schema back: asks first.
 
@@ -46,16 +52,16 @@ def db_downgrade(
     Example: booking db downgrade --store sqlite:///t.db base --yes
     """
     if not yes:
-        _confirm_downgrade(store, revision)
-    _print_schema(booking.downgrade_store(store, revision))
+        _confirm_downgrade(store, revision, deadline)
+    _print_schema(booking.downgrade_store(store, revision, deadline))
     return 0
 
 
-def _confirm_downgrade(store: str, revision: str) -> None:
+def _confirm_downgrade(store: str, revision: str, deadline: float) -> None:
     """Ask before dropping tables; refuse (exit 2, nothing changed) when nobody can be asked or says no."""
     from booking.i18n.words import downgrade_loss
 
-    state = booking.schema_state(store)  # reads only: a missing SQLite file is refused, not created
+    state = booking.schema_state(store, deadline)  # reads only: a missing SQLite file is refused, not created
     if state.revision is None or not state.known:
         return  # no schema, nothing to lose; or a newer booking's, which the downgrade itself refuses
     loss = downgrade_loss(state.store, state.revision, revision)
@@ -72,6 +78,7 @@ def db_current(
         str | None, typer.Option("--format", help=FORMAT_HELP.format(choices="text or json"), metavar="FORMAT")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    deadline: DEADLINE = 60.0,
 ) -> int:
     """The store's schema revision against this booking's head.
 
@@ -80,7 +87,7 @@ def db_current(
     Example: booking db current --store postgresql://postgres@127.0.0.1/test
     """
     form = choose_format(fmt, as_json)
-    state = booking.schema_state(store)
+    state = booking.schema_state(store, deadline)
     if form == JSON:
         print_json(state.to_json())
     else:

@@ -7,10 +7,12 @@ Tracebacks only with --debug (or BOOKING_DEBUG=1).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,6 +22,9 @@ from booking.files import PATH_ERRNOS
 from booking.i18n.lang import _
 from booking.processes import signals
 from booking.redact import redact
+
+if TYPE_CHECKING:
+    from booking.render.live import EventLines
 
 
 def run_command(command: Any, args: list[str]) -> int:
@@ -70,3 +75,16 @@ def run_command(command: Any, args: list[str]) -> int:
 def error(message: str, prefix: str | None = None) -> None:
     said = _("error: ") if prefix is None else prefix
     sys.stderr.write(f"booking: {said}{redact(' '.join(message.split()))}\n")
+
+
+@contextlib.contextmanager
+def shown_when_interrupted(as_json: bool, quiet: bool, live: EventLines | None = None) -> Iterator[None]:
+    """A run a signal stopped is shown as far as it went (no verdict); run_command says the one line."""
+    from booking.render.run import emit
+
+    try:
+        yield
+    except signals.Interrupted as exc:
+        if exc.result is not None:
+            emit(exc.result, as_json, quiet, live)
+        raise

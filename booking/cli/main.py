@@ -14,7 +14,7 @@ import typer
 import booking
 from booking.cli import exits
 from booking.cli.compare import compare
-from booking.cli.db import db_app
+from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
 from booking.i18n import lang
@@ -122,7 +122,8 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     form = choose_format(fmt, as_json)
     config = RunConfig(**options, traceback=ctx.obj["debug"], no_lock=no_lock)
     as_json = form == JSON
-    from booking.render.run import EventLines, Printer, emit, run_line, shown_when_interrupted
+    from booking.cli.exits import shown_when_interrupted
+    from booking.render.run import EventLines, Printer, emit, run_line
 
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
         live = None if as_json or quiet else EventLines(Printer(secrets=config.secrets))  # the events as they happen
@@ -153,6 +154,7 @@ def verify(
     ] = None,
     fmt: FORMAT = None,
     as_json: AS_JSON = False,
+    deadline: DEADLINE = 60.0,
 ) -> int:
     """The verdict for a past run, from its history and the store.
 
@@ -163,9 +165,11 @@ def verify(
     Example: booking verify --store db.json --history run.jsonl
     """
     form = choose_format(fmt, as_json)
-    result = booking.verify_run(store, history, tickets, run)
+    result = booking.verify_run(store, history, tickets, run, deadline)
     if form == JSON:
-        print_json(result.to_json())
+        from booking.render.stories import said
+
+        print_json(said(result))
     else:
         from booking.i18n.words import count
         from booking.render.run import Printer, render_verdict

@@ -8,12 +8,13 @@ with a 95% interval over the window's batches, another crowd added while the int
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from booking.compare.steady import Steady
 from booking.options.config import Schedule
 from booking.options.store_url import StoreURL
+from booking.run.result import RunResult
 
 DEFAULT_BUYERS = (1, 4, 16)
 DEFAULT_TICKETS = 20  # a correctness trial's stock, bought until sold out
@@ -80,7 +81,7 @@ class Trial:
     conflicts: int
     sold: int
     steady: Steady | None = None  # cost runs: the steady-state window
-    timeline: str = ""  # an anomalous trial's story and lanes, for the report
+    witness: RunResult | None = None  # an anomalous trial: the run whose stories and lanes the report shows
     unavailable: int = 0  # attempts the environment failed: the trial proved nothing either way
 
 
@@ -132,7 +133,8 @@ class Cell:
     vs_reference_ci95: tuple[float, float] | None = None
     relation: str = ""  # reference, indistinguishable, faster, slower, unsafe, or "" (nothing to compare)
     vs_reference_words: str = ""
-    timeline: str = ""  # the first anomalous trial: its stories and a lane per buyer involved
+    # The first anomalous trial: the report tells its stories and draws a lane per buyer involved (its "timeline").
+    witness: RunResult | None = field(default=None, repr=False)
     unavailable: int = 0  # attempts the environment failed (timeouts, lost connections), over the trials
     baseline: str = ""  # --baseline: this cell against the saved report's
 
@@ -144,6 +146,10 @@ class Cell:
     @property
     def key(self) -> tuple[str, str, str, int]:
         return (self.store, self.strategy, self.schedule, self.buyers)
+
+    def to_json(self) -> dict[str, Any]:
+        """The cell's figures (its witness run is the report's to tell: booking/render/tables.py, cell_row)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "witness"}
 
 
 @dataclass
@@ -195,6 +201,6 @@ class Comparison:
             "runs": {"done": self.runs[0], "planned": self.runs[1]},
             "ok": not self.broken and not self.regressions,
             "regressions": self.regressions,
-            "cells": [asdict(c) for c in self.cells],
+            "cells": [c.to_json() for c in self.cells],
             "conclusions": [asdict(c) for c in self.conclusions],
         }

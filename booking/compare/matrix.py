@@ -112,14 +112,17 @@ def _run(
 ) -> None:
     for key, _ in runs:
         result = simulate(run_config(config, key))
-        trials[key].append(trial_of(result, config.batches))
+        trial = trial_of(result, config.batches)
+        if any(t.witness is not None for t in trials[key]):
+            trial.witness = None  # a cell keeps one anomalous run to show, not every one
+        trials[key].append(trial)
         state["done"] += 1
         if progress is not None:
             progress(state["done"], state["planned"])
 
 
 def _wide(ts: list[Trial]) -> bool:
-    from booking.compare.stats import mean_ci
+    from booking.stats import mean_ci
 
     mean, ci = mean_ci(rates(ts))
     return bool(mean) and ci is not None and (ci[1] - ci[0]) / 2 > WIDE * (mean or 1)

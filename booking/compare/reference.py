@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from booking.compare.cells import Cell, Conclusion
-from booking.compare.stats import overlap, ratio_ci
+from booking.stats import overlap, ratio_ci
 
 
 def pick_reference(wanted: str | None, default: str, present: list[tuple[str, bool]]) -> str | None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from booking.compare.stats import jain
 from booking.history import Outcome
 from booking.run.result import RunResult
+from booking.stats import jain
 
 
 @dataclass

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from booking.compare.cells import Cell, CellKey, Trial
-from booking.compare.stats import mean_ci, percentile, wilson
 from booking.compare.steady import steady
 from booking.options.store_url import StoreURL
 from booking.run.result import RunResult
+from booking.stats import mean_ci, percentile, wilson
 from booking.stores.base import KIND_NAMES, StoreKind
 from booking.strategies import StrategyInfo
 
@@ -29,15 +29,9 @@ def trial_of(result: RunResult, batches: int) -> Trial:
         conflicts=v.conflicts,
         sold=v.sold,
         steady=steady(result, batches) if result.config.duration_s is not None else None,
-        timeline=_timeline(result) if v.anomalies else "",
+        witness=result if v.anomalies else None,
         unavailable=v.unavailable,
     )
-
-
-def _timeline(result: RunResult) -> str:
-    from booking.render.timeline import story
-
-    return story(result)
 
 
 def store_label(spec: StoreURL) -> str:
@@ -93,7 +87,7 @@ def summarise(key: CellKey, label: str, info: StrategyInfo, ts: list[Trial], tic
         unavailable=sum(t.unavailable for t in ts),
         retries=sum(t.retries for t in ts),
         conflicts=sum(t.conflicts for t in ts),
-        timeline=next((t.timeline for t in ts if t.timeline), ""),
+        witness=next((t.witness for t in ts if t.witness is not None), None),
     )
     if key.cost:
         _cost(cell, ts)

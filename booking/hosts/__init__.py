@@ -14,7 +14,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from booking.errors import BadInput
 from booking.history import History
@@ -24,11 +24,10 @@ from booking.i18n.lang import _
 from booking.kit.hooks import name_of
 from booking.options.config import RunConfig
 from booking.options.store_url import StoreURL
-from booking.run.result import VerifyResult
 from booking.stores import open_store
 from booking.stores.base import FinalState, StoreKind
 from booking.stores.sql import SqlStore
-from booking.verdict.verify import verify
+from booking.verdict.verify import Verdict, verify
 
 GRACE_S = 5.0  # after this host's deadline: how long it waits for the others to record their part
 
@@ -117,9 +116,17 @@ class HostRun:
             self.peers.close()
 
 
-def verify_run(store: StoreURL | str, name: str) -> VerifyResult:
+class Judged(NamedTuple):
+    """A run across hosts, judged from the database alone (booking/run/past.py makes it a VerifyResult)."""
+
+    store: str  # display form (secrets masked)
+    verdict: Verdict
+    missing: list[str]  # its hosts that did not take part or finish
+
+
+def verify_run(store: StoreURL | str, name: str, deadline_s: float = 60.0) -> Judged:
     """`booking verify --store URL --run NAME`: the whole run's verdict, from the database alone."""
-    opened = open_store(store)
+    opened = open_store(store, timeout_s=deadline_s)
     try:
         if not isinstance(opened, SqlStore) or opened.kind is not StoreKind.POSTGRESQL:
             raise BadInput(_("--run: runs across hosts live in a PostgreSQL store; this one is not"))
@@ -131,4 +138,4 @@ def verify_run(store: StoreURL | str, name: str) -> VerifyResult:
         final = whole.final if whole.ended else opened.final()
     finally:
         opened.close()
-    return VerifyResult(opened.display, verify(whole.tickets, final, whole.history, opened.kind), name, whole.missing)
+    return Judged(opened.display, verify(whole.tickets, final, whole.history, opened.kind), whole.missing)

@@ -2,21 +2,19 @@
 phrases; in the language spoken (booking/i18n/lang.py).
 
 Every place that puts a run into words (the run's event lines, the timeline's lanes, the
-verifier's stories, the pytest failure message) takes its phrases from here, from booking/render/steps.py
-(what an attempt did) and from booking/render/judgement.py (what a verdict means).
+verdict's stories, the pytest failure message) takes its phrases from here, from booking/render/steps.py
+(what an attempt did), booking/render/stories.py (what an anomaly's witnesses show) and
+booking/render/judgement.py (what a verdict means).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
-from booking.history import Attempt
 from booking.i18n.lang import _, ngettext
 from booking.redact import redact
 
-MAX_STORIES = 5  # stories per anomaly kind; the counts carry the rest
 MAX_ERROR = 300  # characters of an error kept in a record or a line
 # The distribution's name on the package index ("booking" there is someone else's project); the
 # import package and the command are `booking`.
@@ -104,18 +102,6 @@ def downgrade_loss(store: str, current: str, target: str) -> str:
     )
 
 
-def served_sale(ticket: int, who: str, processes: list[str], n: int) -> str:
-    """A ticket a service (--target) sold several times, and which of its worker processes sold it."""
-    if len(processes) > 1:
-        return _(
-            "the service sold ticket #{ticket} to {who} from {n} worker processes ({processes}): "
-            "a cross-worker double sale, sold {times}"
-        ).format(ticket=ticket, who=who, n=len(processes), processes=", ".join(processes), times=times(n))
-    return _(
-        "the service sold ticket #{ticket} to {who}, all from one worker process ({process}): sold {times}"
-    ).format(ticket=ticket, who=who, process=processes[0], times=times(n))
-
-
 def one_line(exc: BaseException, secrets: AbstractSet[str] = frozenset()) -> str:
     """An exception as one line: its type and the first line of its message, URL passwords and `secrets` masked."""
     lines = str(exc).strip().splitlines()
@@ -151,82 +137,4 @@ def interruption(
     )
     return _("interrupted by {signal} after {s} s: {done}; {where}; {history}").format(
         signal=signal, s=f"{elapsed_s:.2f}", done=done, where=where, history=history
-    )
-
-
-def could_not_run(failed: list[Attempt]) -> list[str]:
-    """The environment's failures, grouped by what was said: '50 attempts by buyers 1, 2, ...: BarrierTimeout: ...'."""
-    by_error: dict[str, list[int]] = defaultdict(list)
-    for a in failed:
-        by_error[a.error or "unknown"].append(a.buyer)
-    return [
-        _("{attempts} by {buyers}: {error}").format(attempts=count(len(bs), "attempt"), buyers=buyers(bs), error=error)
-        for error, bs in sorted(by_error.items(), key=lambda kv: -len(kv[1]))[:MAX_STORIES]
-    ]
-
-
-def _on_hosts(rs: list[Attempt]) -> str:
-    """'buyers 3 and 7', or across hosts (--run) 'buyer 3 on host a and buyers 12 and 17 on host b'."""
-    by_host: dict[str, list[int]] = defaultdict(list)
-    for r in rs:
-        by_host[r.host or ""].append(r.buyer)
-    if len(by_host) == 1 and not rs[0].host:
-        return buyers([r.buyer for r in rs])
-    parts = [_("{buyers} on host {host}").format(buyers=buyers(bs), host=h) for h, bs in sorted(by_host.items())]
-    if len(parts) == 1:
-        return parts[0]
-    return _("{some} and {last}").format(some=_(", ").join(parts[:-1]), last=parts[-1])
-
-
-def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
-    """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes (the sellers'
-    with --lock queue: they read and wrote for the buyers)."""
-    rs = sorted(receipts, key=lambda r: (r.t_read or 0.0, r.buyer))
-    n = len(rs)
-    last_read = max((r.t_read or 0.0) for r in rs)
-    first_write = min((r.t_write or 0.0) for r in rs)
-    who = _on_hosts(rs)
-    if all(r.seller is not None for r in rs):
-        sellers = buyers([r.seller for r in rs if r.seller is not None], "seller")
-        who = _("{sellers} (for {buyers})").format(sellers=sellers, buyers=who)
-    procs = sorted({str(r.served_by) for r in rs if r.served_by is not None})  # --target: the service's processes
-    if procs and all(r.served_by for r in rs):
-        return served_sale(ticket, who, procs, n)
-    said = {"who": who, "ticket": ticket, "times": times(n)}
-    if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        if all(r.t_read is not None for r in rs) and last_read < first_write:
-            if n == 2:
-                return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(
-                    **said
-                )
-            return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
-        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
-    if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
-        if counter:
-            said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))
-            if n == 2:
-                return _(
-                    "{who} both read {read} before either wrote; both wrote {wrote}: ticket #{ticket} sold {times}"
-                ).format(**said)
-            return _("{who} all read {read} before any wrote; all wrote {wrote}: ticket #{ticket} sold {times}").format(
-                **said
-            )
-        if n == 2:
-            return _("{who} both saw ticket #{ticket} free before either took it; both took it: sold {times}").format(
-                **said
-            )
-        return _("{who} all saw ticket #{ticket} free before any took it; all took it: sold {times}").format(**said)
-    steps = _("; ").join(
-        _("{buyer} read {read} at {t_read} and wrote {wrote} at {t_write}").format(
-            buyer=who_is("buyer", r.buyer),
-            read=read_value(r.read, counter),
-            t_read=ms(r.t_read),
-            wrote=wrote_value(r.wrote, counter),
-            t_write=ms(r.t_write),
-        )
-        for r in rs[:MAX_STORIES]
-    )
-    more = _("; ... {n} more buyers").format(n=n - MAX_STORIES) if n > MAX_STORIES else ""
-    return _("{steps}{more}: ticket #{ticket} sold {times}").format(
-        steps=steps, more=more, ticket=ticket, times=times(n)
     )

@@ -19,8 +19,8 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.i18n.lang import _
+from booking.types import Hook
 
-Hook = str | Callable[..., Any]
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 import multiprocessing
 import os
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from booking.errors import BadInput
@@ -135,9 +134,6 @@ def option(
     """A RunConfig field's command-line face: `booking simulate` builds its options from these.
     `cli`: the type on the command line when the field takes more from Python (a function, or its name)."""
     return {"help": help, "flag": flag, "metavar": metavar, "show_default": show_default, "cli": cli}
-
-
-Hook = str | Callable[..., Any]  # your code: "module:function" on the command line, the function from Python
 
 
 E = TypeVar("E", bound=enum.Enum)

@@ -15,7 +15,6 @@ from booking.options import choices
 from booking.options.choices import (
     LOCK_HELP,
     STORE_HELP,
-    Hook,
     Isolation,
     Schedule,
     StartMethod,
@@ -23,6 +22,7 @@ from booking.options.choices import (
     to_enum,
 )
 from booking.options.store_url import StoreURL, url_secrets
+from booking.types import Hook
 
 __all__ = ["LOCK_HELP", "STORE_HELP", "Hook", "Isolation", "RunConfig", "Schedule", "StartMethod", "option"]
 

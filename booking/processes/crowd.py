@@ -28,6 +28,7 @@ from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Pr
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.telling import Teller
+from booking.types import Peers
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
 JOIN_S = 0.5  # at the end: how long exiting buyers get before they are terminated
@@ -53,7 +54,7 @@ class Crowd:
     barrier: Barrier | None  # the window's: lockstep or random; None in the free schedule
     deadline: float
     sellers: Sellers | None = None
-    peers: Any = None  # a run across hosts: the other hosts' parents (booking/hosts/peers.py)
+    peers: Peers | None = None  # a run across hosts: the other hosts' parents
     watcher: Watcher | None = None  # told what happens as it happens (live output)
     pauses: Any = None  # --pause-buyer: the parent's side of the pause (booking/processes/pauses.py)
     history: History = field(default_factory=History)
@@ -182,6 +183,8 @@ class Crowd:
 
     def _hear_peers(self) -> None:
         """What the other hosts said: they are ready, at a window, gone; this host may go on now."""
+        if self.peers is None:  # only a run across hosts listens to peers
+            return
         self.peers.receive()
         self.peers.check(time.monotonic())
         if (problem := self.peers.problem()) and self.aborted is None and not self._started:

@@ -20,10 +20,10 @@ import random
 import time
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
-from typing import Any
 
 from booking.errors import Unavailable
 from booking.i18n.lang import _
+from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
@@ -127,7 +127,7 @@ class LockstepBarrier(_Hold):
     """Lockstep: every active buyer waits at its window; all go at once. In a run across hosts (`peers`),
     every host still buying must be at the same round's window too."""
 
-    peers: Any = None  # booking.hosts.peers.Peers
+    peers: Peers | None = None  # a run across hosts: every host's buyers wait at each round
     _round = 0
 
     def _step(self) -> None:

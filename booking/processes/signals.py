@@ -25,6 +25,7 @@ from typing import Any
 
 from booking.i18n import lang
 from booking.i18n.lang import _
+from booking.processes import teardown
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -175,12 +176,16 @@ def run_child(parent: int, language: str, target: Callable[..., None], *args: An
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)
+    adopted = teardown.adopt_orphans()  # what your code forks, setsid or not, stays below this child
     try:
         target(*args)
     except BaseException:
         if _orphaned(parent):
             os._exit(1)  # the parent is gone: nobody to report to, and nothing to print
         raise
+    finally:
+        if adopted:
+            teardown.end_descendants()
 
 
 def _orphaned(parent: int) -> bool:

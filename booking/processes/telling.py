@@ -7,6 +7,7 @@ from typing import Any
 from booking.history import Attempt, BuyerEnd, BuyerStatus, Opened
 from booking.history.watch import Watcher
 from booking.processes.messages import Progress, Released
+from booking.types import Barrier
 
 
 class Teller:
@@ -32,7 +33,7 @@ class Teller:
             self._seller_phases.add(message.phase)
             self.watcher.opened(Opened(message.t, message.point, [], "all"), "seller", message.together)
 
-    def gates(self, barrier: Any) -> None:
+    def gates(self, barrier: Barrier | None) -> None:
         """The window's barrier openings not told yet (before anything the buyers it let go say next)."""
         if self.watcher is None or barrier is None:
             return

@@ -12,6 +12,7 @@ from booking.compare.cells import Cell, Comparison
 from booking.render.charts import anomaly_chart, latency_chart, throughput_chart
 from booking.render.columns import CORRECTNESS, COST, Column, legend
 from booking.render.tables import escape
+from booking.render.timeline import story
 
 CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
@@ -105,12 +106,12 @@ def _conclusions(comparison: Comparison) -> str:
 
 
 def _anomalies(cells: list[Cell]) -> str:
-    witnessed = [c for c in cells if c.timeline]
+    witnessed = [(c, story(c.witness)) for c in cells if c.witness is not None]
     if not witnessed:
         return "<p>No trial showed an anomaly.</p>"
     out = []
-    for c in witnessed:
-        text = c.timeline if len(c.timeline) <= MAX_TIMELINE else c.timeline[:MAX_TIMELINE] + "\n..."
+    for c, timeline in witnessed:
+        text = timeline if len(timeline) <= MAX_TIMELINE else timeline[:MAX_TIMELINE] + "\n..."
         out.append(
             f"<details><summary>{escape(c.strategy)} — {escape(c.store)}, {c.schedule}, {c.buyers} buyers: "
             f"{c.anomaly_runs}/{c.trials} runs</summary>"

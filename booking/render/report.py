@@ -27,7 +27,9 @@ def render(comparison: Comparison, fmt: str) -> str:
     if fmt == "md":
         return tables.markdown(comparison)
     if fmt == "json":
-        return json.dumps(comparison.to_json(), indent=2) + "\n"
+        data = comparison.to_json()
+        data["cells"] = [tables.cell_row(c) for c in comparison.cells]
+        return json.dumps(data, indent=2) + "\n"
     if fmt == "csv":
         return tables.to_csv(comparison)
     if fmt == "html":

@@ -6,14 +6,13 @@ on, indented, on the next; nothing is cut.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from booking.i18n.lang import _
 from booking.redact import redact
+from booking.render import stories
 from booking.render.judgement import SAFETY_FIGURES
 from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
@@ -152,22 +151,9 @@ def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines 
         getattr(outcome, "config", None), "secrets", frozenset()
     )  # a verify has no run config
     if as_json:
-        sys.stdout.write(redact(json.dumps(outcome.to_json(), indent=2), secrets) + "\n")
+        sys.stdout.write(redact(json.dumps(stories.said(outcome), indent=2), secrets) + "\n")
     elif isinstance(outcome, RunResult):
         render_run(outcome, live.out if live is not None else Printer(secrets=secrets), quiet=quiet, live=live)
     else:
         render_runs(outcome, Printer(secrets=secrets), quiet=quiet)
     return int(outcome.exit_code)
-
-
-@contextlib.contextmanager
-def shown_when_interrupted(as_json: bool, quiet: bool, live: EventLines | None = None) -> Iterator[None]:
-    """A run a signal stopped is shown as far as it went (no verdict); exits.py says the one line."""
-    from booking.processes.signals import Interrupted
-
-    try:
-        yield
-    except Interrupted as exc:
-        if exc.result is not None:
-            emit(exc.result, as_json, quiet, live)
-        raise

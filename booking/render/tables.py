@@ -8,7 +8,7 @@ import html
 import io
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.table import Table
 from booking.compare.cells import Cell, Comparison
 from booking.i18n.lang import _
 from booking.render.columns import CORRECTNESS, COST, TERMINAL_CORRECTNESS, TERMINAL_COST, legend
+from booking.render.timeline import story
 
 
 def header(comparison: Comparison) -> list[str]:
@@ -102,9 +103,21 @@ def markdown(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cell_row(c: Cell) -> dict[str, Any]:
+    """A cell as the JSON and CSV reports carry it: its figures, and where its witness run was, the
+    timeline (the run's stories and a lane per buyer involved; "" when no trial showed an anomaly)."""
+    row: dict[str, Any] = {}
+    for f in fields(c):
+        if f.name == "witness":
+            row["timeline"] = "" if c.witness is None else story(c.witness)
+        else:
+            row[f.name] = getattr(c, f.name)
+    return row
+
+
 def to_csv(comparison: Comparison) -> str:
     out = io.StringIO()
-    rows = [asdict(c) for c in comparison.cells]
+    rows = [cell_row(c) for c in comparison.cells]
     for r in rows:
         for name in ("anomaly_ci95", "throughput_ci95", "vs_reference_ci95"):
             low, high = r.pop(name) or (None, None)

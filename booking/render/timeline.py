@@ -14,6 +14,7 @@ from booking.i18n.words import buyers as listed
 from booking.i18n.words import lanes_left_out, who_is
 from booking.render.judgement import figure_name
 from booking.render.steps import steps
+from booking.render.stories import stories
 from booking.render.text import DEFAULT_WIDTH, cells, pad, wrap
 from booking.run.result import RunResult
 
@@ -119,10 +120,10 @@ def _block(
 
 def story(result: RunResult, width: int = DEFAULT_WIDTH) -> str:
     """The anomalies in words, then a lane per buyer involved: what a failure message shows."""
-    stories = [
+    told = [
         line
         for a in result.verdict.anomalies
-        for s in a.story
+        for s in stories(a)
         for line in wrap(_("{kind}: {story}").format(kind=figure_name(a.kind), story=s), width, indent=4)
     ]
-    return "\n".join([*stories, lanes(result, width=width)])
+    return "\n".join([*told, lanes(result, width=width)])

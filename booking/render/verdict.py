@@ -17,6 +17,7 @@ from booking.render.judgement import (
     judgement,
     not_measured,
 )
+from booking.render.stories import could_not_run, stories, unproved
 from booking.render.text import DEFAULT_WIDTH, Part, Printer, pad, plain, wrap_parts
 from booking.run.result import RunResult
 from booking.verdict.verify import Verdict
@@ -38,7 +39,7 @@ def judge(result: RunResult) -> Judgement:
         by_luck=result.by_luck,
         strategy=result.strategy,
         lockstep=result.config.schedule.value == "lockstep",
-        inconclusive=v.inconclusive,
+        inconclusive=unproved(v.inconclusive),
         stopped=result.aborted is not None,
         unavailable=bool(v.unavailable),
     )
@@ -46,7 +47,8 @@ def judge(result: RunResult) -> Judgement:
 
 def judge_verdict(v: Verdict) -> Judgement:
     """The word for a verdict without its run (`booking verify`)."""
-    return judgement([a.kind for a in v.anomalies], inconclusive=v.inconclusive, unavailable=bool(v.unavailable))
+    why = unproved(v.inconclusive)
+    return judgement([a.kind for a in v.anomalies], inconclusive=why, unavailable=bool(v.unavailable))
 
 
 def figures(v: Verdict, names: tuple[str, ...], group: str = "", sep: str = "  ") -> str:
@@ -88,8 +90,8 @@ def verdict_lines(
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
         named = _("  {kind}: ").format(kind=figure_name(anomaly.kind))
-        lines.extend([(named, style), story] for story in anomaly.story)
-    lines.extend([(f"  {_('could not run:')} ", "red"), story] for story in v.could_not_run)
+        lines.extend([(named, style), story] for story in stories(anomaly))
+    lines.extend([(f"  {_('could not run:')} ", "red"), story] for story in could_not_run(v.could_not_run))
     return lines
 
 

@@ -17,15 +17,16 @@ from booking.verdict.verify import verify
 
 
 def verify_run(
-    store: StoreURL | str, history: Path, tickets: int | None = None, run: str | None = None
+    store: StoreURL | str, history: Path, tickets: int | None = None, run: str | None = None, deadline_s: float = 60.0
 ) -> VerifyResult:
     """The verdict for a past run, from the store as it is now and its history file (or, for a run across
     hosts, from the database alone). The starting stock is the one the history records; `tickets` is
-    needed only for a history that records none."""
+    needed only for a history that records none. A server silent for `deadline_s` fails it (CannotRun)."""
     if run is not None:
         from booking import hosts  # SQLAlchemy: a db.json verify never loads it
 
-        return hosts.verify_run(store, run)
+        judged = hosts.verify_run(store, run, deadline_s)
+        return VerifyResult(judged.store, judged.verdict, run, judged.missing)
     if tickets is not None:
         if isinstance(tickets, bool) or tickets < 0:
             raise BadInput(_("--tickets must be at least 0, got {tickets}").format(tickets=tickets))
@@ -33,7 +34,7 @@ def verify_run(
     url = StoreURL.of(store)
     kind = url.kind
     past: History = load(history)
-    opened = open_store(url)
+    opened = open_store(url, timeout_s=deadline_s)
     try:
         opened.check()
         final = opened.final()

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from booking.compare.stats import wilson
 from booking.options.config import RunConfig, Schedule
 from booking.processes.schedule import next_prefix
 from booking.run.result import INCONCLUSIVE, RunResult
 from booking.run.simulate import simulate
+from booking.stats import wilson
 
 EXHAUSTIVE_LIMIT = 2000  # --schedule exhaustive without --runs: try at most this many orders
 

@@ -70,7 +70,10 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 OK, 1 an anomaly, 3 could not run (stopped, a buyer stuck, the environment failed attempts),
-        4 inconclusive (nothing proved); an interrupted run ends with 128 + the signal (processes/signals.py)."""
+        4 inconclusive (nothing proved); an interrupted run ends with 128 + the signal (processes/signals.py).
+        A broken invariant is exit 1 even when the run was cut short: what it showed stands."""
+        if self.verdict.unsafe:
+            return 1
         if self.aborted or self.verdict.stuck or self.verdict.unavailable:
             return 3
         if self.verdict.anomalies:
@@ -141,7 +144,10 @@ class VerifyResult:
 
     @property
     def exit_code(self) -> int:
-        """As simulate's: a run some of whose buyers never finished could not be carried out (3)."""
+        """As simulate's: a run some of whose buyers never finished could not be carried out (3), unless
+        what it did show is a broken invariant (1)."""
+        if self.verdict.unsafe:
+            return 1
         if self.verdict.stuck:
             return 3
         if self.verdict.anomalies:

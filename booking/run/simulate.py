@@ -33,6 +33,7 @@ from booking.stores import Store, StoreKind, locks, open_store
 from booking.stores.claim import claim
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made, choose
+from booking.types import Peers
 from booking.verdict.leases import pause_stories
 from booking.verdict.verify import verify
 
@@ -75,7 +76,7 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
     exclusive = not config.keep and config.run is None
-    with claim(url, exclusive=exclusive) if url is not None else contextlib.nullcontext():
+    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext():
         return _run(config, kind, choice, seed, watch)
 
 
@@ -231,7 +232,7 @@ def _crowd(
     store: Store | OwnTables,
     seed: int,
     t0: float,
-    peers: Any = None,
+    peers: Peers | None = None,
     watch: Watcher | None = None,
 ) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""

@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from booking.service.contract import HEALTH, MAX_BODY, MAX_BUYER, PURCHASE, RUN, TICKETS
 from booking.service.settings import ServeConfig
 from booking.service.shop import Shop, answer, scope
+from booking.strategies.contract import HEALTH, MAX_BODY, MAX_BUYER, PURCHASE, RUN, TICKETS
 
 PATHS = f"GET {TICKETS}, POST {PURCHASE}, GET {HEALTH}, GET {RUN}"
 

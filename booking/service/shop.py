@@ -23,10 +23,10 @@ from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
 from booking.kit.points import AFTER_READ
-from booking.service.contract import BOUGHT, DECLINED, SOLD_OUT
 from booking.service.settings import ServeConfig
 from booking.stores import Store, StoreKind, open_store
 from booking.strategies import BuyerContext, Made, StrategyInfo, default_strategy, get_strategy
+from booking.strategies.contract import BOUGHT, DECLINED, SOLD_OUT
 
 FAILED = 500  # the purchase failed (the store or the lock did): the answer says why in one line
 
@@ -154,7 +154,7 @@ class Shop:
 
 
 def answer(rec: Attempt, worker: int) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and JSON body of a purchase, by the contract (booking/service/contract.py)."""
+    """The HTTP status and JSON body of a purchase, by the contract (booking/strategies/contract.py)."""
     about = {"buyer": rec.buyer, "worker": worker, "lock_wait_ms": round(rec.lock_wait_s * 1000, 3)}
     if rec.retries or rec.conflicts:
         about |= {"retries": rec.retries, "conflicts": rec.conflicts}

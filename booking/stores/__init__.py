@@ -39,7 +39,7 @@ def init_store(
     RunConfig(store=url, tickets=tickets, deadline_s=deadline_s).validate()
     from booking.stores.claim import claim
 
-    with claim(url, exclusive=True):  # never reseed a store a run is using
+    with claim(url, exclusive=True, timeout_s=deadline_s):  # never reseed a store a run is using
         opened = open_store(url, timeout_s=deadline_s)
         try:
             opened.prepare(tickets, force=force, beside=beside)

@@ -36,9 +36,10 @@ _held: dict[str, int] = {}  # what this process holds already (compare claims, t
 
 
 @contextlib.contextmanager
-def claim(spec: StoreURL | str, exclusive: bool) -> Iterator[None]:
-    """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`)."""
-    key, holder = _holder(StoreURL.of(spec))
+def claim(spec: StoreURL | str, exclusive: bool, timeout_s: float = 60.0) -> Iterator[None]:
+    """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`); a
+    server that does not answer within `timeout_s` fails the claim (CannotRun)."""
+    key, holder = _holder(StoreURL.of(spec), timeout_s)
     if key in _held:  # nested in this process's own claim (a compare's runs)
         _held[key] += 1
         try:
@@ -70,7 +71,7 @@ def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
     )
 
 
-def _holder(spec: StoreURL) -> tuple[str, Any]:
+def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
     if spec.kind is StoreKind.COUNTER:
         path = Path(spec.text)
     elif spec.kind is StoreKind.SQLITE:
@@ -83,7 +84,7 @@ def _holder(spec: StoreURL) -> tuple[str, Any]:
 
         return spec.display, RedisClaim(spec, refusal)
     else:
-        return spec.display, _ServerClaim(spec)
+        return spec.display, _ServerClaim(spec, timeout_s)
     lock = path.with_name(path.name + SUFFIX)
     return str(lock.resolve()), _FileClaim(lock, spec.display)
 
@@ -143,21 +144,23 @@ def _same_file(fd: int, path: Path) -> bool:
 class _ServerClaim:
     """An advisory lock on the store's database, on a connection the parent holds for the run."""
 
-    def __init__(self, spec: StoreURL) -> None:
-        self.spec = spec
+    def __init__(self, spec: StoreURL, timeout_s: float) -> None:
+        self.spec, self.timeout_s = spec, timeout_s
         self.conn: Any = None
         self.db: Any = None
 
     def acquire(self, exclusive: bool) -> None:
         from booking.stores.connect import Database
+        from booking.stores.limits import watchdog
 
-        self.db = Database(self.spec)
+        self.db = Database(self.spec, self.timeout_s)
         try:
             self.conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with watchdog(self.conn, self.timeout_s):
+                got = (_pg if self.db.kind is StoreKind.POSTGRESQL else _mysql)(self.conn, exclusive)
         except Exception as exc:
-            self.db.dispose()
+            self.release()
             raise self.db.error(exc) from None
-        got = _pg(self.conn, exclusive) if self.db.kind is StoreKind.POSTGRESQL else _mysql(self.conn, exclusive)
         if not got:
             self.release()
             raise refusal(self.db.display, exclusive, "an advisory lock")

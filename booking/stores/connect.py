@@ -168,7 +168,7 @@ class Database:
     def error(self, exc: Exception) -> BookingError:
         """A driver's failure to open or use the store, as a one-line BookingError."""
         reason, store = self.reason(exc), _("store {store}").format(store=self.display)
-        if getattr(exc, "booking_cut", False):
+        if getattr(exc, "booking_cut", False) or self.timed_out(exc):
             said = _("{store}: no answer within {t:g} s (the deadline): {why}")
             return CannotRun(said.format(store=store, t=self.timeout_s, why=reason))
         if self.bad_option(exc):
@@ -190,6 +190,17 @@ class Database:
                 )
                 return CannotRun(said.format(store=store, dir=directory))
         return CannotRun(_("{store}: cannot open: {why}").format(store=store, why=reason))
+
+    def timed_out(self, exc: BaseException) -> bool:
+        """PyMySQL's read, write or connect timeout fired: the server said nothing within the deadline."""
+        orig = getattr(exc, "orig", None) or exc
+        args: tuple[Any, ...] = getattr(orig, "args", ())
+        return (
+            self.kind is StoreKind.MYSQL
+            and len(args) > 1
+            and args[0] in (2003, 2013)
+            and str(args[1]).endswith("(timed out)")
+        )
 
     def reason(self, exc: BaseException) -> str:
         orig = getattr(exc, "orig", None) or exc

@@ -39,11 +39,17 @@ def connect_args(kind: StoreKind, query: Mapping[str, Any], timeout_s: float) ->
         own = f"-c statement_timeout={limit_ms} -c lock_timeout={max(limit_ms * 9 // 10, 1)}"
         args["options"] = f"{own} {query['options']}" if "options" in query else own
     else:
-        if "read_timeout" not in query:
-            # PyMySQL's connect_timeout covers the TCP connect only; without read_timeout a server
-            # that accepts and never answers holds us forever. A lock wait is bounded by the run.
-            args["read_timeout"] = max(timeout_s, CONNECT_TIMEOUT_S)
-        wait_s = max(int(timeout_s), 1)
+        # PyMySQL's connect_timeout covers the TCP connect only; read_timeout bounds every read after it
+        # (the handshake too) and write_timeout every write: a server that accepts and never answers
+        # (paused, or behind a proxy that stopped forwarding) is given up on at the deadline, as
+        # PostgreSQL's statement_timeout would. A lock wait ends a little before, with MariaDB's own
+        # error (1205), as PostgreSQL's lock_timeout does.
+        if "connect_timeout" not in query:
+            args["connect_timeout"] = min(CONNECT_TIMEOUT_S, timeout_s)
+        for name in ("read_timeout", "write_timeout"):
+            if name not in query:
+                args[name] = timeout_s
+        wait_s = max(int(timeout_s * 9 / 10), 1)
         args["init_command"] = f"SET SESSION lock_wait_timeout={wait_s}, innodb_lock_wait_timeout={wait_s}"
     return args
 

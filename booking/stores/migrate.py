@@ -190,7 +190,7 @@ class SchemaState:
         }
 
 
-def _database(spec: StoreURL | str) -> Database:
+def _database(spec: StoreURL | str, deadline_s: float) -> Database:
     from booking.stores.connect import Database
 
     url = StoreURL.of(spec)
@@ -198,12 +198,12 @@ def _database(spec: StoreURL | str) -> Database:
         raise BadInput(
             _("store {spec}: `booking db` works on SQL stores; a db.json counter has no schema").format(spec=url.text)
         )
-    return Database(url)
+    return Database(url, deadline_s)
 
 
-def schema_state(spec: StoreURL | str) -> SchemaState:
-    """The store's revision and this booking's head (read only)."""
-    db = _database(spec)
+def schema_state(spec: StoreURL | str, deadline_s: float = 60.0) -> SchemaState:
+    """The store's revision and this booking's head (read only; a server silent for `deadline_s` fails it)."""
+    db = _database(spec, deadline_s)
     try:
         if db.missing():  # reading a schema never creates the file it reads
             try:
@@ -217,11 +217,11 @@ def schema_state(spec: StoreURL | str) -> SchemaState:
     return SchemaState(db.display, revision, head(), revision is None or revision in known_revisions())
 
 
-def move(spec: StoreURL | str, up: bool, revision: str) -> SchemaState:
+def move(spec: StoreURL | str, up: bool, revision: str, deadline_s: float = 60.0) -> SchemaState:
     """Upgrade (or downgrade) the store's schema to `revision`; returns where it is now."""
     from alembic.util import CommandError
 
-    db = _database(spec)
+    db = _database(spec, deadline_s)
     try:
         if not up:
             db.require_file()  # there is nothing to step back in a file that is not there: do not make one
@@ -231,14 +231,14 @@ def move(spec: StoreURL | str, up: bool, revision: str) -> SchemaState:
         raise BadInput(_("store {display}: {exc}").format(display=db.display, exc=exc)) from None
     finally:
         db.dispose()
-    return schema_state(spec)
+    return schema_state(spec, deadline_s)
 
 
-def upgrade_store(spec: StoreURL | str, revision: str = "head") -> SchemaState:
+def upgrade_store(spec: StoreURL | str, revision: str = "head", deadline_s: float = 60.0) -> SchemaState:
     """Create or upgrade a store's schema (`booking db upgrade`)."""
-    return move(spec, True, revision)
+    return move(spec, True, revision, deadline_s)
 
 
-def downgrade_store(spec: StoreURL | str, revision: str = "-1") -> SchemaState:
+def downgrade_store(spec: StoreURL | str, revision: str = "-1", deadline_s: float = 60.0) -> SchemaState:
     """Step a store's schema back; `base` drops booking's tables (`booking db downgrade`)."""
-    return move(spec, False, revision)
+    return move(spec, False, revision, deadline_s)

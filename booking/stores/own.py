@@ -12,9 +12,10 @@ from typing import Any
 from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
-from booking.kit.hooks import Hook, check_call, name_of, resolve
+from booking.kit.hooks import check_call, name_of, resolve
 from booking.options.store_url import StoreKind, StoreURL
 from booking.stores.base import FinalState
+from booking.types import Hook
 
 UNREAD = "not read (receipts alone are judged; --store reads the service's store)"
 

@@ -13,7 +13,7 @@ from typing import Any
 from booking.errors import BadInput
 from booking.history import History
 from booking.i18n.lang import _
-from booking.kit.hooks import Hook, check_portable
+from booking.kit.hooks import check_portable
 from booking.options.config import RunConfig, Schedule
 from booking.options.store_url import StoreURL, masked_url
 from booking.stores.base import KIND_NAMES, StoreKind
@@ -22,6 +22,7 @@ from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
 from booking.strategies.redis import REDIS_STRATEGIES
 from booking.strategies.sql import SQL
+from booking.types import Hook
 
 __all__ = ["STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo", "choose", "get_strategy"]
 
@@ -149,6 +150,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
             check_portable(config.purchase, "--purchase")
             if config.prepare is not None:
                 check_portable(config.prepare, "--prepare")
+        from booking.strategies.custom import check_apart
+
+        check_apart(config.purchase, _text(config.store_url), config.prepare, config.processes, config.deadline_s)
         return Choice(info.name, config.purchase, config.prepare, store=_text(config.store_url))
     name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)

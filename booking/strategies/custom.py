@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.kit.hooks import Hook, check_call, name_of, resolve
+from booking.kit import apart
+from booking.kit.hooks import check_call, name_of, resolve
 from booking.kit.outcomes import DECLINED, Declined
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import Store, StoreKind
 from booking.strategies.base import BuyerContext, StrategyInfo
+from booking.types import Hook
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 EXAMPLE = "booking.examples.sqlite:racy_buy"
@@ -61,21 +64,46 @@ def call_user_purchase(
     rec.ticket, rec.t_write, rec.outcome = ticket, ctx.clock(), Outcome.OK
 
 
-def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> StrategyInfo:
-    """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
-    any point it names (`point("in-critical")`, ...) is where fault injection can kill it."""
+def check_user_code(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> tuple[Any, Any]:
+    """Import your purchase function (and prepare) and check they can be called as booking calls them:
+    BadInput (exit 2) saying why not. Returns them."""
     function = resolve(purchase, "--purchase", EXAMPLE)
     check_call(function, (store_spec, 1, print), "--purchase", "function(store, buyer, point)")
     warm = resolve(prepare, "--prepare", "shop:connect") if prepare is not None else None
     if warm is not None:
         check_call(warm, (store_spec,), "--prepare", "prepare(store)")
+    return function, warm
+
+
+def check_apart(purchase: Hook, store_spec: str, prepare: Hook | None, method: str, deadline_s: float) -> None:
+    """check_user_code, done where your import cannot end, hang or print into the run (kit/apart.py).
+    Functions given by value are imported already: they are checked here."""
+    if callable(purchase) and (prepare is None or callable(prepare)):
+        check_user_code(purchase, store_spec, prepare)
+        return
+    named = [("--purchase", purchase)] + ([("--prepare", prepare)] if prepare is not None else [])
+    what = ", ".join(f"{option} {name_of(hook)}" for option, hook in named)
+    apart.check_apart(method, deadline_s, what, check_user_code, purchase, store_spec, prepare)
+
+
+def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> StrategyInfo:
+    """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
+    any point it names (`point("in-critical")`, ...) is where fault injection can kill it.
+
+    Your code is imported by the buyer that runs it (its setup), never here: the parent had it
+    checked apart (check_apart)."""
     name = name_of(purchase)
+    loaded: list[tuple[Any, Any]] = []
 
     def purchase_once(store: Store, ctx: BuyerContext, rec: Attempt) -> None:
-        call_user_purchase(function, store_spec, store, ctx, rec)
+        call_user_purchase(loaded[0][0], store_spec, store, ctx, rec)
 
     def setup(ctx: BuyerContext) -> None:
         _forget_inherited_pools()
+        _stdout_to_stderr()
+        if not loaded:
+            loaded.append(check_user_code(purchase, store_spec, prepare))
+        warm = loaded[0][1]
         if warm is not None:
             warm(store_spec)
 
@@ -92,6 +120,12 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
         # spawned buyer need not import SQLAlchemy).
         opens_store=False,
     )
+
+
+def _stdout_to_stderr() -> None:
+    """What your code prints in a buyer goes to stderr: booking's stdout is its own (--json)."""
+    sys.stdout.flush()
+    os.dup2(2, 1)
 
 
 def _forget_inherited_pools() -> None:

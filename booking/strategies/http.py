@@ -1,7 +1,7 @@
 """Buyers as HTTP clients: `--target URL` sends every purchase to a service, booking's own or yours.
 
 The buyer is the same process as for any strategy; its purchase is one request (booking's contract,
-or the shape `--target-map` gives, booking/service/contract.py). Its window is before the request:
+or the shape `--target-map` gives, booking/strategies/contract.py). Its window is before the request:
 lockstep holds every buyer there, after each has started and opened its connection (a GET of the
 health path before the start barrier), then lets all send at once, so the requests reach the
 service together. Whatever protects the tickets is the service's: booking sees only the answers,
@@ -17,15 +17,15 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from booking.errors import BadInput, CannotRun
+from booking.errors import BadInput, CannotRun, Unavailable
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
 from booking.kit import points
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
-from booking.service.contract import RUN, Mapping, judge, parse_map
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
+from booking.strategies.contract import RUN, Mapping, judge, parse_map
 
 if TYPE_CHECKING:
     import httpx
@@ -137,9 +137,14 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
         ctx.local["client"] = client
 
     def purchase(store: Any, ctx: BuyerContext, rec: Attempt) -> None:
+        import httpx
+
         client: httpx.Client = ctx.local["client"]
         ctx.point(points.BEFORE_LOCK)  # the window: lockstep lets every buyer send at once
-        answer = _send(client, mapping, ctx)
+        try:
+            answer = _send(client, mapping, ctx)
+        except httpx.TransportError as exc:  # refused, reset, timed out: the service failed, not its strategy
+            raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
         rec.served_by = answer.worker
         rec.outcome, rec.error = answer.outcome, answer.error
         if answer.outcome is Outcome.OK:
@@ -159,6 +164,11 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
         setup=setup,
         opens_store=False,
     )
+
+
+class ServiceUnavailable(Unavailable):
+    """The service stopped answering during the run (refused, reset, timed out): the run could not be
+    carried out, whatever its strategy."""
 
 
 def _send(client: httpx.Client, mapping: Mapping, ctx: BuyerContext) -> Any:

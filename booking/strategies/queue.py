@@ -60,7 +60,7 @@ def refuse_seller_options(config: RunConfig) -> None:
 
 def extras(sellers: int, seller_lock: str, history: History) -> dict[str, Any]:
     """What `--json` adds for a queue run: sellers, their lock, queue-wait percentiles."""
-    from booking.compare.stats import percentile  # the same percentiles as booking compare's
+    from booking.stats import percentile  # the same percentiles as booking compare's
 
     waits = [a.queue_wait_s for a in history.attempts if a.queue_wait_s is not None]
     wait = {f"p{q}": round(percentile(waits, q) or 0.0, 6) for q in (50, 95, 99)} if waits else None

@@ -1,26 +1,42 @@
-"""Each kind of wrong outcome the verifier can find, with its witnesses and its story in plain words,
-in the language spoken."""
+"""Each kind of wrong outcome the verifier can find, as plain data: its kind, count, witnesses (buyers,
+tickets, the receipts and ends that show it) and the figures its story quotes. No words here: the
+stories are told by booking/render/stories.py, in the language spoken."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from booking.history import Attempt, History, Outcome
-from booking.i18n.lang import _
-from booking.i18n.words import MAX_STORIES, buyers, count, double_sale, times, who_is
+from booking.history import Attempt, BuyerEnd, History, Outcome
 from booking.stores.base import FinalState
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The run's figures an anomaly's story quotes."""
+
+    initial: int  # the stock at the start
+    remaining: int
+    sold: int  # receipts
+    store_sold: int  # sales the store records
+    refused: int  # attempts turned away (sold out)
+    unknown: int  # attempts that ended without an answer: errors, and buyers stuck
 
 
 @dataclass
 class Anomaly:
-    """One kind of wrong outcome, with its witnesses and the why in plain words."""
+    """One kind of wrong outcome, with its witnesses: plain data, told in words by booking/render/stories.py."""
 
     kind: str
     count: int
+    counts: Counts
     tickets: list[int] = field(default_factory=list)
     buyers: list[int] = field(default_factory=list)
-    story: list[str] = field(default_factory=list)
+    sales: dict[int, list[Attempt]] = field(default_factory=dict)  # double_sold: each ticket's receipts
+    recorded: dict[int, list[int]] = field(default_factory=dict)  # double_sold by the ledger: each ticket's buyers
+    attempts: list[Attempt] = field(default_factory=list)  # errors: the failed attempts
+    ends: list[BuyerEnd] = field(default_factory=list)  # stuck: who never finished, and why
+    counter: bool = False  # db.json: a ticket is the count value a buyer read
 
 
 @dataclass
@@ -38,6 +54,7 @@ class Facts:
     ledger_doubles: dict[int, list[int]]  # SQL: tickets the store records more than one buyer for
     unanswered: int  # buyers killed or stuck: each may hold a sale nobody saw
     measured: bool  # the store's state is known (False: your own tables, not counted)
+    stuck: int = 0  # buyers and sellers that never finished
 
     @classmethod
     def of(cls, initial: int, final: FinalState | None, history: History) -> Facts:
@@ -62,11 +79,17 @@ class Facts:
             ledger_doubles={t: bs for t, bs in sorted(owners.items()) if len(bs) > 1},
             unanswered=_unanswered(history, receipts, owners),
             measured=final is not None,
+            stuck=len(history.stuck),
         )
 
     @property
     def sold(self) -> int:
         return len(self.receipts)
+
+    @property
+    def counts(self) -> Counts:
+        unknown = len(self.errors) + self.stuck
+        return Counts(self.initial, self.remaining, self.sold, self.store_sold, len(self.refused), unknown)
 
 
 def _unanswered(history: History, receipts: list[Attempt], owners: dict[int, list[int]]) -> int:
@@ -88,87 +111,43 @@ def ledger_double_sold(f: Facts) -> Anomaly | None:
     unseen = {t: bs for t, bs in f.ledger_doubles.items() if t not in f.doubles}
     if not unseen:
         return None
-    stories = [
-        _("the store records ticket #{t} sold {times} ({buyers}), more than this run's receipts show").format(
-            t=t, times=times(len(bs)), buyers=buyers(bs)
-        )
-        for t, bs in list(unseen.items())[:MAX_STORIES]
-    ]
-    if len(unseen) > MAX_STORIES:
-        more = _("... and {n} more tickets the store records sold more than once")
-        stories.append(more.format(n=len(unseen) - MAX_STORIES))
     witnesses = sorted({b for bs in unseen.values() for b in bs})
-    return Anomaly("double_sold", len(unseen), sorted(unseen), witnesses, stories)
+    return Anomaly("double_sold", len(unseen), f.counts, sorted(unseen), witnesses, recorded=unseen)
 
 
 def oversold(f: Facts, over: int) -> Anomaly | None:
-    if not over:
-        return None
-    story = _("{receipts} for {tickets}: {n} more sold than existed").format(
-        receipts=count(f.sold, "receipt"), tickets=count(f.initial, "ticket"), n=over
-    )
-    return Anomaly("oversold", over, story=[story])
+    return Anomaly("oversold", over, f.counts) if over else None
 
 
 def double_sold(f: Facts, counter: bool) -> Anomaly | None:
     if not f.doubles:
         return None
-    stories = [double_sale(t, rs, counter) for t, rs in list(f.doubles.items())[:MAX_STORIES]]
-    if len(f.doubles) > MAX_STORIES:
-        stories.append(_("... and {n} more tickets sold more than once").format(n=len(f.doubles) - MAX_STORIES))
     witnesses = sorted({r.buyer for rs in f.doubles.values() for r in rs})
-    return Anomaly("double_sold", len(f.doubles), sorted(f.doubles), witnesses, stories)
+    return Anomaly("double_sold", len(f.doubles), f.counts, sorted(f.doubles), witnesses, f.doubles, counter=counter)
 
 
 def lost_updates(f: Facts, lost: int) -> Anomaly | None:
-    if not lost:
-        return None
-    story = _("the store counts {sales} but buyers hold {receipts}: {lost} overwritten by a later write").format(
-        sales=count(f.store_sold, "sale"), receipts=count(f.sold, "receipt"), lost=count(lost, "purchase")
-    )
-    return Anomaly("lost_updates", lost, story=[story])
+    return Anomaly("lost_updates", lost, f.counts) if lost else None
 
 
-def unreceipted(f: Facts, n: int, stuck: int) -> Anomaly | None:
-    if not n:
-        return None
-    unknown = len(f.errors) + stuck
-    note = _(" ({n} attempts ended without an answer)").format(n=unknown) if unknown else ""
-    story = _("the store counts {sales} but buyers hold {receipts}: {n} nobody holds a receipt for{note}").format(
-        sales=count(f.store_sold, "sale"), receipts=count(f.sold, "receipt"), n=count(n, "sale"), note=note
-    )
-    return Anomaly("unreceipted", n, story=[story])
+def unreceipted(f: Facts, n: int) -> Anomaly | None:
+    return Anomaly("unreceipted", n, f.counts) if n else None
 
 
 def undersold(f: Facts, n: int) -> Anomaly | None:
     if not n:
         return None
-    turned = sorted({a.buyer for a in f.refused})
-    story = _("{tickets} left unsold while {attempts} were turned away ({buyers} found none)").format(
-        tickets=count(f.remaining, "ticket"), attempts=count(len(f.refused), "attempt"), buyers=buyers(turned)
-    )
-    return Anomaly("undersold", n, buyers=turned, story=[story])
+    return Anomaly("undersold", n, f.counts, buyers=sorted({a.buyer for a in f.refused}))
 
 
 def errors(f: Facts) -> Anomaly | None:
     if not f.errors:
         return None
-    stories = [
-        _("buyer {buyer}, attempt {n}: {error}").format(buyer=a.buyer, n=a.attempt + 1, error=a.error)
-        for a in f.errors[:MAX_STORIES]
-    ]
-    if len(f.errors) > MAX_STORIES:
-        stories.append(_("... and {n} more failed attempts").format(n=len(f.errors) - MAX_STORIES))
-    return Anomaly("errors", len(f.errors), buyers=sorted({a.buyer for a in f.errors}), story=stories)
+    return Anomaly("errors", len(f.errors), f.counts, buyers=sorted({a.buyer for a in f.errors}), attempts=f.errors)
 
 
-def stuck(history: History) -> Anomaly | None:
+def stuck(f: Facts, history: History) -> Anomaly | None:
     if not history.stuck:
         return None
     ended = sorted(history.stuck, key=lambda e: (e.who, e.buyer))
-    stories = [
-        _("{who} never finished: {why}").format(who=who_is(e.who, e.buyer), why=e.reason) for e in ended[:MAX_STORIES]
-    ]
-    if len(ended) > MAX_STORIES:
-        stories.append(_("... and {n} more").format(n=len(ended) - MAX_STORIES))
-    return Anomaly("stuck", len(ended), buyers=[e.buyer for e in ended], story=stories)
+    return Anomaly("stuck", len(ended), f.counts, buyers=[e.buyer for e in ended], ends=ended)

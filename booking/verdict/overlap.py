@@ -1,10 +1,12 @@
 """Did the buyers race at all? The most buyers inside the race window at one instant, and why a run
-without an anomaly proved nothing when that is fewer than two (DESIGN.md: overlap before "no race")."""
+without an anomaly proved nothing when that is fewer than two (DESIGN.md: overlap before "no race"), as data."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from booking.history import History, Outcome
-from booking.i18n.lang import _
 
 
 def overlap(history: History) -> int | None:
@@ -27,24 +29,39 @@ def overlap(history: History) -> int | None:
     return most
 
 
-def inconclusive(history: History, most: int | None) -> str | None:
-    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
+class Unproved(StrEnum):
+    """Why a run without an anomaly proved nothing."""
+
+    MISSED = "missed"  # a fault asked for was never injected
+    ONE_BUYER = "one-buyer"  # one buyer cannot race
+    NO_WINDOW = "no-window"  # no buyer reached the race window (your code never calls point("after-read"))
+    STALLED = "stalled"  # the buyers were blocked before the window, one at a time
+    NO_OVERLAP = "no-overlap"  # at most one buyer was inside the window at a time
+    NOTHING_SEEN = "nothing-seen"  # nothing sold and no stock read: a service that only says "sold out" proves nothing
+
+
+@dataclass(frozen=True)
+class Inconclusive:
+    """A run that proved nothing, and why (booking/render/stories.py says it)."""
+
+    why: Unproved
+    missed: str = ""  # MISSED: the fault that was not injected, as the run recorded it
+
+
+def inconclusive(history: History, most: int | None, measured: bool = True) -> Inconclusive | None:
+    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window, or
+    (`measured` False: the store was not read) nothing was sold, so nothing was seen to judge."""
     racing = {a.buyer for a in history.attempts}
     if history.missed:
-        return _("{missed}: the fault was not injected, so the run cannot show what it does").format(
-            missed=history.missed[0]
-        )
+        return Inconclusive(Unproved.MISSED, history.missed[0])
+    if not measured and history.attempts and not any(a.outcome is Outcome.OK for a in history.attempts):
+        return Inconclusive(Unproved.NOTHING_SEEN)
     if most is None or most >= 2 or not history.attempts:
         return None
     if len(racing) < 2:
-        return _("one buyer cannot race: run two or more")
+        return Inconclusive(Unproved.ONE_BUYER)
     if most == 0:
-        return _(
-            'no buyer reached the race window (a purchase function must call point("after-read") where its window is)'
-        )
+        return Inconclusive(Unproved.NO_WINDOW)
     if any(g.why == "stalled" for g in history.gates):
-        return _(
-            "the buyers never overlapped in the race window: they were blocked before it, one at a time "
-            '(your code serializes before its point, e.g. a lock taken before point("after-read"))'
-        )
-    return _("the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved")
+        return Inconclusive(Unproved.STALLED)
+    return Inconclusive(Unproved.NO_OVERLAP)

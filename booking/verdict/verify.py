@@ -1,12 +1,13 @@
-"""The verifier: a pure function from (initial stock, final store state, history) to a Verdict."""
+"""The verifier: a pure function from (initial stock, final store state, history) to a Verdict, plain data
+(its words: booking/render/stories.py)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from booking.history import History, Outcome
-from booking.i18n.words import could_not_run
+from booking.history import Attempt, History, Outcome
 from booking.stores.base import FinalState, StoreKind
 from booking.verdict.anomalies import (
     Anomaly,
@@ -20,7 +21,23 @@ from booking.verdict.anomalies import (
     undersold,
     unreceipted,
 )
-from booking.verdict.overlap import inconclusive, overlap
+from booking.verdict.overlap import Inconclusive, inconclusive, overlap
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Attempts the environment failed, one error said to them all (most buyers first)."""
+
+    error: str
+    buyers: list[int]  # one entry per attempt
+
+
+def failures(failed: list[Attempt]) -> list[Failure]:
+    """The environment's failures, grouped by what was said, the most frequent first."""
+    by_error: dict[str, list[int]] = defaultdict(list)
+    for a in failed:
+        by_error[a.error or "unknown"].append(a.buyer)
+    return [Failure(error, bs) for error, bs in sorted(by_error.items(), key=lambda kv: -len(kv[1]))]
 
 
 @dataclass
@@ -43,11 +60,17 @@ class Verdict:
     retries: int
     overlap: int | None  # the most buyers inside the race window at one instant (None: not recorded)
     anomalies: list[Anomaly]
-    inconclusive: str | None = None  # why this run proved nothing (no anomaly, and no overlap to prove safety)
+    inconclusive: Inconclusive | None = None  # why this run proved nothing (no anomaly, and no overlap to prove safety)
     # Attempts the environment failed (a deadline, a timeout, a lost server, purchase code that exited):
     # not an anomaly of the strategy, but the run could not be carried out (exit 3).
     unavailable: int = 0
-    could_not_run: list[str] = field(default_factory=list)
+    could_not_run: list[Failure] = field(default_factory=list)
+
+    @property
+    def unsafe(self) -> bool:
+        """An invariant of selling is broken (sold what did not exist, sold twice, forgot a sale, a sale
+        nobody holds): whatever else went wrong in the run, this is what it showed."""
+        return any(a.kind in SAFETY_KINDS for a in self.anomalies)
 
     @property
     def ok(self) -> bool:
@@ -56,7 +79,9 @@ class Verdict:
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it stands)."""
+        if self.unsafe:
+            return "ANOMALY"
         if self.stuck:
             return "STUCK"
         if self.anomalies:
@@ -66,10 +91,20 @@ class Verdict:
         return "INCONCLUSIVE" if self.inconclusive else "OK"
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The verdict as JSON data: each anomaly's kind, count and witnesses, why it proved nothing
+        (a code), the environment's failures. `--json` carries their words (booking/render/stories.py)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["anomalies"] = [
+            {"kind": a.kind, "count": a.count, "tickets": a.tickets, "buyers": a.buyers} for a in self.anomalies
+        ]
+        data["inconclusive"] = None if self.inconclusive is None else self.inconclusive.why.value
+        data["could_not_run"] = [asdict(f) for f in self.could_not_run]
         data["ok"] = self.ok
         data["verdict"] = self.word
         return data
+
+
+SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
 
 
 def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
@@ -93,10 +128,10 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         double_sold(f, kind.counts),
         ledger_double_sold(f),
         lost_updates(f, lost or 0),
-        unreceipted(f, unreceipted_n or 0, len(history.stuck)),
+        unreceipted(f, unreceipted_n or 0),
         undersold(f, undersold_n or 0),
         errors(f),
-        stuck(history),
+        stuck(f, history),
     )
     anomalies = [a for a in found if a is not None]
     most = overlap(history)
@@ -119,7 +154,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
-        inconclusive=None if anomalies else inconclusive(history, most),
+        inconclusive=None if anomalies else inconclusive(history, most, f.measured),
         unavailable=len(f.unavailable),
-        could_not_run=could_not_run(f.unavailable),
+        could_not_run=failures(f.unavailable),
     )

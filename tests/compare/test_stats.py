@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.compare.stats import jain, mean_sd, percentile, wilson
+from booking.stats import jain, mean_sd, percentile, wilson
 
 
 class TestWilson:

@@ -113,7 +113,8 @@ def test_it_crosses_into_a_process_under_every_start_method(method: str) -> None
     [
         (
             "oracle://scott:tiger@h/orcl",
-            "unknown store URL scheme 'oracle' (use a db.json path, sqlite://, postgresql+psycopg://, mysql+pymysql:// or redis://)",
+            "unknown store URL scheme 'oracle' (use a db.json path, sqlite://, postgresql+psycopg://, "
+            "mysql+pymysql:// or redis://)",
         ),
         ("Redis+X://h", "name the database number booking may own"),
         (

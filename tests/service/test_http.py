@@ -19,7 +19,7 @@ import pytest
 
 from booking.errors import BadInput
 from booking.history import Outcome
-from booking.service.contract import Mapping, judge, parse_map
+from booking.strategies.contract import Mapping, judge, parse_map
 from tests.helpers import run_command
 from tests.service.conftest import Service, start, stop, wait_gone
 

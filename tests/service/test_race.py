@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from booking import RunConfig, simulate
+from booking.render.stories import stories
 from booking.run.result import RunResult
 from tests.helpers import run_command
 from tests.service.conftest import Service, stop
@@ -44,7 +45,7 @@ def check(result: RunResult, lock: str) -> None:
     assert result.exit_code == 1 and v.double_sold == 1 and v.oversold >= 1
     if lock == "mp-lock":  # each worker's lock let one of its requests through: the workers raced each other
         assert len({a.served_by for a in result.history.receipts}) >= 2
-        assert "cross-worker double sale" in v.anomalies[1].story[0], v.anomalies
+        assert "cross-worker double sale" in stories(v.anomalies[1])[0], v.anomalies
 
 
 class TestPerWorkerLocks:

@@ -1,0 +1,100 @@
+"""Your code cannot end, hang or corrupt booking's own process: it is imported and run apart.
+
+Each case runs the real command in a process of its own (an `os._exit` at import must not take the
+test's process with it) from a directory holding the module under test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAFETY_S = 120  # never hang the suite on a regression; no assertion is made on time
+
+
+def _booking(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANG": "C.UTF-8", "PYTHONPATH": str(Path(__file__).parents[2])}
+    command = [sys.executable, "-m", "booking", *args]
+    return subprocess.run(command, cwd=where, env=env, capture_output=True, text=True, timeout=SAFETY_S)
+
+
+def _module(where: Path, name: str, text: str) -> None:
+    (where / f"{name}.py").write_text(text)
+
+
+def _one_line(ran: subprocess.CompletedProcess[str]) -> str:
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1, ran.stderr
+    return lines[0]
+
+
+def test_an_import_that_ends_the_process_is_could_not_run_naming_the_module(tmp_path: Path) -> None:
+    _module(tmp_path, "quits", "import os\nos._exit(0)\n")
+    ran = _booking(tmp_path, "simulate", "--purchase", "quits:buy", "--buyers", "2", "--json")
+    assert ran.returncode == 3, ran
+    assert "--purchase quits:buy" in _one_line(ran)
+    assert ran.stdout == ""
+
+
+def test_an_import_that_blocks_is_given_up_on_at_the_deadline(tmp_path: Path) -> None:
+    _module(tmp_path, "waits", "import threading\nthreading.Event().wait()\n")
+    ran = _booking(tmp_path, "simulate", "--purchase", "waits:buy", "--buyers", "2", "--deadline", "2")
+    assert ran.returncode == 3, ran
+    line = _one_line(ran)
+    assert "--purchase waits:buy" in line and "no answer within 2 s (the deadline)" in line
+
+
+def test_what_your_code_prints_never_reaches_the_json(tmp_path: Path) -> None:
+    _module(
+        tmp_path,
+        "loud",
+        "print('importing loud')\n"
+        "def buy(store, buyer, point):\n"
+        "    print('buyer', buyer, 'buying')\n"
+        "    point('after-read')\n"
+        "    return None\n",
+    )
+    ran = _booking(tmp_path, "simulate", "--purchase", "loud:buy", "--buyers", "2", "--json")
+    out = json.loads(ran.stdout)
+    assert out["buyers"] == 2
+    assert "buying" in ran.stderr  # said, on stderr
+
+
+def _sleepers(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_CHILD_SUBREAPER are Linux's")
+@pytest.mark.parametrize("new_session", [False, True], ids=["forked", "setsid"])
+def test_what_your_code_forks_ends_with_the_run(tmp_path: Path, new_session: bool) -> None:
+    token = f"3600.{secrets.randbelow(10**6):06d}"  # a sleep of its own, found by its argument
+    _module(
+        tmp_path,
+        "forks",
+        "import subprocess\n"
+        "def buy(store, buyer, point):\n"
+        f"    subprocess.Popen(['sleep', '{token}'], start_new_session={new_session})\n"
+        "    return None\n",
+    )
+    try:
+        ran = _booking(tmp_path, "simulate", "--purchase", "forks:buy", "--buyers", "2", "--json")
+        assert json.loads(ran.stdout)["buyers"] == 2
+        assert _sleepers(token) == []
+    finally:
+        for pid in _sleepers(token):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
