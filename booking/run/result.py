@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from booking.history import History
 from booking.options.config import RunConfig
 from booking.processes.schedule import pct_bound
 from booking.stores.base import FinalState, StoreKind
+from booking.verdict.leases import PauseStory
 from booking.verdict.verify import Verdict
 
 INCONCLUSIVE = 4  # the exit code of a run that proved nothing: the buyers never overlapped in the race window
@@ -53,6 +54,7 @@ class RunResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
     strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
+    pauses: list[PauseStory] = field(default_factory=list)  # --pause-buyer: what each pause did
 
     @property
     def ok(self) -> bool:
@@ -104,6 +106,7 @@ class RunResult:
             **({"seed": self.seed} if self.seed is not None else {}),
             **({"order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
             **self._schedule_json(),
+            **({"pauses": [asdict(p) for p in self.pauses]} if self.pauses else {}),
         }
 
     @property

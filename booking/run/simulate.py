@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import multiprocessing
 import random
 import time
 import uuid
@@ -21,22 +20,18 @@ from booking.i18n.lang import _
 from booking.i18n.words import interruption
 from booking.kit.hooks import name_of
 from booking.options.config import RunConfig, Schedule
-from booking.options.validate import replay_order
 from booking.processes import limits, signals
-from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
-from booking.processes.kills import plan_kills
-from booking.processes.messages import Channel
-from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
-from booking.processes.sellers import Sellers
+from booking.processes.schedule import RandomScheduler, ReplayScheduler
+from booking.run.crowd import make_crowd
 from booking.run.result import RunResult
 from booking.run.together import Together
-from booking.stores import Store, StoreKind, locks, open_store
+from booking.stores import Store, StoreKind, open_store
 from booking.stores.claim import claim
 from booking.stores.journal import Journal
 from booking.stores.own import OwnTables
-from booking.strategies import Choice, Made, choose
-from booking.types import Peers
+from booking.strategies import Choice, choose
+from booking.verdict.leases import pause_stories
 from booking.verdict.verify import verify
 
 if TYPE_CHECKING:
@@ -134,7 +129,7 @@ def _run(
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
-            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
+            crowd = make_crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
@@ -191,6 +186,7 @@ def _judge(
             **({"store_read": config.store_url is not None} if choice.target else {}),
         },
         strategy_safe=choice.safe,
+        pauses=pause_stories(history, config.lease_ms / 1000 if choice.needs.lease else None),
     )
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
@@ -235,53 +231,10 @@ def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -
 
 def _began(config: RunConfig, display: str, choice: Choice, initial: int, seed: int, kind: StoreKind) -> Began:
     seeded = config.schedule is Schedule.RANDOM or bool(config.chaos)
-    counter = kind is StoreKind.COUNTER
+    counter = kind.counts
     return Began(
         config, display, choice.label, choice.note, initial, seed if seeded else None, counter, choice.needs.sellers
     )
-
-
-def _crowd(
-    config: RunConfig,
-    choice: Choice,
-    store: Store | OwnTables,
-    seed: int,
-    t0: float,
-    peers: Peers | None = None,
-    watch: Watcher | None = None,
-) -> Crowd:
-    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
-    ctx = multiprocessing.get_context(config.processes)
-    deadline = t0 + config.deadline_s
-    needs = choice.needs
-    made = Made()
-    if needs.mp_lock:
-        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
-    if needs.lock_file:
-        made.lock_path = str(locks.prepare(store.lock_path()))
-        made.contenders = config.buyers + config.sellers
-    sellers = None
-    if needs.sellers:
-        sellers = Sellers(ctx, config, choice, t0, deadline)
-        made.seller = sellers.link
-    gates = Gates(ctx)
-    buyers = set(range(1, config.buyers + 1))
-    barrier: LockstepBarrier | RandomScheduler | None = None
-    held = choice.holds_buyers(config.schedule)
-    if held and config.schedule is Schedule.EXHAUSTIVE:
-        barrier = ReplayScheduler(gates, buyers, replay_order(config))
-    elif held and config.schedule is Schedule.RANDOM:
-        per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
-        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
-    elif held:
-        barrier = LockstepBarrier(gates, buyers)
-        barrier.peers = peers
-    kills = plan_kills(config, seed, choice.buyer_info().kill_points)
-    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
-    # purchases per second would pay for it: there only their records are shown as they come.
-    live = watch is not None and config.duration_s is None
-    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:

@@ -82,6 +82,10 @@ def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
     """The claim for what the store is, whatever its spec looks like: a file store's claim file sits
     beside the file the path resolves to (through links, and behind any URL form of a SQLite file);
     a server's claim is taken on the server, where every client of the database sees it."""
+    if spec.kind is StoreKind.REDIS:
+        from booking.stores.redis.claim import RedisClaim
+
+        return spec.display, RedisClaim(spec, refusal)
     if not spec.is_file:
         return spec.display, _ServerClaim(spec, timeout_s)
     if spec.path is None:  # SQLite in memory: nothing another process could share

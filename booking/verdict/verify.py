@@ -133,7 +133,7 @@ def verify(
         undersold_n = min(max(f.remaining, 0), len(f.refused))
     found = (
         oversold(f, over),
-        double_sold(f, kind is StoreKind.COUNTER),
+        double_sold(f, kind.counts),
         ledger_double_sold(f),
         lost_updates(f, lost or 0),
         unreceipted(f, unreceipted_n or 0),
