@@ -1,13 +1,14 @@
 """Fixtures: the CLI in-process, a fresh db.json, a SQLite file per test, one throwaway database per
 test session on each server.
 
-Server tests skip with the reason when a server is unreachable, and fail instead when
-BOOKING_REQUIRE_SERVERS=1 (CI). Admin URLs: BOOKING_TEST_POSTGRES, BOOKING_TEST_MYSQL.
+The databases are made the way the pytest plugin's `race_store` makes its own (booking.pytest_plugin.
+throwaway_database): admin URLs from BOOKING_POSTGRES_URL / BOOKING_MYSQL_URL (BOOKING_TEST_POSTGRES /
+BOOKING_TEST_MYSQL still work); a server that is unreachable skips the test with the reason, or fails
+it when BOOKING_REQUIRE_SERVERS=1 (CI).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from booking.cli import main
+from booking.pytest_plugin import throwaway_database
 from tests.helpers import MYSQL_PASSWORD, Ran, unwritable
 
 SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url"})
@@ -30,42 +32,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.server)
 
 
-ADMIN_URLS = {
-    "postgresql": os.environ.get("BOOKING_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    "mysql": os.environ.get("BOOKING_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-}
-REQUIRE_SERVERS = os.environ.get("BOOKING_REQUIRE_SERVERS") == "1"
-
-
-def _server_database(kind: str) -> Iterator[str]:
-    """CREATE DATABASE booking_t_<random>, yield its URL, DROP it at the end of the session."""
-    import sqlalchemy as sa
-
-    admin = sa.engine.make_url(ADMIN_URLS[kind])
-    name = f"booking_t_{secrets.token_hex(4)}"
-    engine = sa.create_engine(
-        admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3}
-    )
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except Exception as exc:
-        engine.dispose()
-        reason = (
-            f"{kind} server unreachable at {admin.render_as_string(hide_password=True)}: {str(exc).splitlines()[0]}"
-        )
-        if REQUIRE_SERVERS:
-            pytest.fail(f"BOOKING_REQUIRE_SERVERS=1 but {reason}")
-        pytest.skip(reason)
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            force = " WITH (FORCE)" if kind == "postgresql" else ""
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-        engine.dispose()
-
-
 @pytest.fixture(autouse=True)
 def english(monkeypatch: pytest.MonkeyPatch) -> None:
     """booking speaks the locale's language: the tests read English unless they ask for another."""
@@ -76,12 +42,14 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
-    yield from _server_database("postgresql")
+    with throwaway_database("postgresql", "booking_t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def mysql_url() -> Iterator[str]:
-    yield from _server_database("mysql")
+    with throwaway_database("mysql", "booking_t") as url:
+        yield url
 
 
 @pytest.fixture

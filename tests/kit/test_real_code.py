@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,27 @@ class TestThePytestSide:
         assert url != race_store(kind)
         result = simulate(RunConfig(store=url, buyers=3, tickets=2))
         assert result.verdict.sold == 2
+
+    @pytest.mark.parametrize("variable", ["BOOKING_POSTGRES_URL", "BOOKING_TEST_POSTGRES"])
+    def test_an_unreachable_server_fails_without_its_password(
+        self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, variable: str
+    ) -> None:
+        """BOOKING_REQUIRE_SERVERS=1: the failure names the server, its admin password masked, and no driver
+        exception (whose conninfo could carry it) is chained to it. The older variable names still work."""
+        password = "adm1n-Pw-" + "x7Qe"
+        for name in ("BOOKING_POSTGRES_URL", "BOOKING_TEST_POSTGRES"):
+            monkeypatch.delenv(name, raising=False)
+        with socket.socket() as closed:  # bound, never listening: connections are refused
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+            monkeypatch.setenv(variable, f"postgresql+psycopg://postgres:{password}@127.0.0.1:{port}/postgres")
+            monkeypatch.setenv("BOOKING_REQUIRE_SERVERS", "1")
+            pytester.makepyfile("def test_needs_a_server(race_store):\n    race_store('postgresql')\n")
+            result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+        result.assert_outcomes(failed=1)
+        out = result.stdout.str()
+        assert f"postgresql at postgresql+psycopg://postgres:***@127.0.0.1:{port}/postgres unreachable" in out, out
+        assert password not in out and "OperationalError" not in out and "During handling" not in out, out
 
     def test_connect_args_for_each_driver(self) -> None:
         assert booking.connect_args("sqlite:////tmp/a b.db") == ("sqlite3", {"database": "/tmp/a b.db"})
