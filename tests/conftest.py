@@ -81,6 +81,28 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
 
 
 @pytest.fixture
+def command(capfd: pytest.CaptureFixture[str]) -> Any:
+    """Run `booking ARGS...` in this process as a command of its own would run: what the buyers print is
+    captured too (file descriptors, not sys.stdout), and an exception that --debug lets through is
+    printed as Python prints it, exit 1. Cheaper than `python -m booking` by the interpreter's and the
+    imports' start-up. (Secrets travel with each command's StoreURL: none is remembered process-wide, so
+    an earlier command cannot mask a later one's output.)"""
+    import traceback
+
+    def run(*args: str | int | Path) -> Ran:
+        capfd.readouterr()
+        try:
+            code = main([str(a) for a in args])
+            trace = ""
+        except Exception as exc:
+            code, trace = 1, "".join(traceback.format_exception(exc))
+        captured = capfd.readouterr()
+        return Ran(code, captured.out, captured.err + trace)
+
+    return run
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "db.json"
     path.write_text('{"count": 1}')
