@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,12 @@ class TestStartUpIsNotTheRace:
         assert all(a.t_start >= started for a in result.history.attempts)
 
     def test_a_slow_staggered_first_call_is_still_flagged(self, race: Any, race_store: Any, monkeypatch: Any) -> None:
-        """Buyer k's first call takes k x 0.1 s (a loaded host, an ORM's first query), no prepare hook."""
+        """Buyer k's first call takes k x 0.1 s (a loaded host, an ORM's first query), no prepare hook.
+        (Once each here; the acceptance below repeats it 20 times under -m slow.)"""
         _stagger(monkeypatch, 0.1)
-        for _ in range(3):
-            outcome = race(purchases.slow_racy, buyers=4, tickets=1, store=race_store())
-            assert outcome.verdict.double_sold == 1, outcome.explain()
-        assert race(purchases.slow_fixed, buyers=4, tickets=1, store=race_store(), runs=3).ok
+        outcome = race(purchases.slow_racy, buyers=4, tickets=1, store=race_store())
+        assert outcome.verdict.double_sold == 1, outcome.explain()
+        assert race(purchases.slow_fixed, buyers=4, tickets=1, store=race_store()).ok
 
     @pytest.mark.slow
     def test_the_acceptance_twenty_runs_at_half_a_second(self, race: Any, race_store: Any, monkeypatch: Any) -> None:
@@ -103,10 +104,12 @@ class TestProofOfOverlap:
         assert "one buyer cannot race" in ran.json()["inconclusive"]
 
     def test_a_function_without_a_point_is_never_ok(self, race: Any, race_store: Any) -> None:
+        never_ok_without_a_point(race, race_store)
+
+    @pytest.mark.slow
+    def test_a_function_without_a_point_is_never_ok_five_times(self, race: Any, race_store: Any) -> None:
         for _ in range(5):
-            outcome = race(purchases.racy_without_point, buyers=4, tickets=1, store=race_store(), start_method="fork")
-            v = outcome.verdict
-            assert not outcome.ok and (v.anomalies or "point(" in (unproved(v.inconclusive) or "")), outcome.explain()
+            never_ok_without_a_point(race, race_store)
 
     def test_the_fixture_fails_an_inconclusive_race_with_the_reason(self, pytester: pytest.Pytester) -> None:
         pytester.makepyfile(
@@ -145,14 +148,16 @@ class TestYourOwnTables:
     def test_setup_and_stock_measure_remaining_and_lost_updates(self, race: Any, race_store: Any) -> None:
         from booking.examples import orm
 
-        outcome = race(orm.racy_buy, setup=orm.setup, stock=orm.stock, buyers=5, tickets=3, store=race_store())
+        outcome = race(
+            orm.racy_buy, setup=orm.setup, stock=orm.stock, buyers=5, tickets=3, store=race_store(), start_method="fork"
+        )
         v = outcome.verdict
         assert v.remaining is not None and v.lost_updates is not None and v.lost_updates > 0
 
     def test_without_stock_the_store_figures_are_null(self, race: Any, race_store: Any) -> None:
         from booking.examples import orm
 
-        outcome = race(orm.fixed_buy, setup=orm.setup, buyers=4, tickets=2, store=race_store())
+        outcome = race(orm.fixed_buy, setup=orm.setup, buyers=4, tickets=2, store=race_store(), start_method="fork")
         json = outcome.result.to_json()
         assert (json["remaining"], json["lost_updates"], json["unreceipted"], json["undersold"]) == (None,) * 4
         assert outcome.verdict.sold == 2
@@ -161,7 +166,9 @@ class TestYourOwnTables:
 class TestTheModuleLevelEngine:
     """The obvious test: the app's module-level engine, used by setup in the parent, then race()."""
 
-    @pytest.mark.parametrize("start_method", ["spawn", "fork"])
+    # fork is where a pooled connection could be inherited; spawn (each buyer imports the app afresh) runs
+    # under -m slow: six interpreters importing SQLAlchemy.
+    @pytest.mark.parametrize("start_method", [pytest.param("spawn", marks=pytest.mark.slow), "fork"])
     def test_buyers_never_share_the_parents_pooled_connection(
         self, race: Any, race_store: Any, start_method: str
     ) -> None:
@@ -187,17 +194,29 @@ class TestErrorsThatPointAtYourCode:
         assert race(partial, buyers=3, tickets=3, store=race_store()).verdict.sold == 3
         assert race(purchases.SHOP.buy, buyers=3, tickets=3, store=race_store()).verdict.sold == 3
 
-    def test_a_module_in_the_current_directory_is_importable(self, tmp_path: Path) -> None:
+    def test_a_module_in_the_current_directory_is_importable(
+        self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """In-process: the test runner's sys.path holds neither the directory nor "" (as the installed
+        `booking` script's does not), so only booking's own lookup can find the module."""
         (tmp_path / "shop.py").write_text((Path(purchases.__file__)).read_text())
-        ran = booking_command("simulate", "--purchase", "shop:slow_fixed", "--store", "sqlite:///t.db", cwd=tmp_path)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "path", list(sys.path))  # booking adds the directory: undone after
+        monkeypatch.delitem(sys.modules, "shop", raising=False)
+        _stagger(monkeypatch, 0)
+        assert str(tmp_path) not in sys.path and "" not in sys.path
+        try:
+            ran = cli("simulate", "--purchase", "shop:slow_fixed", "--store", "sqlite:///t.db", "--buyers", "3")
+        finally:
+            sys.modules.pop("shop", None)
         assert ran.code == 0, ran.err
 
-    def test_debug_shows_the_traceback_down_into_your_code(self, store: Path) -> None:
-        ran = booking_command("--debug", "simulate", "--store", store, "--purchase", "tests.kit.purchases:broken")
+    def test_debug_shows_the_traceback_down_into_your_code(self, cli: Any, store: Path) -> None:
+        ran = cli("--debug", "simulate", "--store", store, "--purchase", "tests.kit.purchases:broken", "--buyers", "2")
         assert "traceback of buyer" in ran.out and 'purchases.py", line' in ran.out
 
     def test_every_attempt_failing_alike_stops_the_run_with_that_error(self, cli: Any, store: Path) -> None:
-        ran = cli("simulate", "--store", store, "--purchase", "tests.kit.purchases:broken", "--json")
+        ran = cli("simulate", "--store", store, "--purchase", "tests.kit.purchases:broken", "--buyers", "3", "--json")
         assert ran.code == 3
         assert ran.json()["aborted"] == "every attempt failed with the same error: RuntimeError: the shop is closed"
 
@@ -277,7 +296,7 @@ class TestThePytestSide:
         assert booking.connect_args("mysql+pymysql://root@h/test")[1]["database"] == "test"
 
 
-def booking_command(*args: Any, cwd: Path | None = None) -> Any:
-    from tests.helpers import run_command
-
-    return run_command(*args, cwd=cwd)
+def never_ok_without_a_point(race: Any, race_store: Any) -> None:
+    outcome = race(purchases.racy_without_point, buyers=4, tickets=1, store=race_store(), start_method="fork")
+    v = outcome.verdict
+    assert not outcome.ok and (v.anomalies or "point(" in (unproved(v.inconclusive) or "")), outcome.explain()
