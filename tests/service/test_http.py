@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -71,6 +71,15 @@ class TestBadInputChangesNothing:
         ("POST", "/tickets", b"", 405, "not allowed"),
         ("GET", "/nope", b"", 404, "no such path"),
         ("DELETE", "/run", b"", 405, "not allowed"),
+        ("POST", "/purchase", '{"buyer": 1}'.encode("utf-16"), 400, "not JSON"),  # UTF-8 only, never guessed
+    )
+    JSON: ClassVar[dict[str, str]] = {"content-type": "application/json"}
+    # Bodies not declared JSON (in UTF-8): refused before they are read, whatever they hold.
+    UNDECLARED = (
+        ({}, "no content type"),
+        ({"content-type": "text/plain"}, "text/plain"),
+        ({"content-type": "application/x-www-form-urlencoded"}, "application/x-www-form-urlencoded"),
+        ({"content-type": "application/json; charset=utf-16"}, "charset utf-16"),
     )
 
     @pytest.mark.parametrize(("method", "path", "body", "status", "words"), CASES)
@@ -83,13 +92,23 @@ class TestBadInputChangesNothing:
                 for _ in range(HUGE // 65536):
                     yield b"x" * 65536
 
-            answer = app.request(method, path, content=chunks())
+            answer = app.request(method, path, content=chunks(), headers=self.JSON)
         else:
-            answer = app.request(method, path, content=body)
+            answer = app.request(method, path, content=body, headers=self.JSON)
         assert answer.status_code == status
         reason = answer.json()["error"]
         assert words in reason and "\n" not in reason and len(reason) < 200
         assert app.get("/tickets").json() == {"remaining": 3}
+        assert rows(db) == before
+
+    @pytest.mark.parametrize(("headers", "words"), UNDECLARED)
+    def test_a_body_not_declared_json_is_415(self, shop: Any, headers: dict[str, str], words: str) -> None:
+        """A purchase that would be sold if it were JSON, sent as something else: 415, nothing sold."""
+        app, db = shop
+        before = rows(db)
+        answer = app.request("POST", "/purchase", content=b'{"buyer": 1}', headers=headers)
+        assert answer.status_code == 415
+        assert words in answer.json()["error"]
         assert rows(db) == before
 
     def test_garbage_instead_of_http(self, served: Any) -> None:
