@@ -12,6 +12,7 @@ from booking.stores.base import StoreKind
 # The options a race(...) call repeats when they differ from RunConfig's defaults, in this order.
 REPEATED = ("attempts", "until_sold_out", "schedule", "depth", "think_ms", "isolation", "receipts_only")
 HOOKS = ("prepare", "setup", "stock")
+RACE_STORES = (StoreKind.SQLITE, StoreKind.POSTGRESQL, StoreKind.MYSQL)  # the kinds race_store(kind) makes
 
 
 def _hook(hook: Any) -> str:
@@ -32,8 +33,10 @@ def race_call(config: RunConfig, seed: int | None, replay: str | None = None) ->
     parts += [f"{name}={_hook(getattr(config, name))}" for name in HOOKS if getattr(config, name) is not None]
     parts += [f"buyers={config.buyers}", f"tickets={config.tickets}"]
     url = config.store_url
-    if url is not None and url.kind is not StoreKind.COUNTER:
+    if url is not None and url.kind in RACE_STORES:
         parts.append(f'store=race_store("{url.kind.value}")')
+    elif url is not None and url.kind is not StoreKind.COUNTER:
+        parts.append(f"store={url.display!r}")
     parts += [f"{n}={_value(getattr(config, n))}" for n in REPEATED if getattr(config, n) != defaults[n]]
     if replay is not None:
         parts.append(f'replay="{replay}"')

@@ -70,13 +70,21 @@ class Verdict:
     serialized: Serialized | None = None
 
     @property
+    def unsafe(self) -> bool:
+        """An invariant of selling is broken (sold what did not exist, sold twice, forgot a sale, a sale
+        nobody holds): whatever else went wrong in the run, this is what it showed."""
+        return any(a.kind in SAFETY_KINDS for a in self.anomalies)
+
+    @property
     def ok(self) -> bool:
         """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
         return not self.anomalies and self.inconclusive is None and not self.unavailable
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it stands)."""
+        if self.unsafe:
+            return "ANOMALY"
         if self.stuck:
             return "STUCK"
         if self.anomalies:
@@ -100,12 +108,23 @@ class Verdict:
         return data
 
 
-def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
+SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
+
+
+def verify(
+    initial: int,
+    final: FinalState | None,
+    history: History,
+    kind: StoreKind = StoreKind.COUNTER,
+    others_selling: bool = False,
+) -> Verdict:
     """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
 
     `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
     only what receipts alone can show is judged (oversold, double_sold, errors, stuck); what needs
     the store (remaining, lost_updates, unreceipted, undersold) is None: not measured, never guessed.
+    `others_selling`: other runs still sell from the store, their receipts not yet known, so its sales
+    beyond the receipts (unreceipted) are not measured: the run that ends last judges them.
     """
     f = Facts.of(initial, final, history)
     over = max(0, f.sold - initial)
@@ -114,11 +133,11 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         lost = max(0, f.sold - f.store_sold)
         # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
         # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
-        unreceipted_n = max(0, f.store_sold - f.sold - f.unanswered)
+        unreceipted_n = None if others_selling else max(0, f.store_sold - f.sold - f.unanswered)
         undersold_n = min(max(f.remaining, 0), len(f.refused))
     found = (
         oversold(f, over),
-        double_sold(f, kind is StoreKind.COUNTER),
+        double_sold(f, kind.counts),
         ledger_double_sold(f),
         lost_updates(f, lost or 0),
         unreceipted(f, unreceipted_n or 0),
@@ -128,7 +147,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
     )
     anomalies = [a for a in found if a is not None]
     most = overlap(history)
-    why, chain = _proved_nothing(history, most, bool(anomalies))
+    why, chain = _proved_nothing(history, most, bool(anomalies), f.measured)
     return Verdict(
         initial=initial,
         remaining=f.remaining if f.measured else None,
@@ -156,12 +175,12 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
 
 
 def _proved_nothing(
-    history: History, most: int | None, anomalous: bool
+    history: History, most: int | None, anomalous: bool, measured: bool
 ) -> tuple[Inconclusive | None, Serialized | None]:
     """Why the run proved nothing, or the hand-offs that prove the buyers were serialized instead."""
     if anomalous:
         return None, None
-    why = inconclusive(history, most)
+    why = inconclusive(history, most, measured)
     if why is not None and why.why in (Unproved.STALLED, Unproved.NO_OVERLAP):
         chain = serialized(history)
         if chain is not None:
