@@ -24,7 +24,7 @@ pytest_plugins = ["pytester"]
 
 
 def _stagger(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    monkeypatch.setenv("BOOKING_TEST_STAGGER_S", str(seconds))  # spawned buyers read it at import
+    monkeypatch.setenv("BOOKING_TEST_STAGGER_S", str(seconds))  # buyers read it when first called
 
 
 class TestStartUpIsNotTheRace:
