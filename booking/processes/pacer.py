@@ -69,7 +69,8 @@ class Pacer:
         if self._live and self._attempt is not None:  # first: a buyer killed here has said how far it got
             self._before_wait()  # the records before it first: a buyer's events arrive in order
             self._channel.send(Progress(self._attempt, name))
-        points.hit(name)  # --kill-at after-read: die here, before any barrier
+        if not is_statement(name):  # statements are never kill points, nor listed as points passed
+            points.hit(name)  # --kill-at after-read: die here, before any barrier
         if name == self._window and self._attempt is not None:
             self._attempt.tries += 1
             if self._attempt.t_window is None:

@@ -30,7 +30,9 @@ from booking.types import Hook
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 EXAMPLE = "booking.examples.sqlite:racy_buy"
-MAX_STATEMENTS = 50  # statement points an attempt records (the stories name them)
+# Statement points an attempt records, the latest kept (the stories name them): an attempt travels to
+# the parent in one atomic pipe write (processes/messages.py), so this stays well under PIPE_BUF.
+MAX_STATEMENTS = 12
 
 
 def call_user_purchase(
@@ -39,8 +41,9 @@ def call_user_purchase(
     """Fill an Attempt from one call of the user's function."""
 
     def held(name: str) -> None:  # a statement your connection is about to run (kit/statements.py)
-        if len(rec.statements) < MAX_STATEMENTS:
-            rec.statements.append((ctx.clock(), name))
+        if len(rec.statements) >= MAX_STATEMENTS:
+            del rec.statements[0]
+        rec.statements.append((ctx.clock(), name))
         ctx.point(name)
 
     with statements.listening(held) as said:

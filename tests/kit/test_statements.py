@@ -90,3 +90,11 @@ class TestTheAcceptanceSweep:
             assert not race(fallback.racy_buy, buyers=3, tickets=2, store=race_store("sqlite")).ok
         for _ in range(20):
             assert race(fallback.fixed_buy, buyers=3, tickets=2, store=race_store("sqlite")).ok
+
+
+class TestManyStatements:
+    def test_a_purchase_of_many_distinct_statements_still_reports(self, race: Any, race_store: Any) -> None:
+        """Every record crosses to the parent in one atomic write: an attempt keeps its latest statements."""
+        outcome = race(unpointed.many_statements, buyers=2, tickets=2, store=race_store())
+        assert outcome.verdict.sold == 2 and outcome.verdict.errors == 0, outcome.explain()
+        assert all(0 < len(a.statements) <= 12 for a in outcome.result.history.attempts)

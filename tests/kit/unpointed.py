@@ -44,3 +44,25 @@ def sqlalchemy_racy(store: str, buyer: int, point: Callable[[str], None]) -> int
             {"t": row[0], "b": buyer, "at": time.time()},
         )
     return int(row[0])
+
+
+def many_statements(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """Sixty distinct statements before a correct conditional write (a chatty ORM, say)."""
+    db = booking.connect(store)
+    try:
+        for n in range(60):
+            db.execute(f"SELECT {n} AS step_{n}, count(*) FROM tickets WHERE id > {n}").fetchone()
+        point("after-read")
+        taken = db.execute(
+            "UPDATE tickets SET sold_to = ? WHERE id = (SELECT min(id) FROM tickets WHERE sold_to IS NULL) "
+            "AND sold_to IS NULL RETURNING id",
+            (buyer,),
+        ).fetchone()
+        if taken is None:
+            return None
+        db.execute(
+            "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)", (taken[0], buyer, time.time())
+        )
+        return int(taken[0])
+    finally:
+        db.close()
