@@ -70,3 +70,23 @@ class TestTheAcceptanceSweep:
             ran = cli("simulate", "--purchase", "booking.examples.optimistic:honest_buy", "--buyers", "8",
                       "--tickets", "3", "--store", store)  # fmt: skip
             assert ran.code == 0, ran.out
+
+
+def test_a_buyer_imports_the_facade_before_the_start_barrier() -> None:
+    """A function that says booking.connect imports booking's public API at its first call: a spawned buyer
+    does it in its set-up, so a loaded host's slow first call is not taken for a buyer blocked inside."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from booking.strategies.custom import _warm_facade\n"
+        "from booking.examples import optimistic, counter\n"
+        "assert 'booking.api' not in sys.modules\n"
+        "_warm_facade(counter.racy_buy)\n"
+        "assert 'booking.api' not in sys.modules\n"
+        "_warm_facade(optimistic.lying_buy)\n"
+        "assert 'booking.api' in sys.modules\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
