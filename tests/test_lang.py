@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import run_command
 from tests.test_terminal import on_terminal, widest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,9 +56,9 @@ class TestTheCatalogue:
 
 
 class TestChinese:
-    def test_the_issue_s_command_speaks_chinese(self, tmp_path: Path) -> None:
+    def test_the_issue_s_command_speaks_chinese(self, cli: Any, tmp_path: Path) -> None:
         """booking --lang zh simulate --buyers 4 --no-lock: the run and the verdict in the notes' words."""
-        ran = run_command("--lang", "zh", "simulate", "--buyers", 4, "--no-lock", "--store", tmp_path / "db.json")
+        ran = cli("--lang", "zh", "simulate", "--buyers", "4", "--no-lock", "--store", tmp_path / "db.json")
         assert ran.code == 1, ran.err
         flat = "".join(ran.out.split())  # Chinese wraps between any two characters: compare without spaces
         assert ran.out.startswith("4 个买家，1 张票，策略 none，lockstep 调度")
@@ -81,14 +80,16 @@ class TestChinese:
         ],
     )
     def test_the_locale_chooses_when_lang_is_not_given(
-        self, tmp_path: Path, env: dict[str, str], chinese: bool
+        self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], chinese: bool
     ) -> None:
-        ran = run_command("simulate", "--buyers", 2, "-q", "--no-lock", "--store", tmp_path / "db.json", env=env)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        ran = cli("simulate", "--buyers", "2", "-q", "--no-lock", "--store", tmp_path / "db.json")
         assert ("结论：不安全" in ran.out) is chinese and ("verdict: UNSAFE" in ran.out) is not chinese
 
-    def test_lang_wins_over_the_locale(self, tmp_path: Path) -> None:
-        store = tmp_path / "db.json"
-        ran = run_command("--lang", "en", "simulate", "-q", "--no-lock", "--store", store, env={"LANG": "zh_CN.UTF-8"})
+    def test_lang_wins_over_the_locale(self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+        ran = cli("--lang", "en", "simulate", "-q", "--no-lock", "--store", tmp_path / "db.json")
         assert "verdict: UNSAFE" in ran.out
 
     def test_errors_in_chinese(self, cli: Any) -> None:
