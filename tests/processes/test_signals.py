@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from booking import init_store
-from tests.helpers import run_command
+from booking import init_store, verify_run
 
 # The watcher: a subreaper that starts booking in its own session, sends the signal after `delay`
 # seconds (the random moment is the experiment, not a synchronisation), waits for booking to exit,
@@ -105,8 +104,7 @@ def interrupt(tmp_path: Path, store: str, signum: int, delay: float, target: str
     assert ran["stderr"].startswith(f"booking: interrupted by {signal.Signals(signum).name}"), where
     if history.exists():  # kept: it agrees with the store (stopped buyers may hold a sale nobody saw)
         assert "history kept in" in ran["stderr"], where
-        checked = run_command("verify", "--store", store, "--history", history, "--tickets", TICKETS, "--json")
-        v = checked.json()
+        v = verify_run(store, history, TICKETS).to_json()
         assert (v["oversold"], v["double_sold"], v["lost_updates"], v["unreceipted"]) == (0, 0, 0, 0), where
     else:  # stopped before the buyers started (or while Python was starting): nothing to keep
         assert "history kept" not in ran["stderr"], where
