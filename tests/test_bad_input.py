@@ -123,12 +123,22 @@ NUMBERS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An initialised SQLite store's bytes: made once, copied into each test (112 tests, one set-up)."""
+    path = tmp_path_factory.mktemp("made") / "tickets.db"
+    init_store(str(path), 3)
+    with sqlite3.connect(path) as conn:  # one file: the WAL checkpointed into it
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.read_bytes()
+
+
 @pytest.fixture
-def files(tmp_path: Path) -> dict[str, str]:
+def files(tmp_path: Path, sqlite_store: bytes) -> dict[str, str]:
     """A good db.json, an initialised SQLite store and an empty history, by placeholder."""
     (tmp_path / "db.json").write_text(GOOD)
     (tmp_path / "empty.jsonl").write_text("")
-    init_store(str(tmp_path / "tickets.db"), 3)
+    (tmp_path / "tickets.db").write_bytes(sqlite_store)
     return {
         "json": str(tmp_path / "db.json"),
         "sqlite": str(tmp_path / "tickets.db"),
