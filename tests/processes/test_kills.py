@@ -138,9 +138,10 @@ def test_a_point_your_code_never_names_is_said_not_ignored(cli: Any, sqlite_url:
     assert out["verdict"] == "ANOMALY" or out["inconclusive"].startswith(missed)
 
 
-def test_a_kill_the_lock_kept_from_its_victim_is_inconclusive(cli: Any, store: Path) -> None:
+@pytest.mark.parametrize("runs", [1, pytest.param(3, marks=pytest.mark.slow)])
+def test_a_kill_the_lock_kept_from_its_victim_is_inconclusive(cli: Any, store: Path, runs: int) -> None:
     """One ticket: the victim may find it sold out before mid-write. Then nobody is stopped or blamed."""
-    for _ in range(3):
+    for _ in range(runs):
         ran = cli("simulate", "--store", store, "--lock", "file-lock", "--buyers", "3",
                   "--kill-buyer", "2", "--kill-at", "mid-write", "--json")  # fmt: skip
         out = ran.json()
@@ -154,10 +155,11 @@ def test_the_cli_says_why_an_mp_lock_run_stopped(cli: Any, store: Path) -> None:
     assert "run stopped: buyer 1 died holding the multiprocessing.Lock" in ran.flat
 
 
-def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runs", [1, pytest.param(5, marks=pytest.mark.slow)])
+def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path, runs: int) -> None:
     """Unprotected and killed half way through writing: db.json still parses, nothing is left over."""
     store = tmp_path / "db.json"
-    for _ in range(5):
+    for _ in range(runs):
         result = simulate(
             RunConfig(store=str(store), strategy="none", buyers=4, tickets=4, kill_buyer=3, kill_at="mid-write")
         )

@@ -143,7 +143,7 @@ def test_signals_at_random_moments(tmp_path: Path, request: pytest.FixtureReques
     interrupt(tmp_path, store_of(kind, tmp_path, request), signum, moment, rng.choice(["parent", "group"]))
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.5])
+@pytest.mark.parametrize("delay", [pytest.param(0.3, marks=pytest.mark.slow), 1.5])
 def test_buyers_die_with_a_parent_killed_by_sigkill(tmp_path: Path, delay: float) -> None:
     """SIGKILL gives the parent no chance to clean up: the kernel kills its buyers (PR_SET_PDEATHSIG)."""
     store = str(tmp_path / "db.json")

@@ -8,8 +8,8 @@ process tree, so the overlap double-sells; file-lock (one host) and the database
 do not. The verdict is the product's own: both histories verified together against the store.
 
 Each invocation is its own `python -m booking` process on purpose: what is proven is the scope of a lock
-across separate commands. The default run keeps one pair per store kind with its mp-lock control; the
-larger crowds of invocations run under -m slow.
+across separate commands. The default run keeps three invocations on db.json under file-lock with their
+mp-lock control, and two under PostgreSQL's row lock; SQLite's pairs and the crowds of four run under -m slow.
 """
 
 from __future__ import annotations
@@ -61,13 +61,15 @@ def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> d
     return result
 
 
+@pytest.mark.slow
 def test_mp_lock_does_not_protect_a_second_invocation(sqlite_url: str, tmp_path: Path) -> None:
     result = _at_once(sqlite_url, "mp-lock", tmp_path)
     assert result["exit"] == 1
     assert result["double_sold"] > 0 and result["ledger_double_sold"] == result["double_sold"]
 
 
-@pytest.mark.parametrize("strategy", ["file-lock", pytest.param("atomic", marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["file-lock", "atomic"])
 def test_host_and_database_strategies_protect_both_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
     result = _at_once(sqlite_url, strategy, tmp_path)
     assert result["exit"] == 0, result["anomalies"]
