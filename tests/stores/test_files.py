@@ -165,16 +165,14 @@ def test_another_users_leftover_lock_file_does_not_refuse_a_run(cli: Any, shared
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a directory another user owns")
-def test_a_planted_server_lock_directory_is_refused(tmp_path: Path) -> None:
+def test_a_planted_server_lock_directory_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """For a server the lock lives in $TMPDIR/booking-locks-<uid>: one made by someone else is refused."""
     planted = tmp_path / f"booking-locks-{os.getuid()}"
     planted.mkdir(mode=0o777)
     os.chown(planted, 65534, 65534)
-    code = "from booking.stores import open_store; open_store('postgresql+psycopg://u@127.0.0.1/db').lock_path()"
-    ran = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
-    )
-    assert "not this user's private directory" in ran.stderr
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what $TMPDIR sets, for this process
+    with pytest.raises(CannotRun, match="not this user's private directory"):
+        open_store("postgresql+psycopg://u@127.0.0.1/db").lock_path()
 
 
 class TestOutputsNeverDestroyTheStore:
