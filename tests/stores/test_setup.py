@@ -165,8 +165,10 @@ class TestDeadlines:
         init_store(postgresql_url, 5000)
         history = tmp_path / "h.jsonl"
         args = ["--keep", "--buyers", "6", "--until-sold-out", "--schedule", "free", "--think", "2", "--json"]
-        killer = threading.Thread(target=_terminate_backends, args=(postgresql_url, 6))
+        ready = threading.Event()
+        killer = threading.Thread(target=_terminate_backends, args=(postgresql_url, 6, ready))
         killer.start()  # the run goes on in this thread (its signal handlers need the main thread)
+        ready.wait(30)
         try:
             ran = cli("simulate", "--store", postgresql_url, *args, "--history", history)
         finally:
@@ -181,22 +183,28 @@ class TestDeadlines:
         assert history.exists() and history.read_text().count('"kind":"attempt"') == result["attempts"]
 
 
-def _terminate_backends(url: str, buyers: int) -> None:
-    """Once the run's buyers are connected, end every server session of theirs (pg_terminate_backend)."""
+def _terminate_backends(url: str, buyers: int, ready: threading.Event) -> None:
+    """Once the run's buyers are connected, end every server session the run opened (pg_terminate_backend).
+    Sessions open before the run (this process's own pooled ones) are left alone: `ready` says they are known."""
     database = url.rsplit("/", 1)[1]
     admin = plain_connect(url)
     admin.autocommit = True
     try:
         cur = admin.cursor()
         others = "datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        cur.execute(f"SELECT coalesce(array_agg(pid), '{{}}') FROM pg_stat_activity WHERE {others}", (database,))
+        before = cur.fetchone()[0]
+        ready.set()
+        new = f"{others} AND NOT (pid = ANY(%s))"
         give_up = time.monotonic() + 30
         while time.monotonic() < give_up:
-            cur.execute(f"SELECT count(*) FROM pg_stat_activity WHERE {others}", (database,))
+            cur.execute(f"SELECT count(*) FROM pg_stat_activity WHERE {new}", (database, before))
             if cur.fetchone()[0] >= buyers:
                 break
             time.sleep(0.01)  # polling for the buyers to connect, not timing the race
-        cur.execute(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}", (database,))
+        cur.execute(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {new}", (database, before))
     finally:
+        ready.set()
         admin.close()
 
 
