@@ -15,7 +15,7 @@ from booking.history import Attempt, BuyerEnd, Opened
 from booking.history.watch import Began
 from booking.render.live import EventLines
 from booking.render.run import Printer, render_run
-from tests.helpers import Ran, short_grace
+from tests.helpers import Ran
 from tests.kit import purchases
 
 
@@ -77,9 +77,9 @@ class TestOnAPipe:
         lines = lines_of(ran)
         assert first(lines, "buyer 2    reads count=") < first(lines, "buyer 2    killed at after-read (injected)")
 
-    def test_a_stuck_buyer_is_said_in_its_line(self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Buyers still thinking at the deadline are stopped, each said stuck."""
-        short_grace(monkeypatch)
+    def test_a_stuck_buyer_is_said_in_its_line(self, cli: Any, tmp_path: Path) -> None:
+        """Buyers still thinking at the deadline are stopped, each said stuck. (The grace after the deadline
+        is kept: under spawn on a loaded machine the buyers may still be starting at the deadline.)"""
         ran = cli(
             "simulate", "--buyers", 2, "--no-lock", "--think", 5000, "--deadline", 0.5, "--store", tmp_path / "db.json"
         )

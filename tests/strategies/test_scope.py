@@ -25,6 +25,13 @@ from booking import init_store, verify_run
 from tests.helpers import plain_connect
 
 TICKETS = 100
+# Each invocation is its own process, but they start selling together: on a loaded machine interpreters
+# that start seconds apart would sell one after another and prove nothing. The import is done first;
+# the command runs once the test closes its stdin.
+AT_THE_SIGNAL = (
+    "import sys; from booking.cli import main; print('ready', flush=True); sys.stdin.read(); "
+    "sys.exit(main(sys.argv[1:]))"
+)
 
 
 def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> dict[str, int]:
@@ -34,13 +41,20 @@ def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> d
     args += ["--schedule", "free", "--think", "5", "-q"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "booking", "simulate", *args, "--history", str(h)],
+            [sys.executable, "-c", AT_THE_SIGNAL, "simulate", *args, "--history", str(h)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for h in histories
     ]
+    for p in procs:  # every one has started and imported booking
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in procs:  # go
+        assert p.stdin is not None
+        p.stdin.close()
+        p.stdin = None
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode in (0, 1), err  # 1: each alone counts the other's sales as unreceipted
