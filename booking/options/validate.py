@@ -71,7 +71,6 @@ def check(self: Any) -> None:
 
 def _check_pause(self: Any) -> None:
     """--pause-buyer K --pause-at POINT --pause-ms MS, and --lock-ttl: in range, one fault at a time."""
-    check_range("--pause-ms", self.pause_ms, 1, self.deadline_s * 1000 / 2)
     if self.lock_ttl_ms is not None:
         check_range("--lock-ttl", self.lock_ttl_ms, 1, self.deadline_s * 1000)
     if self.pause_buyer is None:
@@ -79,6 +78,8 @@ def _check_pause(self: Any) -> None:
             raise BadInput(_("--pause-at needs --pause-buyer K"))
         return
     check_range("--pause-buyer", self.pause_buyer, 1, self.buyers)
+    # Only a pause asked for is checked against the deadline: its default must not refuse a short one.
+    check_range("--pause-ms", self.pause_ms, 1, self.deadline_s * 1000 / 2)
     if self.pause_at is not None and self.pause_at not in KILL_POINTS:
         raise BadInput(
             _("--pause-at: unknown point {point!r} (choose from: {value})").format(
