@@ -68,7 +68,8 @@ class Crowd:
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
     def __post_init__(self) -> None:
-        self._teller = Teller(self.watcher, self.plans[0].t0 if self.plans else 0.0)
+        live = bool(self.plans) and self.plans[0].live
+        self._teller = Teller(self.watcher, self.plans[0].t0 if self.plans else 0.0, live, self.links.channel.order)
 
     def run(self) -> History:
         try:
@@ -105,6 +106,7 @@ class Crowd:
         if self.sellers is not None:
             ends += [BuyerEnd(s, BuyerStatus.KILLED, why, who="seller") for s, why in self.sellers.killed.items()]
         self.history.ends = ends
+        self._teller.finish()
         return self.history
 
     def _start(self) -> None:
@@ -173,6 +175,7 @@ class Crowd:
                     self._selector.unregister(key.fileobj)
                     self._read()  # its last words are in the channel before its sentinel fires
                     self._exited(key.data)
+            self._teller.sync(self._read)  # the parent's own lines, once nothing stamped before them can come
 
     def _hear_peers(self) -> None:
         """What the other hosts said: they are ready, at a window, gone; this host may go on now."""

@@ -49,10 +49,10 @@ class EventLines:
         )
         self.names()
 
-    def step(self, attempt: Attempt, done: bool) -> None:
+    def step(self, attempt: Attempt, done: bool, t: float | None = None) -> None:
         for s in steps(attempt, self._counter):
             if done or s.kind != END:  # an attempt so far has not ended, whatever its outcome says yet
-                self.say_step(s, attempt.attempt)
+                self.say_step(s, attempt.attempt, t)
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
         words = gate_words(gate, who, together, self.queue)
@@ -74,12 +74,13 @@ class EventLines:
             )
         )
 
-    def say_step(self, s: Step, attempt: int) -> None:
+    def say_step(self, s: Step, attempt: int, t: float | None = None) -> None:
+        """A step's line, at `t` when it was said live (a few microseconds after the step), else at its time."""
         key = (s.buyer, attempt, s.kind)
         if s.long is None or key in self._said:
             return
         self._said.add(key)
-        self._line(_event(s.t, s.who, s.long))
+        self._line(_event(s.t if t is None else t, s.who, s.long))
 
     def finish(self) -> None:
         """The run is over: the last lines held back, after how many were left out."""

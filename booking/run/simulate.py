@@ -264,7 +264,9 @@ def _crowd(
     # purchases per second would pay for it: there only their records are shown as they come.
     live = watch is not None and config.duration_s is None
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
+    return Crowd(
+        ctx, plans, Links(Channel(ctx, ordered=live), made), gates, barrier, deadline, sellers, peers, watcher=watch
+    )
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class BuyerContext:
     made: Made = field(default_factory=Made)
     local: dict[str, Any] = field(default_factory=dict)  # a strategy's per-process state (its file lock)
     holder: int = 0  # who this process is in the mp-lock's holder record: the buyer, or -seller for a seller
+    # Watched: say the sale just written, before the lock that guards it is let go (live output).
+    written: Callable[[], None] = lambda: None
 
     def time_left(self) -> float:
         return max(self.deadline - time.monotonic(), 0.0)
@@ -126,3 +128,4 @@ def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard 
             return
         rec.wrote = store.write(seen, ctx.buyer)
         rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK
+        ctx.written()  # still under the guard: the next buyer's read is said after this write
