@@ -24,8 +24,20 @@ class TestLessons:
         ran = cli("lesson", str(number))
         assert ran.code == 0, ran.out
         assert ran.out.startswith(f"Lesson {number}: {known.title}") and f"$ {known.command}" in ran.out
+        assert "Expected: " in ran.out and "\nWhy: " in ran.out
+        if not known.args:  # the notes' own code, run by the lesson: no verdict
+            return
         word = {0: "verdict: OK", 1: "verdict: UNSAFE", 3: "verdict: STUCK"}[known.expect]
         assert word in ran.out
+
+    def test_daemon_buyers_end_with_their_parent(self, cli: Any) -> None:
+        """Lesson 2 shows what daemon=True does (the parent ends, its daemon buyers with it) and what it does not
+        promise; no run of booking is stuck for it."""
+        ran = cli("lesson", "2")
+        assert ran.code == 0, ran.out + ran.err
+        assert "STUCK" not in ran.out and "stuck" not in ran.out and ran.err == ""
+        assert "3 of 3 daemon buyers ended with it; 0 finished its sleep" in ran.out
+        assert "p.daemon = True" in ran.out and "does not promise" in ran.flat
 
     def test_the_ticket_grab(self, cli: Any) -> None:
         ran = cli("lesson", "3")
