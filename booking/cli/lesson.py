@@ -23,8 +23,8 @@ def lesson_command(
     """The day-25 notes' lessons, each shown by one booking command.
 
     Process and join, daemon, Lock (the ticket grab), Queue, JoinableQueue (producers and consumers).
-    A lesson says what the notes teach, runs one booking simulate that shows it (in a scratch
-    directory), and says what to look at. It exits 0 when the run showed the point, 1 when it did not.
+    A lesson shows the notes' code idea, runs one command that shows it (in a scratch directory), and
+    says what to expect and why. It exits 0 when the run showed the point, 1 when it did not.
 
     Example: booking lesson 3
 

@@ -17,14 +17,12 @@ from booking.i18n.lang import _
 from booking.i18n.words import buyers, count, who_is
 from booking.kit.points import AFTER_READ, BEFORE_LOCK, START
 from booking.render.steps import END, Step, steps
-from booking.render.text import Part, Printer, pad
+from booking.render.text import Part, Printer, cells, pad
 from booking.run.result import RunResult
 from booking.stores.base import StoreKind
 
 HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
 TAIL_LINES = 10
-EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  {who:<10} '
-GATE_INDENT = 19  # ... and a barrier's: '  {ms:8.1f} ms  -- '
 
 
 class EventLines:
@@ -57,7 +55,7 @@ class EventLines:
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
         words = gate_words(gate, who, together, self.queue)
         if words:
-            self._line([(f"  {gate.t * 1000:8.1f} ms  ", "dim"), (f"-- {words}", "bold cyan")], GATE_INDENT)
+            self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
     def ended(self, end: BuyerEnd, t: float) -> None:
         killed = end.status is BuyerStatus.KILLED
@@ -91,18 +89,29 @@ class EventLines:
             self.out.line(*parts, indent=indent)
         self._tail.clear()
 
-    def _line(self, parts: list[Part], indent: int = EVENT_INDENT) -> None:
+    def _line(self, parts: list[Part], at: int | None = None) -> None:
+        at = indent(11) if at is None else at  # after the time column and who: '{who:<10} '
         if self._printed < HEAD_LINES:
             self._printed += 1
-            self.out.line(*parts, indent=indent)
+            self.out.line(*parts, indent=at)
             return
         if len(self._tail) == TAIL_LINES:
             self._skipped += 1
-        self._tail.append((parts, indent))
+        self._tail.append((parts, at))
+
+
+def when(t: float) -> str:
+    """An event line's time column: '  {ms:8.1f} ms  ', the unit in the language spoken."""
+    return f"  {t * 1000:8.1f} {_('ms')}  "
+
+
+def indent(words: int) -> int:
+    """Where an event's (or a barrier's) words start, after the time column and `words` columns."""
+    return cells(when(0.0)) + words
 
 
 def _event(t: float, who: str, words: str | tuple[str, str]) -> list[Part]:
-    return [f"  {t * 1000:8.1f} ms  {pad(who, 10)} ", words]
+    return [f"{when(t)}{pad(who, 10)} ", words]
 
 
 def header(n: int, initial: int, strategy: str, schedule: str, seed: str, store: str) -> str:

@@ -110,7 +110,10 @@ def run_line(result: RunResult, out: Printer) -> None:
     sold = _("sold {sold}  {figures}  errors {errors}").format(
         sold=v.sold, figures=figures(v, SAFETY_FIGURES, "safety"), errors=v.errors
     )
-    out.line((f"  {pad(judged.head, 15)}", TONES[judged.tone]), f" {which}  {sold}  ({result.elapsed_s:.2f} s)")
+    out.line(
+        (f"  {pad(judged.head, 15)}", TONES[judged.tone]),
+        f" {which}  {sold}  " + _("({s} s)").format(s=f"{result.elapsed_s:.2f}"),
+    )
 
 
 def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
