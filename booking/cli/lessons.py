@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from booking.i18n.lang import N_, _
+from booking.render.text import pad
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Lesson:
     args: tuple[str, ...]  # `booking simulate ...`'s options (none: the lesson runs the notes' code itself)
     expect: int  # the exit code that shows the point (0 OK, 1 UNSAFE)
     why: str  # one sentence: why the result is what it is (N_)
-    code: tuple[str, ...] = ()  # the notes' code idea, as the notes write it
+    code: tuple[tuple[str, str], ...] = ()  # the notes' code idea: (code, its comment: N_)
 
     @property
     def command(self) -> str:
@@ -48,7 +49,11 @@ LESSONS = (
             "and booking holds them until all are running; like join(), it waits for every buyer to end "
             "before it judges the store."
         ),
-        ("p = Process(target=task, args=('路人%s' % i, mutex))", "p.start()", "p.join()"),
+        (
+            ("p = Process(target=task, args=('路人%s' % i, mutex))", ""),
+            ("p.start()", N_("asks the operating system for a process")),
+            ("p.join()", N_("waits until it has ended")),
+        ),
     ),
     Lesson(
         2,
@@ -66,9 +71,9 @@ LESSONS = (
             "process of its own, and a parent killed outright (kill -9) ends none of them."
         ),
         (
-            "p.daemon = True   # before p.start()",
-            "p.start()         # the buyer: time.sleep(5)",
-            "print('主')       # the parent's code ends here",
+            ("p.daemon = True", N_("before p.start()")),
+            ("p.start()", N_("the buyer: time.sleep(5)")),
+            ("print('主')", N_("the parent's code ends here")),
         ),
     ),
     Lesson(
@@ -82,7 +87,11 @@ LESSONS = (
             "under the mutex get() reads, checks and writes for one buyer at a time, so no buyer reads the "
             "count while another is about to write it; without it (--no-lock) all 10 buy ticket #1."
         ),
-        ("search(name)      # outside the lock", "with mutex:", "    get(name)     # read, check, write"),
+        (
+            ("search(name)", N_("outside the lock")),
+            ("with mutex:", ""),
+            ("    get(name)", N_("read, check, write")),
+        ),
     ),
     Lesson(
         4,
@@ -98,7 +107,7 @@ LESSONS = (
             "processes share no memory, so the buyers only put() their requests on the queue, and the one "
             "seller get()s them one at a time and alone touches the stock: no lock is needed."
         ),
-        ("q.put(request)      # each buyer", "request = q.get()   # the one seller"),
+        (("q.put(request)", N_("each buyer")), ("request = q.get()", N_("the one seller"))),
     ),
     Lesson(
         5,
@@ -114,7 +123,7 @@ LESSONS = (
             "task_done() and join() end the run without a None for each consumer, but three consumers that "
             "each read the stock race exactly as the buyers did; protect them too with --seller-lock mp-lock."
         ),
-        ("q.task_done()   # a seller, after each answer", "q.join()        # the run, before it ends"),
+        (("q.task_done()", N_("a seller, after each answer")), ("q.join()", N_("the run, before it ends"))),
     ),
 )
 
@@ -136,11 +145,16 @@ def intro(known: Lesson) -> list[str]:
     return [
         _("Lesson {n}: {title}").format(n=known.number, title=_(known.title)),
         _("From {notes}.").format(notes=_(known.notes)),
-        *(f"    {line}" for line in known.code),
+        *(_code_line(code, comment) for code, comment in known.code),
         where,
         f"$ {known.command}",
         _("Expected: {expected}").format(expected=_(known.expected)),
     ]
+
+
+def _code_line(code: str, comment: str) -> str:
+    """A line of the notes' code, its comment said in the language spoken."""
+    return f"    {pad(code, 18)}  # {_(comment)}" if comment else f"    {code}"
 
 
 def why(known: Lesson) -> str:
