@@ -135,7 +135,8 @@ def _buy(
                 rec.trace = redact("".join(traceback.format_exception(exc)), c.secrets)
         finally:
             pacer.end_attempt()
-        rec.t_end = ctx.clock()
+        if rec.t_end is None or rec.outcome is not Outcome.SOLD_OUT:  # a sold-out attempt ended at its read
+            rec.t_end = ctx.clock()
         pacer.say("end", done=True)  # watched: how it ended, in time order with every other line
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:

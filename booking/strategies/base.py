@@ -124,7 +124,8 @@ def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard 
         rec.t_read, rec.read = ctx.clock(), seen.value
         ctx.point(points.AFTER_READ)
         if seen.ticket is None:
-            rec.outcome = Outcome.SOLD_OUT
+            rec.outcome, rec.t_end = Outcome.SOLD_OUT, ctx.clock()
+            ctx.written()  # still under the guard, like a sale: said before the next buyer reads
             return
         rec.wrote = store.write(seen, ctx.buyer)
         rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK
