@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import i18n  # noqa: E402
 
+from booking.strategies import STRATEGIES  # noqa: E402
+
 CATALOGUE = i18n.read_po(ROOT / "booking/i18n/locale/zh/LC_MESSAGES/booking.po")
 LINES = {msgid: " ".join(e.msgstr) for msgid, e in CATALOGUE.items() if msgid}
 GLOSSARY = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
@@ -22,6 +24,7 @@ GLOSSARY = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
 # and the notes' code names, programs, libraries and databases. An all-capitals word is a name too (a
 # metavar such as FILE, SQL, a verdict word --json says); so is anything with code's punctuation in it.
 ALLOWED = {
+    *STRATEGIES,
     # commands
     *[
         "booking",
@@ -45,6 +48,7 @@ ALLOWED = {
     # programs, libraries, databases, formats
     *[
         "SQLite",
+        "Redis",
         "PostgreSQL",
         "MariaDB",
         "MySQL",

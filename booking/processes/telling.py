@@ -23,11 +23,13 @@ from booking.types import Barrier
 class Teller:
     """The crowd's side of the live output: each report, gate and end, told once, in time order."""
 
-    def __init__(self, watcher: Watcher | None, t0: float, live: bool = False, order: Any = None) -> None:
+    def __init__(self, watcher: Watcher | None, t0: float, order: Any = None) -> None:
         self.watcher = watcher
         self._t0 = t0
-        self._live = live  # buyers say every line, stamped (Progress): their records add none
-        self._order = order  # the channel's order lock (None: lines are told as they are handled)
+        # The channel's order lock: buyers say every line, stamped (Progress), and their records add none.
+        # None (no watcher, or a --duration run): lines are told as they are handled.
+        self._order = order
+        self._live = order is not None
         self._told = 0  # the window barrier's openings told so far
         self._seller_phases: set[int] = set()  # the sellers' barrier openings told so far
         self._held: list[tuple[float, int, Callable[[], None]]] = []  # the parent's lines, by time
