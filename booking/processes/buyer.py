@@ -138,8 +138,8 @@ def _buy(
                 rec.trace = redact("".join(traceback.format_exception(exc)), c.secrets)
         finally:
             pacer.end_attempt()
-        if rec.t_end is None or rec.outcome is not Outcome.SOLD_OUT:  # a sold-out attempt ended at its read
-            rec.t_end = ctx.clock()
+        if rec.outcome is not Outcome.SOLD_OUT or rec.t_end < (rec.t_read or rec.t_start):
+            rec.t_end = ctx.clock()  # (a sold-out attempt under a lock ended at its read, said there)
         pacer.say("end", done=True)  # watched: how it ended, in time order with every other line
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:

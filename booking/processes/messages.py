@@ -83,12 +83,13 @@ class Released:
 LINE_TIMES = ("t_start", "t_read", "t_write", "t_end")  # the times a line tells, in the order they are taken
 
 
-def restamp(attempt: Attempt, t: float, stamped: set[str], buyer: bool = True) -> Attempt:
+def restamp(attempt: Attempt, t: float, stamped: set[str], done: bool, buyer: bool = True) -> Attempt:
     """Watched: each time taken since the attempt was last said becomes `t`, when it is said (a few
     microseconds later, under the order lock), so its line, its lane and its record tell one time.
-    A buyer whose seller read and wrote for it (--lock queue) restamps only its own look and end."""
+    Its end (t_end: 0.0 until then) only once it is `done`. A buyer whose seller read and wrote for it
+    (--lock queue) restamps only its own look and end."""
     mine = LINE_TIMES if not buyer or attempt.seller is None else ("t_start", "t_end")
-    for name in mine:
+    for name in mine if done else [n for n in mine if n != "t_end"]:
         if name not in stamped and getattr(attempt, name) is not None:
             setattr(attempt, name, t)
             stamped.add(name)

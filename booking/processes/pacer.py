@@ -77,7 +77,7 @@ class Pacer:
         if self._live and self._attempt is not None:
             self._before_wait()  # the records before it first: a buyer's events arrive in order
             attempt, stamped = self._attempt, self._stamped
-            self._channel.say(lambda t: Progress(restamp(attempt, t, stamped), name, done, t), self._clock)
+            self._channel.say(lambda t: Progress(restamp(attempt, t, stamped, done), name, done, t), self._clock)
 
     def end_attempt(self) -> None:
         # An attempt that ended before its window still takes part in the round, so rounds stay

@@ -156,7 +156,7 @@ def _say(live: Channel | None, plan: SellerPlan, current: list[Any], name: str, 
     `current` is [attempt, the names of its times already said] while a request is in hand."""
     if live is not None and current:
         attempt, stamped = current
-        live.say(lambda t: Progress(restamp(attempt, t, stamped, buyer=False), name, done, t), _clock(plan))
+        live.say(lambda t: Progress(restamp(attempt, t, stamped, done, buyer=False), name, done, t), _clock(plan))
 
 
 def _pointer(
