@@ -28,7 +28,18 @@ def serve_for(serve: Callable[..., Service], store: str, lock: str) -> Service:
     # The window (--think, after the read) is wide where the race must show: a worker that a loaded host
     # does not schedule for tens of ms must still find the others inside it. Where the strategy must hold,
     # a narrow one keeps the serialized runs short (db-lock sleeps inside its lock).
-    return serve(store, lock, "--think", "100" if lock in OVERSELLS else "10")
+    return serve(store, lock, "--think", "250" if lock in OVERSELLS else "10")
+
+
+def until_it_shows(run: Callable[[], Any], shown: Callable[[Any], bool], tries: int = 3) -> Any:
+    """The race across workers is a race of the OS's scheduling: on a starved machine one run's requests
+    may reach the workers one at a time. It must show within `tries` runs (each run is a fresh chance);
+    the last run is returned either way, for the assertion to speak of it."""
+    for _ in range(tries - 1):
+        outcome = run()
+        if shown(outcome):
+            return outcome
+    return run()
 
 
 def race(service: Service, store: str | None, buyers: int = BUYERS) -> RunResult:
@@ -55,16 +66,22 @@ class TestPerWorkerLocks:
         """The acceptance, as two terminals would run it; then the same without --store: receipts alone."""
         store = race_store("sqlite")
         service = serve_for(serve, store, "mp-lock")
-        check(race(service, store), "mp-lock")
-        ran = cli("simulate", "--target", service.url, "--store", store, "--buyers", 20)
+        check(until_it_shows(lambda: race(service, store), lambda r: r.verdict.double_sold > 0), "mp-lock")
+        ran = until_it_shows(
+            lambda: cli("simulate", "--target", service.url, "--store", store, "--buyers", 20), lambda r: r.code == 1
+        )
         assert ran.code == 1 and "cross-worker double sale" in ran.out, ran.out + ran.err
         said = " ".join(ran.out.split())  # lines are wrapped to 80 columns in a pipe
         assert (
             f"store{store}" in "".join(said.split())
             and "(booking serve: mp-lock, one worker process, 4 workers)" in said
         )
-        assert cli("init", "--store", store, "--tickets", 1).code == 0
-        ran = cli("simulate", "--target", service.url, "--buyers", 20)
+
+        def receipts_only() -> Any:  # a fresh ticket each time: this run does not seed the service's store
+            assert cli("init", "--store", store, "--tickets", 1).code == 0
+            return cli("simulate", "--target", service.url, "--buyers", 20)
+
+        ran = until_it_shows(receipts_only, lambda r: r.code == 1)
         said = " ".join(ran.out.split())
         assert ran.code == 1 and "store not read (receipts alone are judged" in said
         assert "not measured" in said and "receipts alone: --store reads the service's store" in said
