@@ -61,13 +61,13 @@ class TestChinese:
         ran = cli("--lang", "zh", "simulate", "--buyers", "4", "--no-lock", "--store", tmp_path / "db.json")
         assert ran.code == 1, ran.err
         flat = "".join(ran.out.split())  # Chinese wraps between any two characters: compare without spaces
-        assert ran.out.startswith("4 个买家，1 张票，策略 none，lockstep 调度")
-        assert len(re.findall(r"ms  买家 \d +查看到剩余 1 张票", ran.out)) == 4
-        assert len(re.findall(r"ms  买家 \d +读到 count=1", ran.out)) == 4
-        assert "所有4个买家都已读取；屏障打开：现在他们写入" in flat
+        assert ran.out.startswith("4 个买家，1 张票，策略 none，调度 lockstep")
+        assert len(re.findall(r"毫秒  买家 \d +查看到剩余 1 张票", ran.out)) == 4
+        assert len(re.findall(r"毫秒  买家 \d +读到 count=1", ran.out)) == 4
+        assert "所有4个买家都读完了；屏障打开：现在开始写入" in flat
         assert ran.out.count("购票成功！（第 1 号票）") == 4
         assert "结论：不安全（UNSAFE）" in ran.out and "超卖3一票多卖1丢失更新3" in flat
-        assert "买家1、2、3和4都在任何人写入之前读到count=1" in flat
+        assert "买家1、2、3和4都在有人写入之前就读到了count=1" in flat
         assert not LATIN_WORDS.search(ran.out), ran.out
 
     @pytest.mark.parametrize(

@@ -17,13 +17,11 @@ from booking.i18n.lang import _
 from booking.i18n.words import buyers, count, who_is
 from booking.kit.points import AFTER_READ, BEFORE_LOCK, START
 from booking.render.steps import END, Step, steps
-from booking.render.text import Part, Printer, pad
+from booking.render.text import Part, Printer, cells, pad
 from booking.run.result import RunResult
 
 HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
 TAIL_LINES = 10
-EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  {who:<10} '
-GATE_INDENT = 19  # ... and a barrier's: '  {ms:8.1f} ms  -- '
 
 
 class EventLines:
@@ -48,15 +46,15 @@ class EventLines:
         )
         self.names()
 
-    def step(self, attempt: Attempt, done: bool) -> None:
+    def step(self, attempt: Attempt, done: bool, t: float | None = None) -> None:
         for s in steps(attempt, self._counter):
             if done or s.kind != END:  # an attempt so far has not ended, whatever its outcome says yet
-                self.say_step(s, attempt.attempt)
+                self.say_step(s, attempt.attempt, t)
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
         words = gate_words(gate, who, together, self.queue)
         if words:
-            self._line([(f"  {gate.t * 1000:8.1f} ms  ", "dim"), (f"-- {words}", "bold cyan")], GATE_INDENT)
+            self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
     def ended(self, end: BuyerEnd, t: float) -> None:
         killed = end.status is BuyerStatus.KILLED
@@ -73,12 +71,13 @@ class EventLines:
             )
         )
 
-    def say_step(self, s: Step, attempt: int) -> None:
+    def say_step(self, s: Step, attempt: int, t: float | None = None) -> None:
+        """A step's line, at `t` when it was said live (a few microseconds after the step), else at its time."""
         key = (s.buyer, attempt, s.kind)
         if s.long is None or key in self._said:
             return
         self._said.add(key)
-        self._line(_event(s.t, s.who, s.long))
+        self._line(_event(s.t if t is None else t, s.who, s.long))
 
     def finish(self) -> None:
         """The run is over: the last lines held back, after how many were left out."""
@@ -89,18 +88,29 @@ class EventLines:
             self.out.line(*parts, indent=indent)
         self._tail.clear()
 
-    def _line(self, parts: list[Part], indent: int = EVENT_INDENT) -> None:
+    def _line(self, parts: list[Part], at: int | None = None) -> None:
+        at = indent(11) if at is None else at  # after the time column and who: '{who:<10} '
         if self._printed < HEAD_LINES:
             self._printed += 1
-            self.out.line(*parts, indent=indent)
+            self.out.line(*parts, indent=at)
             return
         if len(self._tail) == TAIL_LINES:
             self._skipped += 1
-        self._tail.append((parts, indent))
+        self._tail.append((parts, at))
+
+
+def when(t: float) -> str:
+    """An event line's time column: '  {ms:8.1f} ms  ', the unit in the language spoken."""
+    return f"  {t * 1000:8.1f} {_('ms')}  "
+
+
+def indent(words: int) -> int:
+    """Where an event's (or a barrier's) words start, after the time column and `words` columns."""
+    return cells(when(0.0)) + words
 
 
 def _event(t: float, who: str, words: str | tuple[str, str]) -> list[Part]:
-    return [f"  {t * 1000:8.1f} ms  {pad(who, 10)} ", words]
+    return [f"{when(t)}{pad(who, 10)} ", words]
 
 
 def header(n: int, initial: int, strategy: str, schedule: str, seed: str, store: str) -> str:

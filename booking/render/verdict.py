@@ -70,7 +70,7 @@ def verdict_lines(
 ) -> list[list[Part]]:
     """The verdict: its word and why, sold and remaining, a safety line, an availability line, the
     stories. `unread`: a service raced without --store (receipts alone were judged)."""
-    took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
+    took = "  " + _("({s} s)").format(s=f"{elapsed_s:.2f}") if elapsed_s is not None else ""
     why = f"  {judged.why}" if judged.why else ""
     killed = _("  killed {n} (injected)").format(n=v.killed) if v.killed else ""
     remaining = "-" if v.remaining is None else v.remaining

@@ -63,5 +63,5 @@ def make_crowd(
     live = watch is not None and config.duration_s is None
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
     paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
-    links = Links(Channel(ctx), made)
+    links = Links(Channel(ctx, ordered=live), made)
     return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused)

@@ -124,7 +124,11 @@ class Choice:
             return f" at {masked_url(self.target)}" + (f" ({self.served})" if self.served else "")
         if self.seller_strategy is None:
             return ""
-        return f" ({self.sellers} {'seller' if self.sellers == 1 else 'sellers'}, seller lock {self.seller_strategy})"
+        from booking.i18n.words import count
+
+        return _(" ({sellers}, seller lock {strategy})").format(
+            sellers=count(self.sellers, "seller"), strategy=self.seller_strategy
+        )
 
     def extras(self, history: History) -> dict[str, Any]:
         """What `--json` adds for this strategy (sellers and queue waits for a queue run; the target of an HTTP run)."""

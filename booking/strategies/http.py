@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from booking.errors import BadInput, CannotRun, Unavailable
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.i18n.words import one_line
+from booking.i18n.words import install_hint, one_line
 from booking.kit import points
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
@@ -100,7 +100,7 @@ def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
     try:
         import httpx
     except ModuleNotFoundError:
-        raise CannotRun(_("--target needs httpx: pip install 'booking-race-lab[service]'")) from None
+        raise CannotRun(_("--target needs httpx: {hint}").format(hint=install_hint("service"))) from None
     with _client(target, PROBE_TIMEOUT_S) as client:
         try:
             client.get(mapping.health)

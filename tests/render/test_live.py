@@ -113,7 +113,7 @@ class Heard:
     def began(self, run: Began) -> None:
         self.told.append("began")
 
-    def step(self, attempt: Attempt, done: bool) -> None:
+    def step(self, attempt: Attempt, done: bool, t: float | None = None) -> None:
         self.told.append("record" if done else "so far")
         if not done and attempt.t_read is not None:
             self.seen.set()  # the buyer, still running, waits for this
