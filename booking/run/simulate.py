@@ -109,7 +109,7 @@ def _run(
     if config.store_url is None:  # --target without --store: the service's store is not read
         store = OwnTables.unread()
     elif config.own_tables:
-        store = OwnTables(config.store_url, config.setup, config.stock)
+        store = OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
     else:
         store = open_store(config.store_url, isolation, timeout_s=config.deadline_s)
     display = store.display
