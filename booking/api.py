@@ -18,6 +18,7 @@ from booking.run.repeat import Runs as Runs
 from booking.run.repeat import simulate_runs as simulate_runs
 from booking.run.result import RunResult as RunResult
 from booking.run.result import VerifyResult as VerifyResult
+from booking.run.selling import sell as sell
 from booking.run.simulate import simulate as simulate
 from booking.service.run import serve as serve
 from booking.service.settings import ServeConfig as ServeConfig

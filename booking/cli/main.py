@@ -19,6 +19,7 @@ from booking.cli.compare import compare
 from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
+from booking.cli.seller import seller_command
 from booking.i18n import lang
 from booking.i18n.lang import LANGUAGES, _
 from booking.options.choices import INIT_STORE_HELP
@@ -242,6 +243,7 @@ def init(
 
 app.command()(compare)  # in booking/cli/compare.py: the longest command's options
 app.command("lesson")(lesson_command)  # in booking/cli/lesson.py: the notes' lessons
+app.command("seller")(seller_command)  # in booking/cli/seller.py: a broker's seller in its own invocation
 
 
 @app.command()

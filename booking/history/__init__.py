@@ -51,12 +51,15 @@ class Attempt:
     host: str | None = None  # --run: the host whose buyer made the attempt
     unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
     seller: int | None = None  # --lock queue: the seller that read and wrote the store for this attempt
+    redelivered: bool = False  # --broker: the broker delivered this request again (a seller died holding it)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value
         if self.seller is None:
             del data["seller"]  # said only by a queue's attempts
+        if not self.redelivered:
+            del data["redelivered"]  # said only when it happened
         return {"kind": "attempt", **data}
 
 

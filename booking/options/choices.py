@@ -153,3 +153,11 @@ def to_enum(kind: type[E], value: str, option: str) -> E:
 INIT_STORE_HELP = (
     "A SQL database that holds other applications' tables: add booking's tables beside them (refused otherwise)."
 )
+BROKER_HELP = (
+    "--lock queue: send the requests through this RabbitMQ broker (amqp://user:pw@host:5672/vhost"
+    "?queue=NAME) to sellers here or in `booking seller` anywhere; --sellers 0 starts none here."
+)
+IDEMPOTENT_HELP = (
+    "--lock queue --broker: sellers record each request id with its sale and answer a redelivered "
+    "request from the record instead of selling it again."
+)

@@ -69,7 +69,9 @@ class RunConfig:
     kill_at: str | None = field(
         default=None,
         metadata=option(
-            "Where: after-read, in-critical (default), before-commit or mid-write.", metavar="POINT", show_default=False
+            "Where: after-read, in-critical (default), before-commit, mid-write, after-sale.",
+            metavar="POINT",
+            show_default=False,
         ),
     )
     pause_buyer: int | None = field(
@@ -116,6 +118,8 @@ class RunConfig:
             show_default=False,
         ),
     )
+    broker: str | None = field(default=None, metadata=option(choices.BROKER_HELP, metavar="URL", show_default=False))
+    idempotent: bool = field(default=False, metadata=option(choices.IDEMPOTENT_HELP, flag="--idempotent"))
     purchase: Hook | None = field(
         default=None,
         metadata=option(
@@ -262,7 +266,7 @@ class RunConfig:
     def secrets(self) -> frozenset[str]:
         """Every secret the run's URLs carry (the store's, the target's): what no output may show."""
         store = self.store_url.secrets if self.store_url is not None else frozenset()
-        return store | url_secrets(self.target or "")
+        return store | url_secrets(self.target or "") | url_secrets(self.broker or "")
 
     @property
     def processes(self) -> str:

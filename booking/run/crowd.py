@@ -9,6 +9,7 @@ from booking.history.watch import Watcher
 from booking.options.config import RunConfig, Schedule
 from booking.options.validate import replay_order
 from booking.processes import pauses
+from booking.processes.broker_sellers import BrokerSellers
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
@@ -43,7 +44,7 @@ def make_crowd(
     made.lease_ms = config.lease_ms if needs.lease else 0.0
     sellers = None
     if needs.sellers:
-        sellers = Sellers(ctx, config, choice, t0, deadline)
+        sellers = (BrokerSellers if config.broker else Sellers)(ctx, config, choice, t0, deadline)
         made.seller = sellers.link
     gates = Gates(ctx)
     buyers = set(range(1, config.buyers + 1))
