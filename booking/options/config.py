@@ -139,7 +139,7 @@ class RunConfig:
     setup: Hook | None = field(
         default=None,
         metadata=option(
-            "With --purchase: setup(store, tickets) seeds your own tables before the run (your tables, not "
+            "With --purchase or --target: setup(store, tickets) seeds your own tables before the run (your tables, not "
             "booking's: implies --receipts-only).",
             metavar="MODULE:FUNCTION",
             show_default=False,
@@ -149,8 +149,8 @@ class RunConfig:
     stock: Hook | None = field(
         default=None,
         metadata=option(
-            "With --purchase: stock(store) -> int counts the tickets left in your own tables after the run, so "
-            "remaining and lost_updates are measured (implies --receipts-only).",
+            "With --purchase or --target: stock(store) -> int counts the tickets left in your own tables after the "
+            "run, so remaining and lost_updates are measured (implies --receipts-only).",
             metavar="MODULE:FUNCTION",
             show_default=False,
             cli=str | None,
@@ -214,6 +214,8 @@ class RunConfig:
             show_default=False,
         ),
     )
+    target_config: str | None = field(default=None, metadata=option(choices.TARGET_CONFIG_HELP, None, "FILE", False))
+    buyers_from: str | None = field(default=None, metadata=option(choices.BUYERS_FROM_HELP, None, "CSV", False))
     run: str | None = field(
         default=None,
         metadata=option(
@@ -235,6 +237,8 @@ class RunConfig:
     buyer_base: int = 0  # with --run: this host's first buyer is buyer_base + 1 in the store and the verdict
 
     def __post_init__(self) -> None:
+        if self.target is None and self.target_config is not None:  # the file may name the endpoint's address
+            object.__setattr__(self, "target", choices.file_url(self.target_config))
         if not self.store:  # the notes' store; with --target, none unless given
             object.__setattr__(self, "store", "db.json" if self.target is None else None)
         if isinstance(self.store, str):
