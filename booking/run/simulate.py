@@ -100,24 +100,26 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
 
 
+def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | OwnTables:
+    spec = choice.target_spec
+    if config.store_url is None and spec is not None and spec.stock_path is not None:  # the endpoint's own count
+        from booking.strategies.target.stock import HttpStock
+
+        return HttpStock(choice.target or "", spec)
+    if config.store_url is None:  # --target without --store: the service's store is not read
+        return OwnTables.unread()
+    if config.own_tables:
+        return OwnTables(config.store_url, config.setup, config.stock)
+    return open_store(config.store_url, isolation, timeout_s=config.deadline_s)
+
+
 def _run(
     config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None, journal: Journal | None
 ) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
-    store: Store | OwnTables
-    spec = choice.target_spec
-    if config.store_url is None and spec is not None and spec.stock_path is not None:  # the endpoint's own count
-        from booking.strategies.target.stock import HttpStock
-
-        store = HttpStock(choice.target or "", spec)
-    elif config.store_url is None:  # --target without --store: the service's store is not read
-        store = OwnTables.unread()
-    elif config.own_tables:
-        store = OwnTables(config.store_url, config.setup, config.stock)
-    else:
-        store = open_store(config.store_url, isolation, timeout_s=config.deadline_s)
+    store = _store(config, choice, isolation)
     display = store.display
     across = _across_hosts(config, choice, store)
     try:

@@ -32,7 +32,7 @@ class Checked:
     arrived_at: float | None
 
 
-def check(path: str, url: str | None = None, buyer: int = 1, buyers_from: str | None = None) -> Checked:
+def check_target_file(path: str, url: str | None = None, buyer: int = 1, buyers_from: str | None = None) -> Checked:
     from booking.strategies.http import buy_request, connect
 
     named, spec = from_file(path, buyers_from)

@@ -73,7 +73,8 @@ class Wire:
 
     def read(self) -> Reply:
         assert self._sock is not None
-        status, headers, body = 0, {}, bytearray()
+        status, body = 0, bytearray()
+        headers: dict[str, str] = {}
         while True:
             event = self._conn.next_event()
             if event is h11.NEED_DATA:
