@@ -109,7 +109,7 @@ def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | 
     if config.store_url is None:  # --target without --store: the service's store is not read
         return OwnTables.unread()
     if config.own_tables:
-        return OwnTables(config.store_url, config.setup, config.stock)
+        return OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
     return open_store(config.store_url, isolation, timeout_s=config.deadline_s)
 
 
