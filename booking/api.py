@@ -35,5 +35,6 @@ from booking.stores.migrate import (
     upgrade_store as upgrade_store,
 )
 from booking.strategies import strategy_rows as strategy_rows
+from booking.strategies.target.check import check_target_file as check_target_file
 from booking.verdict.verify import Verdict as Verdict
 from booking.verdict.verify import verify as verify

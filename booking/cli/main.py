@@ -20,6 +20,7 @@ from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
 from booking.cli.seller import seller_command
+from booking.cli.target import target_app
 from booking.i18n import lang
 from booking.i18n.lang import LANGUAGES, _
 from booking.options.choices import INIT_STORE_HELP
@@ -42,6 +43,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db_app)
+app.add_typer(target_app)
 FORMAT = Annotated[
     str | None, typer.Option("--format", help=FORMAT_HELP.format(choices="text or json"), metavar="FORMAT")
 ]

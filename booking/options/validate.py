@@ -48,6 +48,8 @@ def check(self: Any) -> None:
         replay_order(self)
     if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
         raise BadInput(_("--prepare, --setup and --stock go with --purchase (your own purchase function)"))
+    if (self.target_config is not None or self.buyers_from is not None) and self.target is None:
+        raise BadInput(_("--target-config and --buyers-from go with --target URL (or url = in the file)"))
     if self.target_map is not None and self.target is None:
         raise BadInput(_("--target-map goes with --target (the service it maps)"))
     if self.kill_buyer is not None:

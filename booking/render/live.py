@@ -35,10 +35,11 @@ class EventLines:
         self._skipped = 0
         self._tail: deque[tuple[list[Part], int]] = deque(maxlen=TAIL_LINES)
         self.queue = False  # --lock queue: the buyers' barrier lets them send their requests
+        self.http = False  # --target: the endpoint's words, not the notes'
 
     # -- the Watcher
     def began(self, run: Began) -> None:
-        self._counter, self.queue = run.counter, run.sellers
+        self._counter, self.queue, self.http = run.counter, run.sellers, run.config.target is not None
         seed = _seed_note(run.seed)
         c = run.config
         self.out.line(
@@ -52,7 +53,7 @@ class EventLines:
                 self.say_step(s, attempt.attempt, t)
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
-        words = gate_words(gate, who, together, self.queue)
+        words = gate_words(gate, who, together, self.queue, self.http)
         if words:
             self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
@@ -63,7 +64,9 @@ class EventLines:
 
     # -- lines
     def names(self) -> None:
-        """The notes' names for what the lines say."""
+        """The notes' names for what the lines say (an HTTP target's lines say its requests and answers)."""
+        if self.http:
+            return
         self.out.line(
             (
                 "  " + _("as in the notes: search() sees (outside the lock), get() reads and writes"),
@@ -131,7 +134,9 @@ def _seed_note(seed: int | None) -> str:
     return _(" (seed {seed}: --seed {seed} gives this order again)").format(seed=seed)
 
 
-def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False) -> str:
+def gate_words(
+    gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False, http: bool = False
+) -> str:
     """A barrier opening in words: who was held where, and what they do now."""
     if gate.point == START:
         return _(
@@ -153,6 +158,10 @@ def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, qu
         ).format(buyers=buyers(gate.buyers), point=gate.point)
     if gate.point == AFTER_READ:
         return _("all {buyers} have read; the barrier opens: now they write").format(buyers=held)
+    if gate.point == BEFORE_LOCK and http:
+        return _(
+            "all {buyers} hold their request back by its last byte; the barrier opens: every last byte goes out"
+        ).format(buyers=held)
     if gate.point == BEFORE_LOCK and queue:
         return _("all {buyers} have looked; the barrier opens: they all send their request at once").format(buyers=held)
     if gate.point == BEFORE_LOCK:

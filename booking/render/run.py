@@ -18,7 +18,7 @@ from booking.render.judgement import SAFETY_FIGURES
 from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
-from booking.render.verdict import TONES, explain, figures, judge, render_verdict
+from booking.render.verdict import TONES, explain, figures, judge, landed, render_verdict
 from booking.run.result import RunResult
 
 __all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
@@ -66,6 +66,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         if not quiet:
             live = EventLines(out, result.kind.counts)
             live.queue = "sellers" in result.extras
+            live.http = "spread" in result.extras
             live.names()
             replay(result, live)
     if live is not None:
@@ -77,6 +78,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
     render_verdict(
         result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
     )
+    if result.extras.get("spread") is not None:  # a target's run always says how close its requests landed
+        out.line((_("  spread: "), "dim"), landed(result.extras["spread"]))
     tell_pauses(result.pauses, result.strategy, out)
     if result.aborted:
         out.line((_("  run stopped: "), "bold red"), result.aborted)

@@ -75,13 +75,14 @@ class Choice:
     target_map: str | None = None  # ... and where it differs from booking's contract
     served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
     broker: str | None = None  # --broker: the broker the requests go through (masked)
+    target_spec: Any = None  # --target: the endpoint's Spec (strategies/target/spec.py), plain data
 
     def buyer_info(self) -> StrategyInfo:
         """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
         if self.target is not None:
             from booking.strategies.http import http_strategy
 
-            return http_strategy(self.target, self.target_map)
+            return http_strategy(self.target, self.target_spec)
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
@@ -135,7 +136,10 @@ class Choice:
     def extras(self, history: History) -> dict[str, Any]:
         """What `--json` adds for this strategy (sellers and queue waits for a queue run; the target of an HTTP run)."""
         if self.target is not None:
-            return {"target": masked_url(self.target), "served": self.served or None}
+            from booking.strategies.target.spread import spread
+
+            said = {"target": masked_url(self.target), "served": self.served or None}
+            return {**said, "spread": spread(history, foreign=not self.served)}
         if self.seller_strategy is None:
             return {}
         return queue.extras(self.sellers, self.seller_strategy, history)
@@ -146,9 +150,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
     if config.target is not None:
         from booking.strategies.http import check_target, http_strategy
 
-        check_target(config)
-        info = _check_kills(config, http_strategy(config.target, config.target_map))
-        return Choice(info.name, target=config.target, target_map=config.target_map)
+        spec = check_target(config)
+        info = _check_kills(config, http_strategy(config.target, spec))
+        return Choice(info.name, target=config.target, target_map=config.target_map, target_spec=spec)
     if config.purchase is not None:
         info = _check_kills(config, None)
         queue.refuse_seller_options(config)

@@ -66,7 +66,8 @@ class Facts:
             remaining, store_sold = final.remaining, initial - final.remaining
         by_ticket: dict[int, list[Attempt]] = defaultdict(list)
         for r in receipts:
-            by_ticket[r.ticket if r.ticket is not None else -1].append(r)
+            if r.ticket is not None:  # no ticket id (an HTTP sale judged by stock)
+                by_ticket[r.ticket].append(r)
         owners = final.owners if final is not None and final.owners is not None else {}
         return cls(
             initial=initial,
