@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from booking.history import Attempt
 from booking.i18n.lang import _, ngettext
 from booking.i18n.words import buyers, count, ms, read_value, times, who_is, wrote_value
-from booking.kit.points import STATEMENT
-from booking.kit.statements import WRITES
+from booking.render.own_code import own_code_sale
 from booking.run.result import RunResult, VerifyResult
 from booking.verdict.anomalies import Anomaly, Counts
 from booking.verdict.overlap import Inconclusive, Serialized, Unproved
@@ -64,7 +63,18 @@ def _unreceipted(a: Anomaly) -> list[str]:
     c = a.counts
     note = _(" ({n} attempts ended without an answer)").format(n=c.unknown) if c.unknown else ""
     said = _("the store counts {sales} but buyers hold {receipts}: {n} nobody holds a receipt for{note}")
-    return [said.format(sales=_sales(c), receipts=count(c.sold, "receipt"), n=count(a.count, "sale"), note=note)]
+    lines = [said.format(sales=_sales(c), receipts=count(c.sold, "receipt"), n=count(a.count, "sale"), note=note)]
+    return lines + [_redelivery(r) for r in a.attempts]
+
+
+def _redelivery(r: Attempt) -> str:
+    """A request the broker delivered again after its seller died between the sale and the acknowledgement."""
+    said = _(
+        "buyer {buyer}'s request was redelivered by the broker to seller {seller} (the seller holding it died "
+        "after the sale, before acknowledging it) and sold again: at-least-once delivery, the seller not "
+        "idempotent"
+    )
+    return said.format(buyer=r.buyer, seller=r.seller)
 
 
 def _sales(c: Counts) -> str:
@@ -195,59 +205,6 @@ def _on_hosts(rs: list[Attempt]) -> str:
     return _("{some} and {last}").format(some=_(", ").join(parts[:-1]), last=parts[-1])
 
 
-def _statements_met(rs: list[Attempt]) -> tuple[str, str] | None:
-    """(the read, the write) when every receipt ran the same last read before any of them ran its write,
-    from the statements your connection was held before (booking.connect); None when that is not shown."""
-    found = []
-    for r in rs:
-        names = [(t, name.removeprefix(STATEMENT)) for t, name in r.statements]
-        reads = [(t, sql) for t, sql in names if sql.upper().startswith("SELECT")]
-        if not reads:
-            return None
-        t_read, read = reads[-1]
-        writes = [(t, sql) for t, sql in names if t > t_read and sql.split(" ", 1)[0].upper() in WRITES]
-        if not writes:
-            return None
-        found.append((t_read, read, *writes[0]))
-    if len({read for _, read, _, _ in found}) != 1 or max(f[0] for f in found) >= min(f[2] for f in found):
-        return None
-    return found[0][1], found[0][3]
-
-
-def _own_code_sale(rs: list[Attempt], said: dict[str, Any], read_first: bool) -> str:
-    """A ticket your code returned to several buyers: all passed after-read before any returned (in which
-    round and on which try, when lockstep held every visit), or each returned it."""
-    if (ran := _statements_met(rs)) is not None:
-        said["read"], said["write"] = ran
-        if len(rs) == 2:
-            return _("{who} both ran {read} before either ran {write}: ticket #{ticket} sold {times}").format(**said)
-        return _("{who} all ran {read} before any ran {write}: ticket #{ticket} sold {times}").format(**said)
-    if not (all(r.t_read is not None for r in rs) and read_first):
-        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
-    rounds, tries = {r.round for r in rs}, {r.tries for r in rs}
-    if len(rounds) == 1 and None not in rounds and max(tries) > 1:
-        said["round"] = rounds.pop()
-        if len(tries) == 1:
-            said["try"] = tries.pop()
-            if len(rs) == 2:
-                said_text = _(
-                    "{who} both passed after-read on try {try}, in round {round}, and both answered success: "
-                    "ticket #{ticket} sold {times}"
-                )
-            else:
-                said_text = _(
-                    "{who} all passed after-read on try {try}, in round {round}, and all answered success: "
-                    "ticket #{ticket} sold {times}"
-                )
-            return said_text.format(**said)
-        return _(
-            "{who} all passed after-read in round {round} before any returned: ticket #{ticket} sold {times}"
-        ).format(**said)
-    if len(rs) == 2:
-        return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(**said)
-    return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
-
-
 def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
     """Why `ticket` has several receipts, in plain words, from the receipts' reads and writes (the sellers'
     with --lock queue: they read and wrote for the buyers)."""
@@ -264,7 +221,7 @@ def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
         return served_sale(ticket, who, procs, n)
     said = {"who": who, "ticket": ticket, "times": times(n)}
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        return _own_code_sale(rs, said, last_read < first_write)
+        return own_code_sale(rs, said, last_read < first_write)
     if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
         if counter:
             said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))
