@@ -60,6 +60,7 @@ class Attempt:
     round: int | None = None  # lockstep on your own code: the round of its last window hold (None: not held so)
     # Your code's statements the schedule could hold it before (booking.connect): (when, "sql: SELECT ...")
     statements: list[tuple[float, str]] = field(default_factory=list)
+    t_commit: float | None = None  # your code's connection began its last COMMIT or ROLLBACK (its locks go)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,6 +74,8 @@ class Attempt:
             del data["tries"], data["round"]  # said only where every visit is held (your own code, lockstep)
         if not self.statements:
             del data["statements"]  # said only by your code's connections (booking.connect)
+        if self.t_commit is None:
+            del data["t_commit"]
         return {"kind": "attempt", **data}
 
 

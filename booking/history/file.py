@@ -88,6 +88,7 @@ _TIME_FIELDS = (  # optional numbers
     "t_sent",
     "arrived_at",
     "answered_at",
+    "t_commit",
 )
 
 

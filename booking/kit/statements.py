@@ -63,10 +63,11 @@ def _ended(conn: Any) -> None:
 
 
 @contextlib.contextmanager
-def listening(hold: Callable[[str], None]) -> Iterator[Statements]:
-    """While your purchase runs: each statement may be held at the point `hold(name)`."""
+def listening(hold: Callable[[str], None], ending: Callable[[], None] = lambda: None) -> Iterator[Statements]:
+    """While your purchase runs: each statement may be held at the point `hold(name)`; `ending()` is told
+    as a COMMIT or ROLLBACK begins (the locks go when it ends)."""
     global _listener
-    tracker = Statements(hold)
+    tracker = Statements(hold, ending)
     _listener = tracker
     try:
         yield tracker
@@ -77,8 +78,9 @@ def listening(hold: Callable[[str], None]) -> Iterator[Statements]:
 class Statements:
     """Which statements are holds: not while locks are held, not right after an explicit point."""
 
-    def __init__(self, hold: Callable[[str], None]) -> None:
+    def __init__(self, hold: Callable[[str], None], ending: Callable[[], None] = lambda: None) -> None:
         self._hold = hold
+        self._ending = ending
         self._in_transaction = False
         self._locked = False
         self.covered = False  # the next statement follows an explicit point: already held there
@@ -101,6 +103,7 @@ class Statements:
         """The connection's state after this statement: in a transaction, holding locks."""
         if verb in ENDS:
             self._in_transaction = self._locked = False
+            self._ending()
             return
         if verb in ("BEGIN", "START"):
             self._in_transaction = True

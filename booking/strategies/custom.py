@@ -47,7 +47,10 @@ def call_user_purchase(
         rec.statements.append((ctx.clock(), name))
         ctx.point(name)
 
-    with statements.listening(held) as said:
+    def ending() -> None:
+        rec.t_commit = ctx.clock()
+
+    with statements.listening(held, ending) as said:
 
         def point(name: str) -> None:
             if name == AFTER_READ and rec.t_read is None:

@@ -92,7 +92,9 @@ def serialized(history: History) -> Serialized | None:
         return None
     gaps = []
     for before, after in pairwise(windows):
-        entered, left = before.t_window or 0.0, _exit(before)
+        # It left when its COMMIT began, when your connection said so: the next one was let in as it ended.
+        left = min(_exit(before), before.t_commit) if before.t_commit is not None else _exit(before)
+        entered = before.t_window or 0.0
         gap = (after.t_window or 0.0) - left
         if after.t_start > left or gap < 0 or gap > left - entered:
             return None

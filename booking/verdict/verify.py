@@ -181,7 +181,10 @@ def _proved_nothing(
     if anomalous:
         return None, None
     why = inconclusive(history, most, measured)
-    if why is not None and why.why in (Unproved.STALLED, Unproved.NO_OVERLAP):
+    unproved = why is not None and why.why in (Unproved.STALLED, Unproved.NO_OVERLAP)
+    if unproved or (why is None and most is not None and most >= 2):
+        # Also where a window was measured to overlap only by the tail after a COMMIT began: the chain
+        # says what happened inside (OK either way; the evidence is what a test of serialized code asserts).
         chain = serialized(history)
         if chain is not None:
             return None, chain

@@ -55,6 +55,21 @@ class TestTheChainOfHandOffs:
         history = History([_attempt(1, 0, 0.01, 0.31), _attempt(2, 0, 0.3104, 0.62)])
         assert serialized(history) is None
 
+    def test_a_tail_after_the_commit_began_is_no_overlap(self) -> None:
+        """Buyer 1's COMMIT began at 0.30 and it returned at 0.32; buyer 2 got the lock and entered at 0.31:
+        measured, the windows overlap by 10 ms, but buyer 2 came in only as buyer 1's locks went."""
+        first = _attempt(1, 0, 0.01, 0.32)
+        first.t_commit = 0.30
+        history = History([first, _attempt(2, 0, 0.31, 0.6)], gates=[START])
+        v = verify(2, None, history)
+        assert v.overlap == 2 and v.ok and v.serialized is not None and v.serialized.handoffs == 1
+
+    def test_windows_that_overlap_before_a_commit_are_no_chain(self) -> None:
+        first = _attempt(1, 0, 0.01, 0.32)
+        first.t_commit = 0.30
+        history = History([first, _attempt(2, 0, 0.2, 0.6)], gates=[START])
+        assert serialized(history) is None and verify(2, None, history).serialized is None
+
     def test_a_proved_chain_is_ok_with_its_evidence(self) -> None:
         history = History([_attempt(1, 0, 0.01, 0.31), _attempt(2, 0, 0.3104, 0.62)], gates=[START])
         v = verify(2, None, history)
