@@ -215,7 +215,7 @@ class _ServerClaim:
         try:
             with watchdog(self.conn, self.timeout_s):
                 got = lock(self.conn, exclusive, self._empty_journal)
-                # A --keep run holds it alone a moment before sharing it: another then must not take it for a seeding run.
+                # A --keep run holds it alone a moment before sharing it: not to be taken for a seeding run.
                 for _ in range(0 if exclusive or got else KEEP_TRIES):
                     time.sleep(KEEP_WAIT_S)
                     if got := lock(self.conn, exclusive, self._empty_journal):
