@@ -53,6 +53,7 @@ class RunResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
     strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
+    store_before: dict[str, int] = field(default_factory=dict)  # the store's size once seeded, before the buyers
 
     @property
     def ok(self) -> bool:

@@ -121,6 +121,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
         else:
             initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
+        before = store.footprint()
         if watch is not None:
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
@@ -148,6 +149,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
             across.close()
 
     result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed)
+    result.store_before = before
     if across is not None:
         result.extras.update(across.extras())
     if signum is not None:

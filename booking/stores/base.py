@@ -67,4 +67,7 @@ class Store(Protocol):
     def tidy(self) -> None:
         """After a run: remove what writers that died left behind (never the store)."""
 
+    def footprint(self) -> dict[str, int]:
+        """The store's size now, as plain figures: `bytes`, and `dead_rows` where the database keeps them."""
+
     def close(self) -> None: ...

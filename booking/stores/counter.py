@@ -121,6 +121,12 @@ class CounterStore:
         # Lock a separate file: os.replace swaps the data file's inode, a lock on it protects nothing.
         return locks.beside(self.path)
 
+    def footprint(self) -> dict[str, int]:
+        try:
+            return {"bytes": self.path.stat().st_size}
+        except OSError:
+            return {}
+
     def close(self) -> None:
         pass
 

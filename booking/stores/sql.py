@@ -274,6 +274,9 @@ class SqlStore(Database):
     def tidy(self) -> None:
         pass  # a dead client's transaction is rolled back by the database
 
+    def footprint(self) -> dict[str, int]:
+        return setup.footprint(self)
+
     def close(self) -> None:
         if self._raw is not None:
             self.abort()
