@@ -109,7 +109,7 @@ COST: list[Column] = [
     ("fairness (Jain)", lambda c: num(c.fairness, "{:.2f}")),
     ("retries/conflicts", lambda c: f"{c.retries}/{c.conflicts}"),
     ("errors", lambda c: str(c.errors)),
-    ("window", lambda c: f"{num(c.window_s, '{:.2f}')} s, {c.batches or 0} batches, {c.trials} crowds"),
+    ("window", lambda c: f"{num(c.window_s, '{:.2f}')} s, {c.trials} repetitions ({c.crowd or '—'} crowds)"),
 ]
 
 

@@ -57,8 +57,8 @@ def html_report(comparison: Comparison) -> str:
 <h1>booking compare</h1>
 {partial}
 <p>{verdict} Correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out.
-Cost: steady state, a warm crowd per cell buying for {cfg.duration_s:g} s after every buyer was ready (start-up is
-not counted), {cfg.batches} batches per window; ratios are against a safe reference, and overlapping intervals are
+Cost: steady state, {cfg.repetitions} independent repetitions per cell, each a fresh crowd on a freshly reset store
+buying for {cfg.duration_s:g} s after every buyer was ready (start-up is not counted); ratios are against a safe reference, and overlapping intervals are
 called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
 {f"<h2>Worse than the baseline</h2><ul id='regressions'>{regressions}</ul>" if regressions else ""}
 <h2>Conclusions</h2>

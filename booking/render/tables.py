@@ -27,8 +27,9 @@ def header(comparison: Comparison) -> list[str]:
         f"correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out; "
         "P(anomaly) [95% Wilson interval]; anomaly counts are maxima over the trials; unproved: trials where "
         "fewer than two buyers overlapped.",
-        f"cost: steady state, a warm crowd per cell buying {cfg.duration_s:g} s after every buyer was ready "
-        f"({cfg.batches} batches; more crowds where the interval was wide); ±95% interval; vs ref: against a "
+        f"cost: steady state, {cfg.repetitions} independent repetitions per cell (more where the interval was "
+        f"wide, within {cfg.budget_s:g} s), each a fresh crowd on a freshly reset store buying {cfg.duration_s:g} s "
+        "after every buyer was ready; the mean of the repetitions, ±95% interval from them; vs ref: against a "
         "safe reference strategy, ≈ when the intervals overlap (indistinguishable); unsafe ones are not compared.",
     ]
     if comparison.partial:
