@@ -58,8 +58,8 @@ def html_report(comparison: Comparison) -> str:
 {partial}
 <p>{verdict} Correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out.
 Cost: steady state, {cfg.repetitions} independent repetitions per cell, each a fresh crowd on a freshly reset store
-buying for {cfg.duration_s:g} s after every buyer was ready (start-up is not counted); ratios are against a safe reference, and overlapping intervals are
-called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
+buying for {cfg.duration_s:g} s after every buyer was ready (start-up is not counted); ratios are against a safe
+reference, and overlapping intervals are called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
 {f"<h2>Worse than the baseline</h2><ul id='regressions'>{regressions}</ul>" if regressions else ""}
 <h2>Conclusions</h2>
 <div class="scroll"><table id="conclusions"><tr><th>strategy</th><th>store</th><th>correct</th><th>scope</th>
