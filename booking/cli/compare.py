@@ -73,6 +73,14 @@ def compare(
     think: Annotated[
         float, typer.Option("--think", help="Milliseconds to sleep inside the race window.", metavar="MS")
     ] = 0.0,
+    servers: Annotated[
+        str | None,
+        typer.Option(
+            help="Without --stores: database servers added when they answer, comma-separated URLs, or none. "
+            "[default: $BOOKING_COMPARE_SERVERS, else PostgreSQL and MariaDB on 127.0.0.1, database booking_compare]",
+            metavar="URLS",
+        ),
+    ] = None,
     purchase: Annotated[
         str | None,
         typer.Option(help="Your purchase functions as rows, comma-separated module:function.", metavar="SPECS"),
@@ -115,6 +123,7 @@ def compare(
             baseline=baseline,
             think_ms=think,
             purchases=tuple(_split(purchase)) if purchase else (),
+            servers=servers,
         )
     secrets = frozenset().union(*(u.secrets for u in urls or ()))
     comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]), secrets)

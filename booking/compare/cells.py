@@ -191,6 +191,8 @@ class Comparison:
     stopped_by: int = 0  # the signal that stopped it (its exit code is 128 + it)
     runs: tuple[int, int] = (0, 0)  # runs done, runs planned
     regressions: list[str] = field(default_factory=list)  # --baseline: what got worse
+    advice: list[Any] = field(default_factory=list)  # compare/advice.py's Advice per store: safe ones, fastest first
+    skipped: list[str] = field(default_factory=list)  # default servers left out, each with the reason
 
     @property
     def broken(self) -> list[Cell]:
@@ -216,6 +218,8 @@ class Comparison:
             "runs": {"done": self.runs[0], "planned": self.runs[1]},
             "ok": not self.broken and not self.regressions,
             "regressions": self.regressions,
+            "advice": [a.to_json() for a in self.advice],
+            "skipped": self.skipped,
             "cells": [c.to_json() for c in self.cells],
             "conclusions": [asdict(c) for c in self.conclusions],
         }

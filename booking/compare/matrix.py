@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from booking.compare.advice import advise
 from booking.compare.cells import WIDE, CellKey, CompareConfig, Comparison, Trial
 from booking.compare.fresh import FreshStores
 from booking.compare.machine import machine, versions
@@ -84,6 +85,7 @@ def compare(config: CompareConfig, progress: Progress | None = None) -> Comparis
         cells, references, {(labels[k.store], k.strategy, k.schedule.value, k.buyers): rates(trials[k]) for k in done}
     )
     result = Comparison(config, cells, conclude(cells), time.monotonic() - started, partial=partial)
+    result.advice = advise(cells)
     result.stopped_by = stopped_by
     result.runs = (state["done"], state["planned"])
     return result
@@ -168,21 +170,26 @@ def compare_strategies(
     seed: int = 0,
     progress: Progress | None = None,
     baseline: Path | None = None,
+    servers: str | None = None,
     **options: object,
 ) -> Comparison:
-    """Run the comparison matrix; without `stores`, db.json and SQLite in a temporary directory.
+    """Run the comparison matrix; without `stores`, db.json and SQLite in a temporary directory, and the
+    database servers that answer (`servers`: comma-separated URLs or "none"; default compare/servers.py's).
 
     `options` are CompareConfig's other fields: duration_s, batches, repetitions, max_repetitions, budget_s, reference,
     purchases (module:function specs), isolation, think_ms, deadline_s. `baseline`: a saved JSON report
     to compare with (read before anything runs).
     """
     from booking.compare.baseline import against, load_baseline
+    from booking.compare.servers import servers as answering
 
     old = load_baseline(baseline) if baseline is not None else None
     load = machine()  # the load average before the comparison adds its own
+    found, skipped = answering(servers) if stores is None else ([], [])
     with tempfile.TemporaryDirectory(prefix="booking-compare-") as tmp:
+        files = (StoreURL.of(str(Path(tmp) / "db.json")), StoreURL.of(str(Path(tmp) / "tickets.db")))
         config = CompareConfig(
-            stores=tuple(StoreURL.of(s) for s in stores or (str(Path(tmp) / "db.json"), str(Path(tmp) / "tickets.db"))),
+            stores=tuple(StoreURL.of(s) for s in stores) if stores else (*files, *found),
             strategies=tuple(strategies) if strategies else None,
             buyers=tuple(buyers or CompareConfig.buyers),
             tickets=tickets,
@@ -193,6 +200,7 @@ def compare_strategies(
         )
         result = compare(config, progress)
         result.machine = {**load, "servers": _servers(config.stores)}
+        result.skipped = skipped
     result.versions = versions()
     if old is not None:
         against(result, old)
