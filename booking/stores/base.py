@@ -53,6 +53,10 @@ class Store(Protocol):
     def remaining(self) -> int:
         """The look (the notes' search): how many tickets are left."""
 
+    def warm(self) -> None:
+        """A buyer's start-up, behind the start barrier: connect, and pay every first-time cost now (the
+        driver, the statements, SQLite's new WAL), so that none of it lands in the first attempt."""
+
     def read(self) -> Seen:
         """The read inside the race window."""
 

@@ -120,6 +120,27 @@ def _vacuum(db: Database) -> None:
         raise db.error(exc) from None
 
 
+def warm_wal(db: Database, cur: Any) -> None:
+    """SQLite syncs a new WAL's header at its first commit (tens of ms on a busy disk), with every other
+    writer waiting: the first buyer to start writes it, harmlessly (user_version set to itself), before the
+    barrier. Buyers that find the WAL already written skip it."""
+    if db.kind is not StoreKind.SQLITE:
+        return
+    from booking.stores.connect import sqlite_path
+
+    wal = sqlite_path(db.url).with_name(sqlite_path(db.url).name + "-wal")
+    if _size(wal) > 0:
+        return
+    version = int(cur.execute("PRAGMA user_version").fetchone()[0])
+    cur.execute("BEGIN IMMEDIATE")
+    try:
+        cur.execute(f"PRAGMA user_version = {version}")
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+
+
 def footprint(db: Database) -> dict[str, int]:
     """The store's size now: its tables' bytes, and (PostgreSQL) the dead rows a scan still reads."""
     if db.kind is StoreKind.SQLITE:

@@ -277,6 +277,11 @@ class SqlStore(Database):
     def footprint(self) -> dict[str, int]:
         return setup.footprint(self)
 
+    def warm(self) -> None:
+        self.remaining()  # connected; the look and the read prepared, outside any transaction
+        self.first_free()
+        setup.warm_wal(self, self._cur)
+
     def close(self) -> None:
         if self._raw is not None:
             self.abort()

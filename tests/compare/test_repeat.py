@@ -4,6 +4,7 @@ repetitions with an interval from them, and a report never fails against a repea
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +141,45 @@ def test_a_report_is_never_a_regression_of_itself(tmp_path: Path) -> None:
     saved = json.loads(render(result, "json"))
     against(result, saved)
     assert result.regressions == [] and all(c.baseline for c in result.cells)
+
+
+class TestWarmBuyers:
+    def test_sqlite_warm_starts_the_wal_so_no_first_commit_pays_for_it(self, tmp_path: Path) -> None:
+        path = tmp_path / "t.db"
+        made = open_store(str(path))
+        made.prepare(10)
+        made.close()
+        wal = tmp_path / "t.db-wal"
+        assert not wal.exists() or wal.stat().st_size == 0  # the last connection closed: no WAL yet
+        store = open_store(str(path))
+        try:
+            store.warm()
+            written = wal.stat().st_size
+            assert written > 0
+            store.warm()  # the second buyer finds it written: no second write
+            assert wal.stat().st_size == written
+            assert store.remaining() == 10  # and nothing was sold or recorded
+        finally:
+            store.close()
+
+    def test_every_buyer_is_warm_before_the_barrier(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each buyer warms its store at start-up (behind the start barrier), before its first attempt."""
+        from booking import simulate
+        from booking.options.config import RunConfig
+        from booking.stores.sql import SqlStore
+
+        marks = tmp_path / "marks"
+        marks.mkdir()
+        warm = SqlStore.warm
+
+        def marked(self: SqlStore) -> None:
+            warm(self)
+            (marks / str(os.getpid())).write_text("warm")
+
+        monkeypatch.setattr(SqlStore, "warm", marked)  # the buyers fork from this process: they run it too
+        result = simulate(
+            RunConfig(store=str(tmp_path / "t.db"), strategy="atomic", buyers=3, tickets=500, duration_s=0.1)
+        )
+        assert result.verdict.ok and len(list(marks.iterdir())) == 3  # each buyer, in its own process
+        started = result.history.started
+        assert started is not None and all(a.t_start >= started for a in result.history.attempts)
