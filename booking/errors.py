@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class BookingError(Exception):
     """A failure reported as one line and an exit code, never as a traceback."""
@@ -30,7 +32,27 @@ class Unavailable(Exception):
     """
 
 
+# What the machine said when it refused a file operation: a read-only mount, a full disk, a quota, an
+# I/O error, no permission, no memory or file descriptors. Never the strategy's doing.
+ENVIRONMENT_ERRNOS = frozenset(
+    {
+        errno.EROFS,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EIO,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOMEM,
+        errno.EMFILE,
+        errno.ENFILE,
+    }
+)
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether a failed attempt says nothing about the strategy: the environment failed it (a deadline,
-    a timeout, an unreachable store), or the purchase code ended its process (sys.exit, KeyboardInterrupt)."""
+    a timeout, an unreachable store, a file system that refused the write), or the purchase code ended
+    its process (sys.exit, KeyboardInterrupt)."""
+    if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+        return True
     return isinstance(exc, (Unavailable, CannotRun)) or not isinstance(exc, Exception)

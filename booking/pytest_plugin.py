@@ -15,6 +15,7 @@ gets the race's story as its message.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -26,14 +27,29 @@ import pytest
 
 from booking.i18n.lang import _
 from booking.options.config import RunConfig
+from booking.options.store_url import masked_url, url_secrets
+from booking.redact import redact
 from booking.run.repeat import Runs, simulate_runs
 from booking.run.result import RunResult
 from booking.verdict.verify import Verdict
 
-ADMIN_URLS = {  # where race_store creates its throw-away databases (override with these variables)
-    "postgresql": os.environ.get("BOOKING_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    "mysql": os.environ.get("BOOKING_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+# Where race_store (and booking's own suite) create throw-away databases: the admin URL of each server,
+# from BOOKING_POSTGRES_URL / BOOKING_MYSQL_URL (the older BOOKING_TEST_POSTGRES / BOOKING_TEST_MYSQL too).
+ADMIN_ENV = {
+    "postgresql": ("BOOKING_POSTGRES_URL", "BOOKING_TEST_POSTGRES"),
+    "mysql": ("BOOKING_MYSQL_URL", "BOOKING_TEST_MYSQL"),
 }
+ADMIN_DEFAULTS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mysql": "mysql+pymysql://root@127.0.0.1:3306/test",
+}
+
+
+def admin_url(kind: str) -> str:
+    """The admin URL of the `kind` server, read when a database is made (a test may set the variables)."""
+    if kind not in ADMIN_DEFAULTS:
+        raise ValueError(_("race_store: unknown kind {kind!r} (sqlite, postgresql or mysql)").format(kind=kind))
+    return next((os.environ[n] for n in ADMIN_ENV[kind] if os.environ.get(n)), ADMIN_DEFAULTS[kind])
 
 
 class Race:
@@ -110,39 +126,49 @@ def race_store(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     """race_store(kind) -> a store URL of its own for this test: "sqlite" (a file in tmp_path), "postgresql"
     or "mysql" (a fresh database on the server of BOOKING_POSTGRES_URL / BOOKING_MYSQL_URL, dropped after).
     Database names carry the xdist worker and a random part, so parallel tests never share one."""
-    made: list[tuple[Any, str]] = []
+    with contextlib.ExitStack() as made:
 
-    def make(kind: str = "sqlite") -> str:
-        if kind == "sqlite":
-            return f"sqlite:///{tmp_path / f'race-{len(made)}-{secrets.token_hex(3)}.db'}"
-        if kind not in ADMIN_URLS:
-            raise ValueError(_("race_store: unknown kind {kind!r} (sqlite, postgresql or mysql)").format(kind=kind))
-        url, engine, name = _create_database(kind)
-        made.append((engine, name))
-        return url
+        def make(kind: str = "sqlite") -> str:
+            if kind == "sqlite":
+                return f"sqlite:///{tmp_path / f'race-{secrets.token_hex(4)}.db'}"
+            return made.enter_context(throwaway_database(kind))
 
-    yield make
-    for engine, name in made:
-        with engine.connect() as conn:
-            force = " WITH (FORCE)" if engine.dialect.name == "postgresql" else ""
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-        engine.dispose()
+        yield make
 
 
-def _create_database(kind: str) -> tuple[str, Any, str]:
+@contextlib.contextmanager
+def throwaway_database(kind: str, prefix: str = "booking_race") -> Iterator[str]:
+    """CREATE DATABASE <prefix>_<xdist worker>_<random> on the `kind` server, yield its URL, DROP it after.
+
+    An unreachable server skips the test with the reason, or fails it when BOOKING_REQUIRE_SERVERS=1 (CI).
+    Either way the message shows the admin URL masked, and not the driver's exception: its conninfo may
+    carry the password."""
     import sqlalchemy as sa
 
-    admin = sa.engine.make_url(ADMIN_URLS[kind])
+    admin_spec = admin_url(kind)
+    admin = sa.engine.make_url(admin_spec)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"booking_race_{worker}_{secrets.token_hex(4)}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    name = f"{prefix}_{worker}_{secrets.token_hex(4)}"
+    engine = sa.create_engine(
+        admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3}
+    )
+    reason = None
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except sa.exc.DBAPIError as exc:
+    except Exception as exc:  # the server's refusal, or its driver missing
+        said = str(getattr(exc, "orig", None) or exc).strip()
+        why = said.splitlines()[0] if said else type(exc).__name__
+        reason = redact(f"race_store: {kind} at {masked_url(admin_spec)} unreachable: {why}", url_secrets(admin_spec))
+    if reason is not None:  # outside the except block: no chained driver exception in the report
         engine.dispose()
-        reason = f"race_store: {kind} at {admin.render_as_string(hide_password=True)} unreachable: {exc.orig}"
         if os.environ.get("BOOKING_REQUIRE_SERVERS") == "1":
-            pytest.fail(reason)
+            pytest.fail(f"BOOKING_REQUIRE_SERVERS=1 but {reason}", pytrace=False)
         pytest.skip(reason)
-    return admin.set(database=name).render_as_string(hide_password=False), engine, name
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            force = " WITH (FORCE)" if kind == "postgresql" else ""
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
+        engine.dispose()

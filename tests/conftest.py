@@ -1,13 +1,14 @@
 """Fixtures: the CLI in-process, a fresh db.json, a SQLite file per test, one throwaway database per
 test session on each server.
 
-Server tests skip with the reason when a server is unreachable, and fail instead when
-BOOKING_REQUIRE_SERVERS=1 (CI). Admin URLs: BOOKING_TEST_POSTGRES, BOOKING_TEST_MYSQL.
+The databases are made the way the pytest plugin's `race_store` makes its own (booking.pytest_plugin.
+throwaway_database): admin URLs from BOOKING_POSTGRES_URL / BOOKING_MYSQL_URL (BOOKING_TEST_POSTGRES /
+BOOKING_TEST_MYSQL still work); a server that is unreachable skips the test with the reason, or fails
+it when BOOKING_REQUIRE_SERVERS=1 (CI).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +17,11 @@ from typing import Any
 import pytest
 
 from booking.cli import main
+from booking.pytest_plugin import throwaway_database
 from tests.helpers import MYSQL_PASSWORD, Ran, unwritable
+from tests.redisdb import redis_url as redis_url  # one Redis database (10-15) per test
 
-SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url"})
+SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url", "redis_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,42 +31,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         params = set(map(str, callspec.params.values())) if callspec is not None else set()
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or params & {"postgresql", "mysql"}:
             item.add_marker(pytest.mark.server)
-
-
-ADMIN_URLS = {
-    "postgresql": os.environ.get("BOOKING_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-    "mysql": os.environ.get("BOOKING_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test"),
-}
-REQUIRE_SERVERS = os.environ.get("BOOKING_REQUIRE_SERVERS") == "1"
-
-
-def _server_database(kind: str) -> Iterator[str]:
-    """CREATE DATABASE booking_t_<random>, yield its URL, DROP it at the end of the session."""
-    import sqlalchemy as sa
-
-    admin = sa.engine.make_url(ADMIN_URLS[kind])
-    name = f"booking_t_{secrets.token_hex(4)}"
-    engine = sa.create_engine(
-        admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3}
-    )
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    except Exception as exc:
-        engine.dispose()
-        reason = (
-            f"{kind} server unreachable at {admin.render_as_string(hide_password=True)}: {str(exc).splitlines()[0]}"
-        )
-        if REQUIRE_SERVERS:
-            pytest.fail(f"BOOKING_REQUIRE_SERVERS=1 but {reason}")
-        pytest.skip(reason)
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            force = " WITH (FORCE)" if kind == "postgresql" else ""
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
-        engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -76,12 +43,14 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
-    yield from _server_database("postgresql")
+    with throwaway_database("postgresql", "booking_t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def mysql_url() -> Iterator[str]:
-    yield from _server_database("mysql")
+    with throwaway_database("mysql", "booking_t") as url:
+        yield url
 
 
 @pytest.fixture
@@ -108,6 +77,28 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
         code = main([str(a) for a in args])
         captured = capsys.readouterr()
         return Ran(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def command(capfd: pytest.CaptureFixture[str]) -> Any:
+    """Run `booking ARGS...` in this process as a command of its own would run: what the buyers print is
+    captured too (file descriptors, not sys.stdout), and an exception that --debug lets through is
+    printed as Python prints it, exit 1. Cheaper than `python -m booking` by the interpreter's and the
+    imports' start-up. (Secrets travel with each command's StoreURL: none is remembered process-wide, so
+    an earlier command cannot mask a later one's output.)"""
+    import traceback
+
+    def run(*args: str | int | Path) -> Ran:
+        capfd.readouterr()
+        try:
+            code = main([str(a) for a in args])
+            trace = ""
+        except Exception as exc:
+            code, trace = 1, "".join(traceback.format_exception(exc))
+        captured = capfd.readouterr()
+        return Ran(code, captured.out, captured.err + trace)
 
     return run
 

@@ -4,18 +4,21 @@ take, run through every command, and every output and file grepped for every spe
 The PostgreSQL URL carries a userinfo password with a space and an `@` (percent-encoded), a
 `?password=` and a `?sslpassword=` (the server trusts and ignores them); the MariaDB one gives its real
 password as `?passwd=`. Your own purchase code that puts the URL in its error message is run too.
+
+Each command runs in this process through the `command` fixture: what buyer processes print is captured
+with the rest, and no command is masked by what an earlier one knew (secrets travel with each StoreURL).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
 
-from tests.helpers import MYSQL_PASSWORD, run_command
+from tests.helpers import MYSQL_PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent  # tests.kit.leaky is imported from here
 SPACED = "sp ace@pw-7Qx"  # in the userinfo, percent-encoded
 QUERY = "qu3ry-pw-8Rz"
 TOKEN = "t0ken-pw-9Sy"
@@ -39,12 +42,15 @@ def secret_url(request: pytest.FixtureRequest) -> tuple[str, set[str]]:
     return url, spellings(MYSQL_PASSWORD)
 
 
-def test_no_secret_in_any_output_or_file(tmp_path: Path, secret_url: tuple[str, set[str]]) -> None:
+def test_no_secret_in_any_output_or_file(
+    command: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret_url: tuple[str, set[str]]
+) -> None:
     url, secrets = secret_url
     seen: dict[str, str] = {}
+    monkeypatch.chdir(tmp_path)
 
     def run(name: str, *args: str | Path, codes: tuple[int, ...] = (0,)) -> None:
-        ran = run_command(*args, cwd=tmp_path, timeout=120, env={"PYTHONPATH": str(ROOT)})
+        ran = command(*args)
         assert ran.code in codes, (name, ran.code, ran.err)
         seen[name] = ran.out + ran.err
 
@@ -60,7 +66,7 @@ def test_no_secret_in_any_output_or_file(tmp_path: Path, secret_url: tuple[str, 
     run("your code's error", "simulate", "--store", url, *purchase, "--history", leaky, codes=(1, 3))
     run("your code's error --json", "simulate", "--store", url, *purchase, "--json", codes=(1, 3))
     compare = ["compare", "--stores", url, "--strategies", "atomic", "--buyers", "2", "--tickets", "2"]
-    compare += ["--trials", "1", "--schedule", "free", "-q"]
+    compare += ["--trials", "1", "--schedule", "free", "--duration", "0.1", "-q"]
     for fmt, to_file in (("table", False), ("json", False), ("csv", True), ("html", True)):  # every format, both ways
         report = tmp_path / f"report.{fmt}"
         run(f"compare {fmt}", *compare, "--format", fmt, *(["--out", report] if to_file else []))
@@ -76,13 +82,13 @@ def test_no_secret_in_any_output_or_file(tmp_path: Path, secret_url: tuple[str, 
     assert "***" in seen["simulate --json"] and "***" in seen["your code's history"]  # masked, not dropped
 
 
-@pytest.mark.parametrize("command", [["simulate"], ["init"], ["db", "current"], ["compare", "--strategies", "atomic"]])
-def test_a_raw_at_sign_in_the_password_is_refused_whole(command: list[str]) -> None:
+@pytest.mark.parametrize("args", [["simulate"], ["init"], ["db", "current"], ["compare", "--strategies", "atomic"]])
+def test_a_raw_at_sign_in_the_password_is_refused_whole(command: Any, args: list[str]) -> None:
     """`u:p@ss@host`: SQLAlchemy would take `p` for the password and print `ss@host` as the host; refused
     before any use, with the whole password masked (and no stray `p` masked all over the line)."""
     url = "postgresql+psycopg://postgres:p@ss-Tail9@127.0.0.1:5432/db"
-    option = "--stores" if command[0] == "compare" else "--store"
-    ran = run_command(*command, option, url, timeout=60)
+    option = "--stores" if args[0] == "compare" else "--store"
+    ran = command(*args, option, url)
     assert ran.code == 2, ran.err
     assert "ss-Tail9" not in ran.out + ran.err
     assert "postgresql+psycopg://postgres:***@127.0.0.1:5432/db" in ran.err and "write it as %40" in ran.err

@@ -97,6 +97,19 @@ class Opened:
 
 
 @dataclass
+class Paused:
+    """A buyer the parent stopped (SIGSTOP) at a point and resumed (SIGCONT): --pause-buyer."""
+
+    buyer: int
+    point: str
+    t_stopped: float  # seconds since the run started
+    t_resumed: float | None = None  # None: the run ended first
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "pause", **asdict(self)}
+
+
+@dataclass
 class RunRecord:
     """A history's first line: what the run was, so `booking verify` needs only the history and the store."""
 
@@ -119,6 +132,7 @@ class History:
     gates: list[Opened] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)  # faults asked for that could not be injected, said why
     runs: list[RunRecord] = field(default_factory=list)  # one per run (several: histories joined)
+    pauses: list[Paused] = field(default_factory=list)  # buyers stopped and resumed on purpose (--pause-buyer)
 
     @property
     def receipts(self) -> list[Attempt]:

@@ -31,20 +31,41 @@ def check_apart(method: str, deadline_s: float, what: str, check: Callable[..., 
     BadInput from the check is raised here as it was said there; a child that ends without answering
     (your import called os._exit) or does not answer by the deadline (your import blocks) is CannotRun,
     named by `what`."""
+    _apart(method, deadline_s, what, True, _checked, check, *args)
+
+
+def _checked(check: Callable[..., object], *args: Any) -> None:
+    """The check, answering nothing: what it returns (your function) must not travel back, or the parent
+    would import your module to unpickle it."""
+    check(*args)
+
+
+def call_apart(method: str, deadline_s: float, what: str, call: Callable[..., object], *args: Any) -> Any:
+    """`call(*args)` in a child, as check_apart does, and the plain value it returns (your --setup seeding
+    your tables, your --stock counting them). BadInput and CannotRun it raises are raised here as said
+    there; any other exception is CannotRun naming `what`: your code failed, the run cannot be judged."""
+    return _apart(method, deadline_s, what, False, call, *args)
+
+
+def _apart(method: str, deadline_s: float, what: str, importing: bool, call: Callable[..., object], *args: Any) -> Any:
     # fork where there is one: nothing of your code is in this process to be inherited, and it is quick
     ctx: Any = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else method)
     reader, writer = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(writer, check, args), name="booking-check", daemon=True)
+    child = ctx.Process(target=_child, args=(writer, call, args), name="booking-check", daemon=True)
     child.start()
     writer.close()
-    answer: tuple[str, str] | None = None
+    answer: tuple[str, Any] | None = None
     try:
         ready = wait([reader, child.sentinel], timeout=deadline_s)
         if reader in ready:
             with contextlib.suppress(EOFError, OSError):
                 answer = reader.recv()
         if answer is None and not ready:
-            said = _("{what}: no answer within {t:g} s (the deadline); does its import wait for something?")
+            said = (
+                _("{what}: no answer within {t:g} s (the deadline); does its import wait for something?")
+                if importing
+                else _("{what}: no answer within {t:g} s (the deadline)")
+            )
             raise CannotRun(said.format(what=what, t=deadline_s))
     finally:
         reader.close()
@@ -54,6 +75,9 @@ def check_apart(method: str, deadline_s: float, what: str, check: Callable[..., 
         raise CannotRun(said.format(what=what, status=exit_status(code)))
     if answer[0] == "bad":
         raise BadInput(answer[1])
+    if answer[0] == "failed":
+        raise CannotRun(answer[1])
+    return answer[1]
 
 
 def _end(child: Any) -> int | None:
@@ -74,11 +98,12 @@ def _child(writer: Connection, check: Callable[..., object], args: tuple[Any, ..
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides
     sys.stdout.flush()
     os.dup2(2, 1)  # what your import prints is not booking's output
-    answer: tuple[str, str]
+    answer: tuple[str, Any]
     try:
-        check(*args)
-        answer = ("ok", "")
+        answer = ("ok", check(*args))
     except BadInput as exc:
         answer = ("bad", str(exc))
+    except CannotRun as exc:
+        answer = ("failed", str(exc))
     writer.send(answer)
     writer.close()

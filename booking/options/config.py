@@ -72,6 +72,21 @@ class RunConfig:
             "Where: after-read, in-critical (default), before-commit or mid-write.", metavar="POINT", show_default=False
         ),
     )
+    pause_buyer: int | None = field(
+        default=None,
+        metadata=option("Fault injection: stop buyer K (SIGSTOP) at --pause-at, for --pause-ms.", metavar="K"),
+    )
+    pause_at: str | None = field(
+        default=None,
+        metadata=option("Where: as --kill-at (in-critical by default).", metavar="POINT", show_default=False),
+    )
+    pause_ms: float = field(default=1000.0, metadata=option("How long the paused buyer stays stopped.", metavar="MS"))
+    lock_ttl_ms: float | None = field(
+        default=None,
+        metadata=option(
+            "redis-lock, fenced: the lease's time to live [default: 10000].", flag="--lock-ttl", metavar="MS"
+        ),
+    )
     chaos: float = field(
         default=0.0,
         metadata=option("Fault injection: kill each buyer at a random point with probability P.", metavar="P"),
@@ -261,6 +276,16 @@ class RunConfig:
     def own_tables(self) -> bool:
         """The store is your purchase function's own: booking neither seeds nor reads booking's tables in it."""
         return self.receipts_only or self.setup is not None or self.stock is not None
+
+    @property
+    def lease_ms(self) -> float:
+        """A lease's time to live (--lock-ttl, 10 s by default)."""
+        return self.lock_ttl_ms if self.lock_ttl_ms is not None else 10_000.0
+
+    @property
+    def pause_point(self) -> str:
+        """Where an injected pause lands (--pause-at, in-critical by default)."""
+        return self.pause_at or IN_CRITICAL
 
     @property
     def kill_point(self) -> str:

@@ -31,6 +31,12 @@ class StoreKind(enum.StrEnum):
     SQLITE = "sqlite"
     POSTGRESQL = "postgresql"
     MYSQL = "mysql"  # MariaDB
+    REDIS = "redis"  # the seckill stack's stock: a counter, a ledger stream, by redis:// URL
+
+    @property
+    def counts(self) -> bool:
+        """A ticket is a value of the stock count (db.json, Redis), not a row: the wording of reads and writes."""
+        return self in (StoreKind.COUNTER, StoreKind.REDIS)
 
 
 _SCHEMES = {
@@ -39,6 +45,8 @@ _SCHEMES = {
     "postgres": StoreKind.POSTGRESQL,
     "mysql": StoreKind.MYSQL,
     "mariadb": StoreKind.MYSQL,
+    "redis": StoreKind.REDIS,
+    "rediss": StoreKind.REDIS,  # over TLS
 }
 # A URL without a driver gets the one booking installs (SQLAlchemy's own default would be psycopg2
 # or mysqlclient, which booking never installs): postgresql:// means psycopg, mysql:// PyMySQL.
@@ -59,7 +67,9 @@ class StoreURL:
     display: str  # what people see: a path, or the URL with its secrets masked
     scheme: str | None  # as written before ://, driver included (None: a path)
     path: Path | None  # the file of a db.json or SQLite store, as written (None: a server, or in memory)
-    sqlalchemy: str | None  # SQL stores: the URL SQLAlchemy is given, the installed driver filled in
+    sqlalchemy: (
+        str | None
+    )  # SQL stores (None for db.json and Redis): the URL SQLAlchemy is given, the installed driver filled in
     secrets: frozenset[str] = field(repr=False)  # every secret, as written and decoded
 
     @classmethod
@@ -76,7 +86,7 @@ class StoreURL:
             raise BadInput(
                 _(
                     "unknown store URL scheme {scheme!r} (use a db.json path, sqlite://, "
-                    "postgresql+psycopg:// or mysql+pymysql://)"
+                    "postgresql+psycopg://, mysql+pymysql:// or redis://)"
                 ).format(scheme=base)
             )
         display = masked_url(text)
@@ -84,6 +94,9 @@ class StoreURL:
             store = _("store {store}").format(store=display)
             raise BadInput(_("{store}: the password holds a raw '@'; write it as %40").format(store=store))
         kind = _SCHEMES[base]
+        if kind is StoreKind.REDIS:
+            _redis_database(rest, display)
+            return cls(text, kind, display, scheme, None, None, url_secrets(text))
         path = _sqlite_file(rest) if kind is StoreKind.SQLITE else None
         sql = INSTALLED_DRIVERS.get(scheme, scheme) + SEPARATOR + rest
         return cls(text, kind, display, scheme, path, sql, url_secrets(text))
@@ -126,6 +139,18 @@ def _sqlite_file(rest: str) -> Path | None:
     if path.startswith("file:") and ("uri=true" in query or "uri=1" in query):
         path = path.removeprefix("file:")
     return Path(path) if path else None
+
+
+def _redis_database(rest: str, display: str) -> None:
+    """A Redis store names the database number booking may own (redis://host:6379/N): never a default 0
+    that another application is likely to use."""
+    number = re.split(r"[?#]", rest, maxsplit=1)[0].partition("/")[2]
+    if not number.isdigit():
+        raise BadInput(
+            _("store {store}: name the database number booking may own, e.g. redis://127.0.0.1:6379/15").format(
+                store=display
+            )
+        )
 
 
 def url_secrets(text: str) -> frozenset[str]:

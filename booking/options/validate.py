@@ -65,7 +65,28 @@ def check(self: Any) -> None:
             )
         if self.kill_buyer is None and self.kill_seller is None:
             raise BadInput(_("--kill-at needs --kill-buyer K (or use --chaos P)"))
+    _check_pause(self)
     _check_hosts(self)
+
+
+def _check_pause(self: Any) -> None:
+    """--pause-buyer K --pause-at POINT --pause-ms MS, and --lock-ttl: in range, one fault at a time."""
+    check_range("--pause-ms", self.pause_ms, 1, self.deadline_s * 1000 / 2)
+    if self.lock_ttl_ms is not None:
+        check_range("--lock-ttl", self.lock_ttl_ms, 1, self.deadline_s * 1000)
+    if self.pause_buyer is None:
+        if self.pause_at is not None:
+            raise BadInput(_("--pause-at needs --pause-buyer K"))
+        return
+    check_range("--pause-buyer", self.pause_buyer, 1, self.buyers)
+    if self.pause_at is not None and self.pause_at not in KILL_POINTS:
+        raise BadInput(
+            _("--pause-at: unknown point {point!r} (choose from: {value})").format(
+                point=self.pause_at, value=", ".join(KILL_POINTS)
+            )
+        )
+    if self.kill_buyer is not None or self.kill_seller is not None or self.chaos:
+        raise BadInput(_("--pause-buyer and --kill-buyer, --kill-seller or --chaos: choose one fault"))
 
 
 def _check_hosts(self: Any) -> None:

@@ -13,7 +13,7 @@ from booking.history import Attempt, Outcome
 from booking.i18n.words import one_line
 from booking.kit import points
 from booking.options.config import RunConfig
-from booking.processes import kills
+from booking.processes import kills, pauses
 from booking.processes.messages import Channel, Done, Dying
 from booking.processes.pacer import Pacer
 from booking.processes.reporter import Reporter
@@ -89,7 +89,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
             failed.unavailable = unavailable(exc)
             reporter.put(failed)
             return
-        unfinished = _buy(plan, info, store, ctx, pacer, reporter, links)
+        unfinished = _buy(plan, info, store, ctx, pacer, reporter, links, gate)
     finally:
         if links.made.seller is not None:
             links.made.seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
@@ -109,6 +109,7 @@ def _buy(
     pacer: Pacer,
     reporter: Reporter,
     links: Links,
+    gate: Connection,
 ) -> str:
     """The attempts; returns why the buyer did not finish ("" when it did)."""
     c = plan.config
@@ -122,6 +123,8 @@ def _buy(
         rec = Attempt(plan.buyer, number, t_start=ctx.clock())
         if plan.kill is not None and number == plan.kill.attempt:
             kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
+        if number == 0 and c.pause_buyer == plan.buyer:  # --pause-buyer: stopped at its point, then resumed
+            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, plan.deadline, reporter.flush)
         pacer.begin_attempt(rec)
         try:
             if store is not None:

@@ -24,7 +24,7 @@ from booking.i18n.words import exit_status
 from booking.kit.points import START
 from booking.processes import signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
-from booking.processes.messages import Arrive, Done, Dying, Message, Progress, Released
+from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.telling import Teller
@@ -56,6 +56,7 @@ class Crowd:
     sellers: Sellers | None = None
     peers: Peers | None = None  # a run across hosts: the other hosts' parents
     watcher: Watcher | None = None  # told what happens as it happens (live output)
+    pauses: Any = None  # --pause-buyer: the parent's side of the pause (booking/processes/pauses.py)
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     interrupted: int | None = None  # the signal that stopped the run
@@ -83,6 +84,8 @@ class Crowd:
                 self._watch(time.monotonic() + GRACE_S)
         finally:
             self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
+            if self.pauses is not None:  # nobody is left stopped (SIGSTOP) when the run ends
+                self.pauses.close(self.history)
             all_done = len(self._ended) == len(self.plans)
             stopping = self.aborted or self.interrupted
             stopped = teardown.stop(list(self._procs.values()), 0 if stopping else JOIN_S)
@@ -150,7 +153,11 @@ class Crowd:
             stall = self.barrier.next_check() if self.barrier is not None and self._started else None
             if self.peers is not None:  # another host may die without a word: look now and then
                 stall = min(stall or until, max(self.peers.next_check(), now))
+            if self.pauses is not None and (due := self.pauses.next_due()) is not None:
+                stall = min(stall or due, due)  # a paused buyer's time is up then
             events = self._selector.select(min(until, stall or until) - now)
+            if self.pauses is not None:
+                self.pauses.resume_due(time.monotonic())
             if self.peers is not None:
                 self._hear_peers()
             if self.barrier is not None and self._started:
@@ -216,6 +223,8 @@ class Crowd:
             self._teller.progress(message)
         elif isinstance(message, Dying):
             self._dying[message.buyer] = message.point
+        elif isinstance(message, Pausing):
+            self.pauses.stop(message, self._procs[message.buyer])
         elif isinstance(message, Done):
             self._done(message)
 

@@ -34,6 +34,15 @@ class Dying:
 
 
 @dataclass(frozen=True)
+class Pausing:
+    """Fault injection: the buyer reached the point it is to be paused at, has sent everything, and waits
+    on its gate: the parent stops it (SIGSTOP), resumes it (SIGCONT) --pause-ms later, then lets it go."""
+
+    buyer: int
+    point: str
+
+
+@dataclass(frozen=True)
 class Done:
     """A buyer's last word: why it did not finish ("" when it did), and a kill it never reached."""
 
@@ -63,7 +72,7 @@ class Released:
     t: float  # seconds since the run started
 
 
-Message = Attempt | list[Attempt] | Arrive | Dying | Done | Progress | Released
+Message = Attempt | list[Attempt] | Arrive | Dying | Pausing | Done | Progress | Released
 
 
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write

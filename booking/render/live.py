@@ -19,7 +19,6 @@ from booking.kit.points import AFTER_READ, BEFORE_LOCK, START
 from booking.render.steps import END, Step, steps
 from booking.render.text import Part, Printer, pad
 from booking.run.result import RunResult
-from booking.stores.base import StoreKind
 
 HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
 TAIL_LINES = 10
@@ -153,7 +152,7 @@ def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, qu
 
 def replay(result: RunResult, lines: EventLines) -> None:
     """A finished run's events, told in time order to `lines` (the header is the caller's)."""
-    counter = result.kind is StoreKind.COUNTER
+    counter = result.kind.counts
     gates = result.history.gates
     said = [(s, a.attempt) for a in result.history.attempts for s in steps(a, counter)]
     order = [(g.t, 0, 0, i) for i, g in enumerate(gates)] + [(s.t, 1, s.buyer, i) for i, (s, _a) in enumerate(said)]

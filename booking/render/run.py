@@ -14,11 +14,11 @@ from booking.i18n.lang import _
 from booking.redact import redact
 from booking.render import stories
 from booking.render.judgement import SAFETY_FIGURES
+from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
 from booking.render.verdict import TONES, explain, figures, judge, render_verdict
 from booking.run.result import RunResult
-from booking.stores.base import StoreKind
 
 __all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
 
@@ -63,7 +63,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         )
         _hosts(result, out)
         if not quiet:
-            live = EventLines(out, result.kind is StoreKind.COUNTER)
+            live = EventLines(out, result.kind.counts)
             live.queue = "sellers" in result.extras
             live.names()
             replay(result, live)
@@ -76,6 +76,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
     render_verdict(
         result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
     )
+    tell_pauses(result.pauses, result.strategy, out)
     if result.aborted:
         out.line((_("  run stopped: "), "bold red"), result.aborted)
     for missing in result.extras.get("missing", []):

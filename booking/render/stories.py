@@ -112,6 +112,11 @@ def unproved(why: Inconclusive | None) -> str | None:
         return _(
             'no buyer reached the race window (a purchase function must call point("after-read") where its window is)'
         )
+    if why.why is Unproved.NOTHING_SEEN:
+        return _(
+            "nothing was sold and the stock was not read (give --store and --stock to read it): "
+            "every answer said sold out or failed, so nothing was proved"
+        )
     if why.why is Unproved.STALLED:
         return _(
             "the buyers never overlapped in the race window: they were blocked before it, one at a time "

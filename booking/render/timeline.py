@@ -17,7 +17,6 @@ from booking.render.steps import steps
 from booking.render.stories import stories
 from booking.render.text import DEFAULT_WIDTH, cells, pad, wrap
 from booking.run.result import RunResult
-from booking.stores.base import StoreKind
 
 Actor = tuple[str, int]  # ("buyer", 3) or ("seller", 1)
 
@@ -33,7 +32,7 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
         witnesses = next((a.buyers for a in result.verdict.anomalies if a.buyers), None)
         buyers = witnesses or sorted({a.buyer for a in result.history.attempts})
     chosen = set(buyers)
-    counter = result.kind is StoreKind.COUNTER
+    counter = result.kind.counts
     every = sorted(
         [
             *(

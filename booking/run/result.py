@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from booking.history import History
 from booking.options.config import RunConfig
 from booking.processes.schedule import pct_bound
 from booking.stores.base import FinalState, StoreKind
+from booking.verdict.leases import PauseStory
 from booking.verdict.verify import Verdict
 
 INCONCLUSIVE = 4  # the exit code of a run that proved nothing: the buyers never overlapped in the race window
@@ -53,6 +54,7 @@ class RunResult:
     extras: dict[str, Any] = field(default_factory=dict)  # what --json adds for the strategy
     strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
+    pauses: list[PauseStory] = field(default_factory=list)  # --pause-buyer: what each pause did
     store_before: dict[str, int] = field(default_factory=dict)  # the store's size once seeded, before the buyers
 
     @property
@@ -69,7 +71,10 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """0 OK, 1 an anomaly, 3 could not run (stopped, a buyer stuck, the environment failed attempts),
-        4 inconclusive (nothing proved); an interrupted run ends with 128 + the signal (processes/signals.py)."""
+        4 inconclusive (nothing proved); an interrupted run ends with 128 + the signal (processes/signals.py).
+        A broken invariant is exit 1 even when the run was cut short: what it showed stands."""
+        if self.verdict.unsafe:
+            return 1
         if self.aborted or self.verdict.stuck or self.verdict.unavailable:
             return 3
         if self.verdict.anomalies:
@@ -102,6 +107,7 @@ class RunResult:
             **({"seed": self.seed} if self.seed is not None else {}),
             **({"order": [f"{b}:{p}" for b, p in self.order]} if self.order is not None else {}),
             **self._schedule_json(),
+            **({"pauses": [asdict(p) for p in self.pauses]} if self.pauses else {}),
         }
 
     @property
@@ -139,7 +145,10 @@ class VerifyResult:
 
     @property
     def exit_code(self) -> int:
-        """As simulate's: a run some of whose buyers never finished could not be carried out (3)."""
+        """As simulate's: a run some of whose buyers never finished could not be carried out (3), unless
+        what it did show is a broken invariant (1)."""
+        if self.verdict.unsafe:
+            return 1
         if self.verdict.stuck:
             return 3
         if self.verdict.anomalies:

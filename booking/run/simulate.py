@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import multiprocessing
 import random
 import time
+import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,20 +20,18 @@ from booking.i18n.lang import _
 from booking.i18n.words import interruption
 from booking.kit.hooks import name_of
 from booking.options.config import RunConfig, Schedule
-from booking.options.validate import replay_order
 from booking.processes import limits, signals
-from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
-from booking.processes.kills import plan_kills
-from booking.processes.messages import Channel
-from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
-from booking.processes.sellers import Sellers
+from booking.processes.schedule import RandomScheduler, ReplayScheduler
+from booking.run.crowd import make_crowd
 from booking.run.result import RunResult
-from booking.stores import Store, StoreKind, locks, open_store
+from booking.run.together import Together
+from booking.stores import Store, StoreKind, open_store
 from booking.stores.claim import claim
+from booking.stores.journal import Journal
 from booking.stores.own import OwnTables
-from booking.strategies import Choice, Made, choose
-from booking.types import Peers
+from booking.strategies import Choice, choose
+from booking.verdict.leases import pause_stories
 from booking.verdict.verify import verify
 
 if TYPE_CHECKING:
@@ -74,9 +72,10 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
+    # --keep runs sharing the store at once are judged together, from the journal their claim keeps.
     exclusive = not config.keep and config.run is None
-    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext():
-        return _run(config, kind, choice, seed, watch)
+    with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext() as journal:
+        return _run(config, kind, choice, seed, watch, journal if config.keep and config.run is None else None)
 
 
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
@@ -100,7 +99,9 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
 
 
-def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None) -> RunResult:
+def _run(
+    config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None, journal: Journal | None
+) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
@@ -108,7 +109,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
     if config.store_url is None:  # --target without --store: the service's store is not read
         store = OwnTables.unread()
     elif config.own_tables:
-        store = OwnTables(config.store_url, config.setup, config.stock)
+        store = OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
     else:
         store = open_store(config.store_url, isolation, timeout_s=config.deadline_s)
     display = store.display
@@ -122,14 +123,19 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
         else:
             initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
         before = store.footprint()
+        run_id = uuid.uuid4().hex
+        if journal is not None:  # before any buyer sells: the runs sharing the store count on it
+            journal.began(run_id, initial, config.buyers)
         if watch is not None:
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
-            crowd = _crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
+            crowd = make_crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
+            if journal is not None:
+                journal.ended(run_id, [(a.buyer, a.ticket) for a in history.receipts])
             if config.history is not None:
                 # first: a store that fails the final read must not lose it
                 save(
@@ -140,6 +146,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
                 history = across.finish(history, t0_epoch, None if stopped_by is None else signals.name(stopped_by))
             store.tidy()  # what writers killed mid-write left behind
             final = store.final()
+            together = Together.of(run_id, journal.runs() if journal is not None else [])
             if across is not None:
                 across.keep(final)
             signum = signals.pending()
@@ -148,7 +155,7 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
         if across is not None:
             across.close()
 
-    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed)
+    result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed, together)
     result.store_before = before
     if across is not None:
         result.extras.update(across.extras())
@@ -159,9 +166,10 @@ def _run(config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: W
 
 def _judge(
     config: RunConfig, kind: StoreKind, choice: Choice, display: str, initial: int, final: Any,
-    history: History, elapsed: float, crowd: Crowd, seed: int,
+    history: History, elapsed: float, crowd: Crowd, seed: int, together: Together,
 ) -> RunResult:  # fmt: skip
     """The verdict, and the run as the API and the CLI give it."""
+    initial, joint = together.joint(initial, history, config.buyers, kind)  # with the --keep runs sharing the store
     result = RunResult(
         config,
         display,
@@ -170,12 +178,17 @@ def _judge(
         initial,
         final,
         history,
-        verify(initial, final, history, kind),
+        verify(initial, final, joint, kind, together.selling > 0),
         elapsed,
         aborted=crowd.aborted or _all_failed(history),
         note=choice.note,
-        extras={**choice.extras(history), **({"store_read": config.store_url is not None} if choice.target else {})},
+        extras={
+            **choice.extras(history),
+            **together.extras(),
+            **({"store_read": config.store_url is not None} if choice.target else {}),
+        },
         strategy_safe=choice.safe,
+        pauses=pause_stories(history, config.lease_ms / 1000 if choice.needs.lease else None),
     )
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
@@ -220,53 +233,10 @@ def _across_hosts(config: RunConfig, choice: Choice, store: Store | OwnTables) -
 
 def _began(config: RunConfig, display: str, choice: Choice, initial: int, seed: int, kind: StoreKind) -> Began:
     seeded = config.schedule is Schedule.RANDOM or bool(config.chaos)
-    counter = kind is StoreKind.COUNTER
+    counter = kind.counts
     return Began(
         config, display, choice.label, choice.note, initial, seed if seeded else None, counter, choice.needs.sellers
     )
-
-
-def _crowd(
-    config: RunConfig,
-    choice: Choice,
-    store: Store | OwnTables,
-    seed: int,
-    t0: float,
-    peers: Peers | None = None,
-    watch: Watcher | None = None,
-) -> Crowd:
-    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
-    ctx = multiprocessing.get_context(config.processes)
-    deadline = t0 + config.deadline_s
-    needs = choice.needs
-    made = Made()
-    if needs.mp_lock:
-        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
-    if needs.lock_file:
-        made.lock_path = str(locks.prepare(store.lock_path()))
-        made.contenders = config.buyers + config.sellers
-    sellers = None
-    if needs.sellers:
-        sellers = Sellers(ctx, config, choice, t0, deadline)
-        made.seller = sellers.link
-    gates = Gates(ctx)
-    buyers = set(range(1, config.buyers + 1))
-    barrier: LockstepBarrier | RandomScheduler | None = None
-    held = choice.holds_buyers(config.schedule)
-    if held and config.schedule is Schedule.EXHAUSTIVE:
-        barrier = ReplayScheduler(gates, buyers, replay_order(config))
-    elif held and config.schedule is Schedule.RANDOM:
-        per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
-        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
-    elif held:
-        barrier = LockstepBarrier(gates, buyers)
-        barrier.peers = peers
-    kills = plan_kills(config, seed, choice.buyer_info().kill_points)
-    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
-    # purchases per second would pay for it: there only their records are shown as they come.
-    live = watch is not None and config.duration_s is None
-    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
-    return Crowd(ctx, plans, Links(Channel(ctx), made), gates, barrier, deadline, sellers, peers, watcher=watch)
 
 
 def _settings(config: RunConfig, seed: int) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def create_app(settings: ServeConfig) -> Starlette:
 
 
 async def _json_body(request: Request) -> Any:
-    """The request's JSON, read no further than MAX_BODY bytes."""
+    """The request's JSON (said so by its content type, in UTF-8), read no further than MAX_BODY bytes."""
+    _check_json_type(request.headers.get("content-type"))
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise Refused(413, f'body larger than {MAX_BODY} bytes (a purchase is {{"buyer": N}})')
@@ -105,10 +106,29 @@ async def _json_body(request: Request) -> Any:
         body += chunk
         if len(body) > MAX_BODY:
             raise Refused(413, f'body larger than {MAX_BODY} bytes (a purchase is {{"buyer": N}})')
-    try:
-        return json.loads(bytes(body), object_pairs_hook=_no_duplicates)
+    try:  # UTF-8 only: json.loads would guess UTF-16 or UTF-32 from the bytes
+        return json.loads(bytes(body).decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError):
         raise Refused(400, 'body is not JSON (a purchase is {"buyer": N})') from None
+
+
+def _check_json_type(content_type: str | None) -> None:
+    """415 unless the body says it is JSON (application/json or application/...+json), in UTF-8."""
+    media, _, params = (content_type or "").partition(";")
+    media = media.strip().lower()
+    charset = next(
+        (
+            v.strip().strip('"').lower()
+            for k, _, v in (p.partition("=") for p in params.split(";"))
+            if k.strip() == "charset"
+        ),
+        "utf-8",
+    )
+    if not (media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
+        said = media or "no content type"
+        raise Refused(415, f'{said[:40]}: a purchase is JSON (Content-Type: application/json, {{"buyer": N}})')
+    if charset not in ("utf-8", "utf8"):
+        raise Refused(415, f"charset {charset[:20]}: a purchase is JSON in UTF-8")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -18,6 +18,10 @@ def open_store(
     url = StoreURL.of(spec)
     if url.kind is StoreKind.COUNTER:
         return CounterStore(url.text, durable=durable)
+    if url.kind is StoreKind.REDIS:
+        from booking.stores.redis import RedisStore  # redis-py is imported only for Redis stores
+
+        return RedisStore(url, timeout_s)
     from booking.stores.sql import SqlStore  # SQLAlchemy is imported only for SQL stores
 
     return SqlStore(url, isolation, timeout_s)

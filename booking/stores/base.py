@@ -14,6 +14,7 @@ KIND_NAMES = {
     StoreKind.SQLITE: "sqlite",
     StoreKind.POSTGRESQL: "postgresql",
     StoreKind.MYSQL: "mariadb",
+    StoreKind.REDIS: "redis",
 }
 
 

@@ -2,32 +2,38 @@
 
 Two runs on one store corrupt each other's verdicts (one reseeds the stock under the other's buyers),
 so a run claims its store for as long as it runs, and a claim that cannot be had is refused at once
-(CannotRun, exit 3), never waited for:
+(CannotRun, exit 3), never waited for. The claim is keyed on what the store is, not on how it was named:
 
-- db.json and SQLite: flock(2) on `<store>.in-use` beside the store, exclusive for a run that seeds
-  the store (simulate, init, compare), shared for `--keep`. The kernel releases it when the holder
-  dies. The file is removed by the last holder; a claimant checks that the file it locked is still
-  the one at that path, so removing it never splits the lock.
-- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run.
+- db.json and SQLite: flock(2) on `<file>.in-use` beside the file the store's path resolves to (through
+  any link, and behind any URL form of a SQLite file, `file:` URIs included), exclusive for a run that
+  seeds the store (simulate, init, compare) or changes its schema (db upgrade/downgrade), shared for
+  `--keep`. The kernel releases it when the holder dies. The file is removed by the last holder; a
+  claimant checks that the file it locked is still the one at that path, so removing it never splits
+  the lock. (Not the data file's inode: db.json is replaced whole by every write.)
+- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run; advisory
+  locks belong to the database, so every URL that reaches it meets the same lock.
 - MariaDB has no shared named lock: a seeding run takes GET_LOCK on a gate name and on every one of
-  SLOTS slot names; a `--keep` run passes the gate and holds one slot.
+  SLOTS slot names; a `--keep` run passes the gate and holds one slot. The names carry DATABASE().
 
-Not guarded: a store whose directory takes no new file (the run then fails on the store itself), and
+A claim that cannot be taken (a directory or a link where the claim file goes, a directory that takes
+no new file, a server that refuses the lock functions) refuses the run: never run unguarded. Not guarded:
 db.json or SQLite on a system without flock (Windows). Reading commands (verify, db current) claim nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from booking.errors import CannotRun
+from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
 from booking.options.store_url import StoreKind, StoreURL
+from booking.stores.journal import FileJournal, Journal, TableJournal
 
 SUFFIX = ".in-use"
 PG_KEY = 0x626B672D696E7573  # "bkg-inus": not the advisory strategy's key
@@ -36,14 +42,15 @@ _held: dict[str, int] = {}  # what this process holds already (compare claims, t
 
 
 @contextlib.contextmanager
-def claim(spec: StoreURL | str, exclusive: bool, timeout_s: float = 60.0) -> Iterator[None]:
+def claim(spec: StoreURL | str, exclusive: bool, timeout_s: float = 60.0) -> Iterator[Journal | None]:
     """Hold `spec` for the block: alone (`exclusive`, a run that seeds it) or shared (`--keep`); a
-    server that does not answer within `timeout_s` fails the claim (CannotRun)."""
+    server that does not answer within `timeout_s` fails the claim (CannotRun). A shared claim gives
+    the journal the runs sharing the store keep (None where there is none to keep)."""
     key, holder = _holder(StoreURL.of(spec), timeout_s)
     if key in _held:  # nested in this process's own claim (a compare's runs)
         _held[key] += 1
         try:
-            yield
+            yield None
         finally:
             _held[key] -= 1
         return
@@ -51,7 +58,7 @@ def claim(spec: StoreURL | str, exclusive: bool, timeout_s: float = 60.0) -> Ite
         holder.acquire(exclusive)
     _held[key] = 1
     try:
-        yield
+        yield None if exclusive or holder is None else holder.journal()
     finally:
         del _held[key]
         if holder is not None:
@@ -72,17 +79,33 @@ def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
 
 
 def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
-    if spec.kind is StoreKind.COUNTER:
-        path = Path(spec.text)
-    elif spec.kind is StoreKind.SQLITE:
-        from booking.stores.connect import sql_url
+    """The claim for what the store is, whatever its spec looks like: a file store's claim file sits
+    beside the file the path resolves to (through links, and behind any URL form of a SQLite file);
+    a server's claim is taken on the server, where every client of the database sees it."""
+    if spec.kind is StoreKind.REDIS:
+        from booking.stores.redis.claim import RedisClaim
 
-        database = sql_url(spec).database
-        path = Path(str(database))
-    else:
+        return spec.display, RedisClaim(spec, refusal)
+    if not spec.is_file:
         return spec.display, _ServerClaim(spec, timeout_s)
+    if spec.path is None:  # SQLite in memory: nothing another process could share
+        return spec.display, None
+    try:
+        path = Path(os.path.realpath(spec.path, strict=False))
+    except OSError as exc:  # a link loop, a name too long: no store to claim, and none to run on
+        raise _unclaimable(spec.display, str(spec.path), exc) from None
     lock = path.with_name(path.name + SUFFIX)
-    return str(lock.resolve()), _FileClaim(lock, spec.display)
+    return str(lock), _FileClaim(lock, spec.display)
+
+
+def _unclaimable(display: str, where: str, exc: OSError | str) -> CannotRun:
+    """Taking the claim failed: the run is refused (it would otherwise run unguarded), in one line."""
+    why = exc if isinstance(exc, str) else exc.strerror or type(exc).__name__
+    return CannotRun(
+        _("store {display}: cannot claim it for this run ({where}: {why}); refused rather than run unguarded").format(
+            display=display, where=where, why=why
+        )
+    )
 
 
 class _FileClaim:
@@ -95,22 +118,36 @@ class _FileClaim:
             import fcntl
         except ImportError:  # no flock (Windows): not guarded, as the README says
             return
-        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         for _try in range(5):  # the last holder may remove the file between our open and our lock
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # a planted link: refused
-            except OSError:
-                return  # the directory takes no new file: the store's own checks say so
+                # O_APPEND: the runs sharing it write their journal lines there whole, never over each other
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as exc:  # a directory or a link in its place, a directory that takes no file
+                if exc.errno == errno.ENAMETOOLONG:  # the store's own name is too long: the input is wrong
+                    raise BadInput(_("store {display}: name too long").format(display=self.display)) from None
+                raise _unclaimable(self.display, str(self.path), exc) from None
             try:
-                fcntl.flock(fd, mode)
+                alone = _flock(fcntl, fd, fcntl.LOCK_EX)  # a seeding run, or the first of the --keep runs
+                if exclusive and not alone:
+                    raise BlockingIOError
+                if alone:
+                    os.ftruncate(fd, 0)  # the journal of the runs that shared the store before is theirs
+                if not exclusive and not _flock(fcntl, fd, fcntl.LOCK_SH):  # from alone to shared, or join
+                    raise BlockingIOError
                 if _same_file(fd, self.path):
                     self.fd = fd
                     return
             except BlockingIOError:
                 os.close(fd)
                 raise refusal(self.display, exclusive, str(self.path)) from None
+            except OSError as exc:  # a file system without flock (some network mounts)
+                os.close(fd)
+                raise _unclaimable(self.display, str(self.path), exc) from None
             os.close(fd)
         raise refusal(self.display, exclusive, str(self.path))
+
+    def journal(self) -> Journal | None:
+        return None if self.fd is None else FileJournal(self.fd)
 
     def release(self) -> None:
         if self.fd is None:
@@ -126,6 +163,15 @@ class _FileClaim:
         finally:
             os.close(self.fd)
             self.fd = None
+
+
+def _flock(fcntl: Any, fd: int, mode: int) -> bool:
+    """flock without waiting: False when another holder has it."""
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -152,14 +198,33 @@ class _ServerClaim:
         self.db = Database(self.spec, self.timeout_s)
         try:
             self.conn = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            with watchdog(self.conn, self.timeout_s):
-                got = (_pg if self.db.kind is StoreKind.POSTGRESQL else _mysql)(self.conn, exclusive)
         except Exception as exc:
             self.release()
             raise self.db.error(exc) from None
+        lock = _pg if self.db.kind is StoreKind.POSTGRESQL else _mysql
+        try:
+            with watchdog(self.conn, self.timeout_s):
+                got = lock(self.conn, exclusive, self._empty_journal)
+        except Exception as exc:  # the server refused the lock functions, or stopped answering: never run unguarded
+            self.release()
+            raise _unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None
         if not got:
             self.release()
             raise refusal(self.db.display, exclusive, "an advisory lock")
+
+    def _empty_journal(self) -> None:
+        """Alone on the store: the journal of the runs that shared it before is theirs (a store without
+        booking's tables yet has none)."""
+        from sqlalchemy import delete
+        from sqlalchemy.exc import DBAPIError
+
+        from booking.stores.schema import keep_runs
+
+        with contextlib.suppress(DBAPIError):
+            self.conn.execute(delete(keep_runs))
+
+    def journal(self) -> Journal | None:
+        return TableJournal(self.conn)
 
     def release(self) -> None:
         if self.conn is not None:
@@ -178,12 +243,19 @@ class _ServerClaim:
             self.db.dispose()
 
 
-def _pg(conn: Any, exclusive: bool) -> bool:
-    function = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
-    return bool(conn.exec_driver_sql(f"SELECT {function}({PG_KEY})").scalar())
+def _pg(conn: Any, exclusive: bool, alone: Callable[[], None]) -> bool:
+    """The advisory lock, alone or shared; `alone` is called while it is held alone (the first --keep run)."""
+    if conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({PG_KEY})").scalar():
+        alone()
+        if exclusive:
+            return True
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock_shared({PG_KEY})")  # ours alone: granted at once
+        conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_KEY})")
+        return True
+    return not exclusive and bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock_shared({PG_KEY})").scalar())
 
 
-def _mysql(conn: Any, exclusive: bool) -> bool:
+def _mysql(conn: Any, exclusive: bool, alone: Callable[[], None]) -> bool:
     # Named locks are server-wide: the names carry the database's name.
     database = conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""
     base = "booking-in-use:" + hashlib.sha256(str(database).encode()).hexdigest()[:16]
@@ -191,11 +263,22 @@ def _mysql(conn: Any, exclusive: bool) -> bool:
     def get(name: str) -> bool:
         return bool(conn.exec_driver_sql("SELECT GET_LOCK(%s, 0)", (name,)).scalar() == 1)
 
+    def release(name: str) -> None:
+        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+
     if not get(f"{base}:gate"):
         return False
     if exclusive:  # alone: the gate and every slot
-        return all(get(f"{base}:{i}") for i in range(SLOTS))
-    try:  # shared: one free slot, then let the gate go
-        return any(get(f"{base}:{i}") for i in range(SLOTS))
+        if all(get(f"{base}:{i}") for i in range(SLOTS)):
+            alone()
+            return True
+        return False
+    try:  # shared: one free slot, then let the gate go (every slot free: the first of the --keep runs)
+        got = [i for i in range(SLOTS) if get(f"{base}:{i}")]
+        if len(got) == SLOTS:
+            alone()
+        for i in got[1:]:
+            release(f"{base}:{i}")
+        return bool(got)
     finally:
-        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (f"{base}:gate",))
+        release(f"{base}:gate")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from booking.stores.connect import Database
 
-OUR_TABLES = frozenset({"tickets", "purchases", "runs", "run_hosts", "run_attempts"})
+OUR_TABLES = frozenset({"tickets", "purchases", "runs", "run_hosts", "run_attempts", "keep_runs"})
 
 
 def script_location() -> str:
@@ -221,17 +221,20 @@ def move(spec: StoreURL | str, up: bool, revision: str, deadline_s: float = 60.0
     """Upgrade (or downgrade) the store's schema to `revision`; returns where it is now."""
     from alembic.util import CommandError
 
-    db = _database(spec, deadline_s)
+    from booking.stores.claim import claim
+
+    url = StoreURL.of(spec)
+    db = _database(url, deadline_s)
     try:
         if not up:
             db.require_file()  # there is nothing to step back in a file that is not there: do not make one
-        with db.admin() as conn:
+        with claim(url, True, deadline_s), db.admin() as conn:  # never change the tables under a run's buyers
             (upgrade if up else downgrade)(conn, db.display, revision)
     except CommandError as exc:
         raise BadInput(_("store {display}: {exc}").format(display=db.display, exc=exc)) from None
     finally:
         db.dispose()
-    return schema_state(spec, deadline_s)
+    return schema_state(url, deadline_s)
 
 
 def upgrade_store(spec: StoreURL | str, revision: str = "head", deadline_s: float = 60.0) -> SchemaState:

@@ -6,12 +6,14 @@ needs the store's count (remaining, lost_updates, unreceipted, undersold) is not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
+from booking.kit import apart
 from booking.kit.hooks import check_call, name_of, resolve
 from booking.options.store_url import StoreKind, StoreURL
 from booking.stores.base import FinalState
@@ -21,20 +23,31 @@ UNREAD = "not read (receipts alone are judged; --store reads the service's store
 
 
 class OwnTables:
-    """The store of a run with --receipts-only, --setup or --stock."""
+    """The store of a run with --receipts-only, --setup or --stock.
 
-    def __init__(self, url: StoreURL | None, setup: Hook | None, stock: Hook | None) -> None:
+    Your setup and stock functions are imported and called in a short-lived child each time
+    (kit/apart.py), never in booking's parent: an import or a call that ends its process, hangs, forks
+    or prints cannot end, hang or corrupt the run."""
+
+    def __init__(
+        self,
+        url: StoreURL | None,
+        setup: Hook | None,
+        stock: Hook | None,
+        deadline_s: float = 60.0,
+        method: str = "fork",
+    ) -> None:
         spec = url.text if url is not None else ""  # what your setup and stock functions are handed
         self.spec = spec
         self.secrets = url.secrets if url is not None else frozenset()
         self.kind = url.kind if url is not None else StoreKind.COUNTER
         self.display = url.display if url is not None else ""
-        self._setup = resolve(setup, "--setup", "shop:seed") if setup is not None else None
-        self._stock = resolve(stock, "--stock", "shop:count_free") if stock is not None else None
-        if self._setup is not None:
-            check_call(self._setup, (spec, 1), "--setup", "setup(store, tickets)")
-        if self._stock is not None:
-            check_call(self._stock, (spec,), "--stock", "stock(store)")
+        self.deadline_s, self.method = deadline_s, method
+        self._setup, self._stock = setup, stock
+        if setup is not None:
+            self._apart("--setup", _check, setup, "--setup", "shop:seed", (spec, 1), "setup(store, tickets)")
+        if stock is not None:
+            self._apart("--stock", _check, stock, "--stock", "shop:count_free", (spec,), "stock(store)")
 
     @classmethod
     def unread(cls) -> OwnTables:
@@ -68,14 +81,10 @@ class OwnTables:
         return left
 
     def _call(self, hook: Any, option: str, *args: Any) -> Any:
-        try:
-            return hook(self.spec, *args)
-        except Exception as exc:  # your code failed before or after the race: the run cannot be judged
-            raise CannotRun(
-                _("{option} {name_of} failed: {one_line}").format(
-                    option=option, name_of=name_of(hook), one_line=one_line(exc, self.secrets)
-                )
-            ) from exc
+        return self._apart(option, _call, hook, option, self.secrets, self.spec, *args)
+
+    def _apart(self, option: str, work: Callable[..., Any], hook: Any, *args: Any) -> Any:
+        return apart.call_apart(self.method, self.deadline_s, f"{option} {name_of(hook)}", work, hook, *args)
 
     def lock_path(self) -> Path:
         raise BadInput(_("file-lock does not apply to your own tables"))
@@ -88,3 +97,21 @@ class OwnTables:
 
     def close(self) -> None:
         pass
+
+
+def _check(hook: Hook, option: str, example: str, args: tuple[Any, ...], shape: str) -> None:
+    """In the child: your function found and callable as `shape`, or BadInput saying why not."""
+    check_call(resolve(hook, option, example), args, option, shape)
+
+
+def _call(hook: Hook, option: str, secrets: frozenset[str], *args: Any) -> Any:
+    """In the child: your function called; its failure said in one line (CannotRun)."""
+    function = resolve(hook, option, "shop:seed")
+    try:
+        return function(*args)
+    except Exception as exc:  # your code failed before or after the race: the run cannot be judged
+        raise CannotRun(
+            _("{option} {name_of} failed: {one_line}").format(
+                option=option, name_of=name_of(hook), one_line=one_line(exc, secrets)
+            )
+        ) from exc

@@ -90,6 +90,16 @@ run_attempts = Table(
     Index("ix_run_attempts_run", "run"),
 )
 RUN_TABLES = ("runs", "run_hosts", "run_attempts")
+# --keep runs sharing the store at once (stores/claim.py): emptied by the first of them, so it holds
+# only the runs that overlap; each one's stock when it began and, once it ended, its receipts (JSON).
+keep_runs = Table(
+    "keep_runs",
+    metadata,
+    Column("run", String(36), primary_key=True),
+    Column("initial", Integer, nullable=False),
+    Column("buyers", Integer, nullable=False),
+    Column("receipts", Text, nullable=True),
+)
 
 
 # -- the purchase path's statements, compiled once per dialect before buyers fork

@@ -20,12 +20,13 @@ from booking.stores.base import KIND_NAMES, StoreKind
 from booking.strategies import queue
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
+from booking.strategies.redis import REDIS_STRATEGIES
 from booking.strategies.sql import SQL
 from booking.types import Hook
 
 __all__ = ["STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo", "choose", "get_strategy"]
 
-STRATEGIES: dict[str, StrategyInfo] = {s.name: s for s in (*LOCKS, queue.QUEUE, *SQL)}
+STRATEGIES: dict[str, StrategyInfo] = {s.name: s for s in (*LOCKS, queue.QUEUE, *SQL, *REDIS_STRATEGIES)}
 
 # --lock when none is given: the notes' mutex for db.json; "SQLite rows guarded by a filelock";
 # on a server, where buyers may run on many hosts, the conditional UPDATE.
@@ -34,6 +35,7 @@ DEFAULT_STRATEGY = {
     StoreKind.SQLITE: "file-lock",
     StoreKind.POSTGRESQL: "atomic",
     StoreKind.MYSQL: "atomic",
+    StoreKind.REDIS: "lua",
 }
 
 
@@ -182,6 +184,7 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
         from booking.strategies.custom import user_strategy
 
         buyer = user_strategy(config.purchase or "", _text(config.store_url), config.prepare)
+    _check_pause(config, buyer)
     for who, info, planned in (("buyer", buyer, config.kill_buyer), ("seller", seller, config.kill_seller)):
         if planned is None or info is None:
             continue
@@ -192,6 +195,20 @@ def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: Strategy
                 )
             )
     return buyer
+
+
+def _check_pause(config: RunConfig, buyer: StrategyInfo) -> None:
+    """A pause must land where the buyer passes (refused up front otherwise); --lock-ttl needs a lease."""
+    if config.pause_buyer is not None and config.pause_point not in buyer.kill_points:
+        raise BadInput(
+            _("--pause-at {point} does not apply to a buyer of --lock {name} (choose from: {value})").format(
+                point=config.pause_point, name=buyer.name, value=", ".join(buyer.kill_points) or "-"
+            )
+        )
+    if config.lock_ttl_ms is not None and not buyer.needs.lease:
+        raise BadInput(
+            _("--lock-ttl applies to a lease (redis-lock, fenced), not to --lock {name}").format(name=buyer.name)
+        )
 
 
 def _text(url: StoreURL | None) -> str:

@@ -36,9 +36,15 @@ class Needs:
     mp_lock: bool = False  # a multiprocessing.Lock (and who holds it), made by the parent: one process tree
     lock_file: bool = False  # a lock file path beside the store: one host
     sellers: bool = False  # seller processes own the store; buyers send them requests
+    lease: bool = False  # a lock that expires (--lock-ttl): a paused holder loses it
 
     def __or__(self, other: Needs) -> Needs:
-        return Needs(self.mp_lock or other.mp_lock, self.lock_file or other.lock_file, self.sellers or other.sellers)
+        return Needs(
+            self.mp_lock or other.mp_lock,
+            self.lock_file or other.lock_file,
+            self.sellers or other.sellers,
+            self.lease or other.lease,
+        )
 
 
 class SellerLink(Protocol):
@@ -62,6 +68,7 @@ class Made:
     lock_path: str | None = None
     contenders: int = 1  # processes that may wait for the lock at once (file-lock backs off by it)
     seller: SellerLink | None = None
+    lease_ms: float = 0.0  # a lease's time to live (--lock-ttl), for strategies that need one
 
 
 @dataclass

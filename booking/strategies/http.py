@@ -17,7 +17,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from booking.errors import BadInput, CannotRun
+from booking.errors import BadInput, CannotRun, Unavailable
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
@@ -137,9 +137,14 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
         ctx.local["client"] = client
 
     def purchase(store: Any, ctx: BuyerContext, rec: Attempt) -> None:
+        import httpx
+
         client: httpx.Client = ctx.local["client"]
         ctx.point(points.BEFORE_LOCK)  # the window: lockstep lets every buyer send at once
-        answer = _send(client, mapping, ctx)
+        try:
+            answer = _send(client, mapping, ctx)
+        except httpx.TransportError as exc:  # refused, reset, timed out: the service failed, not its strategy
+            raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
         rec.served_by = answer.worker
         rec.outcome, rec.error = answer.outcome, answer.error
         if answer.outcome is Outcome.OK:
@@ -159,6 +164,11 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
         setup=setup,
         opens_store=False,
     )
+
+
+class ServiceUnavailable(Unavailable):
+    """The service stopped answering during the run (refused, reset, timed out): the run could not be
+    carried out, whatever its strategy."""
 
 
 def _send(client: httpx.Client, mapping: Mapping, ctx: BuyerContext) -> Any:

@@ -37,6 +37,7 @@ class Unproved(StrEnum):
     NO_WINDOW = "no-window"  # no buyer reached the race window (your code never calls point("after-read"))
     STALLED = "stalled"  # the buyers were blocked before the window, one at a time
     NO_OVERLAP = "no-overlap"  # at most one buyer was inside the window at a time
+    NOTHING_SEEN = "nothing-seen"  # nothing sold and no stock read: a service that only says "sold out" proves nothing
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,14 @@ class Inconclusive:
     missed: str = ""  # MISSED: the fault that was not injected, as the run recorded it
 
 
-def inconclusive(history: History, most: int | None) -> Inconclusive | None:
-    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window."""
+def inconclusive(history: History, most: int | None, measured: bool = True) -> Inconclusive | None:
+    """Why a run without an anomaly proved nothing: the buyers never overlapped in the race window, or
+    (`measured` False: the store was not read) nothing was sold, so nothing was seen to judge."""
     racing = {a.buyer for a in history.attempts}
     if history.missed:
         return Inconclusive(Unproved.MISSED, history.missed[0])
+    if not measured and history.attempts and not any(a.outcome is Outcome.OK for a in history.attempts):
+        return Inconclusive(Unproved.NOTHING_SEEN)
     if most is None or most >= 2 or not history.attempts:
         return None
     if len(racing) < 2:

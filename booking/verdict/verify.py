@@ -67,13 +67,21 @@ class Verdict:
     could_not_run: list[Failure] = field(default_factory=list)
 
     @property
+    def unsafe(self) -> bool:
+        """An invariant of selling is broken (sold what did not exist, sold twice, forgot a sale, a sale
+        nobody holds): whatever else went wrong in the run, this is what it showed."""
+        return any(a.kind in SAFETY_KINDS for a in self.anomalies)
+
+    @property
     def ok(self) -> bool:
         """No anomaly, and the buyers did overlap: a run that proved something and found nothing wrong."""
         return not self.anomalies and self.inconclusive is None and not self.unavailable
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE."""
+        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it stands)."""
+        if self.unsafe:
+            return "ANOMALY"
         if self.stuck:
             return "STUCK"
         if self.anomalies:
@@ -96,12 +104,23 @@ class Verdict:
         return data
 
 
-def verify(initial: int, final: FinalState | None, history: History, kind: StoreKind = StoreKind.COUNTER) -> Verdict:
+SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
+
+
+def verify(
+    initial: int,
+    final: FinalState | None,
+    history: History,
+    kind: StoreKind = StoreKind.COUNTER,
+    others_selling: bool = False,
+) -> Verdict:
     """Judge a run. Every count is derived from the receipts and the store, never from the strategy.
 
     `final` None: the store is not booking's to read (your purchase code keeps its own tables), so
     only what receipts alone can show is judged (oversold, double_sold, errors, stuck); what needs
     the store (remaining, lost_updates, unreceipted, undersold) is None: not measured, never guessed.
+    `others_selling`: other runs still sell from the store, their receipts not yet known, so its sales
+    beyond the receipts (unreceipted) are not measured: the run that ends last judges them.
     """
     f = Facts.of(initial, final, history)
     over = max(0, f.sold - initial)
@@ -110,11 +129,11 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         lost = max(0, f.sold - f.store_sold)
         # A buyer killed mid-attempt (or stopped at the deadline) may have bought without living to hold
         # the receipt: that many sales without a receipt are indeterminate, not an anomaly of their own.
-        unreceipted_n = max(0, f.store_sold - f.sold - f.unanswered)
+        unreceipted_n = None if others_selling else max(0, f.store_sold - f.sold - f.unanswered)
         undersold_n = min(max(f.remaining, 0), len(f.refused))
     found = (
         oversold(f, over),
-        double_sold(f, kind is StoreKind.COUNTER),
+        double_sold(f, kind.counts),
         ledger_double_sold(f),
         lost_updates(f, lost or 0),
         unreceipted(f, unreceipted_n or 0),
@@ -143,7 +162,7 @@ def verify(initial: int, final: FinalState | None, history: History, kind: Store
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
-        inconclusive=None if anomalies else inconclusive(history, most),
+        inconclusive=None if anomalies else inconclusive(history, most, f.measured),
         unavailable=len(f.unavailable),
         could_not_run=failures(f.unavailable),
     )

@@ -2,8 +2,10 @@
 nothing but the database URL (each its own session, working directory and TMPDIR, so a file lock is
 one per "host"), judged together through PostgreSQL.
 
-The full strategy matrix runs under -m slow (CI); by default one unsafe and one safe strategy, a host
-killed mid-run, the verdict again from the database alone, and the refusals.
+The full strategy matrix runs under -m slow (CI); by default one unsafe and one safe strategy (each raced
+once for the module: the tests that read a finished run share it), a host killed mid-run, the verdict
+again from the database alone, and the refusals. The hosts are real processes, each in a session of its
+own; the commands around them (verify, a late host that is refused, a single host) run in-process.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import Ran, run_command
+from tests.helpers import Ran
 
 HOSTS = ("a", "b", "c")
 WAIT_S = 120  # a subprocess's own bound: the runs below set --deadline well inside it
@@ -37,12 +39,16 @@ class Hosts:
         self.url, self.tmp_path, self.run, self.prefix = url, tmp_path, run, prefix or {}
         self.procs: dict[str, subprocess.Popen[str]] = {}
 
-    def start(self, lock: str, *args: str, hosts: tuple[str, ...] = HOSTS) -> None:
+    def start(
+        self, lock: str, *args: str, hosts: tuple[str, ...] = HOSTS, only: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
+        """Start `hosts` with the same options; `only` adds a host's own (after the others: they win)."""
         for h in hosts:
             home = self.tmp_path / f"host-{h}"
             home.mkdir(exist_ok=True)
             argv = [sys.executable, "-m", "booking", "simulate", "--store", self.url, "--run", self.run]
             argv += ["--hosts", str(len(HOSTS)), "--host", h, "--lock", lock, "--format", "json", *args]
+            argv += (only or {}).get(h, ())
             self.procs[h] = subprocess.Popen(
                 [*self.prefix.get(h, []), *argv],
                 cwd=home,
@@ -77,6 +83,28 @@ def hosts(postgresql_url: str, tmp_path: Path) -> Iterator[Hosts]:
         yield h
     finally:
         h.close()
+
+
+@contextlib.contextmanager
+def finished_run(url: str, where: Path, lock: str) -> Iterator[tuple[Hosts, dict[str, Any]]]:
+    """A run across three hosts under `lock`, raced to its end: (its hosts, its verdict)."""
+    h = Hosts(url, where, f"t{secrets.token_hex(4)}")
+    try:
+        yield h, race(h, lock)
+    finally:
+        h.close()
+
+
+@pytest.fixture(scope="module")
+def mp_lock_run(postgresql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hosts, Any]]:
+    with finished_run(postgresql_url, tmp_path_factory.mktemp("mp-lock"), "mp-lock") as done:
+        yield done
+
+
+@pytest.fixture(scope="module")
+def atomic_run(postgresql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hosts, Any]]:
+    with finished_run(postgresql_url, tmp_path_factory.mktemp("atomic"), "atomic") as done:
+        yield done
 
 
 def verdicts(ran: dict[str, Ran]) -> dict[str, Any]:
@@ -116,12 +144,12 @@ def sells_exactly_the_stock(result: dict[str, Any], tickets: int = 4) -> None:
     assert result["overlap"] >= 2  # the buyers did meet at the window: the OK proves something
 
 
-def test_a_lock_inside_one_host_double_sells_across_hosts(hosts: Hosts) -> None:
-    double_sells_across_hosts(race(hosts, "mp-lock"))
+def test_a_lock_inside_one_host_double_sells_across_hosts(mp_lock_run: tuple[Hosts, Any]) -> None:
+    double_sells_across_hosts(mp_lock_run[1])
 
 
-def test_the_database_protects_every_host(hosts: Hosts) -> None:
-    sells_exactly_the_stock(race(hosts, "atomic"))
+def test_the_database_protects_every_host(atomic_run: tuple[Hosts, Any]) -> None:
+    sells_exactly_the_stock(atomic_run[1])
 
 
 @pytest.mark.slow
@@ -136,19 +164,27 @@ def test_database_locks_do_not(hosts: Hosts, lock: str) -> None:
     sells_exactly_the_stock(race(hosts, lock, buyers=5, tickets=5), tickets=5)
 
 
-def test_verify_gives_the_verdict_again_from_the_database_alone(hosts: Hosts, tmp_path: Path) -> None:
-    result = race(hosts, "mp-lock")
+def test_verify_gives_the_verdict_again_from_the_database_alone(
+    cli: Any, mp_lock_run: tuple[Hosts, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hosts, result = mp_lock_run
+    monkeypatch.chdir(tmp_path)
     # Another run reseeds the store: the run's verdict is the same, from what the run kept.
-    assert run_command("simulate", "--store", hosts.url, "--buyers", "2", "-q").code == 0
-    again = run_command("verify", "--store", hosts.url, "--run", hosts.run, "--format", "json", cwd=tmp_path)
+    assert cli("simulate", "--store", hosts.url, "--buyers", "2", "-q").code == 0
+    again = cli("verify", "--store", hosts.url, "--run", hosts.run, "--format", "json")
     assert again.code == 1, again.err
     keys = ("sold", "remaining", "oversold", "double_sold", "lost_updates", "stuck")
     assert {k: again.json()[k] for k in keys} == {k: result[k] for k in keys}
     assert stories(again.json(), "double_sold") == stories(result, "double_sold")
 
 
-def test_a_host_killed_mid_run_is_named_and_nobody_waits_for_it(hosts: Hosts) -> None:
-    hosts.start("atomic", "--buyers", "3", "--tickets", "50000", "--duration", "4", "--schedule", "free")
+def test_a_host_killed_mid_run_is_named_and_nobody_waits_for_it(hosts: Hosts, monkeypatch: pytest.MonkeyPatch) -> None:
+    # b buys for 50 s, so it is surely mid-run when it is killed; a and c buy for 1 s, then wait for b until
+    # they see it dead. Their wait is bounded by a grace (5 s): long here, so that on a loaded machine the
+    # kill, not the grace, ends it. --think: purchases wait 20 ms in their window instead of spinning.
+    monkeypatch.setenv("BOOKING_HOST_GRACE_S", str(WAIT_S))
+    common = ("--buyers", "3", "--tickets", "50000", "--schedule", "free", "--think", "20")
+    hosts.start("atomic", *common, "--duration", "1", only={"b": ("--duration", "50")})
     _until(hosts, SOLD_BY, host="b")
     hosts.kill("b")
     ran = hosts.finish()
@@ -187,34 +223,33 @@ def _until(hosts: Hosts, query: str, **params: str) -> None:
         engine.dispose()
 
 
-def test_a_reused_run_name_is_refused(hosts: Hosts) -> None:
-    race(hosts, "atomic")
-    late = run_command("simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "d")
+def test_a_reused_run_name_is_refused(cli: Any, atomic_run: tuple[Hosts, Any]) -> None:
+    hosts, _ = atomic_run
+    late = cli("simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "d")
     assert late.code == 2 and f"--run {hosts.run} already has its 3 hosts" in late.err, late.err
-    assert run_command("verify", "--store", hosts.url, "--run", hosts.run).code == 0  # the run is untouched
+    assert cli("verify", "--store", hosts.url, "--run", hosts.run).code == 0  # the run is untouched
 
 
-def test_a_host_that_joins_another_race_is_refused(hosts: Hosts) -> None:
+def test_a_host_that_joins_another_race_is_refused(cli: Any, hosts: Hosts) -> None:
     hosts.start("atomic", "--buyers", "2", "--tickets", "3", hosts=("a",))
     _until(hosts, JOINED, host="a")
-    other = run_command(
-        "simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "b", "--tickets", "9"
-    )
+    other = cli("simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "b", "--tickets", "9")
     hosts.close()
     assert other.code == 2 and "already exists with tickets 3, not 9" in other.err, other.err
 
 
-def test_a_host_that_never_joins_is_named_at_the_deadline(hosts: Hosts) -> None:
+def test_a_host_that_never_joins_is_named_at_the_deadline(cli: Any, hosts: Hosts) -> None:
     hosts.start("atomic", "--buyers", "2", "--deadline", "3", hosts=("a",))
     result = hosts.finish()["a"]
     assert result.code == 3, result.err
     assert result.json()["missing"] == ["2 of 3 hosts never joined"]
-    late = run_command("simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "b")
+    late = cli("simulate", "--store", hosts.url, "--run", hosts.run, "--hosts", "3", "--host", "b")
     assert late.code == 2 and f"--run {hosts.run} is over (host a ended it)" in late.err, late.err
 
 
-def test_a_run_across_hosts_needs_postgresql(tmp_path: Path) -> None:
-    ran = run_command("simulate", "--store", tmp_path / "s.db", "--run", "x", "--hosts", "2", cwd=tmp_path)
+def test_a_run_across_hosts_needs_postgresql(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ran = cli("simulate", "--store", tmp_path / "s.db", "--run", "x", "--hosts", "2")
     assert ran.code == 2 and "--run needs a PostgreSQL store" in ran.err, ran.err
     assert not (tmp_path / "s.db").exists()
 
@@ -304,10 +339,13 @@ def test_three_hundred_buyers_on_three_hosts(hosts: Hosts, lock: str) -> None:
         sells_exactly_the_stock(result, tickets=100)
 
 
-def test_no_wait_gives_this_hosts_part_with_a_note(postgresql_url: str, tmp_path: Path) -> None:
-    ran = run_command(
+def test_no_wait_gives_this_hosts_part_with_a_note(
+    cli: Any, postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ran = cli(
         "simulate", "--store", postgresql_url, "--run", f"w{secrets.token_hex(4)}", "--hosts", "1", "--no-wait",
-        "--buyers", "3", "--format", "json", cwd=tmp_path,
+        "--buyers", "3", "--format", "json",
     )  # fmt: skip
     assert ran.code == 0, ran.err
     assert ran.json()["missing"] == ["this host's part only (--no-wait): 1 of 1 hosts joined"]

@@ -98,3 +98,28 @@ def test_what_your_code_forks_ends_with_the_run(tmp_path: Path, new_session: boo
         for pid in _sleepers(token):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_your_setup_and_stock_run_apart_too(tmp_path: Path) -> None:
+    """--setup whose import ends the process, and --stock that prints and blocks: each is one line (or a
+    parseable --json), never booking's own end or hang."""
+    _module(tmp_path, "shop", "import os\nos._exit(0)\ndef seed(store, tickets):\n    pass\n")
+    _module(
+        tmp_path,
+        "tables",
+        "import threading\n"
+        "def seed(store, tickets):\n    print('seeding')\n"
+        "def count(store):\n    print('counting')\n    return 0\n"
+        "def stuck(store):\n    threading.Event().wait()\n",
+    )
+    _module(tmp_path, "buyer", "def buy(store, buyer, point):\n    print('buying')\n    return None\n")
+    ran = _booking(tmp_path, "simulate", "--purchase", "buyer:buy", "--setup", "shop:seed", "--buyers", "2")
+    assert ran.returncode == 3 and "--setup shop:seed" in _one_line(ran)
+    ran = _booking(
+        tmp_path, "simulate", "--purchase", "buyer:buy", "--setup", "tables:seed", "--stock", "tables:count", "--json"
+    )
+    assert json.loads(ran.stdout)["remaining"] == 0, ran.stderr
+    ran = _booking(
+        tmp_path, "simulate", "--purchase", "buyer:buy", "--stock", "tables:stuck", "--keep", "--deadline", "2"
+    )
+    assert ran.returncode == 3 and "--stock tables:stuck" in _one_line(ran)

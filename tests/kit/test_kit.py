@@ -13,21 +13,14 @@ pytest_plugins = ["pytester"]
 
 
 class TestPurchaseOption:
+    def test_the_racy_example_oversells_in_lockstep(self, cli: Any, tmp_path: Path) -> None:
+        """Under the default start method for your code (spawn): each buyer imports it afresh."""
+        racy_example_oversells(cli, tmp_path)
+
+    @pytest.mark.slow
     def test_the_racy_example_oversells_every_time_in_lockstep(self, cli: Any, tmp_path: Path) -> None:
         for _ in range(5):
-            ran = cli(
-                "simulate",
-                "--purchase",
-                "booking.examples.counter:racy_buy",
-                "--store",
-                tmp_path / "db.json",
-                "--buyers",
-                "6",
-                "--json",
-            )
-            data = ran.json()
-            assert ran.code == 1 and data["sold"] == 6 and data["double_sold"] == 1
-            assert data["strategy"] == "purchase booking.examples.counter:racy_buy"
+            racy_example_oversells(cli, tmp_path)
 
     def test_the_fixed_twin_passes(self, cli: Any, tmp_path: Path) -> None:
         ran = cli(
@@ -40,6 +33,8 @@ class TestPurchaseOption:
             "6",
             "--tickets",
             "3",
+            "--start-method",
+            "fork",
             "--json",
         )
         data = ran.json()
@@ -51,7 +46,12 @@ class TestPurchaseOption:
         own.write_text('{"count": 1}')
         result = simulate(
             RunConfig(
-                store=str(own), buyers=4, tickets=1, purchase="booking.examples.counter:racy_buy", receipts_only=True
+                store=str(own),
+                buyers=4,
+                tickets=1,
+                purchase="booking.examples.counter:racy_buy",
+                receipts_only=True,
+                start_method="fork",
             )
         )
         v = result.verdict
@@ -73,7 +73,10 @@ class TestPurchaseOption:
         assert ran.code == 2 and words in ran.err and len(ran.err.splitlines()) == 1
 
 
-def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: pytest.Pytester) -> None:
+def test_the_race_fixture_fails_the_racy_function_with_its_timeline(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # what a pipe gets: the width is not this terminal's
     pytester.makepyfile(
         """
         from booking.examples.counter import fixed_buy, racy_buy
@@ -85,7 +88,7 @@ def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: py
             assert race(fixed_buy, buyers=4, tickets=1).ok
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -107,21 +110,8 @@ def test_the_race_fixture_fails_the_racy_function_with_its_timeline(pytester: py
 
 
 class TestExamples:
-    def test_sqlite_racy_is_flagged_every_time_and_its_twin_passes(self, cli: Any, sqlite_url: str) -> None:
-        for _ in range(5):
-            ran = cli(
-                "simulate",
-                "--purchase",
-                "booking.examples.sqlite:racy_buy",
-                "--store",
-                sqlite_url,
-                "--buyers",
-                "8",
-                "--start-method",
-                "fork",
-                "--json",
-            )
-            assert ran.code == 1 and ran.json()["double_sold"] == 1 and ran.json()["sold"] == 8
+    def test_sqlite_racy_is_flagged_and_its_twin_passes(self, cli: Any, sqlite_url: str) -> None:
+        sqlite_racy_is_flagged(cli, sqlite_url)
         ran = cli(
             "simulate",
             "--purchase",
@@ -132,9 +122,16 @@ class TestExamples:
             "8",
             "--tickets",
             "5",
+            "--start-method",
+            "fork",
             "--json",
         )
         assert ran.code == 0 and ran.json()["sold"] == 5 and ran.json()["remaining"] == 0
+
+    @pytest.mark.slow
+    def test_sqlite_racy_is_flagged_every_time(self, cli: Any, sqlite_url: str) -> None:
+        for _ in range(5):
+            sqlite_racy_is_flagged(cli, sqlite_url)
 
     def test_postgres_racy_is_flagged_and_its_twin_passes(self, cli: Any, postgresql_url: str) -> None:
         ran = cli(
@@ -145,6 +142,8 @@ class TestExamples:
             postgresql_url,
             "--buyers",
             "6",
+            "--start-method",
+            "fork",
             "--json",
         )
         assert ran.code == 1 and ran.json()["double_sold"] == 1
@@ -158,12 +157,20 @@ class TestExamples:
             "6",
             "--tickets",
             "3",
+            "--start-method",
+            "fork",
             "--json",
         )
         assert ran.code == 0 and ran.json()["sold"] == 3
 
 
-def test_the_fixture_on_sqlite_as_the_readme_shows(pytester: pytest.Pytester) -> None:
+# Your code's buyers start by spawn unless told: 28 fresh interpreters here. The race fixture under spawn
+# is proved by the timeline test above; by default this one starts its buyers by fork.
+@pytest.mark.parametrize("start_method", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
+def test_the_fixture_on_sqlite_as_the_readme_shows(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, start_method: str
+) -> None:
+    monkeypatch.setenv("BOOKING_START_METHOD", start_method)
     pytester.makepyfile(
         """
         from booking.examples.sqlite import fixed_buy, racy_buy
@@ -180,6 +187,38 @@ def test_the_fixture_on_sqlite_as_the_readme_shows(pytester: pytest.Pytester) ->
             assert runs[0].result.order == runs[1].result.order
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*test_racy*", "*ticket #1 sold 10 times*", "*time  buyer 1*"])
+
+
+def racy_example_oversells(cli: Any, tmp_path: Path) -> None:
+    ran = cli(
+        "simulate",
+        "--purchase",
+        "booking.examples.counter:racy_buy",
+        "--store",
+        tmp_path / "db.json",
+        "--buyers",
+        "6",
+        "--json",
+    )
+    data = ran.json()
+    assert ran.code == 1 and data["sold"] == 6 and data["double_sold"] == 1
+    assert data["strategy"] == "purchase booking.examples.counter:racy_buy"
+
+
+def sqlite_racy_is_flagged(cli: Any, sqlite_url: str) -> None:
+    ran = cli(
+        "simulate",
+        "--purchase",
+        "booking.examples.sqlite:racy_buy",
+        "--store",
+        sqlite_url,
+        "--buyers",
+        "8",
+        "--start-method",
+        "fork",
+        "--json",
+    )
+    assert ran.code == 1 and ran.json()["double_sold"] == 1 and ran.json()["sold"] == 8

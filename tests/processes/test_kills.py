@@ -88,6 +88,8 @@ def _store_for(strategy: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         return str(tmp_path / "db.json")
     if StoreKind.SQLITE in stores:
         return f"sqlite:///{tmp_path / 't.db'}"
+    if StoreKind.REDIS in stores:
+        return str(request.getfixturevalue("redis_url"))
     return str(request.getfixturevalue("postgresql_url"))
 
 
@@ -111,6 +113,7 @@ def test_every_kill_fires_or_is_refused(
         kill_buyer=1,
         kill_at=point,
         deadline_s=30,
+        lock_ttl_ms=200 if STRATEGIES[strategy].needs.lease else None,  # a killed holder's lease lapses soon
     )
     applies = STRATEGIES[strategy].kill_points
     if point not in applies:

@@ -1,8 +1,14 @@
 """`serve`: start `booking serve` as a real process on a free loopback port, wait until every worker is up,
-and always stop it, checking that no process of it is left (its session is empty afterwards)."""
+and always stop it, checking that no process of it is left (its session is empty afterwards).
+
+`in_process`: the app one worker runs, called in this process through httpx's ASGITransport (its
+lifespan entered as a worker's is). The contract's answers are tested this way; real workers only where
+the behaviour is about them: processes, sockets, buyers sending real requests."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
 import selectors
@@ -13,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +136,65 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     yield run
     for service in started:
         stop(service)
+
+
+@dataclass
+class InProcess:
+    """One worker's app in this process: `request` is httpx's, answered by the app without a socket."""
+
+    portal: Any  # anyio's blocking portal: the event loop the app runs in, on a thread of its own
+    client: Any  # httpx.AsyncClient on an ASGITransport
+
+    def request(self, method: str, path: str, **options: Any) -> Any:
+        return self.portal.call(functools.partial(self.client.request, method, path, **options))
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def post(self, path: str, **options: Any) -> Any:
+        return self.request("POST", path, **options)
+
+    def gather(self, method: str, path: str, bodies: list[Any]) -> list[Any]:
+        """The requests sent together (each awaits its answer on the app's event loop at once)."""
+        import anyio
+
+        async def all_at_once() -> list[Any]:
+            answers: list[Any] = [None] * len(bodies)
+
+            async def one(i: int) -> None:
+                answers[i] = await self.client.request(method, path, json=bodies[i])
+
+            async with anyio.create_task_group() as tg:
+                for i in range(len(bodies)):
+                    tg.start_soon(one, i)
+            return answers
+
+        return self.portal.call(all_at_once)
+
+
+@contextlib.contextmanager
+def in_process(**settings: Any) -> Iterator[InProcess]:
+    """The app `booking serve` would give each worker, with the store seeded as serve seeds it, once."""
+    import anyio.from_thread
+    import httpx
+
+    from booking.service.app import create_app
+    from booking.service.settings import ServeConfig
+    from booking.stores import open_store
+
+    config = ServeConfig(**settings)
+    store = open_store(config.store)
+    try:
+        store.prepare(config.tickets)
+    finally:
+        store.close()
+    app = create_app(config)
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(app.router.lifespan_context(app)),
+    ):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://booking.test")
+        try:
+            yield InProcess(portal, client)
+        finally:
+            portal.call(client.aclose)

@@ -1,5 +1,9 @@
 """Issue 16 items 1 to 3 and the acceptance's bad input and loopback: the service's answers, what it refuses,
-how it stops, and a service that is not booking's, raced through --target-map and the `race` fixture."""
+how it stops, and a service that is not booking's, raced through --target-map and the `race` fixture.
+
+The answers and refusals are the app's: called in this process (`shop`). What is about the network or
+processes runs against a real `booking serve` (`served`): bytes that are not HTTP, the address it
+listens on, buyer processes sending requests, a port in use, a supervisor killed outright."""
 
 from __future__ import annotations
 
@@ -12,27 +16,33 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import httpx
 import pytest
 
 from booking.errors import BadInput
 from booking.history import Outcome
 from booking.strategies.contract import Mapping, judge, parse_map
-from tests.helpers import run_command
-from tests.service.conftest import Service, start, stop, wait_gone
+from tests.service.conftest import InProcess, Service, in_process, start, stop, wait_gone
 
 HUGE = 1_000_000
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, Path]]:
-    """One service for the module: SQLite, atomic, 3 tickets, 2 workers."""
-    where = tmp_path_factory.mktemp("shop")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InProcess, Path]]:
+    """The app of one worker of a service, in this process: SQLite, atomic, 3 tickets, 2 workers."""
+    db = tmp_path_factory.mktemp("shop") / "shop.db"
+    with in_process(store=f"sqlite:///{db}", strategy="atomic", workers=2, tickets=3) as app:
+        yield app, db
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, Path]]:
+    """A real `booking serve` for the module: SQLite, atomic, 3 tickets, one worker process."""
+    where = tmp_path_factory.mktemp("served")
     db = where / "shop.db"
     service = start(
-        ["--store", f"sqlite:///{db}", "--lock", "atomic", "--workers", "2", "--tickets", "3"], where / "log"
+        ["--store", f"sqlite:///{db}", "--lock", "atomic", "--workers", "1", "--tickets", "3"], where / "log"
     )
     yield service, db
     stop(service)
@@ -41,10 +51,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, Pa
 def rows(db: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT * FROM tickets").fetchall() + conn.execute("SELECT * FROM purchases").fetchall()
-
-
-def client(service: Service) -> httpx.Client:
-    return httpx.Client(base_url=service.url, trust_env=False, timeout=30)
 
 
 class TestBadInputChangesNothing:
@@ -65,25 +71,49 @@ class TestBadInputChangesNothing:
         ("POST", "/tickets", b"", 405, "not allowed"),
         ("GET", "/nope", b"", 404, "no such path"),
         ("DELETE", "/run", b"", 405, "not allowed"),
+        ("POST", "/purchase", '{"buyer": 1}'.encode("utf-16"), 400, "not JSON"),  # UTF-8 only, never guessed
+    )
+    JSON: ClassVar[dict[str, str]] = {"content-type": "application/json"}
+    # Bodies not declared JSON (in UTF-8): refused before they are read, whatever they hold.
+    UNDECLARED = (
+        ({}, "no content type"),
+        ({"content-type": "text/plain"}, "text/plain"),
+        ({"content-type": "application/x-www-form-urlencoded"}, "application/x-www-form-urlencoded"),
+        ({"content-type": "application/json; charset=utf-16"}, "charset utf-16"),
     )
 
     @pytest.mark.parametrize(("method", "path", "body", "status", "words"), CASES)
     def test_refused_in_one_line(self, shop: Any, method: str, path: str, body: Any, status: int, words: str) -> None:
-        service, db = shop
+        app, db = shop
         before = rows(db)
-        with client(service) as c:
-            if body == HUGE:  # streamed without a length: refused as soon as too much has arrived
-                answer = c.request(method, path, content=(b"x" * 65536 for _ in range(HUGE // 65536)))
-            else:
-                answer = c.request(method, path, content=body)
-            assert answer.status_code == status
-            reason = answer.json()["error"]
-            assert words in reason and "\n" not in reason and len(reason) < 200
-            assert c.get("/tickets").json() == {"remaining": 3}
+        if body == HUGE:  # streamed without a length: refused as soon as too much has arrived
+
+            async def chunks() -> Any:
+                for _ in range(HUGE // 65536):
+                    yield b"x" * 65536
+
+            answer = app.request(method, path, content=chunks(), headers=self.JSON)
+        else:
+            answer = app.request(method, path, content=body, headers=self.JSON)
+        assert answer.status_code == status
+        reason = answer.json()["error"]
+        assert words in reason and "\n" not in reason and len(reason) < 200
+        assert app.get("/tickets").json() == {"remaining": 3}
         assert rows(db) == before
 
-    def test_garbage_instead_of_http(self, shop: Any) -> None:
-        service, db = shop
+    @pytest.mark.parametrize(("headers", "words"), UNDECLARED)
+    def test_a_body_not_declared_json_is_415(self, shop: Any, headers: dict[str, str], words: str) -> None:
+        """A purchase that would be sold if it were JSON, sent as something else: 415, nothing sold."""
+        app, db = shop
+        before = rows(db)
+        answer = app.request("POST", "/purchase", content=b'{"buyer": 1}', headers=headers)
+        assert answer.status_code == 415
+        assert words in answer.json()["error"]
+        assert rows(db) == before
+
+    def test_garbage_instead_of_http(self, served: Any) -> None:
+        """uvicorn's parser, in front of the app: only a real service has it."""
+        service, db = served
         before = rows(db)
         with socket.create_connection(("127.0.0.1", service.port), timeout=10) as raw:
             raw.sendall(b"BUY /purchase NOW\r\n\r\n")
@@ -94,26 +124,36 @@ class TestBadInputChangesNothing:
 class TestAnswers:
     """The contract's answers: bought, sold out; health and what the service runs."""
 
-    def test_the_look_the_purchase_and_sold_out(self, shop: Any) -> None:
-        service, db = shop
-        with client(service) as c:
-            assert c.get("/health").json()["ok"] is True
-            about = c.get("/run").json()
-            assert about["strategy"] == "atomic" and about["workers"] == 2 and about["store"].endswith("shop.db")
-            bought = [c.post("/purchase", json={"buyer": b}) for b in (1, 2, 3, 4)]
-            assert [a.status_code for a in bought] == [200, 200, 200, 410]
-            assert sorted(a.json()["ticket"] for a in bought[:3]) == [1, 2, 3]
-            assert bought[3].json()["outcome"] == "sold-out" and c.get("/tickets").json() == {"remaining": 0}
-        assert run_command("init", "--store", f"sqlite:///{db}", "--tickets", 3).code == 0
+    def test_the_look_the_purchase_and_sold_out(self, cli: Any, shop: Any) -> None:
+        c, db = shop
+        assert c.get("/health").json()["ok"] is True
+        about = c.get("/run").json()
+        assert about["strategy"] == "atomic" and about["workers"] == 2 and about["store"].endswith("shop.db")
+        bought = [c.post("/purchase", json={"buyer": b}) for b in (1, 2, 3, 4)]
+        assert [a.status_code for a in bought] == [200, 200, 200, 410]
+        assert sorted(a.json()["ticket"] for a in bought[:3]) == [1, 2, 3]
+        assert bought[3].json()["outcome"] == "sold-out" and c.get("/tickets").json() == {"remaining": 0}
+        assert cli("init", "--store", f"sqlite:///{db}", "--tickets", 3).code == 0
+
+    def test_requests_sent_together_buy_the_stock_once(self, tmp_path: Path) -> None:
+        """atomic in one worker, 20 purchases at once for 2 tickets, each inside a 50 ms window after its
+        read: 2 sold, 18 sold out. (Across worker processes: test_race.py; the whole matrix: -m slow.)"""
+        store = f"sqlite:///{tmp_path / 'shop.db'}"
+        with in_process(store=store, strategy="atomic", tickets=2, threads=8, think_ms=50) as app:
+            answers = app.gather("POST", "/purchase", [{"buyer": b} for b in range(1, 21)])
+            statuses = sorted(a.status_code for a in answers)
+            assert statuses == [200] * 2 + [410] * 18, [a.json() for a in answers]
+            assert sorted(a.json()["ticket"] for a in answers if a.status_code == 200) == [1, 2]
+            assert app.get("/tickets").json() == {"remaining": 0}
 
 
 class TestFaults:
     """A buyer killed with its request sent and its answer unread: a sale may exist without a receipt."""
 
-    def test_killed_in_flight_is_allowed_for(self, shop: Any) -> None:
-        service, db = shop
-        ran = run_command("simulate", "--target", service.url, "--store", f"sqlite:///{db}", "--tickets", 3,
-                          "--buyers", 3, "--kill-buyer", 2, "--json")  # fmt: skip
+    def test_killed_in_flight_is_allowed_for(self, cli: Any, served: Any) -> None:
+        service, db = served
+        ran = cli("simulate", "--target", service.url, "--store", f"sqlite:///{db}", "--tickets", 3,
+                  "--buyers", 3, "--kill-buyer", 2, "--json")  # fmt: skip
         data = ran.json()
         assert ran.code == 0 and data["killed"] == 1 and data["anomalies"] == [], ran.out + ran.err
         assert data["sold"] == 2  # the receipts of buyers 1 and 3; buyer 2's purchase had no one to answer
@@ -122,17 +162,18 @@ class TestFaults:
 class TestOnlyLoopback:
     """No traffic leaves the loopback interface: the service listens on 127.0.0.1, and buyers use no proxy."""
 
-    def test_the_service_listens_on_loopback_only(self, shop: Any) -> None:
-        service, _ = shop
+    def test_the_service_listens_on_loopback_only(self, served: Any) -> None:
+        service, _ = served
         listening = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
         mine = [f[1] for f in listening if f[3] == "0A" and int(f[1].split(":")[1], 16) == service.port]
         assert mine == [f"0100007F:{service.port:04X}"]  # 127.0.0.1, and nothing else
 
-    def test_buyers_ignore_proxies_in_the_environment(self, shop: Any, tmp_path: Path) -> None:
-        service, db = shop
-        dead = {k: "http://127.0.0.1:9" for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy")}
-        ran = run_command("simulate", "--target", service.url, "--store", f"sqlite:///{db}", "--tickets", 3,
-                          "--buyers", 4, "--json", env=dead)  # fmt: skip
+    def test_buyers_ignore_proxies_in_the_environment(self, cli: Any, served: Any, monkeypatch: Any) -> None:
+        service, db = served
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy"):  # the buyer processes inherit them
+            monkeypatch.setenv(name, "http://127.0.0.1:9")
+        ran = cli("simulate", "--target", service.url, "--store", f"sqlite:///{db}", "--tickets", 3,
+                  "--buyers", 4, "--json")  # fmt: skip
         assert ran.json()["sold"] == 3 and ran.json()["errors"] == 0, ran.err
 
 
@@ -184,9 +225,11 @@ class TestRefusedOptions:
             ran = cli("simulate", "--target", f"http://127.0.0.1:{closed.getsockname()[1]}", "--store", db)
         assert ran.code == 3 and "cannot reach it" in ran.err and db.read_text() == '{"count": 7}'
 
-    def test_a_port_in_use_is_exit_3(self, cli: Any, shop: Any, tmp_path: Path) -> None:
-        service, _ = shop
-        ran = cli("serve", "--store", tmp_path / "db.json", "--port", service.port)
+    def test_a_port_in_use_is_exit_3(self, cli: Any, tmp_path: Path) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            ran = cli("serve", "--store", tmp_path / "db.json", "--port", taken.getsockname()[1])
         assert ran.code == 3 and "cannot listen on 127.0.0.1" in ran.err and not (tmp_path / "db.json").exists()
 
 

@@ -1,0 +1,67 @@
+"""The crowd a run starts: its buyers, and whatever the strategy declared it needs (a lock, a lock file,
+sellers, a lease), made in the parent before any fork; the barrier its schedule asks for."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from booking.history.watch import Watcher
+from booking.options.config import RunConfig, Schedule
+from booking.options.validate import replay_order
+from booking.processes import pauses
+from booking.processes.buyer import BuyerPlan, Links
+from booking.processes.crowd import Crowd
+from booking.processes.kills import plan_kills
+from booking.processes.messages import Channel
+from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
+from booking.processes.sellers import Sellers
+from booking.stores import Store, locks
+from booking.stores.own import OwnTables
+from booking.strategies import Choice, Made
+from booking.types import Peers
+
+
+def make_crowd(
+    config: RunConfig,
+    choice: Choice,
+    store: Store | OwnTables,
+    seed: int,
+    t0: float,
+    peers: Peers | None = None,
+    watch: Watcher | None = None,
+) -> Crowd:
+    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
+    ctx = multiprocessing.get_context(config.processes)
+    deadline = t0 + config.deadline_s
+    needs = choice.needs
+    made = Made()
+    if needs.mp_lock:
+        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
+    if needs.lock_file:
+        made.lock_path = str(locks.prepare(store.lock_path()))
+        made.contenders = config.buyers + config.sellers
+    made.lease_ms = config.lease_ms if needs.lease else 0.0
+    sellers = None
+    if needs.sellers:
+        sellers = Sellers(ctx, config, choice, t0, deadline)
+        made.seller = sellers.link
+    gates = Gates(ctx)
+    buyers = set(range(1, config.buyers + 1))
+    barrier: LockstepBarrier | RandomScheduler | None = None
+    held = choice.holds_buyers(config.schedule)
+    if held and config.schedule is Schedule.EXHAUSTIVE:
+        barrier = ReplayScheduler(gates, buyers, replay_order(config))
+    elif held and config.schedule is Schedule.RANDOM:
+        per_buyer = config.attempts if not config.until_sold_out else config.tickets // config.buyers + 1
+        barrier = RandomScheduler(gates, buyers, seed, steps_hint=config.buyers * per_buyer * 2, depth=config.depth)
+    elif held:
+        barrier = pauses.lockstep(gates, buyers, config.pause_buyer)
+        barrier.peers = peers
+    kills = plan_kills(config, seed, choice.buyer_info().kill_points)
+    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
+    # purchases per second would pay for it: there only their records are shown as they come.
+    live = watch is not None and config.duration_s is None
+    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
+    paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
+    links = Links(Channel(ctx), made)
+    return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused)
