@@ -18,6 +18,7 @@ from booking.run.repeat import Runs as Runs
 from booking.run.repeat import simulate_runs as simulate_runs
 from booking.run.result import RunResult as RunResult
 from booking.run.result import VerifyResult as VerifyResult
+from booking.run.selling import sell as sell
 from booking.run.simulate import simulate as simulate
 from booking.service.run import serve as serve
 from booking.service.settings import ServeConfig as ServeConfig
@@ -34,5 +35,6 @@ from booking.stores.migrate import (
     upgrade_store as upgrade_store,
 )
 from booking.strategies import strategy_rows as strategy_rows
+from booking.strategies.target.check import check_target_file as check_target_file
 from booking.verdict.verify import Verdict as Verdict
 from booking.verdict.verify import verify as verify

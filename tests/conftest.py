@@ -18,10 +18,11 @@ import pytest
 
 from booking.cli import main
 from booking.pytest_plugin import throwaway_database
+from tests.brokerq import broker_url as broker_url  # one RabbitMQ queue per test
 from tests.helpers import MYSQL_PASSWORD, Ran, unwritable
 from tests.redisdb import redis_url as redis_url  # one Redis database (10-15) per test
 
-SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url", "redis_url"})
+SERVER_FIXTURES = frozenset({"postgresql_url", "mysql_url", "mysql_password_url", "redis_url", "broker_url"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

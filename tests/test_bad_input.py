@@ -19,7 +19,7 @@ import pytest
 
 from booking import init_store
 from booking.stores.migrate import head
-from tests.helpers import MYSQL_PASSWORD, Ran, plain_connect, run_command, unwritable
+from tests.helpers import MYSQL_PASSWORD, Ran, plain_connect, unwritable
 
 GOOD = '{"count": 1}'
 PASSWORD = "hunter2-" + "x7q"  # in every URL below that carries one: it must never be printed
@@ -123,12 +123,22 @@ NUMBERS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An initialised SQLite store's bytes: made once, copied into each test (112 tests, one set-up)."""
+    path = tmp_path_factory.mktemp("made") / "tickets.db"
+    init_store(str(path), 3)
+    with sqlite3.connect(path) as conn:  # one file: the WAL checkpointed into it
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.read_bytes()
+
+
 @pytest.fixture
-def files(tmp_path: Path) -> dict[str, str]:
+def files(tmp_path: Path, sqlite_store: bytes) -> dict[str, str]:
     """A good db.json, an initialised SQLite store and an empty history, by placeholder."""
     (tmp_path / "db.json").write_text(GOOD)
     (tmp_path / "empty.jsonl").write_text("")
-    init_store(str(tmp_path / "tickets.db"), 3)
+    (tmp_path / "tickets.db").write_bytes(sqlite_store)
     return {
         "json": str(tmp_path / "db.json"),
         "sqlite": str(tmp_path / "tickets.db"),
@@ -276,7 +286,7 @@ def test_hostile_files(
 
 
 # -- URLs: parsed and refused before anything is opened (exit 2), or refused by the network (exit 3).
-# Run as real processes: the subprocess timeout is the bound on "fails within seconds, not a hang".
+# In this process: an unreachable server is bounded by booking's own connect timeout (stores/limits.py).
 URLS = [
     ("unknown-scheme", f"oracle://scott:{PASSWORD}@127.0.0.1/orcl", 2, "unknown store URL scheme 'oracle'"),
     ("unknown-pg-driver", f"postgresql+nosuchdriver://u:{PASSWORD}@127.0.0.1/db", 2, "Can't load plugin"),
@@ -304,7 +314,7 @@ COMMANDS = [
 
 
 # By default every URL with `simulate`, and every command with two URLs (one refused as written, one
-# unreachable): 23 runs. The whole matrix (78 runs, ~35 s) under -m slow.
+# unreachable): 23 runs. The whole matrix (78 runs) under -m slow.
 URL_CASES = [
     pytest.param(
         command,
@@ -319,21 +329,19 @@ URL_CASES = [
 
 @pytest.mark.parametrize(("command", "url", "code", "words"), URL_CASES)
 def test_urls_that_cannot_be_used(
-    tmp_path: Path, files: dict[str, str], command: list[str], url: str, code: int, words: str
+    cli: Any, tmp_path: Path, files: dict[str, str], command: list[str], url: str, code: int, words: str
 ) -> None:
     before = tree(tmp_path)
-    ran = run_command(*(a.format(**files) for a in command), "--store", url, timeout=30)
+    ran = cli(*(a.format(**files) for a in command), "--store", url)
     assert_one_line(ran, code, words)
     assert tree(tmp_path) == before
 
 
-def test_compare_refuses_an_unknown_scheme_and_an_unreachable_server(tmp_path: Path) -> None:
-    ran = run_command("compare", "--stores", f"oracle://s:{PASSWORD}@h/db", timeout=30)
+def test_compare_refuses_an_unknown_scheme_and_an_unreachable_server(cli: Any) -> None:
+    ran = cli("compare", "--stores", f"oracle://s:{PASSWORD}@h/db")
     assert_one_line(ran, 2, "unknown store URL scheme 'oracle'")
     url = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:1/db"
-    ran = run_command(
-        "compare", "--stores", url, "--strategies", "atomic", "--trials", "1", "--buyers", "1", timeout=30
-    )
+    ran = cli("compare", "--stores", url, "--strategies", "atomic", "--trials", "1", "--buyers", "1")
     assert ran.code == 3 and "Connection refused" in ran.err and PASSWORD not in ran.out + ran.err
 
 
@@ -344,24 +352,24 @@ def _wrong_password(url: str) -> str:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: "-".join(c[:2]).replace("--", ""))
 def test_wrong_password_is_exit_3_within_seconds(
-    mysql_password_url: str, files: dict[str, str], command: list[str]
+    cli: Any, mysql_password_url: str, files: dict[str, str], command: list[str]
 ) -> None:
     init_store(mysql_password_url, 2)
     before = table_digest(mysql_password_url)
     args = [a.format(**files) for a in command]
-    ran = run_command(*args, "--store", _wrong_password(mysql_password_url), timeout=30)
+    ran = cli(*args, "--store", _wrong_password(mysql_password_url))
     assert_one_line(ran, 3, "Access denied")
     assert table_digest(mysql_password_url) == before
 
 
-def test_unknown_role_and_database_on_postgresql(postgresql_url: str) -> None:
+def test_unknown_role_and_database_on_postgresql(cli: Any, postgresql_url: str) -> None:
     init_store(postgresql_url, 2)
     before = table_digest(postgresql_url)
     for url, words in [
         (postgresql_url.replace("postgres@", "booking_no_such_role@"), 'role "booking_no_such_role" does not exist'),
         (postgresql_url.rsplit("/", 1)[0] + "/booking_no_such_db", 'database "booking_no_such_db" does not exist'),
     ]:
-        ran = run_command("simulate", "--store", url, timeout=30)
+        ran = cli("simulate", "--store", url)
         assert_one_line(ran, 3, words)
     assert table_digest(postgresql_url) == before
 
@@ -404,13 +412,13 @@ def test_db_current_names_a_newer_revision_exit_3(cli: Any, tmp_path: Path, file
     assert tree(tmp_path) == before
 
 
-def test_a_newer_schema_on_postgresql(postgresql_url: str) -> None:
+def test_a_newer_schema_on_postgresql(cli: Any, postgresql_url: str) -> None:
     init_store(postgresql_url, 2)
     _stamp(postgresql_url, NEWER)
     try:
         before = table_digest(postgresql_url)
         for command in (["simulate", "--keep"], ["init"], ["db", "upgrade"]):
-            ran = run_command(*command, "--store", postgresql_url, timeout=30)
+            ran = cli(*command, "--store", postgresql_url)
             assert_one_line(ran, 3, "unknown to this booking")
         assert table_digest(postgresql_url) == before
     finally:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import digest, run_command
+from tests.helpers import digest, run_command, short_grace
 
 GOOD = '{"count": 1}'
 
@@ -167,8 +167,11 @@ class TestOutput:
 
 
 class TestDeadline:
-    def test_a_hung_buyer_is_stuck_exit_3_and_no_child_survives(self, cli: Any, store: Path) -> None:
+    def test_a_hung_buyer_is_stuck_exit_3_and_no_child_survives(
+        self, cli: Any, store: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Buyers sleeping far past the deadline are stopped and reported stuck; the command still ends."""
+        short_grace(monkeypatch)
         ran = cli(
             "simulate",
             "--store",
@@ -190,11 +193,12 @@ class TestDeadline:
 
 class TestCommands:
     @pytest.mark.parametrize("command", ["simulate", "verify", "init"])
-    def test_every_command_has_help_with_an_example(self, command: str) -> None:
-        ran = run_command(command, "--help")
+    def test_every_command_has_help_with_an_example(self, cli: Any, command: str) -> None:
+        ran = cli(command, "--help")
         assert ran.code == 0 and "Example: booking " + command in ran.out
 
     def test_python_m_booking_runs_the_quick_start(self, tmp_path: Path) -> None:
+        """The real command, started as a user starts it: the package's __main__ and its start-up."""
         store = tmp_path / "db.json"
         ran = run_command("simulate", "--buyers", "10", "--no-lock", "--store", store)
         assert ran.code == 1 and "oversold 9" in ran.out and ran.err == ""

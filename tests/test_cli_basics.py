@@ -17,7 +17,6 @@ import pytest
 import booking
 from booking.errors import CannotRun
 from booking.i18n.words import DISTRIBUTION
-from tests.helpers import run_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,13 +35,14 @@ class TestBasics:
     @pytest.mark.parametrize(
         ("words", "expected"),
         [
-            ("booking sim", "simulate"),
-            ("booking simulate --lo", "--lock"),
+            pytest.param("booking sim", "simulate", marks=pytest.mark.slow),
+            pytest.param("booking simulate --lo", "--lock", marks=pytest.mark.slow),
             ("booking simulate --lock file", "file-lock"),
         ],
     )
     def test_shell_completion(self, words: str, expected: str) -> None:
-        """bash asks the command itself (what `booking --install-completion` sets up)."""
+        """bash asks the command itself (what `booking --install-completion` sets up): a new process, as bash
+        starts one. By default booking's own choices (click completes names and options alike)."""
         env = {**os.environ, "_BOOKING_COMPLETE": "complete_bash", "COMP_WORDS": words}
         env["COMP_CWORD"] = str(len(words.split()) - 1)
         done = subprocess.run(
@@ -147,13 +147,13 @@ class TestInstallHints:
 
 
 class TestDowngrade:
-    def test_without_a_terminal_it_needs_yes(self, tmp_path: Path) -> None:
+    def test_without_a_terminal_it_needs_yes(self, cli: Any, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 't.db'}"
         booking.init_store(url, 3)
-        ran = run_command("db", "downgrade", "--store", url, "base")  # stdin is not a terminal here
+        ran = cli("db", "downgrade", "--store", url, "base")  # stdin is not a terminal under pytest
         assert ran.code == 2 and "pass --yes" in ran.err and "every ticket and sale" in ran.err
         assert booking.schema_state(url).revision is not None
-        ran = run_command("db", "downgrade", "--store", url, "base", "--yes")
+        ran = cli("db", "downgrade", "--store", url, "base", "--yes")
         assert ran.code == 0 and booking.schema_state(url).revision is None
 
 

@@ -13,7 +13,10 @@ import pytest
 def _run(cli: Any, tmp_path: Path, *args: str | Path) -> Path:
     history = tmp_path / "run.jsonl"
     ran = cli("simulate", "--store", tmp_path / "db.json", "--history", history, "--json", *args)
-    assert ran.code in (0, 1), ran.err
+    # The free schedule promises no overlap: on a loaded machine its buyers may go one at a time, and the
+    # verdict says so (INCONCLUSIVE, exit 4). The run still ran and kept its history, which is what is read.
+    inconclusive = ran.code == 4 and "never overlapped" in (ran.json()["inconclusive"] or "")
+    assert ran.code in (0, 1) or inconclusive, ran.err or ran.out
     return history
 
 

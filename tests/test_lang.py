@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import run_command
-from tests.test_terminal import on_terminal, widest
+from tests.test_terminal import on_terminal, screens_on_terminal, widest
 
 ROOT = Path(__file__).resolve().parent.parent
 LATIN_WORDS = re.compile(r"\b(sees|reads|writes|bought|verdict|buyer|barrier|safety|availability)\b")
@@ -57,18 +56,18 @@ class TestTheCatalogue:
 
 
 class TestChinese:
-    def test_the_issue_s_command_speaks_chinese(self, tmp_path: Path) -> None:
+    def test_the_issue_s_command_speaks_chinese(self, cli: Any, tmp_path: Path) -> None:
         """booking --lang zh simulate --buyers 4 --no-lock: the run and the verdict in the notes' words."""
-        ran = run_command("--lang", "zh", "simulate", "--buyers", 4, "--no-lock", "--store", tmp_path / "db.json")
+        ran = cli("--lang", "zh", "simulate", "--buyers", "4", "--no-lock", "--store", tmp_path / "db.json")
         assert ran.code == 1, ran.err
         flat = "".join(ran.out.split())  # Chinese wraps between any two characters: compare without spaces
-        assert ran.out.startswith("4 个买家，1 张票，策略 none，lockstep 调度")
-        assert len(re.findall(r"ms  买家 \d +查看到剩余 1 张票", ran.out)) == 4
-        assert len(re.findall(r"ms  买家 \d +读到 count=1", ran.out)) == 4
-        assert "所有4个买家都已读取；屏障打开：现在他们写入" in flat
+        assert ran.out.startswith("4 个买家，1 张票，策略 none，调度 lockstep")
+        assert len(re.findall(r"毫秒  买家 \d +查看到剩余 1 张票", ran.out)) == 4
+        assert len(re.findall(r"毫秒  买家 \d +读到 count=1", ran.out)) == 4
+        assert "所有4个买家都读完了；屏障打开：现在开始写入" in flat
         assert ran.out.count("购票成功！（第 1 号票）") == 4
         assert "结论：不安全（UNSAFE）" in ran.out and "超卖3一票多卖1丢失更新3" in flat
-        assert "买家1、2、3和4都在任何人写入之前读到count=1" in flat
+        assert "买家1、2、3和4都在有人写入之前就读到了count=1" in flat
         assert not LATIN_WORDS.search(ran.out), ran.out
 
     @pytest.mark.parametrize(
@@ -81,14 +80,16 @@ class TestChinese:
         ],
     )
     def test_the_locale_chooses_when_lang_is_not_given(
-        self, tmp_path: Path, env: dict[str, str], chinese: bool
+        self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], chinese: bool
     ) -> None:
-        ran = run_command("simulate", "--buyers", 2, "-q", "--no-lock", "--store", tmp_path / "db.json", env=env)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        ran = cli("simulate", "--buyers", "2", "-q", "--no-lock", "--store", tmp_path / "db.json")
         assert ("结论：不安全" in ran.out) is chinese and ("verdict: UNSAFE" in ran.out) is not chinese
 
-    def test_lang_wins_over_the_locale(self, tmp_path: Path) -> None:
-        store = tmp_path / "db.json"
-        ran = run_command("--lang", "en", "simulate", "-q", "--no-lock", "--store", store, env={"LANG": "zh_CN.UTF-8"})
+    def test_lang_wins_over_the_locale(self, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+        ran = cli("--lang", "en", "simulate", "-q", "--no-lock", "--store", tmp_path / "db.json")
         assert "verdict: UNSAFE" in ran.out
 
     def test_errors_in_chinese(self, cli: Any) -> None:
@@ -100,13 +101,15 @@ class TestChinese:
     def test_english_stays_the_default(self, cli: Any) -> None:
         assert cli("simulate", "--buyers", "0").err == "booking: error: --buyers must be at least 1, got 0\n"
 
-    @pytest.mark.parametrize("args", [["-h"], ["simulate", "-h"], ["lesson", "-h"], ["db", "downgrade", "-h"]])
-    def test_help_in_chinese_fits_80_columns(self, args: list[str]) -> None:
+    def test_help_in_chinese_fits_80_columns(self) -> None:
         """Help in Chinese, measured in columns (a Chinese character takes two), on a real terminal."""
-        code, text = on_terminal("--lang", "zh", *args)
-        assert code == 0 and widest_in_columns(text) <= 80, text
-        assert text.startswith("用法：booking") and "选项：" in text, text
-        assert "显示本帮助并退出。" in text and "Show this message" not in text
+        helps = [["-h"], ["simulate", "-h"], ["lesson", "-h"], ["db", "downgrade", "-h"]]
+        screens = screens_on_terminal(*(["--lang", "zh", *args] for args in helps))
+        assert len(screens) == len(helps)
+        for args, (code, text) in zip(helps, screens, strict=True):
+            assert code == 0 and widest_in_columns(text) <= 80, (args, text)
+            assert text.startswith("用法：booking") and "选项：" in text, text
+            assert "显示本帮助并退出。" in text and "Show this message" not in text
 
     def test_a_chinese_run_fits_80_columns(self, tmp_path: Path) -> None:
         code, text = on_terminal(

@@ -11,20 +11,39 @@ import sys
 import termios
 from pathlib import Path
 
-import pytest
-
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
 def on_terminal(*args: str | Path, columns: int = 80, answer: bytes = b"") -> tuple[int, str]:
     """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr."""
+    return _on_terminal([sys.executable, "-m", "booking", *map(str, args)], columns, answer)
+
+
+SCREENS = """
+import sys
+from booking.cli import main
+for argv in {argvs!r}:
+    code = main(argv)
+    print("{mark}", code, flush=True)
+"""
+MARK = "--- screen ends, exit code"
+
+
+def screens_on_terminal(*argvs: list[str], columns: int = 80) -> list[tuple[int, str]]:
+    """Several commands' screens from one process on one pseudo-terminal (one start-up, not one per screen)."""
+    _, text = _on_terminal([sys.executable, "-c", SCREENS.format(argvs=list(argvs), mark=MARK)], columns, b"")
+    parts = text.split(MARK)  # screen, then " CODE\n" + the next screen, ..., then " CODE\n"
+    screens = [parts[0]] + [part.split("\n", 1)[1] for part in parts[1:-1]]
+    codes = [int(part.split("\n", 1)[0]) for part in parts[1:]]
+    return list(zip(codes, screens, strict=True))
+
+
+def _on_terminal(argv: list[str], columns: int, answer: bytes) -> tuple[int, str]:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"  # colours on: what a student sees
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "booking", *map(str, args)], stdin=slave, stdout=slave, stderr=slave, env=env
-    )
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     if answer:
         os.write(master, answer)
@@ -62,30 +81,18 @@ def test_a_run_fits_80_columns_with_every_digit(tmp_path: Path) -> None:
     assert "verdict: UNSAFE" in text and "time  buyer 1" in text
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["-h"],
-        ["db", "-h"],
-        ["simulate", "-h"],
-        ["verify", "-h"],
-        ["compare", "-h"],
-        ["db", "downgrade", "-h"],
-        ["strategies"],
-    ],
-    ids=lambda a: "-".join(a),
-)
-def test_help_and_tables_fit_80_columns(args: list[str]) -> None:
-    code, text = on_terminal(*args)
-    assert code == 0 and widest(text) <= 80, text
-    assert args == ["strategies"] or "…" not in text  # help is never cut short (descriptions may say "…")
-    summaries = [line for line in text.splitlines() if not line.startswith("Usage:")]
-    assert not any(line.endswith("...") for line in summaries)  # nor a command's summary in a list
+SCREENS_80 = [["-h"], ["db", "-h"], ["simulate", "-h"], ["verify", "-h"], ["compare", "-h"], ["db", "downgrade", "-h"]]
 
 
-def test_the_store_examples_in_help_are_whole() -> None:
-    _, text = on_terminal("simulate", "--help")
-    assert "postgresql://user:pw@host/db" in text and "mysql://user:pw@host/db" in text
+def test_help_and_tables_fit_80_columns() -> None:
+    screens = screens_on_terminal(*SCREENS_80, ["strategies"])
+    assert len(screens) == len(SCREENS_80) + 1
+    for args, (code, text) in zip([*SCREENS_80, ["strategies"]], screens, strict=True):
+        assert code == 0 and widest(text) <= 80, (args, text)
+        assert args == ["strategies"] or "…" not in text  # help is never cut short (descriptions may say "…")
+        summaries = [line for line in text.splitlines() if not line.startswith("Usage:")]
+        assert not any(line.endswith("...") for line in summaries), args  # nor a command's summary in a list
+    assert "postgresql://user:pw@host/db" in screens[2][1] and "mysql://user:pw@host/db" in screens[2][1]
 
 
 def test_db_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:

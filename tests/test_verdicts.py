@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,6 @@ from booking.history import Attempt, History, Outcome
 from booking.render.stories import stories
 from booking.stores.base import FinalState, StoreKind
 from booking.verdict.verify import verify
-from tests.helpers import run_command
 
 ROOT = Path(__file__).resolve().parent.parent  # tests.kit is imported from here by the buyers
 
@@ -38,7 +38,7 @@ class TestTheLedger:
         final = FinalState(remaining=1, owners={1: [1], 2: [2]})
         assert verify(3, final, History([receipt(1, 1), receipt(2, 2)]), StoreKind.SQLITE).ok
 
-    def test_three_invocations_never_say_ok_over_a_double_sale(self, tmp_path: Path) -> None:
+    def test_three_invocations_never_say_ok_over_a_double_sale(self, cli: Any, tmp_path: Path) -> None:
         """The issue's repro: three `--keep --lock mp-lock` runs on one SQLite store (mp-lock protects one
         process tree). Whatever each saw, the last to finish reads the ledger after every write."""
         db = tmp_path / "t.db"
@@ -61,34 +61,31 @@ class TestTheLedger:
             pytest.skip("the three runs did not overlap this time: nothing to contradict")
         # One of them said OK, exit 0, over 88 tickets sold twice. Now the ledger is read: a run after
         # them all, which itself sells nothing, sees every double sale.
-        after = run_command("simulate", "--store", db, "--keep", "--buyers", "1", "--json")
+        after = cli("simulate", "--store", db, "--keep", "--buyers", "1", "--json")
         assert after.code == 1 and after.json()["double_sold"] == doubles, after.out
 
 
 class TestYourCodeEndingItsProcess:
     @pytest.mark.parametrize("function", ["exit_buy", "interrupt_buy"])
-    def test_is_an_error_of_the_run_not_ok(self, tmp_path: Path, function: str) -> None:
+    def test_is_an_error_of_the_run_not_ok(self, cli: Any, tmp_path: Path, function: str) -> None:
         """sys.exit(3) was judged OK with 0 attempts; KeyboardInterrupt gave OK plus a traceback per buyer."""
-        ran = run_command(
+        ran = cli(
             "simulate", "--store", tmp_path / "t.db", "--purchase", f"tests.kit.ending:{function}",
-            "--buyers", "3", "--json", env={"PYTHONPATH": str(ROOT)},
+            "--buyers", "3", "--json",
         )  # fmt: skip
         result = ran.json()
         assert ran.code == 3 and not result["ok"] and result["unavailable"] == 3, result
         assert "Traceback" not in ran.err, ran.err
         assert ("SystemExit: 3" if function == "exit_buy" else "KeyboardInterrupt") in result["could_not_run"][0]
 
-    def test_a_module_that_exits_at_import_is_one_line(self, tmp_path: Path) -> None:
+    def test_a_module_that_exits_at_import_is_one_line(self, cli: Any, tmp_path: Path) -> None:
         """It ended the command silently with exit 0."""
-        ran = run_command(
-            "simulate", "--store", tmp_path / "t.db", "--purchase", "tests.kit.exits_at_import:buy",
-            env={"PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
+        ran = cli("simulate", "--store", tmp_path / "t.db", "--purchase", "tests.kit.exits_at_import:buy")
         assert ran.code == 2 and len(ran.err.splitlines()) == 1 and "SystemExit" in ran.err, ran.err
         assert ran.out == ""
 
 
-def test_conflicts_until_the_deadline_with_stock_left_are_no_ok(tmp_path: Path) -> None:
+def test_conflicts_until_the_deadline_with_stock_left_are_no_ok(cli: Any, tmp_path: Path) -> None:
     """A trigger that ignores every UPDATE: atomic loses every race until the deadline. It was OK, exit 0.
     Giving up because the deadline passed is the run not carried out (exit 3); giving up after the retry
     limit is a decline, issue 11's availability cost."""
@@ -96,17 +93,15 @@ def test_conflicts_until_the_deadline_with_stock_left_are_no_ok(tmp_path: Path) 
     init_store(str(db), 3)
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TRIGGER ignore_updates BEFORE UPDATE ON tickets BEGIN SELECT RAISE(IGNORE); END")
-    ran = run_command(
-        "simulate", "--store", db, "--keep", "--lock", "atomic", "--buyers", "2", "--deadline", "1", "--json"
-    )
+    ran = cli("simulate", "--store", db, "--keep", "--lock", "atomic", "--buyers", "2", "--deadline", "1", "--json")
     result = ran.json()
     assert ran.code == 3 and result["sold"] == 0 and result["unavailable"] == 2 and not result["ok"], result
     assert "the deadline passed after" in result["could_not_run"][0] and result["conflicts"] > 2
 
 
-def test_the_environment_failing_is_could_not_run_not_an_anomaly(tmp_path: Path) -> None:
+def test_the_environment_failing_is_could_not_run_not_an_anomaly(cli: Any, tmp_path: Path) -> None:
     """`--deadline 0.1 --buyers 50`: 50 BarrierTimeout "errors" made it an ANOMALY (exit 1)."""
-    ran = run_command("simulate", "--store", tmp_path / "db.json", "--buyers", "50", "--deadline", "0.1", "--json")
+    ran = cli("simulate", "--store", tmp_path / "db.json", "--buyers", "50", "--deadline", "0.1", "--json")
     result = ran.json()
     assert ran.code == 3 and not result["ok"] and result["errors"] == 0, result
     assert {a["kind"] for a in result["anomalies"]} <= {"stuck"}

@@ -1,9 +1,10 @@
 """The day-25 notes' lessons, one booking command each: Process and join, daemon, Lock (the ticket
 grab), Queue, JoinableQueue (producers and consumers).
 
-A lesson is plain data: what the notes teach, what the command shows of it, the command, and the
-exit code that shows it (a lesson whose run does not show its point says so and fails). Its words
-are msgids (N_): `booking --lang zh lesson 3` says them in the notes' own language.
+A lesson is plain data: the notes' section and the code idea it comes from, the command, the result to
+expect, the exit code that shows it (a lesson whose run does not show its point says so and fails), and
+one sentence of why. Its words are msgids (N_): `booking --lang zh lesson 3` says them in the notes'
+own language; the code is the notes' and stays as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from booking.i18n.lang import N_, _
+from booking.render.text import pad
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,16 @@ class Lesson:
     number: int
     title: str  # N_
     notes: str  # the notes' section it comes from (N_)
-    shows: str  # what the command shows of it (N_)
-    args: tuple[str, ...]  # `booking simulate ...`'s options
-    expect: int  # the exit code that shows the point (0 OK, 1 UNSAFE, 3 STUCK)
-    then: str  # what to look at in the output, and what to try next (N_)
+    expected: str  # the result to expect (N_)
+    args: tuple[str, ...]  # `booking simulate ...`'s options (none: the lesson runs the notes' code itself)
+    expect: int  # the exit code that shows the point (0 OK, 1 UNSAFE)
+    why: str  # one sentence: why the result is what it is (N_)
+    code: tuple[tuple[str, str], ...] = ()  # the notes' code idea: (code, its comment: N_)
 
     @property
     def command(self) -> str:
+        if not self.args:
+            return f"booking lesson {self.number}"
         return " ".join(("booking", "simulate", *self.args))
 
 
@@ -32,18 +37,22 @@ LESSONS = (
     Lesson(
         1,
         N_("Process and join"),
-        N_("the notes' section 3 and 6: Process(target=...), start(), join()"),
+        N_("the notes' sections 3 and 6: Process(target=...), start(), join()"),
         N_(
-            "Each buyer is a multiprocessing.Process running the notes' task(). start() only asks the operating "
-            "system for a process, so booking holds every buyer at a start barrier until all of them are running; "
-            "then they race. Like join(), the parent waits for every buyer to end before it reads the store and "
-            "judges the run."
+            "one line when all 4 buyers are running (the start barrier opens), 4 sales of one ticket each, "
+            "and the verdict OK (exit 0) only after every buyer has ended."
         ),
         ("--buyers", "4", "--tickets", "4", "--lock", "mp-lock"),
         0,
         N_(
-            "Look for the start barrier line (all 4 buyers are started and ready) and the verdict, which comes "
-            "only once every buyer has ended: 4 buyers, 4 tickets, one each."
+            "start() only asks the operating system for a process, so the buyers start at different moments "
+            "and booking holds them until all are running; like join(), it waits for every buyer to end "
+            "before it judges the store."
+        ),
+        (
+            ("p = Process(target=task, args=('路人%s' % i, mutex))", ""),
+            ("p.start()", N_("asks the operating system for a process")),
+            ("p.join()", N_("waits until it has ended")),
         ),
     ),
     Lesson(
@@ -51,34 +60,37 @@ LESSONS = (
         N_("daemon"),
         N_("the notes' section 7: p.daemon = True"),
         N_(
-            "booking starts every buyer with daemon=True: no buyer outlives the parent. Here each buyer sleeps "
-            "5 s inside its purchase (--think 5000, the notes' time.sleep), but the run's deadline is 1 s: the "
-            "parent gives its buyers a short grace, then ends them and reports them stuck. The command returns "
-            "before any buyer wakes up, and no buyer process is left behind."
+            "the parent's code ends at once, and its 3 daemon buyers end with it, long before their 5-second "
+            "sleep is over: none of them finishes."
         ),
-        ("--buyers", "3", "--no-lock", "--think", "5000", "--deadline", "1"),
-        3,
+        (),
+        0,
         N_(
-            "Look for each buyer's stuck line and the verdict STUCK (exit 3): the run could not be carried "
-            "out, and it says so instead of waiting for ever."
+            "when a parent's code ends, multiprocessing ends its daemon children, so a daemon never outlives "
+            "its parent; daemon=True does not promise that the daemon finishes its work, a daemon may start no "
+            "process of its own, and a parent killed outright (kill -9) ends none of them."
+        ),
+        (
+            ("p.daemon = True", N_("before p.start()")),
+            ("p.start()", N_("the buyer: time.sleep(5)")),
+            ("print('主')", N_("the parent's code ends here")),
         ),
     ),
     Lesson(
         3,
         N_("Lock: the ticket grab"),
         N_("the notes' section 8 and exercise 1 (模拟抢票): 10 buyers, 1 ticket, the mutex"),
-        N_(
-            "The notes' exercise: search() looks at the stock outside the lock; get() reads, checks and writes "
-            "it under `with mutex`. Without the mutex every buyer reads count=1 before any of them writes, and "
-            "all 10 buy ticket #1. With it, get() runs one buyer at a time: one sale, and nine buyers find no "
-            "tickets left."
-        ),
+        N_("one buyer buys ticket #1 and the nine others find no tickets left; the verdict is OK (exit 0)."),
         ("--buyers", "10", "--lock", "mp-lock"),
         0,
         N_(
-            "Look at the barrier line: all 10 buyers have looked, then they all go for the lock at once, and "
-            "each waits its turn. Then take the lock away: booking simulate --buyers 10 --no-lock (UNSAFE: "
-            "ticket #1 sold 10 times)."
+            "under the mutex get() reads, checks and writes for one buyer at a time, so no buyer reads the "
+            "count while another is about to write it; without it (--no-lock) all 10 buy ticket #1."
+        ),
+        (
+            ("search(name)", N_("outside the lock")),
+            ("with mutex:", ""),
+            ("    get(name)", N_("read, check, write")),
         ),
     ),
     Lesson(
@@ -86,34 +98,32 @@ LESSONS = (
         N_("Queue"),
         N_("the notes' section 9: Queue, put() and get()"),
         N_(
-            "Processes share no memory; a multiprocessing Queue carries messages between them. With --lock "
-            "queue each buyer put()s its request on a queue, and one seller process get()s them one at a time "
-            "and answers each buyer: the seller alone touches the stock, so no lock is needed."
+            "one seller reads and writes for each buyer in turn: one sale, four buyers turned away; the "
+            "verdict is OK (exit 0)."
         ),
         ("--buyers", "5", "--lock", "queue"),
         0,
         N_(
-            "Look at the seller's lines: it reads and writes for each buyer in turn, and each read says how "
-            "long the request waited in the queue."
+            "processes share no memory, so the buyers only put() their requests on the queue, and the one "
+            "seller get()s them one at a time and alone touches the stock: no lock is needed."
         ),
+        (("q.put(request)", N_("each buyer")), ("request = q.get()", N_("the one seller"))),
     ),
     Lesson(
         5,
         N_("JoinableQueue: producers and consumers"),
-        N_("the notes' section 10 and 11: the producer/consumer model, JoinableQueue, task_done(), join()"),
+        N_("the notes' sections 10 and 11: producers and consumers, JoinableQueue, task_done(), join()"),
         N_(
-            "Buyers are the producers, sellers the consumers, and the queue between them is a JoinableQueue: "
-            "a seller calls task_done() after each answer and the run join()s the queue before it ends, so no "
-            "consumer needs a None sentinel of its own. But three consumers each read the stock by themselves: "
-            "they race exactly as the buyers did."
+            "all 3 sellers read count=1 before any of them writes: ticket #1 is sold 3 times; the verdict is "
+            "UNSAFE (exit 1)."
         ),
         ("--buyers", "3", "--lock", "queue", "--sellers", "3"),
         1,
         N_(
-            "Look at the sellers' lines: all 3 sellers read count=1 before any writes, and ticket #1 is sold 3 "
-            "times. Protect the consumers too: booking simulate --buyers 3 --lock queue --sellers 3 "
-            "--seller-lock mp-lock."
+            "task_done() and join() end the run without a None for each consumer, but three consumers that "
+            "each read the stock race exactly as the buyers did; protect them too with --seller-lock mp-lock."
         ),
+        (("q.task_done()", N_("a seller, after each answer")), ("q.join()", N_("the run, before it ends"))),
     ),
 )
 
@@ -126,11 +136,26 @@ def lesson(number: int) -> Lesson:
 
 
 def intro(known: Lesson) -> list[str]:
-    """What a lesson says before its command runs."""
+    """What a lesson says before its command runs: the notes' section and code, the command, what to expect."""
+    where = (
+        _("Run in a scratch directory (your db.json is left alone):")
+        if known.args
+        else _("Run: the code above, in a parent process of its own:")
+    )
     return [
         _("Lesson {n}: {title}").format(n=known.number, title=_(known.title)),
         _("From {notes}.").format(notes=_(known.notes)),
-        _(known.shows),
-        _("Run in a scratch directory (your db.json is left alone):"),
+        *(_code_line(code, comment) for code, comment in known.code),
+        where,
         f"$ {known.command}",
+        _("Expected: {expected}").format(expected=_(known.expected)),
     ]
+
+
+def _code_line(code: str, comment: str) -> str:
+    """A line of the notes' code, its comment said in the language spoken."""
+    return f"    {pad(code, 18)}  # {_(comment)}" if comment else f"    {code}"
+
+
+def why(known: Lesson) -> str:
+    return _("Why: {why}").format(why=_(known.why))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import sys
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +19,8 @@ from booking.cli.compare import compare
 from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
+from booking.cli.seller import seller_command
+from booking.cli.target import target_app
 from booking.i18n import lang
 from booking.i18n.lang import LANGUAGES, _
 from booking.options.choices import INIT_STORE_HELP
@@ -39,6 +43,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db_app)
+app.add_typer(target_app)
 FORMAT = Annotated[
     str | None, typer.Option("--format", help=FORMAT_HELP.format(choices="text or json"), metavar="FORMAT")
 ]
@@ -125,12 +130,44 @@ def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as
     from booking.cli.exits import shown_when_interrupted
     from booking.render.run import EventLines, Printer, emit, run_line
 
+    notes = _notes_db(config)
     if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
         live = None if as_json or quiet else EventLines(Printer(secrets=config.secrets))  # the events as they happen
-        with shown_when_interrupted(as_json, quiet, live):
-            return emit(booking.simulate(config, watch=live), as_json, quiet, live)
+        with shown_when_interrupted(as_json, quiet, live), _put_back(notes):
+            result = booking.simulate(config, watch=live)
+        return emit(result, as_json, quiet, live, put_back=notes)
     printer = Printer(secrets=config.secrets)
-    return emit(booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer)), as_json, quiet)
+    with _put_back(notes):
+        outcome = booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer))
+    return emit(outcome, as_json, quiet, put_back=notes)
+
+
+def _notes_db(config: RunConfig) -> Path | None:
+    """booking's own checkout's db.json (the notes' file, tracked by git) when it is this run's store."""
+    url = config.store_url
+    checkout = Path(booking.__file__).resolve().parents[1]
+    notes = checkout / "db.json"
+    if url is None or url.path is None or not (checkout / "pyproject.toml").is_file() or not notes.is_file():
+        return None
+    from booking.files import same_file
+
+    return notes if same_file(notes, url.path) else None
+
+
+@contextlib.contextmanager
+def _put_back(notes: Path | None) -> Iterator[None]:
+    """A run on the checkout's db.json leaves it as it found it: its bytes are written back (whole) after."""
+    if notes is None:
+        yield
+        return
+    before = notes.read_text(encoding="utf-8")
+    try:
+        yield
+    finally:
+        if notes.read_text(encoding="utf-8") != before:
+            from booking.files import write_text
+
+            write_text(notes, before, "db.json")
 
 
 simulate.__signature__ = inspect.Signature(_config_options())  # type: ignore[attr-defined]
@@ -208,6 +245,7 @@ def init(
 
 app.command()(compare)  # in booking/cli/compare.py: the longest command's options
 app.command("lesson")(lesson_command)  # in booking/cli/lesson.py: the notes' lessons
+app.command("seller")(seller_command)  # in booking/cli/seller.py: a broker's seller in its own invocation
 
 
 @app.command()

@@ -51,12 +51,20 @@ class Attempt:
     host: str | None = None  # --run: the host whose buyer made the attempt
     unavailable: bool = False  # the error was the environment's (a deadline, a timeout, a lost server)
     seller: int | None = None  # --lock queue: the seller that read and wrote the store for this attempt
+    redelivered: bool = False  # --broker: the broker delivered this request again (a seller died holding it)
+    status: int | None = None  # --target: the HTTP status the service answered
+    t_sent: float | None = None  # --target: when the request's last byte went out
+    arrived_at: float | None = None  # --target: when the server had it (Unix time, as its Server-Timing says)
+    answered_at: float | None = None  # --target: when its answer was read (Unix time)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value
-        if self.seller is None:
-            del data["seller"]  # said only by a queue's attempts
+        for name in ("seller", "status", "t_sent", "arrived_at", "answered_at"):
+            if data[name] is None:
+                del data[name]  # said only by a queue's attempts, or an HTTP target's
+        if not self.redelivered:
+            del data["redelivered"]  # said only when it happened
         return {"kind": "attempt", **data}
 
 

@@ -78,8 +78,17 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
     return history
 
 
-_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller")
-_TIME_FIELDS = ("t_acquired", "t_window", "t_read", "t_write", "queue_wait_s")  # optional numbers
+_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller", "status")
+_TIME_FIELDS = (  # optional numbers
+    "t_acquired",
+    "t_window",
+    "t_read",
+    "t_write",
+    "queue_wait_s",
+    "t_sent",
+    "arrived_at",
+    "answered_at",
+)
 
 
 def _opened(record: dict[str, Any]) -> Opened:

@@ -36,8 +36,9 @@ class Watcher(Protocol):
     def began(self, run: Began) -> None:
         """The run starts."""
 
-    def step(self, attempt: Attempt, done: bool) -> None:
-        """An attempt so far (`done` False: the buyer, or its seller, just passed a point), or its record."""
+    def step(self, attempt: Attempt, done: bool, t: float | None = None) -> None:
+        """An attempt so far (`done` False: the buyer, or its seller, just passed a point), or its record;
+        `t`: when it was said (its new steps are told at that time: lines come in time order)."""
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
         """A barrier let processes go: the start barrier, the race window's (buyers), or the sellers'

@@ -23,7 +23,12 @@ DISTRIBUTION = "booking-race-lab"
 
 def install_hint(extra: str | None = None) -> str:
     """How to install booking (with an extra: its drivers or its report libraries)."""
-    return f"pip install '{DISTRIBUTION}[{extra}]'" if extra else f"pip install {DISTRIBUTION}"
+    if not extra:
+        return f"pip install {DISTRIBUTION}"
+    # Not on the package index yet: the command that works today is the checkout's.
+    return _(
+        "pip install '{dist}[{extra}]' (once published; from booking's checkout: pip install -e '.[{extra}]')"
+    ).format(dist=DISTRIBUTION, extra=extra)
 
 
 def plural(n: int, word: str) -> str:

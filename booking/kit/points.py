@@ -15,11 +15,13 @@ AFTER_READ = "after-read"  # the read is done, the write not begun: the race win
 IN_CRITICAL = "in-critical"  # just inside the critical section: the lock or the transaction is held
 BEFORE_COMMIT = "before-commit"  # the write is ready: db.json's temporary file written, SQL before COMMIT
 MID_WRITE = "mid-write"  # half written: db.json's temporary file half full; SQL between UPDATE and ledger INSERT
+AFTER_SALE = "after-sale"  # a broker's seller: the sale committed, the request not yet acknowledged
 
 START = "start"  # the start barrier: started, imported, connected, warmed up; not a point of the purchase
 
 SCHEDULE_POINTS = (BEFORE_LOCK, AFTER_READ)
 KILL_POINTS = (AFTER_READ, IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)
+SELLER_POINTS = (AFTER_SALE,)  # passed by sellers only, never by a buyer's strategy
 CRITICAL_POINTS = (IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)  # inside a critical section: never a barrier
 
 _armed: str | None = None

@@ -153,3 +153,33 @@ def to_enum(kind: type[E], value: str, option: str) -> E:
 INIT_STORE_HELP = (
     "A SQL database that holds other applications' tables: add booking's tables beside them (refused otherwise)."
 )
+BROKER_HELP = (
+    "--lock queue: send the requests through this RabbitMQ broker (amqp://user:pw@host:5672/vhost"
+    "?queue=NAME) to sellers here or in `booking seller` anywhere; --sellers 0 starts none here."
+)
+IDEMPOTENT_HELP = (
+    "--lock queue --broker: sellers record each request id with its sale and answer a redelivered "
+    "request from the record instead of selling it again."
+)
+
+
+def file_url(path: str) -> str | None:
+    """The `url` a --target-config file names (None: it names none, or cannot be read: checked later, in one line)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            url = tomllib.load(f).get("url")
+    except (OSError, ValueError):
+        return None
+    return url if isinstance(url, str) else None
+
+
+TARGET_CONFIG_HELP = (
+    "With --target (or the file's url): the endpoint as it is published, from a TOML file: its request (method, "
+    "path and body templates, headers, a login step) and how its answers are read (docs/endpoints.md)."
+)
+BUYERS_FROM_HELP = (
+    "With --target-config: a CSV file with a header line, one row of template values per buyer (user ids, tokens, "
+    "cookies)."
+)

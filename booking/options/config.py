@@ -69,7 +69,9 @@ class RunConfig:
     kill_at: str | None = field(
         default=None,
         metadata=option(
-            "Where: after-read, in-critical (default), before-commit or mid-write.", metavar="POINT", show_default=False
+            "Where: after-read, in-critical (default), before-commit, mid-write, after-sale.",
+            metavar="POINT",
+            show_default=False,
         ),
     )
     pause_buyer: int | None = field(
@@ -116,6 +118,8 @@ class RunConfig:
             show_default=False,
         ),
     )
+    broker: str | None = field(default=None, metadata=option(choices.BROKER_HELP, metavar="URL", show_default=False))
+    idempotent: bool = field(default=False, metadata=option(choices.IDEMPOTENT_HELP, flag="--idempotent"))
     purchase: Hook | None = field(
         default=None,
         metadata=option(
@@ -139,7 +143,7 @@ class RunConfig:
     setup: Hook | None = field(
         default=None,
         metadata=option(
-            "With --purchase: setup(store, tickets) seeds your own tables before the run (your tables, not "
+            "With --purchase or --target: setup(store, tickets) seeds your own tables before the run (your tables, not "
             "booking's: implies --receipts-only).",
             metavar="MODULE:FUNCTION",
             show_default=False,
@@ -149,8 +153,8 @@ class RunConfig:
     stock: Hook | None = field(
         default=None,
         metadata=option(
-            "With --purchase: stock(store) -> int counts the tickets left in your own tables after the run, so "
-            "remaining and lost_updates are measured (implies --receipts-only).",
+            "With --purchase or --target: stock(store) -> int counts the tickets left in your own tables after the "
+            "run, so remaining and lost_updates are measured (implies --receipts-only).",
             metavar="MODULE:FUNCTION",
             show_default=False,
             cli=str | None,
@@ -214,6 +218,8 @@ class RunConfig:
             show_default=False,
         ),
     )
+    target_config: str | None = field(default=None, metadata=option(choices.TARGET_CONFIG_HELP, None, "FILE", False))
+    buyers_from: str | None = field(default=None, metadata=option(choices.BUYERS_FROM_HELP, None, "CSV", False))
     run: str | None = field(
         default=None,
         metadata=option(
@@ -235,6 +241,8 @@ class RunConfig:
     buyer_base: int = 0  # with --run: this host's first buyer is buyer_base + 1 in the store and the verdict
 
     def __post_init__(self) -> None:
+        if self.target is None and self.target_config is not None:  # the file may name the endpoint's address
+            object.__setattr__(self, "target", choices.file_url(self.target_config))
         if not self.store:  # the notes' store; with --target, none unless given
             object.__setattr__(self, "store", "db.json" if self.target is None else None)
         if isinstance(self.store, str):
@@ -262,7 +270,7 @@ class RunConfig:
     def secrets(self) -> frozenset[str]:
         """Every secret the run's URLs carry (the store's, the target's): what no output may show."""
         store = self.store_url.secrets if self.store_url is not None else frozenset()
-        return store | url_secrets(self.target or "")
+        return store | url_secrets(self.target or "") | url_secrets(self.broker or "")
 
     @property
     def processes(self) -> str:
@@ -278,16 +286,13 @@ class RunConfig:
         return self.receipts_only or self.setup is not None or self.stock is not None
 
     @property
-    def lease_ms(self) -> float:
-        """A lease's time to live (--lock-ttl, 10 s by default)."""
+    def lease_ms(self) -> float:  # a lease's time to live (--lock-ttl, 10 s by default)
         return self.lock_ttl_ms if self.lock_ttl_ms is not None else 10_000.0
 
     @property
-    def pause_point(self) -> str:
-        """Where an injected pause lands (--pause-at, in-critical by default)."""
+    def pause_point(self) -> str:  # where an injected pause lands (--pause-at, in-critical by default)
         return self.pause_at or IN_CRITICAL
 
     @property
-    def kill_point(self) -> str:
-        """Where an injected kill lands (--kill-at, in-critical by default)."""
+    def kill_point(self) -> str:  # where an injected kill lands (--kill-at, in-critical by default)
         return self.kill_at or IN_CRITICAL

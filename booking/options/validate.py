@@ -9,7 +9,7 @@ from typing import Any
 
 from booking.errors import BadInput
 from booking.i18n.lang import _
-from booking.kit.points import KILL_POINTS
+from booking.kit.points import KILL_POINTS, SELLER_POINTS
 from booking.options.choices import (
     MAX_ATTEMPTS,
     MAX_BUYERS,
@@ -33,7 +33,7 @@ def check(self: Any) -> None:
     check_range("--attempts", self.attempts, 1, MAX_ATTEMPTS)
     check_range("--think", self.think_ms, 0, MAX_THINK_MS)
     check_times(self.deadline_s, self.duration_s)  # --deadline, and --duration shorter than it
-    check_range("--sellers", self.sellers, 1, MAX_SELLERS)
+    check_range("--sellers", self.sellers, 0 if self.broker else 1, MAX_SELLERS)
     check_range("--chaos", self.chaos, 0, 1)
     check_range("--runs", self.runs, 1, MAX_RUNS)
     check_range("--depth", self.depth, 1, MAX_DEPTH)
@@ -48,6 +48,8 @@ def check(self: Any) -> None:
         replay_order(self)
     if (self.prepare or self.setup or self.stock) and self.purchase is None and self.target is None:
         raise BadInput(_("--prepare, --setup and --stock go with --purchase (your own purchase function)"))
+    if (self.target_config is not None or self.buyers_from is not None) and self.target is None:
+        raise BadInput(_("--target-config and --buyers-from go with --target URL (or url = in the file)"))
     if self.target_map is not None and self.target is None:
         raise BadInput(_("--target-map goes with --target (the service it maps)"))
     if self.kill_buyer is not None:
@@ -57,21 +59,22 @@ def check(self: Any) -> None:
     if self.kill_buyer is not None and self.kill_seller is not None:
         raise BadInput(_("--kill-buyer and --kill-seller: choose one process to kill"))
     if self.kill_at is not None:
-        if self.kill_at not in KILL_POINTS:
+        if self.kill_at not in KILL_POINTS + SELLER_POINTS:
             raise BadInput(
                 _("--kill-at: unknown point {kill_at!r} (choose from: {value})").format(
-                    kill_at=self.kill_at, value=", ".join(KILL_POINTS)
+                    kill_at=self.kill_at, value=", ".join(KILL_POINTS + SELLER_POINTS)
                 )
             )
         if self.kill_buyer is None and self.kill_seller is None:
             raise BadInput(_("--kill-at needs --kill-buyer K (or use --chaos P)"))
+    if self.idempotent and self.broker is None:
+        raise BadInput(_("--idempotent applies to the sellers of --lock queue --broker URL"))
     _check_pause(self)
     _check_hosts(self)
 
 
 def _check_pause(self: Any) -> None:
     """--pause-buyer K --pause-at POINT --pause-ms MS, and --lock-ttl: in range, one fault at a time."""
-    check_range("--pause-ms", self.pause_ms, 1, self.deadline_s * 1000 / 2)
     if self.lock_ttl_ms is not None:
         check_range("--lock-ttl", self.lock_ttl_ms, 1, self.deadline_s * 1000)
     if self.pause_buyer is None:
@@ -79,6 +82,8 @@ def _check_pause(self: Any) -> None:
             raise BadInput(_("--pause-at needs --pause-buyer K"))
         return
     check_range("--pause-buyer", self.pause_buyer, 1, self.buyers)
+    # Only a pause asked for is checked against the deadline: its default must not refuse a short one.
+    check_range("--pause-ms", self.pause_ms, 1, self.deadline_s * 1000 / 2)
     if self.pause_at is not None and self.pause_at not in KILL_POINTS:
         raise BadInput(
             _("--pause-at: unknown point {point!r} (choose from: {value})").format(

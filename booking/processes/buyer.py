@@ -71,6 +71,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     # The store (and your code) knows this buyer by its number in the whole run: across hosts, this host's
     # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.
     ctx = BuyerContext(plan.buyer + c.buyer_base, pacer.point, clock, plan.deadline, links.made, holder=plan.buyer)
+    ctx.written = lambda: pacer.say("written", done=True)
     store: Store | None = None
     unfinished = ""
     try:
@@ -87,6 +88,8 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
             now = ctx.clock()
             failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc, c.secrets), t_start=now, t_end=now)
             failed.unavailable = unavailable(exc)
+            pacer.begin_attempt(failed)
+            pacer.say("end", done=True)
             reporter.put(failed)
             return
         unfinished = _buy(plan, info, store, ctx, pacer, reporter, links, gate)
@@ -136,7 +139,9 @@ def _buy(
                 rec.trace = redact("".join(traceback.format_exception(exc)), c.secrets)
         finally:
             pacer.end_attempt()
-        rec.t_end = ctx.clock()
+        if rec.outcome is not Outcome.SOLD_OUT or rec.t_end < (rec.t_read or rec.t_start):
+            rec.t_end = ctx.clock()  # (a sold-out attempt under a lock ended at its read, said there)
+        pacer.say("end", done=True)  # watched: how it ended, in time order with every other line
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:
             return ""  # sold out, gave up, or failed: this buyer is done

@@ -69,7 +69,7 @@ class Crowd:
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
     def __post_init__(self) -> None:
-        self._teller = Teller(self.watcher, self.plans[0].t0 if self.plans else 0.0)
+        self._teller = Teller(self.watcher, self.plans[0].t0 if self.plans else 0.0, self.links.channel.order)
 
     def run(self) -> History:
         try:
@@ -108,6 +108,7 @@ class Crowd:
         if self.sellers is not None:
             ends += [BuyerEnd(s, BuyerStatus.KILLED, why, who="seller") for s, why in self.sellers.killed.items()]
         self.history.ends = ends
+        self._teller.finish()
         return self.history
 
     def _start(self) -> None:
@@ -121,8 +122,7 @@ class Crowd:
             self.sellers.start(self.links.made, self.links.channel if live else None)
             for sentinel, seller in self.sellers.sentinels.items():
                 self._selector.register(sentinel, selectors.EVENT_READ, ("seller", seller))
-        # Objects the parent made so far are never collected again in a forked buyer: its collector would
-        # otherwise write into every one of them and copy every page they live on (gc.freeze's purpose).
+        # gc.freeze: a forked buyer's collector never writes into (so never copies) what the parent made.
         gc.freeze()
         try:
             self._start_buyers()
@@ -139,9 +139,8 @@ class Crowd:
             p.daemon = True
             with signals.forking(self.ctx.get_start_method()):
                 p.start()
-            # Process.start() first polls every child still listed (waitpid on each): O(buyers) per start,
-            # O(buyers^2) per run. This run waits on its buyers' sentinels and reaps them itself
-            # (teardown.stop), so they need not be listed.
+            # Process.start() polls every child still listed (a waitpid each): O(buyers^2) per run. This run
+            # waits on its buyers' sentinels and reaps them itself (teardown.stop): they need not be listed.
             multiprocessing.process._children.discard(p)  # type: ignore[attr-defined]
             gate.close()  # the buyer has its end
             self._procs[plan.buyer] = p
@@ -180,6 +179,7 @@ class Crowd:
                     self._selector.unregister(key.fileobj)
                     self._read()  # its last words are in the channel before its sentinel fires
                     self._exited(key.data)
+            self._teller.sync(self._read)  # the parent's own lines, once nothing stamped before them can come
 
     def _hear_peers(self) -> None:
         """What the other hosts said: they are ready, at a window, gone; this host may go on now."""

@@ -5,14 +5,21 @@ write(2) of at most PIPE_BUF bytes, which the kernel never interleaves with anot
 2,000 buyers never queue for a shared lock (on an oversubscribed CPU such a lock convoys: its holder
 waits behind every runnable buyer). A batch too large for one write is split. A message is sent
 synchronously, so once a process has sent it, it is in the pipe even if the process dies next.
+
+A watched run's channel is also *ordered*: every line a person reads (`Progress`, `Released`) is
+stamped and sent while its sender holds the channel's one order lock, so the pipe carries those
+lines in the order of their times, and the parent, its one reader, prints them as they come. The
+lock is held for a clock read and one write: it is the run's sequence, not a queue.
 """
 
 from __future__ import annotations
 
 import select
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
+from typing import Any
 
 from booking.history import Attempt
 
@@ -58,7 +65,8 @@ class Progress:
 
     attempt: Attempt
     point: str
-    done: bool = False  # a seller's finished sale, said before it answers the buyer
+    done: bool = False  # the attempt has ended (or a sale is written), said before anyone can see its effect
+    t: float | None = None  # when it was said: stamped under the channel's order lock (see Channel.say)
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,22 @@ class Released:
     t: float  # seconds since the run started
 
 
+LINE_TIMES = ("t_start", "t_read", "t_write", "t_end")  # the times a line tells, in the order they are taken
+
+
+def restamp(attempt: Attempt, t: float, stamped: set[str], done: bool, buyer: bool = True) -> Attempt:
+    """Watched: each time taken since the attempt was last said becomes `t`, when it is said (a few
+    microseconds later, under the order lock), so its line, its lane and its record tell one time.
+    Its end (t_end: 0.0 until then) only once it is `done`. A buyer whose seller read and wrote for it
+    (--lock queue) restamps only its own look and end."""
+    mine = LINE_TIMES if not buyer or attempt.seller is None else ("t_start", "t_end")
+    for name in mine if done else [n for n in mine if n != "t_end"]:
+        if name not in stamped and getattr(attempt, name) is not None:
+            setattr(attempt, name, t)
+            stamped.add(name)
+    return attempt
+
+
 Message = Attempt | list[Attempt] | Arrive | Dying | Pausing | Done | Progress | Released
 
 
@@ -81,8 +105,21 @@ ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length
 class Channel:
     """Many writers, one reader (the parent). Made by the parent before the buyers start."""
 
-    def __init__(self, ctx: BaseContext) -> None:
+    ORDER_WAIT_S = 1.0  # a sender waits this long at most for the order lock (its holder may have died)
+
+    def __init__(self, ctx: BaseContext, ordered: bool = False) -> None:
         self.reader, self._writer = ctx.Pipe(duplex=False)
+        self.order: Any = ctx.Lock() if ordered else None  # watched runs: lines travel in the order of their times
+
+    def say(self, build: Callable[[float], Message], clock: Callable[[], float]) -> None:
+        """Send the line `build(t)` makes, `t` read from `clock` under the order lock: no line stamped
+        later can be in the pipe before it. Without the lock (a holder that died with it) it is sent anyway."""
+        held = self.order is not None and self.order.acquire(timeout=self.ORDER_WAIT_S)
+        try:
+            self.send(build(clock()))
+        finally:
+            if held:
+                self.order.release()
 
     def send(self, message: Message, timeout: float | None = None) -> None:
         """Send `message` whole (`timeout` is kept for callers; a send never waits for other writers)."""

@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from booking.history import Attempt
 from booking.kit import points
 from booking.kit.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
-from booking.processes.messages import Arrive, Channel, Progress
+from booking.processes.messages import Arrive, Channel, Progress, restamp
 from booking.processes.schedule import BarrierTimeout, wait_at
 
 
@@ -53,14 +53,14 @@ class Pacer:
         self._attempt: Attempt | None = None
         self._held = False
         self._live = live  # say the attempt so far at every point (live output)
+        self._stamped: set[str] = set()  # the attempt's times already said (restamp)
 
     def begin_attempt(self, attempt: Attempt) -> None:
         self._attempt, self._held = attempt, False
+        self._stamped = set()  # the attempt's times already said (restamp)
 
     def point(self, name: str) -> None:
-        if self._live and self._attempt is not None:  # first: a buyer killed here has said how far it got
-            self._before_wait()  # the records before it first: a buyer's events arrive in order
-            self._channel.send(Progress(self._attempt, name))
+        self.say(name)  # first: a buyer killed here has said how far it got
         points.hit(name)  # --kill-at after-read: die here, before any barrier
         if name == self._window and self._attempt is not None and self._attempt.t_window is None:
             self._attempt.t_window = self._clock()
@@ -71,6 +71,13 @@ class Pacer:
             self._wait(name)
         if name == AFTER_READ and self._think_s:
             time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window
+
+    def say(self, name: str, done: bool = False) -> None:
+        """Watched: say the attempt so far, stamped under the channel's order lock (live output)."""
+        if self._live and self._attempt is not None:
+            self._before_wait()  # the records before it first: a buyer's events arrive in order
+            attempt, stamped = self._attempt, self._stamped
+            self._channel.say(lambda t: Progress(restamp(attempt, t, stamped, done), name, done, t), self._clock)
 
     def end_attempt(self) -> None:
         # An attempt that ended before its window still takes part in the round, so rounds stay

@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import random
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from typing import Protocol
 
 from booking.errors import Unavailable
 from booking.i18n.lang import _
@@ -31,6 +33,12 @@ STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arriv
 
 class BarrierTimeout(Unavailable):
     """The other buyers did not arrive before the run's deadline."""
+
+
+class Releases(Protocol):
+    """What a schedule needs of the gates: let one buyer go (Gates in a run; a recorder in the tests)."""
+
+    def release(self, buyer: int) -> None: ...
 
 
 class Gates:
@@ -65,11 +73,12 @@ def wait_at(gate: Connection, deadline: float) -> None:
 class _Hold:
     """What both schedules share: who is active, who waits, and the stall rule measured from the release."""
 
-    def __init__(self, gates: Gates, buyers: set[int]) -> None:
+    def __init__(self, gates: Releases, buyers: set[int], clock: Callable[[], float] = time.monotonic) -> None:
         self._gates = gates
         self._active = set(buyers)
         self._waiting: dict[int, str] = {}  # buyer -> the point it waits at
-        self._round_start = time.monotonic()
+        self._clock = clock  # injectable: the stall rule is tested against a fake clock, without waiting
+        self._round_start = clock()
         self._last_arrival = self._round_start
         self.opened: list[tuple[float, str, list[int], str]] = []  # (when, point, whom, why): gates opened
 
@@ -79,7 +88,7 @@ class _Hold:
 
     def arrive(self, buyer: int, point: str) -> None:
         self._waiting[buyer] = point
-        self._last_arrival = time.monotonic()
+        self._last_arrival = self._clock()
         self._step()
 
     def leave(self, buyer: int) -> None:
@@ -108,7 +117,7 @@ class _Hold:
         return self._active <= self._waiting.keys()
 
     def _let_go(self, buyers: list[int], why: str) -> None:
-        now = time.monotonic()
+        now = self._clock()
         point = self._waiting[buyers[0]]
         for buyer in buyers:
             self._waiting.pop(buyer, None)
@@ -153,8 +162,16 @@ class RandomScheduler(_Hold):
     gives the same order of points, which `order` records.
     """
 
-    def __init__(self, gates: Gates, buyers: set[int], seed: int, steps_hint: int, depth: int = 3) -> None:
-        super().__init__(gates, buyers)
+    def __init__(
+        self,
+        gates: Releases,
+        buyers: set[int],
+        seed: int,
+        steps_hint: int,
+        depth: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(gates, buyers, clock)
         rng = random.Random(seed)
         ranks = rng.sample(range(len(buyers)), len(buyers))
         self._priority = {b: float(r) for b, r in zip(sorted(buyers), ranks, strict=True)}
@@ -201,8 +218,10 @@ class ReplayScheduler(RandomScheduler):
     was made among are recorded, so the next run can take the next alternative (stateless model
     checking, the way loom and Coyote enumerate interleavings)."""
 
-    def __init__(self, gates: Gates, buyers: set[int], prefix: list[int]) -> None:
-        super().__init__(gates, buyers, seed=0, steps_hint=1, depth=1)
+    def __init__(
+        self, gates: Releases, buyers: set[int], prefix: list[int], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(gates, buyers, seed=0, steps_hint=1, depth=1, clock=clock)
         self._prefix = prefix
         self.decisions: list[tuple[list[int], int]] = []  # (buyers waiting, the one let go)
 

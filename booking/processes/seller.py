@@ -27,7 +27,7 @@ from booking.kit.points import AFTER_READ
 from booking.options.config import RunConfig
 from booking.processes import kills
 from booking.processes.gate import SellerGate
-from booking.processes.messages import Channel, Progress, Released
+from booking.processes.messages import Channel, Progress, Released, restamp
 from booking.strategies import STRATEGIES, BuyerContext, Made
 
 IDLE_POLL_S = 0.02  # how often an idle seller looks whether the run is over
@@ -147,20 +147,31 @@ class SellerLink:
         self.slots[i] = stage  # last: the parent trusts buyer and attempt once the stage says so
 
 
+def _clock(plan: SellerPlan) -> Callable[[], float]:
+    return lambda: time.monotonic() - plan.t0
+
+
+def _say(live: Channel | None, plan: SellerPlan, current: list[Any], name: str, done: bool = False) -> None:
+    """Watched: the attempt in hand said, stamped under the channel's order lock (live output).
+    `current` is [attempt, the names of its times already said] while a request is in hand."""
+    if live is not None and current:
+        attempt, stamped = current
+        live.say(lambda t: Progress(restamp(attempt, t, stamped, done, buyer=False), name, done, t), _clock(plan))
+
+
 def _pointer(
-    plan: SellerPlan, link: SellerLink, window: str, current: list[Attempt], live: Channel | None
+    plan: SellerPlan, link: SellerLink, window: str, current: list[Any], live: Channel | None
 ) -> Callable[[str], None]:
     """A seller's `point`: fault injection, the sellers' gate at its window, the think time; and, watched,
     the attempt in hand said at each point (live output)."""
 
     def point(name: str) -> None:
-        if live is not None and current:  # first: a seller killed here has said how far it got
-            live.send(Progress(current[0], name))
+        _say(live, plan, current, name)  # first: a seller killed here has said how far it got
         points.hit(name)
         if name == window and link.gate is not None:
             phase, together = link.gate.window(plan.seller, plan.deadline - time.monotonic())
             if live is not None:
-                live.send(Released(plan.seller, name, phase, together, time.monotonic() - plan.t0))
+                live.say(lambda t: Released(plan.seller, name, phase, together, t), _clock(plan))
         if name == AFTER_READ and plan.config.think_ms:
             time.sleep(plan.config.think_ms / 1000)  # the notes' time.sleep(1), inside the seller's window
 
@@ -175,9 +186,10 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
     c = plan.config
     info = STRATEGIES[plan.strategy]
     t0 = plan.t0
-    current: list[Attempt] = []  # the attempt in hand
+    current: list[Any] = []  # the attempt in hand, and its times already said
     point = _pointer(plan, link, info.window, current, live)
     ctx = BuyerContext(0, point, lambda: time.monotonic() - t0, plan.deadline, made, holder=-plan.seller)
+    ctx.written = lambda: _say(live, plan, current, "written", done=True)
     store, broken = None, ""
     try:
         assert c.store_url is not None  # sellers never run for a service raced without --store
@@ -198,7 +210,7 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
                 continue
             link.set_slot(plan.seller, HOLDING, req)
             rec = Attempt(req.buyer, req.attempt, t_start=ctx.clock(), seller=plan.seller)
-            current[:] = [rec]
+            current[:] = [rec, set()]
             rec.queue_wait_s = max(rec.t_start - req.t_sent, 0.0)
             ctx.buyer = req.buyer  # the store records the buyer who asked, not the seller
             try:
@@ -212,8 +224,7 @@ def run_seller(plan: SellerPlan, link: SellerLink, made: Made, live: Channel | N
             except Exception as exc:  # one failed purchase is an answer, not a crash
                 rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc, c.secrets), unavailable(exc)
             rec.t_end = ctx.clock()
-            if live is not None:  # the sale as the seller made it, before the buyer hears of it
-                live.send(Progress(rec, "answer", done=True))
+            _say(live, plan, current, "answer", done=True)  # the sale as made, before the buyer hears of it
             link.answer(rec)
             link.set_slot(plan.seller, ANSWERED)
             link.requests.task_done()

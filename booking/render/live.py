@@ -17,13 +17,11 @@ from booking.i18n.lang import _
 from booking.i18n.words import buyers, count, who_is
 from booking.kit.points import AFTER_READ, BEFORE_LOCK, START
 from booking.render.steps import END, Step, steps
-from booking.render.text import Part, Printer, pad
+from booking.render.text import Part, Printer, cells, pad
 from booking.run.result import RunResult
 
 HEAD_LINES = 60  # printed as they come; beyond, the last TAIL_LINES are printed at the end
 TAIL_LINES = 10
-EVENT_INDENT = 26  # where an event's words start: '  {ms:8.1f} ms  {who:<10} '
-GATE_INDENT = 19  # ... and a barrier's: '  {ms:8.1f} ms  -- '
 
 
 class EventLines:
@@ -37,10 +35,11 @@ class EventLines:
         self._skipped = 0
         self._tail: deque[tuple[list[Part], int]] = deque(maxlen=TAIL_LINES)
         self.queue = False  # --lock queue: the buyers' barrier lets them send their requests
+        self.http = False  # --target: the endpoint's words, not the notes'
 
     # -- the Watcher
     def began(self, run: Began) -> None:
-        self._counter, self.queue = run.counter, run.sellers
+        self._counter, self.queue, self.http = run.counter, run.sellers, run.config.target is not None
         seed = _seed_note(run.seed)
         c = run.config
         self.out.line(
@@ -48,15 +47,15 @@ class EventLines:
         )
         self.names()
 
-    def step(self, attempt: Attempt, done: bool) -> None:
+    def step(self, attempt: Attempt, done: bool, t: float | None = None) -> None:
         for s in steps(attempt, self._counter):
             if done or s.kind != END:  # an attempt so far has not ended, whatever its outcome says yet
-                self.say_step(s, attempt.attempt)
+                self.say_step(s, attempt.attempt, t)
 
     def opened(self, gate: Opened, who: str = "buyer", together: int | None = None) -> None:
-        words = gate_words(gate, who, together, self.queue)
+        words = gate_words(gate, who, together, self.queue, self.http)
         if words:
-            self._line([(f"  {gate.t * 1000:8.1f} ms  ", "dim"), (f"-- {words}", "bold cyan")], GATE_INDENT)
+            self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
     def ended(self, end: BuyerEnd, t: float) -> None:
         killed = end.status is BuyerStatus.KILLED
@@ -65,7 +64,9 @@ class EventLines:
 
     # -- lines
     def names(self) -> None:
-        """The notes' names for what the lines say."""
+        """The notes' names for what the lines say (an HTTP target's lines say its requests and answers)."""
+        if self.http:
+            return
         self.out.line(
             (
                 "  " + _("as in the notes: search() sees (outside the lock), get() reads and writes"),
@@ -73,12 +74,13 @@ class EventLines:
             )
         )
 
-    def say_step(self, s: Step, attempt: int) -> None:
+    def say_step(self, s: Step, attempt: int, t: float | None = None) -> None:
+        """A step's line, at `t` when it was said live (a few microseconds after the step), else at its time."""
         key = (s.buyer, attempt, s.kind)
         if s.long is None or key in self._said:
             return
         self._said.add(key)
-        self._line(_event(s.t, s.who, s.long))
+        self._line(_event(s.t if t is None else t, s.who, s.long))
 
     def finish(self) -> None:
         """The run is over: the last lines held back, after how many were left out."""
@@ -89,18 +91,29 @@ class EventLines:
             self.out.line(*parts, indent=indent)
         self._tail.clear()
 
-    def _line(self, parts: list[Part], indent: int = EVENT_INDENT) -> None:
+    def _line(self, parts: list[Part], at: int | None = None) -> None:
+        at = indent(11) if at is None else at  # after the time column and who: '{who:<10} '
         if self._printed < HEAD_LINES:
             self._printed += 1
-            self.out.line(*parts, indent=indent)
+            self.out.line(*parts, indent=at)
             return
         if len(self._tail) == TAIL_LINES:
             self._skipped += 1
-        self._tail.append((parts, indent))
+        self._tail.append((parts, at))
+
+
+def when(t: float) -> str:
+    """An event line's time column: '  {ms:8.1f} ms  ', the unit in the language spoken."""
+    return f"  {t * 1000:8.1f} {_('ms')}  "
+
+
+def indent(words: int) -> int:
+    """Where an event's (or a barrier's) words start, after the time column and `words` columns."""
+    return cells(when(0.0)) + words
 
 
 def _event(t: float, who: str, words: str | tuple[str, str]) -> list[Part]:
-    return [f"  {t * 1000:8.1f} ms  {pad(who, 10)} ", words]
+    return [f"{when(t)}{pad(who, 10)} ", words]
 
 
 def header(n: int, initial: int, strategy: str, schedule: str, seed: str, store: str) -> str:
@@ -121,7 +134,9 @@ def _seed_note(seed: int | None) -> str:
     return _(" (seed {seed}: --seed {seed} gives this order again)").format(seed=seed)
 
 
-def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False) -> str:
+def gate_words(
+    gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False, http: bool = False
+) -> str:
     """A barrier opening in words: who was held where, and what they do now."""
     if gate.point == START:
         return _(
@@ -143,6 +158,10 @@ def gate_words(gate: Opened, who: str = "buyer", together: int | None = None, qu
         ).format(buyers=buyers(gate.buyers), point=gate.point)
     if gate.point == AFTER_READ:
         return _("all {buyers} have read; the barrier opens: now they write").format(buyers=held)
+    if gate.point == BEFORE_LOCK and http:
+        return _(
+            "all {buyers} hold their request back by its last byte; the barrier opens: every last byte goes out"
+        ).format(buyers=held)
     if gate.point == BEFORE_LOCK and queue:
         return _("all {buyers} have looked; the barrier opens: they all send their request at once").format(buyers=held)
     if gate.point == BEFORE_LOCK:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from booking.i18n.lang import _
@@ -17,7 +18,7 @@ from booking.render.judgement import SAFETY_FIGURES
 from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
-from booking.render.verdict import TONES, explain, figures, judge, render_verdict
+from booking.render.verdict import TONES, explain, figures, judge, landed, render_verdict
 from booking.run.result import RunResult
 
 __all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
@@ -65,6 +66,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         if not quiet:
             live = EventLines(out, result.kind.counts)
             live.queue = "sellers" in result.extras
+            live.http = "spread" in result.extras
             live.names()
             replay(result, live)
     if live is not None:
@@ -76,6 +78,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
     render_verdict(
         result.verdict, out, result.elapsed_s, judge(result), unread=result.extras.get("store_read") is False
     )
+    if result.extras.get("spread") is not None:  # a target's run always says how close its requests landed
+        out.line((_("  spread: "), "dim"), landed(result.extras["spread"]))
     tell_pauses(result.pauses, result.strategy, out)
     if result.aborted:
         out.line((_("  run stopped: "), "bold red"), result.aborted)
@@ -110,7 +114,10 @@ def run_line(result: RunResult, out: Printer) -> None:
     sold = _("sold {sold}  {figures}  errors {errors}").format(
         sold=v.sold, figures=figures(v, SAFETY_FIGURES, "safety"), errors=v.errors
     )
-    out.line((f"  {pad(judged.head, 15)}", TONES[judged.tone]), f" {which}  {sold}  ({result.elapsed_s:.2f} s)")
+    out.line(
+        (f"  {pad(judged.head, 15)}", TONES[judged.tone]),
+        f" {which}  {sold}  " + _("({s} s)").format(s=f"{result.elapsed_s:.2f}"),
+    )
 
 
 def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
@@ -144,9 +151,12 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
     render_run(failed, out, quiet=quiet)
 
 
-def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines | None = None) -> int:
+def emit(
+    outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines | None = None, put_back: Path | None = None
+) -> int:
     """Print a run (or repeated runs) as JSON or for a person; returns the exit code. `live`: the run's
-    events were printed as they happened, by these lines."""
+    events were printed as they happened, by these lines. `put_back`: booking's checkout's db.json, written
+    back as it was after the run (said, then what the exit code means, last)."""
     secrets: frozenset[str] = getattr(
         getattr(outcome, "config", None), "secrets", frozenset()
     )  # a verify has no run config
@@ -156,4 +166,15 @@ def emit(outcome: RunResult | Any, as_json: bool, quiet: bool, live: EventLines 
         render_run(outcome, live.out if live is not None else Printer(secrets=secrets), quiet=quiet, live=live)
     else:
         render_runs(outcome, Printer(secrets=secrets), quiet=quiet)
+    if not as_json and not quiet:
+        _last_words(outcome, live.out if live is not None else Printer(secrets=secrets), put_back)
     return int(outcome.exit_code)
+
+
+def _last_words(outcome: Any, out: Printer, put_back: Path | None) -> None:
+    """After a person's run: the checkout's db.json put back, then what the exit code says."""
+    if put_back is not None:
+        said = _("{file} is put back as the notes have it: your checkout is left as it was")
+        out.line((said.format(file=put_back.name), "dim"))
+    if int(outcome.exit_code) == 1:
+        out.line((_("The race was shown: exit 1 means booking found an anomaly (echo $? says 1)."), "bold"))

@@ -40,6 +40,8 @@ class Step:
 
 def steps(a: Attempt, counter: bool) -> list[Step]:
     """The look, the lock, the read, and how the attempt ended, in the order they happened."""
+    if a.t_sent is not None:  # an HTTP target: the endpoint's words, not the notes' search() and get()
+        return _answered(a)
     out: list[Step] = []
     if a.looked is not None:
         out.append(
@@ -109,3 +111,24 @@ def _outcome(a: Attempt, counter: bool) -> Step | None:
     if a.outcome is Outcome.ERROR:
         return Step(a.t_end, a.buyer, _("failed: {error}").format(error=a.error), _("error"), END)
     return None
+
+
+def _answered(a: Attempt) -> list[Step]:
+    """An HTTP target's attempt: its request sent, then how the endpoint answered."""
+    assert a.t_sent is not None
+    sent = Step(a.t_sent, a.buyer, _("request sent"), _("sent"), READ)
+    status = a.status
+    if a.outcome is Outcome.OK:
+        long = (
+            _("answered {status} with ticket #{ticket}").format(status=status, ticket=a.ticket)
+            if a.ticket is not None
+            else _("answered {status}: a sale (no ticket id)").format(status=status)
+        )
+        short = f"{status} -> #{a.ticket}" if a.ticket is not None else f"{status} -> {_('sale')}"
+    elif a.outcome is Outcome.SOLD_OUT:
+        long, short = _("answered {status} sold out").format(status=status), f"{status} {_('sold out')}"
+    elif a.outcome is Outcome.CONFLICT:
+        long, short = _("answered {status} declined").format(status=status), f"{status} {_('declined')}"
+    else:
+        long, short = _("failed: {error}").format(error=a.error), _("error")
+    return [sent, Step(a.t_write if a.t_write is not None else a.t_end, a.buyer, long, short, END)]

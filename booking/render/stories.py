@@ -62,7 +62,18 @@ def _unreceipted(a: Anomaly) -> list[str]:
     c = a.counts
     note = _(" ({n} attempts ended without an answer)").format(n=c.unknown) if c.unknown else ""
     said = _("the store counts {sales} but buyers hold {receipts}: {n} nobody holds a receipt for{note}")
-    return [said.format(sales=_sales(c), receipts=count(c.sold, "receipt"), n=count(a.count, "sale"), note=note)]
+    lines = [said.format(sales=_sales(c), receipts=count(c.sold, "receipt"), n=count(a.count, "sale"), note=note)]
+    return lines + [_redelivery(r) for r in a.attempts]
+
+
+def _redelivery(r: Attempt) -> str:
+    """A request the broker delivered again after its seller died between the sale and the acknowledgement."""
+    said = _(
+        "buyer {buyer}'s request was redelivered by the broker to seller {seller} (the seller holding it died "
+        "after the sale, before acknowledging it) and sold again: at-least-once delivery, the seller not "
+        "idempotent"
+    )
+    return said.format(buyer=r.buyer, seller=r.seller)
 
 
 def _sales(c: Counts) -> str:

@@ -48,8 +48,10 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
     everyone = sorted({actor for _, actor, _ in every} or {("buyer", b) for b in chosen})
     shown = everyone[:MAX_LANES]
     rows = [(t, actor, text) for t, actor, text in every if actor in shown]
-    times = {t: f"{t * 1000:.1f}ms" for t, _, _ in rows}
-    time_width = max([10, *(len(v) for v in times.values())]) + GAP
+    unit = _("ms")  # '12.3ms' in English; a Chinese unit gets a space: '12.3 毫秒'
+    unit = unit if unit == "ms" else " " + unit
+    times = {t: f"{t * 1000:.1f}{unit}" for t, _a, _w in rows}
+    time_width = max([10, *(cells(v) for v in times.values())]) + GAP
     room = max(width - time_width, 12)
     lane_width = {
         b: min(max([cells(who_is(*b)), *(cells(MARK + x) for _, w, x in rows if w == b)]), room) for b in shown

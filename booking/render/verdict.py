@@ -5,6 +5,8 @@ Also what a failing test shows (`explain`): who raced, the verdict and the lanes
 
 from __future__ import annotations
 
+from typing import Any
+
 from booking.i18n.lang import _
 from booking.i18n.words import count
 from booking.render.judgement import (
@@ -34,7 +36,7 @@ TONES = {
 def judge(result: RunResult) -> Judgement:
     """The verdict's word for a run: what its anomalies mean, and whether an OK was luck."""
     v = result.verdict
-    return judgement(
+    said = judgement(
         [a.kind for a in v.anomalies],
         by_luck=result.by_luck,
         strategy=result.strategy,
@@ -43,6 +45,29 @@ def judge(result: RunResult) -> Judgement:
         stopped=result.aborted is not None,
         unavailable=bool(v.unavailable),
     )
+    spread = result.extras.get("spread")
+    if said.tone == "good" and spread is not None and not spread["proved"]:
+        return Judgement(
+            _("OK (not proved)"),
+            landed(spread) + _(": nothing shows they met inside the endpoint (--runs N says how likely a failure is)"),
+            "unproved",
+        )
+    return said
+
+
+def landed(spread: dict[str, Any]) -> str:
+    """How close a target's requests landed, in one line: the send spread, and the arrival spread where measured."""
+    sent = _("{n} requests sent within {ms} ms").format(n=spread["requests"], ms=_ms(spread["sent_ms"]))
+    if spread["arrived_ms"] is None:
+        return sent + _("; arrival at the server not measured (it sends no Server-Timing arrival)")
+    said = sent + _(", arrived within {ms} ms at the server").format(ms=_ms(spread["arrived_ms"]))
+    if spread["together"]:
+        return said + _(", every one in before the first answer")
+    return said
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def judge_verdict(v: Verdict) -> Judgement:
@@ -70,7 +95,7 @@ def verdict_lines(
 ) -> list[list[Part]]:
     """The verdict: its word and why, sold and remaining, a safety line, an availability line, the
     stories. `unread`: a service raced without --store (receipts alone were judged)."""
-    took = f"  ({elapsed_s:.2f} s)" if elapsed_s is not None else ""
+    took = "  " + _("({s} s)").format(s=f"{elapsed_s:.2f}") if elapsed_s is not None else ""
     why = f"  {judged.why}" if judged.why else ""
     killed = _("  killed {n} (injected)").format(n=v.killed) if v.killed else ""
     remaining = "-" if v.remaining is None else v.remaining

@@ -9,6 +9,7 @@ from booking.history.watch import Watcher
 from booking.options.config import RunConfig, Schedule
 from booking.options.validate import replay_order
 from booking.processes import pauses
+from booking.processes.broker_sellers import BrokerSellers
 from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
@@ -43,7 +44,7 @@ def make_crowd(
     made.lease_ms = config.lease_ms if needs.lease else 0.0
     sellers = None
     if needs.sellers:
-        sellers = Sellers(ctx, config, choice, t0, deadline)
+        sellers = (BrokerSellers if config.broker else Sellers)(ctx, config, choice, t0, deadline)
         made.seller = sellers.link
     gates = Gates(ctx)
     buyers = set(range(1, config.buyers + 1))
@@ -63,5 +64,5 @@ def make_crowd(
     live = watch is not None and config.duration_s is None
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
     paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
-    links = Links(Channel(ctx), made)
+    links = Links(Channel(ctx, ordered=live), made)
     return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused)

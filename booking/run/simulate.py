@@ -68,7 +68,8 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     if choice.target is not None:
         from booking.strategies.http import served
 
-        choice = replace(choice, served=served(config))  # reachable (else exit 3), and what it says it runs
+        # reachable (else exit 3), and what it says it runs
+        choice = replace(choice, served=served(config, choice.target_spec))
     # A run that seeds the store holds it alone; --keep runs may share it (stores/claim.py). A service
     # raced without --store has no store here to claim.
     # A run across hosts shares its store with the other hosts: it is seeded once, under the run's lock.
@@ -99,19 +100,26 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         raise BadInput(_("--durable applies to db.json only (a SQL store's COMMIT is its own durability)"))
 
 
+def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | OwnTables:
+    spec = choice.target_spec
+    if config.store_url is None and spec is not None and spec.stock_path is not None:  # the endpoint's own count
+        from booking.strategies.target.stock import HttpStock
+
+        return HttpStock(choice.target or "", spec)
+    if config.store_url is None:  # --target without --store: the service's store is not read
+        return OwnTables.unread()
+    if config.own_tables:
+        return OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
+    return open_store(config.store_url, isolation, timeout_s=config.deadline_s)
+
+
 def _run(
     config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None, journal: Journal | None
 ) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
-    store: Store | OwnTables
-    if config.store_url is None:  # --target without --store: the service's store is not read
-        store = OwnTables.unread()
-    elif config.own_tables:
-        store = OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
-    else:
-        store = open_store(config.store_url, isolation, timeout_s=config.deadline_s)
+    store = _store(config, choice, isolation)
     display = store.display
     across = _across_hosts(config, choice, store)
     try:
@@ -185,7 +193,7 @@ def _judge(
         extras={
             **choice.extras(history),
             **together.extras(),
-            **({"store_read": config.store_url is not None} if choice.target else {}),
+            **({"store_read": config.store_url is not None or final is not None} if choice.target else {}),
         },
         strategy_safe=choice.safe,
         pauses=pause_stories(history, config.lease_ms / 1000 if choice.needs.lease else None),

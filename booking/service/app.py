@@ -1,7 +1,8 @@
 """The ASGI app each worker process runs (Starlette): the look, the purchase, health, and what it runs.
 
     GET  /tickets    {"remaining": N}                      the look (the notes' search)
-    POST /purchase   {"buyer": N}  -> 200 / 410 / 409 / 500  read then buy under the strategy (contract.py)
+    POST /purchase   {"buyer": N}  -> 200 / 410 / 409 / 500  read then buy under the strategy (contract.py);
+                     Server-Timing: arrival;desc="T" says when the whole request reached the handler
     GET  /health     {"ok": true, "worker": PID}
     GET  /run        the store, the strategy and its scope, the workers
 
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import AsyncIterator
 from multiprocessing.connection import wait
 from typing import Any
@@ -59,9 +61,10 @@ def create_app(settings: ServeConfig) -> Starlette:
 
     async def purchase(request: Request) -> Response:
         buyer = _buyer(await _json_body(request))
+        arrived = time.time()  # the whole request is in: when it reached the handler (Unix time)
         rec = await anyio.to_thread.run_sync(shop.buy, buyer, limiter=limiter[0])
         status, body = answer(rec, shop.worker)
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers={"Server-Timing": f'arrival;desc="{arrived:.6f}"'})
 
     async def tickets(request: Request) -> Response:
         remaining = await anyio.to_thread.run_sync(shop.look, limiter=limiter[0])

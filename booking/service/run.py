@@ -22,7 +22,7 @@ from typing import Any
 
 from booking.errors import CannotRun
 from booking.i18n.lang import _
-from booking.i18n.words import count
+from booking.i18n.words import count, install_hint
 from booking.service.settings import ServeConfig
 from booking.service.shop import scope, serving_strategy
 from booking.stores import open_store
@@ -41,7 +41,7 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
         import uvicorn
     except ModuleNotFoundError as exc:
         raise CannotRun(
-            _("booking serve needs {name}: pip install 'booking-race-lab[service]'").format(name=exc.name)
+            _("booking serve needs {name}: {hint}").format(name=exc.name, hint=install_hint("service"))
         ) from None
     from booking.service.app import create_app
 

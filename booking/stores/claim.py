@@ -98,6 +98,12 @@ def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
     return str(lock), _FileClaim(lock, spec.display)
 
 
+def _store_unusable(directory: Path, exc: OSError) -> bool:
+    """The store's own directory is missing or takes no new file: the store cannot be written either, and
+    its own checks say so in its words (the directory named, exit 2 for db.json, 3 for SQLite)."""
+    return not directory.is_dir() or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def _unclaimable(display: str, where: str, exc: OSError | str) -> CannotRun:
     """Taking the claim failed: the run is refused (it would otherwise run unguarded), in one line."""
     why = exc if isinstance(exc, str) else exc.strerror or type(exc).__name__
@@ -125,6 +131,8 @@ class _FileClaim:
             except OSError as exc:  # a directory or a link in its place, a directory that takes no file
                 if exc.errno == errno.ENAMETOOLONG:  # the store's own name is too long: the input is wrong
                     raise BadInput(_("store {display}: name too long").format(display=self.display)) from None
+                if _store_unusable(self.path.parent, exc):
+                    return  # the store's own checks refuse this run before any buyer starts: nothing to guard
                 raise _unclaimable(self.display, str(self.path), exc) from None
             try:
                 alone = _flock(fcntl, fd, fcntl.LOCK_EX)  # a seeding run, or the first of the --keep runs

@@ -7,7 +7,7 @@ starts. It is the only place that reads strategy options; the run reads the Choi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from booking.errors import BadInput
@@ -74,13 +74,15 @@ class Choice:
     target: str | None = None  # --target: the service the buyers send their purchases to
     target_map: str | None = None  # ... and where it differs from booking's contract
     served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
+    broker: str | None = None  # --broker: the broker the requests go through (masked)
+    target_spec: Any = None  # --target: the endpoint's Spec (strategies/target/spec.py), plain data
 
     def buyer_info(self) -> StrategyInfo:
         """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
         if self.target is not None:
             from booking.strategies.http import http_strategy
 
-            return http_strategy(self.target, self.target_map)
+            return http_strategy(self.target, self.target_spec)
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
@@ -124,12 +126,20 @@ class Choice:
             return f" at {masked_url(self.target)}" + (f" ({self.served})" if self.served else "")
         if self.seller_strategy is None:
             return ""
-        return f" ({self.sellers} {'seller' if self.sellers == 1 else 'sellers'}, seller lock {self.seller_strategy})"
+        from booking.i18n.words import count
+
+        via = _(", broker {broker}").format(broker=self.broker) if self.broker is not None else ""
+        return _(" ({sellers}, seller lock {strategy}{via})").format(
+            sellers=count(self.sellers, "seller"), strategy=self.seller_strategy, via=via
+        )
 
     def extras(self, history: History) -> dict[str, Any]:
         """What `--json` adds for this strategy (sellers and queue waits for a queue run; the target of an HTTP run)."""
         if self.target is not None:
-            return {"target": masked_url(self.target), "served": self.served or None}
+            from booking.strategies.target.spread import spread
+
+            said = {"target": masked_url(self.target), "served": self.served or None}
+            return {**said, "spread": spread(history, foreign=not self.served)}
         if self.seller_strategy is None:
             return {}
         return queue.extras(self.sellers, self.seller_strategy, history)
@@ -140,9 +150,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
     if config.target is not None:
         from booking.strategies.http import check_target, http_strategy
 
-        check_target(config)
-        info = _check_kills(config, http_strategy(config.target, config.target_map))
-        return Choice(info.name, target=config.target, target_map=config.target_map)
+        spec = check_target(config)
+        info = _check_kills(config, http_strategy(config.target, spec))
+        return Choice(info.name, target=config.target, target_map=config.target_map, target_spec=spec)
     if config.purchase is not None:
         info = _check_kills(config, None)
         queue.refuse_seller_options(config)
@@ -171,11 +181,22 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
         seller = get_strategy(seller_name, kind)
     except BadInput as exc:
         raise BadInput(_("--seller-lock: {exc}").format(exc=exc)) from None
+    if config.broker is not None:  # reachable and logged in (else exit 3), before the store is touched
+        from booking.kit.points import SELLER_POINTS
+        from booking.strategies.broker import check_broker
+
+        if seller.needs.mp_lock:
+            raise BadInput(_("--seller-lock {name}: a broker's sellers may run anywhere; choose a lock every client "
+                             "shares").format(name=seller_name))  # fmt: skip
+        check_broker(config.broker)
+        seller = replace(seller, kill_points=seller.kill_points + SELLER_POINTS)
     _check_kills(config, info, seller)
     # Lockstep lines up the race window: in the sellers when there are several; with one seller
-    # there is no window between sellers, so the buyers are lined up to send at once instead.
-    hold_buyers = config.sellers == 1 or config.schedule is not Schedule.LOCKSTEP
-    return Choice(name, seller_strategy=seller_name, sellers=config.sellers, hold_buyers=hold_buyers)
+    # there is no window between sellers, so the buyers are lined up to send at once instead. A
+    # broker's sellers share no gate: the buyers are lined up.
+    hold_buyers = config.sellers == 1 or config.schedule is not Schedule.LOCKSTEP or config.broker is not None
+    choice = Choice(name, seller_strategy=seller_name, sellers=config.sellers, hold_buyers=hold_buyers)
+    return replace(choice, broker=masked_url(config.broker)) if config.broker is not None else choice
 
 
 def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: StrategyInfo | None = None) -> StrategyInfo:

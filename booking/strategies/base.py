@@ -82,6 +82,8 @@ class BuyerContext:
     made: Made = field(default_factory=Made)
     local: dict[str, Any] = field(default_factory=dict)  # a strategy's per-process state (its file lock)
     holder: int = 0  # who this process is in the mp-lock's holder record: the buyer, or -seller for a seller
+    # Watched: say the sale just written, before the lock that guards it is let go (live output).
+    written: Callable[[], None] = lambda: None
 
     def time_left(self) -> float:
         return max(self.deadline - time.monotonic(), 0.0)
@@ -129,7 +131,9 @@ def read_then_write(store: Store, ctx: BuyerContext, rec: Attempt, guard: Guard 
         rec.t_read, rec.read = ctx.clock(), seen.value
         ctx.point(points.AFTER_READ)
         if seen.ticket is None:
-            rec.outcome = Outcome.SOLD_OUT
+            rec.outcome, rec.t_end = Outcome.SOLD_OUT, ctx.clock()
+            ctx.written()  # still under the guard, like a sale: said before the next buyer reads
             return
         rec.wrote = store.write(seen, ctx.buyer)
         rec.t_write, rec.ticket, rec.outcome = ctx.clock(), seen.ticket, Outcome.OK
+        ctx.written()  # still under the guard: the next buyer's read is said after this write

@@ -80,6 +80,8 @@ def parse_map(spec: str | None) -> Mapping:
             )
         mapping = replace(mapping, **{names[key]: _value(key, value)})
         given.append(key)
+    if "sold-out" in given and "declined" not in given:  # no hidden default may clash with what was given
+        mapping = replace(mapping, declined=tuple(s for s in mapping.declined if s not in mapping.sold_out))
     if set(mapping.sold_out) & set(mapping.declined):
         raise BadInput(_("--target-map: a status cannot mean both sold-out and declined"))
     return replace(mapping, keys=tuple(given))

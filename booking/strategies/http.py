@@ -14,29 +14,36 @@ but the URL given.
 from __future__ import annotations
 
 import socket
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import h11
 
 from booking.errors import BadInput, CannotRun, Unavailable
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.i18n.words import one_line
+from booking.i18n.words import install_hint, one_line
 from booking.kit import points
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
 from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
-from booking.strategies.contract import RUN, Mapping, judge, parse_map
+from booking.strategies.contract import RUN
+from booking.strategies.target.answer import answer_json, arrival, cookie, first_bytes, judge, pointer
+from booking.strategies.target.fill import encode
+from booking.strategies.target.load import from_file, from_map
+from booking.strategies.target.spec import LAST_BYTE, Spec
+from booking.strategies.target.wire import Reply, Wire
 
 if TYPE_CHECKING:
     import httpx
 
-MAX_ANSWER = 64 * 1024  # an answer is read no further than this: a purchase's answer is a few bytes
 PROBE_TIMEOUT_S = 5.0  # an unreachable target is an error within seconds, as an unreachable database is
 NAME = "http"
 
 
-def check_target(config: RunConfig) -> Mapping:
-    """Refuse what cannot go with --target (before anything is touched); the mapping to use."""
+def check_target(config: RunConfig) -> Spec:
+    """Refuse what cannot go with --target (before anything is touched); the endpoint's Spec."""
     target = config.target or ""
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -80,7 +87,18 @@ def check_target(config: RunConfig) -> Mapping:
                 "before its request, so nothing would overlap (choose lockstep or free)"
             ).format(value=config.schedule.value)
         )
-    return parse_map(config.target_map)
+    return target_spec(config)
+
+
+def target_spec(config: RunConfig) -> Spec:
+    """The endpoint as --target-config (and --buyers-from) or --target-map says it is."""
+    if config.target_config is not None:
+        if config.target_map is not None:
+            raise BadInput(_("--target-map and --target-config: choose one (the file says everything the map does)"))
+        return from_file(config.target_config, config.buyers_from)[1]
+    if config.buyers_from is not None:
+        raise BadInput(_("--buyers-from goes with --target-config (its templates use the file's columns)"))
+    return from_map(config.target_map)
 
 
 def _client(target: str, timeout: float) -> httpx.Client:
@@ -94,16 +112,16 @@ def _client(target: str, timeout: float) -> httpx.Client:
     return httpx.Client(base_url=target, timeout=timeout, trust_env=False, transport=transport)
 
 
-def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
+def probe(target: str, spec: Spec) -> dict[str, Any] | None:
     """Before the run, in the parent: the target answers (else CannotRun, exit 3); booking's own service also
     says what it runs (GET /run), which the run's header shows. None for a service that does not say."""
     try:
         import httpx
     except ModuleNotFoundError:
-        raise CannotRun(_("--target needs httpx: pip install 'booking-race-lab[service]'")) from None
+        raise CannotRun(_("--target needs httpx: {hint}").format(hint=install_hint("service"))) from None
     with _client(target, PROBE_TIMEOUT_S) as client:
         try:
-            client.get(mapping.health)
+            client.get(spec.health)
             about = client.get(RUN)
         except httpx.HTTPError as exc:
             raise CannotRun(
@@ -118,37 +136,29 @@ def probe(target: str, mapping: Mapping) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("service") == "booking" else None
 
 
-def served(config: RunConfig) -> str:
+def served(config: RunConfig, spec: Spec) -> str:
     """What the header says about the target: booking serve's strategy, scope and workers; "" for another service."""
-    about = probe(config.target or "", parse_map(config.target_map))
+    about = probe(config.target or "", spec)
     if about is None:
         return ""
     workers = about.get("workers")
     return f"booking serve: {about.get('strategy')}, {about.get('scope')}, {workers} workers"[:200]
 
 
-def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
-    """The buyers' strategy for `--target`: a request per purchase, held before it in lockstep."""
-    mapping = parse_map(target_map)
+def http_strategy(target: str, spec: Spec | None = None) -> StrategyInfo:
+    """The buyers' strategy for `--target`: a request per purchase, connected (and logged in) before the start
+    barrier, written all but its last byte before the window and released there (last-byte sync)."""
+    spec = spec or from_map(None)
 
     def setup(ctx: BuyerContext) -> None:
-        client = _client(target, max(ctx.time_left(), 0.1))
-        client.get(mapping.health)  # the connection is opened now, before the start barrier
-        ctx.local["client"] = client
+        ctx.local["wire"], ctx.local["values"], ctx.local["login"] = connect(target, spec, ctx.buyer, ctx.time_left())
 
     def purchase(store: Any, ctx: BuyerContext, rec: Attempt) -> None:
-        import httpx
-
-        client: httpx.Client = ctx.local["client"]
-        ctx.point(points.BEFORE_LOCK)  # the window: lockstep lets every buyer send at once
         try:
-            answer = _send(client, mapping, ctx)
-        except httpx.TransportError as exc:  # refused, reset, timed out: the service failed, not its strategy
+            _send(spec, ctx, rec)
+        except (OSError, h11.ProtocolError) as exc:  # refused, reset, timed out: the service failed, not its strategy
+            ctx.local["wire"].close()
             raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
-        rec.served_by = answer.worker
-        rec.outcome, rec.error = answer.outcome, answer.error
-        if answer.outcome is Outcome.OK:
-            rec.ticket, rec.t_write = answer.ticket, ctx.clock()
 
     return StrategyInfo(
         NAME,
@@ -166,30 +176,76 @@ def http_strategy(target: str, target_map: str | None) -> StrategyInfo:
     )
 
 
+def connect(target: str, spec: Spec, buyer: int, time_left: float) -> tuple[Wire, dict[str, str], str | None]:
+    """A buyer's connection, opened now (before the start barrier), and its login's values; the third item is
+    why the login failed (its attempts are then errors), else None."""
+    wire = Wire(target, max(time_left, 0.1))
+    try:
+        wire.connect()
+    except OSError as exc:
+        raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
+    values = spec.values(buyer)
+    if spec.login is None:
+        return wire, values, None
+    reply = wire.exchange(wire.encode(*encode(spec.login.request, values, buyer)))
+    values, missing = logged_in(spec, values, reply)
+    return wire, values, missing
+
+
+def logged_in(spec: Spec, values: dict[str, str], reply: Reply) -> tuple[dict[str, str], str | None]:
+    """The values a login's answer gives the buy ({token}, {cookie}), and what was missing from it."""
+    assert spec.login is not None
+    out = dict(values)
+    if spec.login.token is not None:
+        token = pointer(answer_json(reply.body), spec.login.token)
+        if token is None or isinstance(token, (dict, list)):
+            return (
+                out,
+                f"login answered {reply.status} without a token at {spec.login.token}: {first_bytes(reply.body)}",
+            )
+        out["token"] = str(token)
+    if spec.login.cookie is not None:
+        value = cookie(reply.headers, spec.login.cookie)
+        if value is None:
+            return out, f"login answered {reply.status} without a cookie {spec.login.cookie}"
+        out["cookie"] = value
+    return out, None
+
+
+def buy_request(spec: Spec, values: dict[str, str], buyer: int) -> tuple[str, str, list[tuple[str, str]], bytes]:
+    method, path, headers, body = encode(spec.buy, values, buyer)
+    if spec.login is not None and spec.login.cookie and "cookie" in values:
+        headers.append(("Cookie", f"{spec.login.cookie}={values['cookie']}"))
+    return method, path, headers, body
+
+
 class ServiceUnavailable(Unavailable):
     """The service stopped answering during the run (refused, reset, timed out): the run could not be
     carried out, whatever its strategy."""
 
 
-def _send(client: httpx.Client, mapping: Mapping, ctx: BuyerContext) -> Any:
-    def trace(event: str, info: Any) -> None:
-        if event == "http11.send_request_body.complete":
-            points.hit(points.IN_CRITICAL)  # --kill-at in-critical: the request is out, the answer not read
-
-    request = client.build_request(
-        mapping.method,
-        mapping.path,
-        json=mapping.body(ctx.buyer),
-        timeout=max(ctx.time_left(), 0.1),
-        extensions={"trace": trace},
-    )
-    response = client.send(request, stream=True)
-    try:
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > MAX_ANSWER:
-                break  # enough to judge it; the rest is not ours to hold
-    finally:
-        response.close()
-    return judge(mapping, response.status_code, bytes(body[:MAX_ANSWER]))
+def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
+    wire: Wire = ctx.local["wire"]
+    if ctx.local["login"] is not None:
+        ctx.point(points.BEFORE_LOCK)  # still takes part in the round
+        rec.outcome, rec.error = Outcome.ERROR, ctx.local["login"]
+        return
+    request = wire.encode(*buy_request(spec, ctx.local["values"], ctx.buyer))
+    held = spec.sync == LAST_BYTE
+    if held:
+        wire.hold(request)  # all but the last byte, before the window
+    ctx.point(points.BEFORE_LOCK)  # the window: lockstep lets every buyer send at once
+    if held:
+        wire.release()
+    else:
+        wire.hold(request)
+        wire.release()
+    rec.t_sent = ctx.clock()
+    points.hit(points.IN_CRITICAL)  # --kill-at in-critical: the request is out, the answer not read
+    reply = wire.read()
+    rec.answered_at, rec.arrived_at, rec.status = time.time(), arrival(reply.headers), reply.status
+    answer = judge(spec, reply.status, reply.body)
+    rec.served_by = answer.worker
+    rec.outcome, rec.error = answer.outcome, answer.error
+    if answer.outcome is Outcome.OK:
+        rec.ticket, rec.t_write = answer.ticket, ctx.clock()

@@ -56,6 +56,8 @@ def refuse_seller_options(config: RunConfig) -> None:
         raise BadInput(_("--sellers and --seller-lock apply only to --lock queue"))
     if config.kill_seller is not None:
         raise BadInput(_("--kill-seller applies only to --lock queue"))
+    if config.broker is not None:
+        raise BadInput(_("--broker applies only to --lock queue"))
 
 
 def extras(sellers: int, seller_lock: str, history: History) -> dict[str, Any]:

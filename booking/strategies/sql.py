@@ -84,6 +84,7 @@ def _retrying(
 
 def _bought(ctx: BuyerContext, rec: Attempt, ticket: int) -> None:
     rec.t_write, rec.ticket, rec.wrote, rec.outcome = ctx.clock(), ticket, ticket, Outcome.OK
+    ctx.written()  # watched: the sale is said at once (live output)
 
 
 def _saw(ctx: BuyerContext, rec: Attempt, ticket: int | None) -> None:

@@ -55,6 +55,7 @@ class Facts:
     unanswered: int  # buyers killed or stuck: each may hold a sale nobody saw
     measured: bool  # the store's state is known (False: your own tables, not counted)
     stuck: int = 0  # buyers and sellers that never finished
+    redelivered: list[Attempt] = field(default_factory=list)  # --broker: requests delivered again
 
     @classmethod
     def of(cls, initial: int, final: FinalState | None, history: History) -> Facts:
@@ -65,7 +66,8 @@ class Facts:
             remaining, store_sold = final.remaining, initial - final.remaining
         by_ticket: dict[int, list[Attempt]] = defaultdict(list)
         for r in receipts:
-            by_ticket[r.ticket if r.ticket is not None else -1].append(r)
+            if r.ticket is not None:  # no ticket id (an HTTP sale judged by stock)
+                by_ticket[r.ticket].append(r)
         owners = final.owners if final is not None and final.owners is not None else {}
         return cls(
             initial=initial,
@@ -77,9 +79,11 @@ class Facts:
             unavailable=[a for a in history.attempts if a.unavailable],
             doubles={t: rs for t, rs in sorted(by_ticket.items()) if len(rs) > 1},
             ledger_doubles={t: bs for t, bs in sorted(owners.items()) if len(bs) > 1},
-            unanswered=_unanswered(history, receipts, owners),
+            # A seller killed holding a request the broker delivered again left nothing unanswered.
+            unanswered=max(0, _unanswered(history, receipts, owners) - len(_redelivered(history))),
             measured=final is not None,
             stuck=len(history.stuck),
+            redelivered=_redelivered(history),
         )
 
     @property
@@ -90,6 +94,10 @@ class Facts:
     def counts(self) -> Counts:
         unknown = len(self.errors) + self.stuck
         return Counts(self.initial, self.remaining, self.sold, self.store_sold, len(self.refused), unknown)
+
+
+def _redelivered(history: History) -> list[Attempt]:
+    return [a for a in history.attempts if a.redelivered]
 
 
 def _unanswered(history: History, receipts: list[Attempt], owners: dict[int, list[int]]) -> int:
@@ -131,7 +139,10 @@ def lost_updates(f: Facts, lost: int) -> Anomaly | None:
 
 
 def unreceipted(f: Facts, n: int) -> Anomaly | None:
-    return Anomaly("unreceipted", n, f.counts) if n else None
+    """Sales nobody holds; with a broker, the requests delivered again witness them (sold once more)."""
+    if not n:
+        return None
+    return Anomaly("unreceipted", n, f.counts, buyers=sorted({a.buyer for a in f.redelivered}), attempts=f.redelivered)
 
 
 def undersold(f: Facts, n: int) -> Anomaly | None:

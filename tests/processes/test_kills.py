@@ -13,7 +13,6 @@ from booking import BadInput, RunConfig, Schedule, simulate
 from booking.history import BuyerStatus
 from booking.kit.points import KILL_POINTS
 from booking.render.stories import unproved
-from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
 from tests.helpers import plain_connect
 
@@ -39,94 +38,82 @@ def assert_intact(store: str) -> None:
 
 
 def killed_run(store: str, strategy: str, point: str, **kw: Any) -> Any:
+    if STRATEGIES[strategy].needs.lease:
+        kw.setdefault("lock_ttl_ms", 200)  # a killed holder's lease lapses soon
     config = RunConfig(
         store=store, strategy=strategy, buyers=5, tickets=5, kill_buyer=2, kill_at=point, deadline_s=30, **kw
     )
     return simulate(config)
 
 
-@pytest.mark.parametrize("point", KILL_POINTS)
-class TestKilledBuyer:
-    def test_db_json(self, tmp_path: Path, point: str) -> None:
-        """The run finishes; the killed attempt is indeterminate; no oversell; db.json intact."""
-        store = str(tmp_path / "db.json")
-        result = killed_run(store, "file-lock", point)
-        v = result.verdict
-        assert result.exit_code == 0, v.anomalies
-        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
-        assert v.sold + v.remaining in (5, 4)  # 4: the killed buyer's ticket may or may not be gone
-        assert_intact(store)
-
-    @pytest.mark.parametrize("strategy", ["file-lock", "atomic", "db-lock", "optimistic", "serializable"])
-    def test_sqlite(self, sqlite_url: str, strategy: str, point: str) -> None:
-        result = killed_run(sqlite_url, strategy, point)
-        v = result.verdict
-        assert result.exit_code == 0, v.anomalies
-        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0 and v.stuck == 0
-        assert_intact(sqlite_url)
-
-    @pytest.mark.parametrize("strategy", ["atomic", "db-lock", "advisory", "skip-locked"])
-    def test_postgresql(self, postgresql_url: str, strategy: str, point: str) -> None:
-        result = killed_run(postgresql_url, strategy, point)
-        v = result.verdict
-        assert result.exit_code == 0, v.anomalies
-        assert v.killed == 1 and v.oversold == 0 and v.double_sold == 0
-        assert_intact(postgresql_url)
-
-    def test_mp_lock_is_abandoned_and_the_run_says_so(self, tmp_path: Path, point: str) -> None:
-        """Every point of mp-lock's purchase is inside the lock: the holder's death stops the run (exit 3)."""
-        result = killed_run(str(tmp_path / "db.json"), "mp-lock", point)
-        assert result.exit_code == 3
-        assert result.aborted is not None
-        assert "a multiprocessing.Lock is never released when its holder dies; use file-lock" in result.aborted
-        assert_intact(str(tmp_path / "db.json"))
+# Every strategy on every kind of store it runs on, killed at every point (49 runs) is the slow matrix. By
+# default each strategy runs once per store kind, the points taken in turn, so every point is still hit on
+# every store kind (14 runs), and every refusal (cheap: refused before any buyer starts) is checked.
+KILLED = {  # the strategies each kind of store is killed under
+    "db.json": ["file-lock", "mp-lock", "none", "queue"],
+    "sqlite": ["atomic", "db-lock", "file-lock", "optimistic", "serializable"],
+    "postgresql": ["advisory", "atomic", "db-lock", "skip-locked"],
+    "redis": ["fenced", "lua", "none", "redis-lock", "watch"],
+}
 
 
-def _store_for(strategy: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    stores = STRATEGIES[strategy].stores
-    if StoreKind.COUNTER in stores:
+def _kill_cases() -> list[Any]:
+    cases = []
+    for kind, names in KILLED.items():
+        for turn, name in enumerate(names):
+            applies = STRATEGIES[name].kill_points
+            default = applies[turn % len(applies)]
+            for point in KILL_POINTS:
+                marks = [pytest.mark.server] if kind in ("postgresql", "redis") else []
+                if point != default and point in applies:
+                    marks.append(pytest.mark.slow)
+                cases.append(pytest.param(kind, name, point, marks=marks, id=f"{kind}-{name}-{point}"))
+    return cases
+
+
+def _store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "db.json":
         return str(tmp_path / "db.json")
-    if StoreKind.SQLITE in stores:
+    if kind == "sqlite":
         return f"sqlite:///{tmp_path / 't.db'}"
-    if StoreKind.REDIS in stores:
+    if kind == "redis":
         return str(request.getfixturevalue("redis_url"))
     return str(request.getfixturevalue("postgresql_url"))
 
 
-def _server_only(name: str) -> Any:
-    """advisory and skip-locked need a server: their cases are marked `server`."""
-    return pytest.param(name, marks=pytest.mark.server) if StoreKind.SQLITE not in STRATEGIES[name].stores else name
-
-
-@pytest.mark.parametrize("point", KILL_POINTS)
-@pytest.mark.parametrize("strategy", [_server_only(name) for name in sorted(STRATEGIES)])
+@pytest.mark.parametrize(("kind", "strategy", "point"), _kill_cases())
 def test_every_kill_fires_or_is_refused(
-    tmp_path: Path, request: pytest.FixtureRequest, strategy: str, point: str
+    tmp_path: Path, request: pytest.FixtureRequest, kind: str, strategy: str, point: str
 ) -> None:
-    """--kill-buyer 1 --kill-at POINT either kills buyer 1 at POINT, or is refused before the run (exit 2)
-    with the points that apply: never a run that kills nobody and says OK."""
-    config = RunConfig(
-        store=_store_for(strategy, tmp_path, request),
-        strategy=strategy,
-        buyers=3,
-        tickets=3,
-        kill_buyer=1,
-        kill_at=point,
-        deadline_s=30,
-        lock_ttl_ms=200 if STRATEGIES[strategy].needs.lease else None,  # a killed holder's lease lapses soon
-    )
+    """--kill-buyer 2 --kill-at POINT either kills buyer 2 at POINT, or is refused before the run (exit 2)
+    with the points that apply: never a run that kills nobody and says OK. Killed, a safe strategy still
+    finishes the run with no oversell and leaves the store intact; mp-lock's every point is inside the
+    lock, so the holder's death stops the run (exit 3) and says why."""
+    store = _store(kind, tmp_path, request)
     applies = STRATEGIES[strategy].kill_points
     if point not in applies:
         with pytest.raises(BadInput, match=f"--kill-at {point} does not apply .*choose from: {', '.join(applies)}"):
-            simulate(config)
+            killed_run(store, strategy, point)
         return
-    result = simulate(config)
+    result = killed_run(store, strategy, point)
+    v = result.verdict
+    assert_intact(store)
+    if strategy == "mp-lock":
+        assert result.exit_code == 3
+        assert result.aborted is not None
+        assert "a multiprocessing.Lock is never released when its holder dies; use file-lock" in result.aborted
     ends = {e.buyer: e for e in result.history.ends}
-    assert ends[1].status is BuyerStatus.KILLED, ends[1]
-    assert ends[1].reason == f"killed at {point} (injected)"
-    assert result.to_json()["killed"] == 1
+    assert ends[2].status is BuyerStatus.KILLED, ends[2]
+    assert ends[2].reason == f"killed at {point} (injected)"
+    assert result.to_json()["killed"] == 1 and v.killed == 1
     if STRATEGIES[strategy].safe:
-        assert result.verdict.oversold == 0 and result.verdict.double_sold == 0
+        assert v.oversold == 0 and v.double_sold == 0
+    if STRATEGIES[strategy].safe and strategy != "mp-lock":
+        assert result.exit_code == 0, v.anomalies
+        if kind != "postgresql":
+            assert v.stuck == 0
+        if kind == "db.json":
+            assert v.sold + v.remaining in (5, 4)  # 4: the killed buyer's ticket may or may not be gone
 
 
 def test_a_queue_buyer_killed_with_its_request_in_flight(cli: Any, tmp_path: Path) -> None:
@@ -157,9 +144,10 @@ def test_a_point_your_code_never_names_is_said_not_ignored(cli: Any, sqlite_url:
     assert out["verdict"] == "ANOMALY" or out["inconclusive"].startswith(missed)
 
 
-def test_a_kill_the_lock_kept_from_its_victim_is_inconclusive(cli: Any, store: Path) -> None:
+@pytest.mark.parametrize("runs", [1, pytest.param(3, marks=pytest.mark.slow)])
+def test_a_kill_the_lock_kept_from_its_victim_is_inconclusive(cli: Any, store: Path, runs: int) -> None:
     """One ticket: the victim may find it sold out before mid-write. Then nobody is stopped or blamed."""
-    for _ in range(3):
+    for _ in range(runs):
         ran = cli("simulate", "--store", store, "--lock", "file-lock", "--buyers", "3",
                   "--kill-buyer", "2", "--kill-at", "mid-write", "--json")  # fmt: skip
         out = ran.json()
@@ -173,10 +161,11 @@ def test_the_cli_says_why_an_mp_lock_run_stopped(cli: Any, store: Path) -> None:
     assert "run stopped: buyer 1 died holding the multiprocessing.Lock" in ran.flat
 
 
-def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runs", [1, pytest.param(5, marks=pytest.mark.slow)])
+def test_killed_mid_write_db_json_is_never_torn(tmp_path: Path, runs: int) -> None:
     """Unprotected and killed half way through writing: db.json still parses, nothing is left over."""
     store = tmp_path / "db.json"
-    for _ in range(5):
+    for _ in range(runs):
         result = simulate(
             RunConfig(store=str(store), strategy="none", buyers=4, tickets=4, kill_buyer=3, kill_at="mid-write")
         )

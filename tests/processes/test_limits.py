@@ -23,6 +23,7 @@ sys.exit(code)
 
 
 def _under_limit(soft: int, hard: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """booking in a process of its own: a hard limit, once lowered, cannot be raised again by that process."""
     script = RUN.format(soft=soft, hard=hard)
     return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 

@@ -14,11 +14,18 @@ from booking import RunConfig, Schedule, simulate
 
 
 class TestNoLockOversellsEveryTime:
-    @pytest.mark.parametrize("buyers", [2, 10, 50, pytest.param(200, marks=pytest.mark.slow)])
-    def test_lockstep_no_lock_oversells_every_run(self, tmp_path: Path, buyers: int) -> None:
-        """20 runs in a row: every buyer reads count=1 before any writes, so all of them 'buy' ticket #1."""
+    @pytest.mark.parametrize(
+        ("buyers", "runs"),
+        [
+            (10, 3),
+            *(pytest.param(n, 20, marks=pytest.mark.slow) for n in (2, 10, 50, 200)),
+        ],
+    )
+    def test_lockstep_no_lock_oversells_every_run(self, tmp_path: Path, buyers: int, runs: int) -> None:
+        """Runs in a row (20 each under -m slow): every buyer reads count=1 before any writes, so all of them
+        'buy' ticket #1."""
         store = tmp_path / "db.json"
-        for _ in range(20):
+        for _ in range(runs):
             result = simulate(RunConfig(store=str(store), strategy="none", buyers=buyers, tickets=1))
             v = result.verdict
             assert (v.sold, v.remaining, v.oversold, v.double_sold, v.lost_updates) == (
@@ -42,12 +49,18 @@ class TestNoLockOversellsEveryTime:
         assert ran.out.count("reads count=1") == 10
         assert ran.out.count("writes count=0: bought ticket #1") == 10
 
-    def test_no_lock_leaves_only_logical_anomalies(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("tickets", [100, pytest.param(300, marks=pytest.mark.slow)])
+    def test_no_lock_leaves_only_logical_anomalies(self, tmp_path: Path, tickets: int) -> None:
         """db.json is replaced atomically: racing readers never see a torn file, so no attempt errors."""
         store = tmp_path / "db.json"
         result = simulate(
             RunConfig(
-                store=str(store), strategy="none", buyers=8, tickets=300, until_sold_out=True, schedule=Schedule.FREE
+                store=str(store),
+                strategy="none",
+                buyers=8,
+                tickets=tickets,
+                until_sold_out=True,
+                schedule=Schedule.FREE,
             )
         )
         assert result.verdict.errors == 0
@@ -68,10 +81,29 @@ DEMANDS = [
 ]
 
 
+# By default each lock meets each schedule once, on a different demand; the whole sweep under -m slow.
+DEFAULT_SWEEP = {
+    ("mp-lock", Schedule.LOCKSTEP, (7, 20, 3, False)),
+    ("file-lock", Schedule.LOCKSTEP, (5, 20, 2, False)),
+    ("mp-lock", Schedule.FREE, (20, 1, 1, True)),
+    ("file-lock", Schedule.FREE, (50, 20, 1, True)),
+}
+SWEEP = [
+    pytest.param(
+        strategy,
+        schedule,
+        *demand,
+        marks=() if (strategy, schedule, demand) in DEFAULT_SWEEP else pytest.mark.slow,
+        id=f"{'-'.join(map(str, demand))}-{schedule.value}-{strategy}",
+    )
+    for demand in DEMANDS
+    for schedule in (Schedule.LOCKSTEP, Schedule.FREE)
+    for strategy in ("mp-lock", "file-lock")
+]
+
+
 class TestLocksPreventTheRace:
-    @pytest.mark.parametrize("strategy", ["mp-lock", "file-lock"])
-    @pytest.mark.parametrize("schedule", [Schedule.LOCKSTEP, Schedule.FREE])
-    @pytest.mark.parametrize(("buyers", "tickets", "attempts", "until_sold_out"), DEMANDS)
+    @pytest.mark.parametrize(("strategy", "schedule", "buyers", "tickets", "attempts", "until_sold_out"), SWEEP)
     def test_sweep(
         self,
         tmp_path: Path,
@@ -120,9 +152,10 @@ class TestLocksPreventTheRace:
         assert multiprocessing.active_children() == []
 
 
-@pytest.mark.parametrize("tickets", [1_000, pytest.param(10_000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("tickets", [200, *(pytest.param(n, marks=pytest.mark.slow) for n in (1_000, 10_000))])
 def test_free_until_sold_out_matches_an_independent_recount(tmp_path: Path, tickets: int) -> None:
-    """50 racing buyers, thousands of tickets: the verdict agrees with a recount from db.json and the history.
+    """50 racing buyers, hundreds of tickets (thousands under -m slow): the verdict agrees with a recount
+    from db.json and the history.
 
     The store sits on tmpfs when there is one: on this machine's ext4 every os.replace costs ~150 µs,
     which keeps 50 unprotected buyers undoing each other's sales for minutes.

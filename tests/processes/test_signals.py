@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from booking import init_store
-from tests.helpers import run_command
+from booking import init_store, verify_run
 
 # The watcher: a subreaper that starts booking in its own session, sends the signal after `delay`
 # seconds (the random moment is the experiment, not a synchronisation), waits for booking to exit,
@@ -105,8 +104,7 @@ def interrupt(tmp_path: Path, store: str, signum: int, delay: float, target: str
     assert ran["stderr"].startswith(f"booking: interrupted by {signal.Signals(signum).name}"), where
     if history.exists():  # kept: it agrees with the store (stopped buyers may hold a sale nobody saw)
         assert "history kept in" in ran["stderr"], where
-        checked = run_command("verify", "--store", store, "--history", history, "--tickets", TICKETS, "--json")
-        v = checked.json()
+        v = verify_run(store, history, TICKETS).to_json()
         assert (v["oversold"], v["double_sold"], v["lost_updates"], v["unreceipted"]) == (0, 0, 0, 0), where
     else:  # stopped before the buyers started (or while Python was starting): nothing to keep
         assert "history kept" not in ran["stderr"], where
@@ -145,7 +143,7 @@ def test_signals_at_random_moments(tmp_path: Path, request: pytest.FixtureReques
     interrupt(tmp_path, store_of(kind, tmp_path, request), signum, moment, rng.choice(["parent", "group"]))
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.5])
+@pytest.mark.parametrize("delay", [pytest.param(0.3, marks=pytest.mark.slow), 1.5])
 def test_buyers_die_with_a_parent_killed_by_sigkill(tmp_path: Path, delay: float) -> None:
     """SIGKILL gives the parent no chance to clean up: the kernel kills its buyers (PR_SET_PDEATHSIG)."""
     store = str(tmp_path / "db.json")

@@ -24,8 +24,9 @@ class TestEveryStartMethod:
         locked = simulate(RunConfig(store=store, strategy="mp-lock", buyers=4, start_method=method))
         assert (locked.verdict.sold, locked.exit_code) == (1, 0)
 
+    @pytest.mark.slow
     def test_the_cli_under_spawn_shows_the_race(self, cli: Any, store: Path) -> None:
-        """The issue's acceptance command."""
+        """The issue's acceptance command (spawn's race and lock run by default above)."""
         ran = cli("simulate", "--start-method", "spawn", "--buyers", "10", "--no-lock", "--store", store)
         assert ran.code == 1, ran.out
         assert ran.out.count("reads count=1") == 10 and "verdict: UNSAFE" in ran.out

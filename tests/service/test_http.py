@@ -261,7 +261,8 @@ class TestTheContract:
         assert judge(m, 410, b"").outcome is Outcome.ERROR
 
     @pytest.mark.parametrize(
-        "spec", ["path", "path=api", "sold-out=200", "sold-out=abc", "seat=1", "sold-out=409", "method=GET"]
+        "spec",
+        ["path", "path=api", "sold-out=200", "sold-out=abc", "seat=1", "sold-out=409,declined=409", "method=GET"],
     )
     def test_a_bad_mapping_is_refused(self, spec: str) -> None:
         with pytest.raises(BadInput, match="--target-map"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import multiprocessing
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,33 @@ import pytest
 
 import booking
 from booking.stores.claim import claim
-from tests.helpers import digest, run_command
+from tests.helpers import digest
+
+
+def _hold(store: str, exclusive: bool, holding: Any, done: Any) -> None:
+    with claim(store, exclusive=exclusive):
+        holding.set()
+        done.wait(60)
+
+
+@contextlib.contextmanager
+def held_elsewhere(store: str, exclusive: bool) -> Iterator[None]:
+    """Another process (forked from this one) holds a claim on `store` for the block: the claim is per
+    process, so the commands under test can run here, in this process, through the `cli` fixture."""
+    ctx = multiprocessing.get_context("fork")
+    holding, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold, args=(store, exclusive, holding, done))
+    holder.start()
+    try:
+        while not holding.wait(0.05) and holder.is_alive():
+            pass  # polling for the claim or the holder's end (a claim refused ends it with CannotRun)
+        assert holding.is_set(), "the other process could not claim the store"
+        yield
+    finally:
+        done.set()
+        holder.join(60)
+    assert holder.exitcode == 0
+
 
 STORES = ["db.json", "sqlite", "postgresql", "mysql"]
 
@@ -23,32 +51,32 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, store_url: Callable[[s
 
 
 class TestHeldAlone:
-    def test_a_seeding_run_is_refused_while_another_run_seeds_it(self, store: str) -> None:
+    def test_a_seeding_run_is_refused_while_another_run_seeds_it(self, cli: Any, store: str) -> None:
         booking.init_store(store, 5)
-        with claim(store, exclusive=True):  # another run that seeded the store, still running
+        with held_elsewhere(store, exclusive=True):  # another run that seeded the store, still running
             for args in (["simulate", "-q"], ["simulate", "--keep", "-q"]):
-                ran = run_command(*args, "--store", store)
+                ran = cli(*args, "--store", store)
                 assert ran.code == 3, (args, ran.err)
                 assert "is in use by another booking run" in ran.err and len(ran.err.splitlines()) == 1
         assert booking.simulate(booking.RunConfig(store=store, buyers=2)).ok  # free again
 
-    def test_keep_runs_share_but_never_with_a_seeding_run(self, store: str) -> None:
+    def test_keep_runs_share_but_never_with_a_seeding_run(self, cli: Any, store: str) -> None:
         booking.init_store(store, 5)
-        with claim(store, exclusive=False):  # a --keep run, still running
-            assert run_command("simulate", "--store", store, "--keep", "--buyers", "2", "-q").code == 0
-            ran = run_command("simulate", "--store", store, "-q")
+        with held_elsewhere(store, exclusive=False):  # a --keep run, still running
+            assert cli("simulate", "--store", store, "--keep", "--buyers", "2", "-q").code == 0
+            ran = cli("simulate", "--store", store, "-q")
             assert ran.code == 3 and "seeding it now would change the stock" in ran.err
         assert booking.simulate(booking.RunConfig(store=store, buyers=2)).ok
 
 
 class TestLockFile:
-    def test_the_refused_run_leaves_the_store_as_it_was(self, tmp_path: Path) -> None:
+    def test_the_refused_run_leaves_the_store_as_it_was(self, cli: Any, tmp_path: Path) -> None:
         store = tmp_path / "db.json"
         booking.init_store(str(store), 7)
         before = digest(store)
-        with claim(str(store), exclusive=True):
-            assert run_command("simulate", "--store", store, "--tickets", 1, "-q").code == 3
-            assert run_command("init", "--store", store, "--tickets", 1).code == 3
+        with held_elsewhere(str(store), exclusive=True):
+            assert cli("simulate", "--store", store, "--tickets", "1", "-q").code == 3
+            assert cli("init", "--store", store, "--tickets", "1").code == 3
             assert digest(store) == before
 
     def test_no_file_is_left_behind_and_a_stale_one_does_not_block(self, cli: Any, tmp_path: Path) -> None:
@@ -62,4 +90,5 @@ class TestLockFile:
         store = str(tmp_path / "t.db")
         with claim(store, exclusive=True), claim(store, exclusive=True):
             assert booking.simulate(booking.RunConfig(store=store, buyers=2)).ok
-        assert run_command("simulate", "--store", store, "-q").code == 0  # released: another process has it
+        with held_elsewhere(store, exclusive=True):  # released: another process can have it
+            pass

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def next_pids(count: int) -> list[int]:
 
 
 class TestDbJsonWrites:
-    def test_planted_symlinks_are_never_written_through(self, tmp_path: Path) -> None:
+    def test_planted_symlinks_are_never_written_through(self, cli: Any, tmp_path: Path) -> None:
         """The issue's repro: symlinks named like the next writers' temporary files, pointing at a 0600
         file someone else owns. The victim is untouched and db.json stays a regular file."""
         victim = tmp_path / "victim"
@@ -42,41 +43,41 @@ class TestDbJsonWrites:
         init_store(str(store), 5)
         for pid in next_pids(3000):
             (tmp_path / f".db.json.{pid}.tmp").symlink_to(victim)
-        ran = run_command("simulate", "--store", store, "--buyers", "5", "--tickets", "5", "--no-lock", "-q")
+        ran = cli("simulate", "--store", store, "--buyers", "5", "--tickets", "5", "--no-lock", "-q")
         assert ran.code in (0, 1), ran.err
         assert victim.read_text() == "root's secret\n" and stat.S_IMODE(victim.stat().st_mode) == 0o600
         assert not store.is_symlink() and json.loads(store.read_text())["count"] < 5
 
-    def test_a_symlinked_store_is_updated_where_it_points(self, tmp_path: Path) -> None:
+    def test_a_symlinked_store_is_updated_where_it_points(self, cli: Any, tmp_path: Path) -> None:
         (tmp_path / "data").mkdir()
         real = tmp_path / "data" / "real.json"
         real.write_text('{"count": 4}')
         link = tmp_path / "db.json"
         link.symlink_to(real)
-        ran = run_command("simulate", "--store", link, "--keep", "--buyers", "3", "--json")
+        ran = cli("simulate", "--store", link, "--keep", "--buyers", "3", "--json")
         assert ran.code == 0, ran.err
         assert link.is_symlink() and json.loads(real.read_text())["count"] == 1
         assert not list((tmp_path / "data").glob(".*.tmp")) and not list(tmp_path.glob(".*.tmp"))
 
-    def test_mode_and_other_keys_are_kept(self, tmp_path: Path) -> None:
+    def test_mode_and_other_keys_are_kept(self, cli: Any, tmp_path: Path) -> None:
         store = tmp_path / "db.json"
         store.write_text('{"count": 3, "owner": "ops"}')
         store.chmod(0o640)
-        assert run_command("simulate", "--store", store, "--keep", "--buyers", "2", "-q").code == 0
+        assert cli("simulate", "--store", store, "--keep", "--buyers", "2", "-q").code == 0
         assert json.loads(store.read_text()) == {"count": 1, "owner": "ops"}
         assert stat.S_IMODE(store.stat().st_mode) == 0o640
-        assert run_command("init", "--store", store, "--tickets", "7").code == 0
+        assert cli("init", "--store", store, "--tickets", "7").code == 0
         assert json.loads(store.read_text()) == {"count": 7, "owner": "ops"}
         assert stat.S_IMODE(store.stat().st_mode) == 0o640
 
-    def test_tidy_takes_the_store_name_literally(self, tmp_path: Path) -> None:
+    def test_tidy_takes_the_store_name_literally(self, cli: Any, tmp_path: Path) -> None:
         """`st[1].json` is a name, not a glob pattern: a dead writer's temporary file is still removed."""
         store = tmp_path / "st[1].json"
         init_store(str(store), 2)
         dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
         leftover = tmp_path / f".st[1].json.{int(dead.stdout)}.abc123.tmp"
         leftover.write_text('{"cou')
-        assert run_command("simulate", "--store", store, "--buyers", "2", "-q").code == 0
+        assert cli("simulate", "--store", store, "--buyers", "2", "-q").code == 0
         assert not leftover.exists()
 
 
@@ -140,10 +141,11 @@ def shared_dir() -> Iterator[Path]:
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
-def test_another_users_leftover_lock_file_does_not_refuse_a_run(shared_dir: Path) -> None:
-    """root's file-lock run leaves db.json.lock; user nobody's run on the same store must not fail on it."""
+def test_another_users_leftover_lock_file_does_not_refuse_a_run(cli: Any, shared_dir: Path) -> None:
+    """root's file-lock run leaves db.json.lock; user nobody's run on the same store must not fail on it
+    (that one a real process: it runs as another user)."""
     store = shared_dir / "db.json"
-    assert run_command("simulate", "--store", store, "--lock", "file-lock", "--tickets", "3", "-q").code == 0
+    assert cli("simulate", "--store", store, "--lock", "file-lock", "--tickets", "3", "-q").code == 0
     store.chmod(0o666)  # the store is shared; booking keeps its mode
     lock = shared_dir / "db.json.lock"
     assert lock.exists() and stat.S_IMODE(lock.stat().st_mode) == 0o666
@@ -163,47 +165,46 @@ def test_another_users_leftover_lock_file_does_not_refuse_a_run(shared_dir: Path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make a directory another user owns")
-def test_a_planted_server_lock_directory_is_refused(tmp_path: Path) -> None:
+def test_a_planted_server_lock_directory_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """For a server the lock lives in $TMPDIR/booking-locks-<uid>: one made by someone else is refused."""
     planted = tmp_path / f"booking-locks-{os.getuid()}"
     planted.mkdir(mode=0o777)
     os.chown(planted, 65534, 65534)
-    code = "from booking.stores import open_store; open_store('postgresql+psycopg://u@127.0.0.1/db').lock_path()"
-    ran = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
-    )
-    assert "not this user's private directory" in ran.stderr
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what $TMPDIR sets, for this process
+    with pytest.raises(CannotRun, match="not this user's private directory"):
+        open_store("postgresql+psycopg://u@127.0.0.1/db").lock_path()
 
 
 class TestOutputsNeverDestroyTheStore:
-    def test_history_that_is_the_store_is_refused(self, tmp_path: Path) -> None:
+    def test_history_that_is_the_store_is_refused(self, cli: Any, tmp_path: Path) -> None:
         db = tmp_path / "t.db"
         init_store(str(db), 3)
         (tmp_path / "alias").symlink_to(db)
         before = digest(db)
         for history in (db, tmp_path / "alias", tmp_path / "t.db.lock"):
-            ran = run_command("simulate", "--store", db, "--history", history, "-q")
+            ran = cli("simulate", "--store", db, "--history", history, "-q")
             assert ran.code == 2 and "is the store" in ran.err, ran.err
         assert digest(db) == before
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM tickets").fetchone() == (3,)
 
-    def test_compare_out_that_is_a_store_is_refused(self, tmp_path: Path) -> None:
+    def test_compare_out_that_is_a_store_is_refused(self, cli: Any, tmp_path: Path) -> None:
         store = tmp_path / "db.json"
         store.write_text('{"count": 1}')
-        ran = run_command("compare", "--stores", store, "--out", store, "--trials", "1", "--buyers", "1")
+        ran = cli("compare", "--stores", store, "--out", store, "--trials", "1", "--buyers", "1")
         assert ran.code == 2 and "is the store" in ran.err, ran.err
         assert store.read_text() == '{"count": 1}'
 
     @pytest.mark.parametrize("command", [["simulate", "--history"], ["compare", "--trials", "1", "--out"]])
-    def test_dev_full_is_refused_before_the_run(self, tmp_path: Path, command: list[str]) -> None:
+    def test_dev_full_is_refused_before_the_run(self, cli: Any, tmp_path: Path, command: list[str]) -> None:
         store = tmp_path / "db.json"
         store.write_text('{"count": 4}')
         option = "--store" if command[0] == "simulate" else "--stores"
-        ran = run_command(*command, "/dev/full", option, store, timeout=30)
+        ran = cli(*command, "/dev/full", option, store)
         assert ran.code == 2 and "No space left on device" in ran.err, ran.err
         assert ran.out == "" and store.read_text() == '{"count": 4}'  # refused before anything ran
 
     def test_a_fifo_history_is_refused_without_hanging(self, tmp_path: Path) -> None:
+        """A real process: its timeout turns a hang on opening the FIFO into a failure."""
         fifo = tmp_path / "h.jsonl"
         os.mkfifo(fifo)
         ran = run_command("simulate", "--store", tmp_path / "db.json", "--history", fifo, timeout=30)

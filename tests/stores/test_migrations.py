@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 import booking
 from booking.stores import migrate
 from booking.stores.schema import metadata
-from tests.helpers import KINDS, run_command
+from tests.helpers import KINDS
 
 URL = Callable[[str], str]
 
@@ -57,28 +58,28 @@ class TestMigrations:
         assert {"tickets", "purchases"} <= tables
         assert diff == []
 
-    def test_db_current_names_the_head(self, kind: str, store_url: URL) -> None:
+    def test_db_current_names_the_head(self, cli: Any, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
         assert booking.schema_state(url).revision is None
-        assert run_command("db", "upgrade", "--store", url).code == 0
-        after = run_command("db", "current", "--store", url)
+        assert cli("db", "upgrade", "--store", url).code == 0
+        after = cli("db", "current", "--store", url)
         assert after.code == 0
         assert f"revision {migrate.head()} (head)" in after.out
 
-    def test_simulate_upgrades_a_new_store_itself(self, kind: str, store_url: URL) -> None:
+    def test_simulate_upgrades_a_new_store_itself(self, cli: Any, kind: str, store_url: URL) -> None:
         url = _empty(store_url(kind))
-        done = run_command("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
+        done = cli("simulate", "--store", url, "--buyers", "2", "--tickets", "2", "-q")
         assert done.code == 0, done.err
         assert booking.schema_state(url).at_head
 
 
-def test_init_upgrades_a_new_store(sqlite_url: str) -> None:
-    done = run_command("init", "--store", sqlite_url, "--tickets", "3")
+def test_init_upgrades_a_new_store(cli: Any, sqlite_url: str) -> None:
+    done = cli("init", "--store", sqlite_url, "--tickets", "3")
     assert done.code == 0, done.err
     assert booking.schema_state(sqlite_url).at_head
 
 
-def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
+def test_a_store_at_an_unknown_revision_is_refused(cli: Any, sqlite_url: str) -> None:
     """A newer booking's store: every command refuses it in one line with exit 3, nothing is changed."""
     booking.upgrade_store(sqlite_url)
     engine = sa.create_engine(sqlite_url)
@@ -86,14 +87,14 @@ def test_a_store_at_an_unknown_revision_is_refused(sqlite_url: str) -> None:
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff0042'")
     engine.dispose()
     for args in (("simulate",), ("db", "upgrade"), ("db", "current")):
-        done = run_command(*args, "--store", sqlite_url)
+        done = cli(*args, "--store", sqlite_url)
         assert done.code == 3, (args, done.err)
         assert "ffff0042" in done.out + done.err
         assert done.err.count("\n") <= 1 and "Traceback" not in done.err
     assert booking.schema_state(sqlite_url).revision == "ffff0042"
 
 
-def test_db_commands_refuse_db_json(tmp_path: object) -> None:
-    done = run_command("db", "current", "--store", "db.json")
+def test_db_commands_refuse_db_json(cli: Any) -> None:
+    done = cli("db", "current", "--store", "db.json")
     assert done.code == 2
     assert "SQL stores" in done.err

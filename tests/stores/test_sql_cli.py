@@ -7,16 +7,17 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from booking.strategies import STRATEGIES
-from tests.helpers import run_command
 
 
-def test_the_acceptance_command_double_sells(tmp_path: Path) -> None:
+def test_the_acceptance_command_double_sells(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`booking simulate --store sqlite:///t.db --buyers 10 --no-lock` exits 1: ticket #1 sold ten times."""
-    done = run_command("simulate", "--store", "sqlite:///t.db", "--buyers", "10", "--no-lock", "--json", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    done = cli("simulate", "--store", "sqlite:///t.db", "--buyers", "10", "--no-lock", "--json")
     assert done.code == 1, done.err
     result = json.loads(done.out)
     assert (result["sold"], result["double_sold"], result["strategy"]) == (10, 1, "none")
@@ -36,8 +37,8 @@ def test_default_strategy_depends_on_the_store(tmp_path: Path, postgresql_url: s
         assert (result.to_json()["strategy"], result.ok) == (default, True)
 
 
-def test_strategies_lists_every_strategy() -> None:
-    done = run_command("strategies", "--json")
+def test_strategies_lists_every_strategy(cli: Any) -> None:
+    done = cli("strategies", "--json")
     rows = {r["name"]: r for r in json.loads(done.out)}
     assert set(rows) == set(STRATEGIES)
     assert all(r["description"] and r["scope"] and r["stores"] for r in rows.values())
@@ -46,11 +47,11 @@ def test_strategies_lists_every_strategy() -> None:
     assert "sqlite" in rows["file-lock"]["default_for"]
 
 
-def test_strategies_for_a_store() -> None:
-    done = run_command("strategies", "--store", "sqlite:///x.db", "--json")
+def test_strategies_for_a_store(cli: Any) -> None:
+    done = cli("strategies", "--store", "sqlite:///x.db", "--json")
     names = [r["name"] for r in json.loads(done.out)]
     assert "atomic" in names and "advisory" not in names and "skip-locked" not in names
-    table = run_command("strategies")
+    table = cli("strategies")
     assert table.code == 0 and "skip-locked" in table.out
 
 
@@ -68,17 +69,21 @@ def test_strategies_for_a_store() -> None:
         (("--store", "nosuch://x/y"), "unknown store URL scheme"),
     ],
 )
-def test_refusals_are_one_line_with_exit_2(args: tuple[str, ...], words: str, tmp_path: Path) -> None:
+def test_refusals_are_one_line_with_exit_2(
+    cli: Any, args: tuple[str, ...], words: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "db.json").write_text('{"count": 1}')
-    done = run_command("simulate", *args, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    done = cli("simulate", *args)
     assert done.code == 2
     assert words in done.err
     assert done.err.count("\n") == 1
 
 
-def test_not_a_database_file(tmp_path: Path) -> None:
+def test_not_a_database_file(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "bad.db").write_text("hello")
-    done = run_command("simulate", "--store", "bad.db", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    done = cli("simulate", "--store", "bad.db")
     assert done.code == 2
     assert "not a database" in done.err
 
@@ -90,47 +95,47 @@ def test_not_a_database_file(tmp_path: Path) -> None:
         "mysql+pymysql://nobody:s3cr3t-pw@127.0.0.1:1/test",
     ],
 )
-def test_unreachable_server_is_one_line_exit_3_password_masked(url: str) -> None:
+def test_unreachable_server_is_one_line_exit_3_password_masked(cli: Any, url: str) -> None:
     for args in (("simulate", "--json"), ("db", "current")):
-        done = run_command(*args, "--store", url, timeout=30)
+        done = cli(*args, "--store", url)
         assert done.code == 3, (args, done.err)
         assert "s3cr3t-pw" not in done.out + done.err
         assert ":***@127.0.0.1:1" in done.err
         assert done.err.count("\n") == 1 and "Traceback" not in done.err
 
 
-def test_wrong_credentials_on_a_live_server(mysql_url: str) -> None:
+def test_wrong_credentials_on_a_live_server(cli: Any, mysql_url: str) -> None:
     """MariaDB answers, and refuses: still one line, exit 3, the password never printed."""
     from sqlalchemy.engine import make_url
 
     url = make_url(mysql_url).set(username="booking_nobody", password="s3cr3t-pw").render_as_string(False)
-    done = run_command("simulate", "--store", url, timeout=30)
+    done = cli("simulate", "--store", url)
     assert done.code == 3
     assert "Access denied" in done.err and "s3cr3t-pw" not in done.err
 
 
-def test_password_masked_in_json(postgresql_url: str) -> None:
+def test_password_masked_in_json(cli: Any, postgresql_url: str) -> None:
     from sqlalchemy.engine import make_url
 
     # trust authentication: the password is accepted and ignored, so the run goes ahead.
     url = make_url(postgresql_url).set(password="s3cr3t-pw").render_as_string(False)
-    done = run_command("simulate", "--store", url, "--lock", "atomic", "--json")
+    done = cli("simulate", "--store", url, "--lock", "atomic", "--json")
     assert done.code == 0, done.err
     assert "s3cr3t-pw" not in done.out + done.err
     assert json.loads(done.out)["store"].count("***") == 1
-    text = run_command("simulate", "--store", url, "--lock", "atomic")
+    text = cli("simulate", "--store", url, "--lock", "atomic")
     assert "s3cr3t-pw" not in text.out and "***" in text.out
 
 
-def test_database_is_locked_past_the_busy_timeout_could_not_run(tmp_path: Path) -> None:
+def test_database_is_locked_past_the_busy_timeout_could_not_run(cli: Any, tmp_path: Path) -> None:
     """Another connection holds SQLite's write lock past the busy timeout: each attempt fails, the run reports
     it as the environment's failure (exit 3, could not run, naming the error), not as an anomaly of the strategy."""
     db = tmp_path / "t.db"
-    assert run_command("init", "--store", str(db), "--tickets", "2").code == 0
+    assert cli("init", "--store", str(db), "--tickets", "2").code == 0
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        done = run_command(
+        done = cli(
             "simulate",
             "--store",
             f"sqlite:///{db}?timeout=0.1",

@@ -18,7 +18,6 @@ from booking.history.file import load
 from booking.processes.gate import SellerGate
 from booking.processes.schedule import BarrierTimeout
 from booking.stores import open_store
-from tests.helpers import run_command
 
 # Each run's deadline: only reached when something hangs, so generous; a pass never waits for it.
 DEADLINE_S = 60.0
@@ -61,11 +60,11 @@ def booking_cmd(*args: str | int) -> list[str]:
     return [sys.executable, "-m", "booking", *map(str, args)]
 
 
-def run_json(tmp_path: Path, *args: str | int) -> tuple[int, dict[str, Any]]:
-    ran = run_command(
-        "simulate", "--json", "--store", tmp_path / "db.json", *args, cwd=tmp_path, timeout=DEADLINE_S + 30
-    )
+def run_json(cli: Any, tmp_path: Path, *args: str | int) -> tuple[int, dict[str, Any]]:
+    """`booking simulate --json` in this process; the queue's buyers and sellers are checked gone after it."""
+    ran = cli("simulate", "--json", "--store", tmp_path / "db.json", *map(str, args))
     assert ran.out, ran.err
+    assert multiprocessing.active_children() == [], "a buyer or seller outlived the command"
     return ran.code, ran.json()
 
 
@@ -107,21 +106,31 @@ def queue_run(store: str, **kwargs: Any) -> Any:
     return result
 
 
+SHAPES = [
+    (2, 1, 1, False, Schedule.LOCKSTEP),
+    (10, 3, 1, False, Schedule.LOCKSTEP),
+    (7, 20, 2, False, Schedule.FREE),
+    (50, 1, 1, False, Schedule.LOCKSTEP),
+    (50, 120, 1, True, Schedule.FREE),
+    (20, 0, 1, False, Schedule.LOCKSTEP),
+]
+# By default each shape once, on db.json and SQLite in turn; every shape on both under -m slow.
+SWEEP = [
+    pytest.param(
+        kind,
+        *shape,
+        marks=() if (i % 2 == 0) == (kind == "counter") else pytest.mark.slow,
+        id=f"{kind}-{'-'.join(str(getattr(v, 'value', v)) for v in shape)}",
+    )
+    for i, shape in enumerate(SHAPES)
+    for kind in ("counter", "sqlite")
+]
+
+
 class TestQueueNeverOversells:
     """One seller owns the store: no anomaly, all stock sold when demand allows."""
 
-    @pytest.mark.parametrize("kind", ["counter", "sqlite"])
-    @pytest.mark.parametrize(
-        ("buyers", "tickets", "attempts", "until_sold_out", "schedule"),
-        [
-            (2, 1, 1, False, Schedule.LOCKSTEP),
-            (10, 3, 1, False, Schedule.LOCKSTEP),
-            (7, 20, 2, False, Schedule.FREE),
-            (50, 1, 1, False, Schedule.LOCKSTEP),
-            (50, 120, 1, True, Schedule.FREE),
-            (20, 0, 1, False, Schedule.LOCKSTEP),
-        ],
-    )
+    @pytest.mark.parametrize(("kind", "buyers", "tickets", "attempts", "until_sold_out", "schedule"), SWEEP)
     def test_sweep(
         self,
         tmp_path: Path,
@@ -193,33 +202,46 @@ class TestQueueNeverOversells:
 class TestSellersRace:
     """Several sellers share the store: the race is back unless they take a lock."""
 
-    @pytest.mark.parametrize("run", range(5))
-    def test_four_sellers_unprotected_oversell_in_lockstep(self, tmp_path: Path, run: int) -> None:
+    @pytest.mark.parametrize("run", [0, *(pytest.param(n, marks=pytest.mark.slow) for n in range(1, 5))])
+    def test_four_sellers_unprotected_oversell_in_lockstep(self, cli: Any, tmp_path: Path, run: int) -> None:
         """All four sellers read count=1 before any writes: ticket #1 is sold four times, every run."""
-        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 10, "--tickets", 1)
+        rc, out = run_json(cli, tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 10, "--tickets", 1)
         assert rc == 1
         assert (out["sold"], out["oversold"], out["double_sold"]) == (4, 3, 1)
         assert out["sellers"] == 4 and out["seller_lock"] == "none"
         assert out["errors"] == 0 and out["stuck"] == 0
 
-    def test_four_sellers_unprotected_with_more_stock(self, tmp_path: Path) -> None:
+    def test_four_sellers_unprotected_with_more_stock(self, cli: Any, tmp_path: Path) -> None:
         """With stock to sell, each round of four sellers sells one ticket four times."""
-        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 16, "--tickets", 4)
+        rc, out = run_json(cli, tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 16, "--tickets", 4)
         assert rc == 1
         assert (out["sold"], out["remaining"], out["double_sold"], out["lost_updates"]) == (16, 0, 4, 12)
 
-    def test_fewer_buyers_than_sellers(self, tmp_path: Path) -> None:
+    def test_fewer_buyers_than_sellers(self, cli: Any, tmp_path: Path) -> None:
         """Two buyers, four sellers: the two busy sellers do not wait for the idle ones, and still race."""
-        rc, out = run_json(tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 2, "--attempts", 3, "--tickets", 3)
+        rc, out = run_json(
+            cli, tmp_path, "--lock", "queue", "--sellers", 4, "--buyers", 2, "--attempts", 3, "--tickets", 3
+        )
         assert rc == 1
         assert (out["sold"], out["double_sold"], out["stuck"], out["errors"]) == (6, 3, 0, 0)
 
     @pytest.mark.parametrize("seller_lock", ["file-lock", "mp-lock"])
-    @pytest.mark.parametrize("run", range(3))
-    def test_four_sellers_with_a_seller_lock_do_not(self, tmp_path: Path, seller_lock: str, run: int) -> None:
+    @pytest.mark.parametrize("run", [0, *(pytest.param(n, marks=pytest.mark.slow) for n in range(1, 3))])
+    def test_four_sellers_with_a_seller_lock_do_not(self, cli: Any, tmp_path: Path, seller_lock: str, run: int) -> None:
         """The same lockstep run with --seller-lock sells the ticket once."""
         rc, out = run_json(
-            tmp_path, "--lock", "queue", "--sellers", 4, "--seller-lock", seller_lock, "--buyers", 10, "--tickets", 1
+            cli,
+            tmp_path,
+            "--lock",
+            "queue",
+            "--sellers",
+            4,
+            "--seller-lock",
+            seller_lock,
+            "--buyers",
+            10,
+            "--tickets",
+            1,
         )
         assert rc == 0, out["anomalies"]
         assert (out["sold"], out["remaining"], out["refused"]) == (1, 0, 9)
@@ -235,11 +257,16 @@ class TestShutdown:
         result = run_reaped(tmp_path, [sys.executable, "-c", orphan])
         assert len(result["left"]) == 1
 
+    # A subprocess under a subreaper: a grandchild orphaned by the command would be re-parented to the
+    # reaper and counted, which no check from inside the command's own process can see. In-process runs
+    # (run_json) check multiprocessing's children after every command; the other shapes under -m slow.
     @pytest.mark.parametrize(
         "args",
         [
-            ["--buyers", 20, "--tickets", 5],
-            ["--buyers", 20, "--tickets", 50, "--until-sold-out", "--schedule", "free"],
+            pytest.param(["--buyers", 20, "--tickets", 5], marks=pytest.mark.slow),
+            pytest.param(
+                ["--buyers", 20, "--tickets", 50, "--until-sold-out", "--schedule", "free"], marks=pytest.mark.slow
+            ),
             ["--buyers", 10, "--sellers", 4, "--seller-lock", "file-lock", "--until-sold-out", "--tickets", 30],
         ],
     )
@@ -250,7 +277,10 @@ class TestShutdown:
         assert result["rc"] == 0, result["stdout"] + result["stderr"]
         assert result["left"] == []
 
-    @pytest.mark.parametrize(("sellers", "victim"), [(1, 1), (3, 2), (3, 1)])
+    @pytest.mark.parametrize(
+        ("sellers", "victim"),
+        [pytest.param(1, 1, marks=pytest.mark.slow), (3, 2), pytest.param(3, 1, marks=pytest.mark.slow)],
+    )
     def test_no_child_outlives_a_killed_seller(self, tmp_path: Path, sellers: int, victim: int) -> None:
         """A seller SIGKILLed mid-run: the run still ends, nothing stuck, nothing left running."""
         seller_lock = "file-lock" if sellers > 1 else "none"
@@ -277,30 +307,30 @@ class TestShutdown:
         assert "STUCK" in result["stdout"]
         assert result["left"] == []
 
-    def test_killed_only_seller_answers_every_buyer(self, tmp_path: Path) -> None:
+    def test_killed_only_seller_answers_every_buyer(self, cli: Any, tmp_path: Path) -> None:
         """The only seller dies inside its first sale: that buyer and every queued one get an error."""
-        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 10, "--tickets", 5, "--kill-seller", 1)
+        rc, out = run_json(cli, tmp_path, "--lock", "queue", "--buyers", 10, "--tickets", 5, "--kill-seller", 1)
         assert rc == 1
         assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (0, 5, 10, 0)
         stories = " ".join(out["anomalies"][-1]["story"])
         assert "seller 1 was killed by signal 9" in stories
 
-    def test_killed_seller_among_others(self, tmp_path: Path) -> None:
+    def test_killed_seller_among_others(self, cli: Any, tmp_path: Path) -> None:
         """One of three sellers dies holding a request (and the file lock, which the kernel releases): only
         that buyer gets an error; the rest is sold."""
         rc, out = run_json(
-            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "file-lock", "--buyers", 10, "--tickets", 10,
-            "--kill-seller", 2,
+            cli, tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "file-lock", "--buyers", 10,
+            "--tickets", 10, "--kill-seller", 2,
         )  # fmt: skip
         assert rc == 1
         assert (out["sold"], out["remaining"], out["errors"], out["stuck"]) == (9, 1, 1, 0)
         assert "seller 2 was killed by signal 9 before answering" in out["anomalies"][0]["story"][0]
 
-    def test_a_seller_dead_with_the_mp_lock_stops_the_run(self, tmp_path: Path) -> None:
+    def test_a_seller_dead_with_the_mp_lock_stops_the_run(self, cli: Any, tmp_path: Path) -> None:
         """A seller killed holding the multiprocessing.Lock: the run stops at once and says why (exit 3)."""
         rc, out = run_json(
-            tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "mp-lock", "--buyers", 10, "--tickets", 10,
-            "--kill-seller", 2,
+            cli, tmp_path, "--lock", "queue", "--sellers", 3, "--seller-lock", "mp-lock", "--buyers", 10,
+            "--tickets", 10, "--kill-seller", 2,
         )  # fmt: skip
         assert rc == 3
         assert "seller 2 died holding the multiprocessing.Lock" in out["aborted"]
@@ -314,10 +344,10 @@ class TestShutdown:
 class TestSameOutputs:
     """Same history, receipts, verdict and JSON as every strategy, plus the queue wait."""
 
-    def test_history_round_trip(self, tmp_path: Path) -> None:
+    def test_history_round_trip(self, cli: Any, tmp_path: Path) -> None:
         """--history keeps queue_wait_s; `booking verify` reads it back to the same verdict."""
         history = tmp_path / "run.jsonl"
-        rc, _ = run_json(tmp_path, "--lock", "queue", "--buyers", 8, "--tickets", 3, "--history", history)
+        rc, _ = run_json(cli, tmp_path, "--lock", "queue", "--buyers", 8, "--tickets", 3, "--history", history)
         assert rc == 0
         lines = [json.loads(line) for line in history.read_text().splitlines()]
         attempts = [line for line in lines if line["kind"] == "attempt"]
@@ -325,20 +355,20 @@ class TestSameOutputs:
         assert all(a["t_acquired"] is None for a in attempts)
         assert sorted(a["ticket"] for a in attempts if a["outcome"] == "ok") == [1, 2, 3]
         assert load(history).attempts[0].queue_wait_s is not None
-        verify = run_command("verify", "--json", "--store", tmp_path / "db.json", "--history", history, "--tickets", 3)
+        verify = cli("verify", "--json", "--store", tmp_path / "db.json", "--history", history, "--tickets", "3")
         assert verify.code == 0, verify.err
         assert verify.json()["sold"] == 3
 
-    def test_other_strategies_history_has_no_queue_wait(self, tmp_path: Path) -> None:
+    def test_other_strategies_history_has_no_queue_wait(self, cli: Any, tmp_path: Path) -> None:
         history = tmp_path / "run.jsonl"
-        run_json(tmp_path, "--lock", "mp-lock", "--buyers", 3, "--history", history)
+        run_json(cli, tmp_path, "--lock", "mp-lock", "--buyers", 3, "--history", history)
         records = [json.loads(line) for line in history.read_text().splitlines()]
         attempts = [r for r in records if r["kind"] == "attempt"]
         assert len(attempts) == 3 and all(a["queue_wait_s"] is None for a in attempts)
 
-    def test_json_contract(self, tmp_path: Path) -> None:
+    def test_json_contract(self, cli: Any, tmp_path: Path) -> None:
         """The keys every strategy prints, plus sellers, seller lock and queue-wait percentiles."""
-        rc, out = run_json(tmp_path, "--lock", "queue", "--buyers", 5, "--tickets", 2)
+        rc, out = run_json(cli, tmp_path, "--lock", "queue", "--buyers", 5, "--tickets", 2)
         assert rc == 0
         for key in ("store", "strategy", "buyers", "tickets", "sold", "remaining", "oversold", "double_sold",
                     "lost_updates", "undersold", "errors", "stuck", "ok", "anomalies", "elapsed_s"):  # fmt: skip
@@ -347,8 +377,8 @@ class TestSameOutputs:
         waits = out["queue_wait_s"]
         assert set(waits) == {"p50", "p95", "p99"} and 0 <= waits["p50"] <= waits["p95"] <= waits["p99"]
 
-    def test_terminal_output_names_the_queue(self, tmp_path: Path) -> None:
-        ran = run_command("simulate", "--lock", "queue", "--buyers", 2, "--store", tmp_path / "db.json")
+    def test_terminal_output_names_the_queue(self, cli: Any, tmp_path: Path) -> None:
+        ran = cli("simulate", "--lock", "queue", "--buyers", "2", "--store", tmp_path / "db.json")
         assert ran.code == 0
         assert "strategy queue (1 seller, seller lock none)" in ran.flat
         assert "through the queue: waited" in ran.flat
@@ -366,9 +396,9 @@ class TestUsage:
             (["--lock", "queue", "--sellers", 65], "--sellers must be at most 64"),
         ],
     )
-    def test_bad_seller_options(self, tmp_path: Path, args: list[str | int], message: str) -> None:
+    def test_bad_seller_options(self, cli: Any, tmp_path: Path, args: list[str | int], message: str) -> None:
         """Misused seller options are refused with exit 2 before any process starts."""
-        ran = run_command("simulate", "--store", tmp_path / "db.json", *args)
+        ran = cli("simulate", "--store", tmp_path / "db.json", *map(str, args))
         assert ran.code == 2
         assert message in ran.err
         assert not (tmp_path / "db.json").exists()

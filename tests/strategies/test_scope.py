@@ -6,6 +6,10 @@ the other's on the same lowest free ticket; with 100 tickets each invocation alo
 second, so they overlap unless one finishes before the other starts. mp-lock protects only its own
 process tree, so the overlap double-sells; file-lock (one host) and the database's own strategies
 do not. The verdict is the product's own: both histories verified together against the store.
+
+Each invocation is its own `python -m booking` process on purpose: what is proven is the scope of a lock
+across separate commands. The default run keeps three invocations on db.json under file-lock with their
+mp-lock control, and two under PostgreSQL's row lock; SQLite's pairs and the crowds of four run under -m slow.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from booking import init_store, verify_run
 from tests.helpers import plain_connect
 
 TICKETS = 100
+# Each invocation is its own process, but they start selling together: on a loaded machine interpreters
+# that start seconds apart would sell one after another and prove nothing. The import is done first;
+# the command runs once the test closes its stdin.
+AT_THE_SIGNAL = (
+    "import sys; from booking.cli import main; print('ready', flush=True); sys.stdin.read(); "
+    "sys.exit(main(sys.argv[1:]))"
+)
 
 
 def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> dict[str, int]:
@@ -30,13 +41,20 @@ def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> d
     args += ["--schedule", "free", "--think", "5", "-q"]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "booking", "simulate", *args, "--history", str(h)],
+            [sys.executable, "-c", AT_THE_SIGNAL, "simulate", *args, "--history", str(h)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for h in histories
     ]
+    for p in procs:  # every one has started and imported booking
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in procs:  # go
+        assert p.stdin is not None
+        p.stdin.close()
+        p.stdin = None
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode in (0, 1), err  # 1: each alone counts the other's sales as unreceipted
@@ -57,12 +75,14 @@ def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> d
     return result
 
 
+@pytest.mark.slow
 def test_mp_lock_does_not_protect_a_second_invocation(sqlite_url: str, tmp_path: Path) -> None:
     result = _at_once(sqlite_url, "mp-lock", tmp_path)
     assert result["exit"] == 1
     assert result["double_sold"] > 0 and result["ledger_double_sold"] == result["double_sold"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["file-lock", "atomic"])
 def test_host_and_database_strategies_protect_both_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
     result = _at_once(sqlite_url, strategy, tmp_path)
@@ -89,6 +109,7 @@ def test_mp_lock_does_not_protect_three_invocations_on_db_json(tmp_path: Path) -
     assert result["exit"] == 1 and result["double_sold"] + result["lost_updates"] > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["file-lock", "atomic", "db-lock"])
 def test_sqlite_strategies_protect_four_invocations(strategy: str, sqlite_url: str, tmp_path: Path) -> None:
     result = _at_once(sqlite_url, strategy, tmp_path, invocations=4)
@@ -96,6 +117,7 @@ def test_sqlite_strategies_protect_four_invocations(strategy: str, sqlite_url: s
     assert (result["sold"], result["remaining"], result["ledger_double_sold"]) == (TICKETS, 0, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["db-lock", "atomic"])
 def test_database_strategies_protect_four_invocations_on_postgresql(
     strategy: str, store_url: Callable[[str], str], tmp_path: Path

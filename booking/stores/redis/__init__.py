@@ -7,8 +7,9 @@ try:
 except ImportError:  # pragma: no cover - the extra is installed wherever booking is tested
     from booking.errors import CannotRun
     from booking.i18n.lang import _
+    from booking.i18n.words import install_hint
 
-    raise CannotRun(_("a Redis store needs redis-py: pip install 'booking-race-lab[redis]'")) from None
+    raise CannotRun(_("a Redis store needs redis-py: {hint}").format(hint=install_hint("redis"))) from None
 
 from booking.stores.redis.store import RedisStore
 

@@ -1,0 +1,87 @@
+"""An answer judged by a target's rules: declined, sold out, a sale (its receipt), or an error that shows
+its status and the first bytes of its body. No rule is guessed: an answer that matches none is an error."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from booking.history import Outcome
+from booking.strategies.contract import Answer
+from booking.strategies.target.spec import Spec
+
+SHOWN = 120  # bytes of an unexpected answer's body said in its error
+ARRIVAL = re.compile(r"""(?:^|,)\s*arrival\s*;[^,]*?desc="?([0-9]+(?:\.[0-9]+)?)""")
+
+
+def pointer(data: Any, path: str) -> Any:
+    """A JSON pointer (RFC 6901: /seat/id, /items/0) into `data`; a dotted path (seat.id) is read the same."""
+    parts = path[1:].split("/") if path.startswith("/") else path.split(".")
+    for raw in parts:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def first_bytes(body: bytes) -> str:
+    text = " ".join(body[:SHOWN].decode("utf-8", "replace").split())
+    return text + ("..." if len(body) > SHOWN else "")
+
+
+def judge(spec: Spec, status: int, body: bytes) -> Answer:
+    text = body.decode("utf-8", "replace")
+    data = answer_json(body)
+    worker = pointer(data, spec.worker) if spec.worker else None
+    served = None if worker is None or isinstance(worker, (dict, list)) else str(worker)[:60]
+    if spec.declined.matches(status, text):
+        return Answer(Outcome.CONFLICT, error=_said(f"declined: HTTP {status}", body), worker=served)
+    if spec.sold_out.matches(status, text):
+        return Answer(Outcome.SOLD_OUT, worker=served)
+    if not spec.success.matches(status, text):
+        return Answer(Outcome.ERROR, error=_said(f"HTTP {status}", body), worker=served)
+    if spec.receipt_regex is not None:
+        found = re.search(spec.receipt_regex, text)
+        ticket: Any = found.group(1) if found and found.groups() else None
+        where = f"no match of {spec.receipt_regex!r}"
+    elif spec.receipt is not None:
+        ticket = pointer(data, spec.receipt)
+        where = f"no ticket at {spec.receipt}" if ticket is None else f"{spec.receipt} is {ticket!r}"
+    else:
+        return Answer(Outcome.OK, worker=served)  # any success is a sale: the stock judges it
+    if isinstance(ticket, str) and ticket.isdigit():
+        ticket = int(ticket)
+    if isinstance(ticket, bool) or not isinstance(ticket, int):
+        return Answer(Outcome.ERROR, error=_said(f"HTTP {status} but {where}", body), worker=served)
+    return Answer(Outcome.OK, ticket=ticket, worker=served)
+
+
+def arrival(headers: dict[str, str]) -> float | None:
+    """When the server had the whole request (Unix time), if it says: `Server-Timing: arrival;desc=T`."""
+    found = ARRIVAL.search(headers.get("server-timing", ""))
+    return float(found.group(1)) if found else None
+
+
+def cookie(headers: dict[str, str], name: str) -> str | None:
+    for line in headers.get("set-cookie", "").split("\n"):
+        key, eq, rest = line.partition("=")
+        if eq and key.strip() == name:
+            return rest.split(";", 1)[0].strip()
+    return None
+
+
+def answer_json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _said(head: str, body: bytes) -> str:
+    shown = first_bytes(body)
+    return f"{head}: {shown}" if shown else head

@@ -1,0 +1,47 @@
+"""A target's stock read over HTTP after the run (`[stock] path, pointer`): what remains, as the endpoint says."""
+
+from __future__ import annotations
+
+import h11
+
+from booking.errors import CannotRun
+from booking.i18n.lang import _
+from booking.i18n.words import one_line
+from booking.stores.base import FinalState
+from booking.stores.own import OwnTables
+from booking.strategies.target.answer import answer_json, first_bytes, pointer
+from booking.strategies.target.spec import Spec
+from booking.strategies.target.wire import Wire
+
+
+class HttpStock(OwnTables):
+    """No store: the endpoint's own GET says how many tickets are left."""
+
+    def __init__(self, target: str, spec: Spec) -> None:
+        super().__init__(None, None, None)
+        self._target, self._path, self._pointer = target, spec.stock_path or "/", spec.stock_pointer or "/"
+        self.display = f"GET {self._path} {self._pointer}"
+
+    def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
+        return self._left() if seed is None else seed
+
+    def final(self) -> FinalState | None:
+        return FinalState(self._left())
+
+    def _left(self) -> int:
+        wire = Wire(self._target, 10.0)
+        try:
+            wire.connect()
+            reply = wire.exchange(wire.encode("GET", self._path, [], b""))
+        except (OSError, h11.ProtocolError) as exc:
+            raise CannotRun(_("stock GET {path}: {why}").format(path=self._path, why=one_line(exc))) from None
+        finally:
+            wire.close()
+        left = pointer(answer_json(reply.body), self._pointer)
+        if isinstance(left, bool) or not isinstance(left, int) or left < 0:
+            raise CannotRun(
+                _("stock GET {path} answered {status}: no count at {where}: {body}").format(
+                    path=self._path, status=reply.status, where=self._pointer, body=first_bytes(reply.body)
+                )
+            )
+        return left

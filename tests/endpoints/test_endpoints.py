@@ -1,0 +1,161 @@
+"""docs/endpoints.md's three endpoints raced as written, under a real server (uvicorn): the racy twin is
+flagged, the fixed twin passes, and an OK never prints without the spread line."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from booking.errors import BadInput
+from booking.history import Outcome
+from booking.strategies.contract import parse_map
+from booking.strategies.target.answer import judge
+from booking.strategies.target.load import from_dict
+from tests.helpers import run_command
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+EXAMPLES = {"fastapi.toml": (), "django.toml": ("--buyers-from", "users.csv"), "counter.toml": ()}
+
+
+def start_app(fixed: bool) -> tuple[subprocess.Popen[str], str]:
+    """uvicorn with tests/endpoints/apps.py on a free port; returns once it says where it listens."""
+    env = {**os.environ, "FIXED": "1" if fixed else "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.endpoints.apps:app", "--port", "0", "--host", "127.0.0.1"],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    said = b""
+    with selectors.DefaultSelector() as sel:  # the fd read raw: a text stream's buffer would hide lines from select
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while b"(Press CTRL+C" not in said and sel.select(30):
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            said += chunk
+    if b"running on http://" in said and b"(Press CTRL+C" in said:
+        return proc, said.split(b"running on ", 1)[1].split()[0].decode()
+    stop_app(proc)
+    raise AssertionError("uvicorn did not start")
+
+
+def stop_app(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+@pytest.fixture(params=[False, True], ids=["racy", "fixed"])
+def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, bool]]:
+    proc, url = start_app(request.param)
+    try:
+        yield url, request.param
+    finally:
+        stop_app(proc)
+
+
+def race(url: str, example: str) -> tuple[int, str]:
+    ran = run_command(
+        "simulate", "--target", url, "--target-config", example, *EXAMPLES[example], "--buyers", 10, cwd=HERE
+    )
+    return ran.code, ran.out + ran.err
+
+
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_an_example_is_judged_right(app: tuple[str, bool], example: str) -> None:
+    url, fixed = app
+    code, out = race(url, example)
+    assert "spread: 10 requests sent within" in out, out
+    assert "arrived within" in out, out
+    if fixed:
+        assert code == 0, out
+        assert "verdict: OK" in out, out
+    else:
+        assert code == 1, out
+        assert "verdict: UNSAFE" in out, out
+    assert "search()" not in out and "request sent" in out, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_twenty_runs_each(app: tuple[str, bool], example: str) -> None:
+    url, fixed = app
+    codes = [race(url, example)[0] for _ in range(20)]
+    assert codes == [0 if fixed else 1] * 20
+
+
+def test_target_check_says_how_an_answer_was_understood(app: tuple[str, bool]) -> None:
+    url, _fixed = app
+    ran = run_command("target", "check", "fastapi.toml", "--target", url, cwd=HERE)
+    assert ran.code == 0, ran.err
+    assert "understood as: a sale, ticket #1" in ran.out
+    assert "Authorization: Bearer " in ran.out
+
+
+class TestTheRules:
+    def test_an_unmatched_answer_is_an_error_with_its_status_and_first_bytes(self) -> None:
+        _url, spec = from_dict({"buy": {"path": "/b"}, "success": {"receipt": "/id"}}, "t.toml", HERE)
+        answer = judge(spec, 302, b"<html>moved</html>")
+        assert answer.outcome is Outcome.ERROR
+        assert answer.error == "HTTP 302: <html>moved</html>"
+
+    def test_a_receipt_by_regex_and_a_sold_out_by_body(self) -> None:
+        data = {
+            "buy": {"path": "/b", "form": {"u": "{buyer}"}},
+            "success": {"status": [200], "receipt-regex": r"seat (\d+)"},
+            "sold-out": {"status": [200], "body": "sold out"},
+        }
+        _url, spec = from_dict(data, "t.toml", HERE)
+        assert judge(spec, 200, b"Booked seat 4").ticket == 4
+        assert judge(spec, 200, b"sorry, sold out").outcome is Outcome.SOLD_OUT
+
+    @pytest.mark.parametrize(
+        ("data", "said"),
+        [
+            ({"buy": {"path": "/b"}}, "t.toml: success.receipt: required"),
+            ({"buy": {"path": "b"}, "success": {"receipt": "none"}}, "t.toml: buy.path: a path starting with /"),
+            ({"buy": {"path": "/{seat}"}, "success": {"receipt": "none"}}, "t.toml: buy: unknown template name {seat}"),
+            ({"buy": {"path": "/b", "verb": 1}, "success": {"receipt": "none"}}, "t.toml: buy.verb: unknown key"),
+            (
+                {
+                    "buy": {"path": "/b"},
+                    "success": {"receipt": "none"},
+                    "sold-out": {"status": 409},
+                    "declined": {"status": [409]},
+                },
+                "t.toml: sold-out: status 409 also means declined",
+            ),
+        ],
+    )
+    def test_a_bad_file_is_one_line(self, data: dict[str, object], said: str) -> None:
+        with pytest.raises(BadInput, match="^" + said.replace("{", r"\{").replace("}", r"\}")):
+            from_dict(data, "t.toml", HERE)
+
+    def test_sold_out_409_no_longer_clashes_with_a_hidden_default(self) -> None:
+        mapping = parse_map("sold-out=409")
+        assert mapping.sold_out == (409,) and mapping.declined == ()
+
+    def test_a_bad_config_file_exits_2_in_one_line(self, tmp_path: Path) -> None:
+        bad = tmp_path / "race.toml"
+        bad.write_text('[buy]\npath = "/b"\n[success]\nreceipt = "ticket"\n')
+        ran = run_command("simulate", "--target", "http://127.0.0.1:9", "--target-config", bad)
+        assert ran.code == 2
+        assert ran.err.strip().count("\n") == 0 and "success.receipt: a JSON pointer" in ran.err
