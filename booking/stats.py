@@ -90,3 +90,27 @@ def overlap(x: tuple[float, float] | None, y: tuple[float, float] | None) -> boo
     if x is None or y is None:
         return True
     return x[0] <= y[1] and y[0] <= x[1]
+
+
+def outliers(values: Sequence[float], cut: float = 3.5) -> list[int]:
+    """Indices of values whose modified z-score (Iglewicz and Hoaglin: 0.6745 (x - median) / MAD) exceeds `cut`."""
+    if len(values) < 4:  # with three, the median's nearest neighbour makes any third value look far
+        return []
+    centre = statistics.median(values)
+    mad = statistics.median(abs(v - centre) for v in values)
+    if mad == 0:
+        return []
+    return [i for i, v in enumerate(values) if 0.6745 * abs(v - centre) / mad > cut]
+
+
+def repeated(
+    values: Sequence[float], floor: float = 0.0
+) -> tuple[float, tuple[float, float] | None, tuple[float, float]]:
+    """Independent repetitions of one figure: their mean, its 95% t-interval (never below `floor`: a rate is
+    not negative; None with one repetition) and their min-max."""
+    mean, ci = mean_ci(values)
+    if mean is None:
+        raise ValueError("no repetitions")
+    if ci is not None:
+        ci = (max(floor, ci[0]), ci[1])
+    return mean, ci, (min(values), max(values))

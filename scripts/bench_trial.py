@@ -7,9 +7,11 @@ there, then buys one ticket under the lock; the parent collects every result, ch
 
 - library: `booking.simulate(RunConfig(store, strategy, buyers=10, tickets=10))` (lockstep), in this
   process: seeding, the start barrier, the window's barrier, reports, the verdict;
-- bare: the same in this process with `multiprocessing` (fork): a Barrier to start, a Barrier at the
-  window, the same lock (a multiprocessing.Lock, a filelock.FileLock, the conditional UPDATE), a
-  Queue for the results, the stock read back at the end.
+- bare: the same with `multiprocessing` (fork), from a minimal parent: a process of its own (this
+  script with --bare-worker) that imports the standard library and filelock, never booking, so its
+  forks copy a small process as a script's would: a Barrier to start, a Barrier at the window, the
+  same lock (a multiprocessing.Lock, a filelock.FileLock, the conditional UPDATE), a Queue for the
+  results, the stock read back at the end.
 
 Both are timed end to end, interleaved and alternating which goes first; the ratio is the median of
 the per-round ratios. Target (issue 13): at most 1.5x each.
@@ -27,6 +29,7 @@ import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +37,6 @@ from pathlib import Path
 from typing import Any
 
 import filelock  # imported before the forks, as a script would at its top
-
-from booking import RunConfig, init_store, simulate
 
 CASES = [
     ("db.json", "none"),
@@ -157,7 +158,34 @@ def bare_trial(path: str, strategy: str, buyers: int) -> float:
     return elapsed
 
 
+class Bare:
+    """The bare side in a minimal parent: this script as a worker that never imports booking."""
+
+    def __init__(self) -> None:
+        cmd = [sys.executable, __file__, "--bare-worker"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def trial(self, path: str, strategy: str, buyers: int) -> float:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{path} {strategy} {buyers}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def bare_worker() -> None:
+    for line in sys.stdin:
+        path, strategy, buyers = line.split()
+        print(repr(bare_trial(path, strategy, int(buyers))), flush=True)
+
+
 def library_trial(store: str, strategy: str, buyers: int) -> float:
+    from booking import RunConfig, simulate
+
     t = time.perf_counter()
     r = simulate(RunConfig(store=store, strategy=strategy, buyers=buyers, tickets=buyers))
     elapsed = time.perf_counter() - t
@@ -169,7 +197,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--buyers", type=int, default=10)
+    parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare_worker:
+        bare_worker()
+        return 0
+    from booking import init_store
+
+    worker = Bare()
     work = Path(tempfile.mkdtemp(prefix="bench_trial."))
     load = os.getloadavg()
     print(f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start")
@@ -181,7 +216,7 @@ def main() -> int:
             spec = path if store.endswith(".json") else f"sqlite:///{path}"
             init_store(spec, args.buyers)  # the schema, for both sides
             library_trial(spec, strategy, args.buyers)  # warm: imports, .pyc, page cache
-            bare_trial(path, strategy, args.buyers)
+            worker.trial(path, strategy, args.buyers)
             lib: list[float] = []
             bare: list[float] = []
             for i in range(args.rounds):
@@ -189,7 +224,7 @@ def main() -> int:
                     if side == "library":
                         lib.append(library_trial(spec, strategy, args.buyers))
                     else:
-                        bare.append(bare_trial(path, strategy, args.buyers))
+                        bare.append(worker.trial(path, strategy, args.buyers))
             ratios = [a / b for a, b in zip(lib, bare, strict=True)]
             ratio = statistics.median(ratios)
             ok = ratio <= TARGET
@@ -198,9 +233,10 @@ def main() -> int:
                 f"{store:8} {strategy:10} library {statistics.median(lib) * 1000:7.1f} ms  bare "
                 f"{statistics.median(bare) * 1000:7.1f} ms  ratio {ratio:5.2f}x  "
                 f"(min/max ratio {min(ratios):.2f}/{max(ratios):.2f})  "
-                f"{'pass' if ok else 'FAIL'} (target {TARGET}x)"
+                f"{'pass' if ok else 'FAIL'} (target {TARGET}x)  load {os.getloadavg()[0]:.1f}"
             )
     finally:
+        worker.close()
         shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
     print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")

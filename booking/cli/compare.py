@@ -47,8 +47,19 @@ def compare(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     duration: Annotated[
-        float, typer.Option(help="Seconds each cost crowd buys after every buyer is ready (steady state).")
-    ] = 0.4,
+        float, typer.Option(help="Seconds each cost repetition buys after every buyer is ready (steady state).")
+    ] = 0.25,
+    repetitions: Annotated[
+        int,
+        typer.Option(
+            help="Independent repetitions per cost cell, each a fresh crowd on a fresh store; a cell whose "
+            "interval is still wide gets more while --budget lasts."
+        ),
+    ] = 3,
+    budget: Annotated[
+        float,
+        typer.Option(help="Seconds of the whole comparison after which no extra repetition starts.", metavar="S"),
+    ] = 45.0,
     reference: Annotated[
         str | None, typer.Option(help="The safe strategy cost ratios are against. [default: the store's default]")
     ] = None,
@@ -62,6 +73,14 @@ def compare(
     think: Annotated[
         float, typer.Option("--think", help="Milliseconds to sleep inside the race window.", metavar="MS")
     ] = 0.0,
+    servers: Annotated[
+        str | None,
+        typer.Option(
+            help="Without --stores: database servers added when they answer, comma-separated URLs, or none. "
+            "[default: $BOOKING_COMPARE_SERVERS, else PostgreSQL and MariaDB on 127.0.0.1, database booking_compare]",
+            metavar="URLS",
+        ),
+    ] = None,
     purchase: Annotated[
         str | None,
         typer.Option(help="Your purchase functions as rows, comma-separated module:function.", metavar="SPECS"),
@@ -69,8 +88,9 @@ def compare(
 ) -> int:
     """Every strategy on one workload: correctness and cost.
 
-    Correctness: lockstep trials, P(anomaly) with its interval. Cost: a warm crowd per cell buying
-    for --duration seconds after every buyer is ready, purchases/s with a 95% interval, against a
+    Correctness: lockstep trials, P(anomaly) with its interval. Cost: --repetitions independent
+    repetitions per cell, each a fresh crowd on a freshly reset store buying for --duration seconds
+    after every buyer is ready; purchases/s is their mean with a 95% interval from them, against a
     safe reference strategy. Exit code 1 when a strategy documented as safe showed an anomaly, or
     (--baseline) a figure got worse beyond its interval; 130 when interrupted (the report is
     written, marked partial).
@@ -96,11 +116,14 @@ def compare(
             seed=seed,
             progress=progress,
             duration_s=duration,
+            repetitions=repetitions,
+            budget_s=budget,
             reference=reference,
             isolation=isolation,
             baseline=baseline,
             think_ms=think,
             purchases=tuple(_split(purchase)) if purchase else (),
+            servers=servers,
         )
     secrets = frozenset().union(*(u.secrets for u in urls or ()))
     comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]), secrets)

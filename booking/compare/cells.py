@@ -1,9 +1,11 @@
 """What a comparison is made of: its config, one Trial per run, a Cell per matrix entry, the whole Comparison.
 
 Two questions, two measurements. Correctness (the lockstep schedule): every buyer reaches the race
-window at once, `trials` times; P(anomaly) with its Wilson interval. Cost (the free schedule): one
-warm crowd per cell buys for `duration_s` after the start barrier (compare/steady.py); purchases/s
-with a 95% interval over the window's batches, another crowd added while the interval is wide.
+window at once, `trials` times; P(anomaly) with its Wilson interval. Cost (the free schedule):
+`repetitions` independent repetitions per cell, each a fresh crowd on a freshly reset store, warm
+behind the start barrier and buying for `duration_s` (compare/steady.py); purchases/s is the mean
+of the repetitions with a 95% t-interval from them and their min-max, and a cell whose interval is
+still wide gets more repetitions while the time budget lasts.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from booking.run.result import RunResult
 DEFAULT_BUYERS = (1, 4, 16)
 DEFAULT_TICKETS = 20  # a correctness trial's stock, bought until sold out
 DEFAULT_TRIALS = 5  # correctness trials per cell
-DEFAULT_DURATION_S = 0.4  # one cost crowd's window
-DEFAULT_BATCHES = 5  # the window's batches: one throughput sample each
-MAX_CROWDS = 3  # a cost cell gets another warm crowd while its interval is wider than WIDE of its mean
+DEFAULT_DURATION_S = 0.25  # one repetition's window
+DEFAULT_BATCHES = 5  # the window's batches: where in a window the purchases fell (the interval is the repetitions')
+DEFAULT_REPETITIONS = 3  # independent repetitions per cost cell: the fewest a t-interval is worth having from
+MAX_REPETITIONS = 10  # a cost cell gets another repetition while its interval is wider than WIDE of its mean
 WIDE = 0.10
+CROWD = "fresh"  # each repetition starts its own crowd on a freshly reset store; none is reused warm
 COST_STOCK_PER_S = 40_000  # a cost crowd's stock per second of window: more than any store here sells
 MAX_RUNS = 20_000  # a matrix larger than this is refused, with the limit named
 
@@ -41,8 +45,9 @@ class CompareConfig:
     deadline_s: float = 60.0
     duration_s: float = DEFAULT_DURATION_S
     batches: int = DEFAULT_BATCHES
-    max_crowds: int = MAX_CROWDS
-    budget_s: float = 45.0  # extra crowds for wide intervals are run only while the comparison is within this
+    repetitions: int = DEFAULT_REPETITIONS
+    max_repetitions: int = MAX_REPETITIONS
+    budget_s: float = 45.0  # extra repetitions for wide intervals are run only while the comparison is within this
     reference: str | None = None  # the strategy ratios are against; None: the store's default
     purchases: tuple[str, ...] = ()  # your own purchase functions, module:function, as rows
     isolation: str | None = None
@@ -81,6 +86,7 @@ class Trial:
     conflicts: int
     sold: int
     steady: Steady | None = None  # cost runs: the steady-state window
+    store_before: dict[str, int] = field(default_factory=dict)  # the store's size once reset, before the buyers
     witness: RunResult | None = None  # an anomalous trial: the run whose stories and lanes the report shows
     unavailable: int = 0  # attempts the environment failed: the trial proved nothing either way
 
@@ -98,7 +104,7 @@ class Cell:
     schedule: str
     buyers: int
     tickets: int
-    trials: int  # runs: lockstep trials, or warm crowds for cost
+    trials: int  # runs: lockstep trials, or a cost cell's repetitions (each a fresh crowd on a fresh store)
     anomaly_runs: int
     anomaly_probability: float
     anomaly_ci95: tuple[float, float]
@@ -118,7 +124,16 @@ class Cell:
     window_s: float | None = None  # the steady-state windows measured, in all
     batches: int | None = None
     throughput_mean: float | None = None  # purchases (receipts) per second over the steady-state windows
-    throughput_ci95: tuple[float, float] | None = None
+    throughput_ci95: tuple[float, float] | None = None  # from the repetitions (t), never below 0
+    throughput_range: tuple[float, float] | None = None  # the repetitions' min-max
+    repetitions: list[float] = field(default_factory=list)  # each repetition's purchases/s, in the order run
+    outliers: list[float] = field(default_factory=list)  # repetitions far from the others (modified z-score > 3.5)
+    extra_repetitions: int = 0  # added because the interval was wider than WIDE of the mean
+    still_wide: bool = False  # the interval is wider than WIDE of the mean, and the time budget ran out
+    crowd: str = ""  # cost cells: "fresh", each repetition a crowd of its own
+    store_before: dict[str, int] = field(default_factory=dict)  # the store's largest size once reset, over the runs
+    first_attempt_p50_ms: float | None = None  # the median of each buyer's first attempt in the window
+    later_p50_ms: float | None = None  # the median of every later attempt
     real_sales_mean: float | None = None  # tickets the store really lost per second, when fewer than the receipts
     sold_out: bool = False  # a window ended early: the stock ran out
     after_ready: bool | None = None  # every window opened after the last buyer was ready (checked per crowd)
@@ -176,6 +191,8 @@ class Comparison:
     stopped_by: int = 0  # the signal that stopped it (its exit code is 128 + it)
     runs: tuple[int, int] = (0, 0)  # runs done, runs planned
     regressions: list[str] = field(default_factory=list)  # --baseline: what got worse
+    advice: list[Any] = field(default_factory=list)  # compare/advice.py's Advice per store: safe ones, fastest first
+    skipped: list[str] = field(default_factory=list)  # default servers left out, each with the reason
 
     @property
     def broken(self) -> list[Cell]:
@@ -201,6 +218,8 @@ class Comparison:
             "runs": {"done": self.runs[0], "planned": self.runs[1]},
             "ok": not self.broken and not self.regressions,
             "regressions": self.regressions,
+            "advice": [a.to_json() for a in self.advice],
+            "skipped": self.skipped,
             "cells": [c.to_json() for c in self.cells],
             "conclusions": [asdict(c) for c in self.conclusions],
         }

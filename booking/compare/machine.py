@@ -55,14 +55,17 @@ def server_version(spec: StoreURL) -> str | None:
     kind = spec.kind
     if kind is StoreKind.COUNTER:
         return None
+    if kind is StoreKind.SQLITE:  # the library's, asked without opening (or creating) the store's file
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
     from booking.stores.connect import Database
 
-    query = "SELECT sqlite_version()" if kind is StoreKind.SQLITE else "SELECT version()"
     db = Database(spec)
     try:
         with db.admin() as conn:
-            found = str(conn.exec_driver_sql(query).scalar())
-        return f"SQLite {found}" if kind is StoreKind.SQLITE else found.split(" on ")[0][:80]
+            found = str(conn.exec_driver_sql("SELECT version()").scalar())
+        return found.split(" on ")[0][:80]
     except Exception:
         return None
     finally:

@@ -37,7 +37,7 @@ def plan(config: CompareConfig) -> list[CellKey]:
         )
     if not keys:
         raise BadInput(_("nothing to compare: a lockstep (correctness) cell needs at least 2 buyers"))
-    runs = sum(1 if k.cost else config.trials for k in keys)
+    runs = sum(config.repetitions if k.cost else config.trials for k in keys)
     if runs > MAX_RUNS:
         raise BadInput(
             _("the matrix has {runs:,} runs; the limit is {MAX_RUNS:,}").format(runs=runs, MAX_RUNS=MAX_RUNS)
@@ -54,7 +54,12 @@ def _strategies(config: CompareConfig) -> list[str]:
 def _check(config: CompareConfig) -> None:
     if not config.stores:
         raise BadInput(_("--stores: name at least one store"))
-    for name, value, low in (("--trials", config.trials, 1), ("--tickets", config.tickets, 1)):
+    checked = (
+        ("--trials", config.trials, 1),
+        ("--tickets", config.tickets, 1),
+        ("--repetitions", config.repetitions, 1),
+    )
+    for name, value, low in checked:
         if value < low:
             raise BadInput(_("{name} must be at least {low}, got {value}").format(name=name, low=low, value=value))
     if not 0.05 <= config.duration_s <= 600:

@@ -58,14 +58,21 @@ def _relation(c: Cell, ref: Cell) -> str:
     return "faster" if (c.throughput_mean or 0) > (ref.throughput_mean or 0) else "slower"
 
 
+def times(x: float) -> str:
+    """A ratio as people read it, never in e-notation: 1.25, 3.7, 12, 1,300."""
+    if x >= 9.95:
+        return f"{x:,.0f}"
+    return f"{x:.2f}" if x < 1.995 else f"{x:.1f}"
+
+
 def _words(c: Cell, ref: str) -> str:
     r = c.vs_reference or 0
     if c.relation == "indistinguishable":
         return f"indistinguishable from {ref}"
     low, high = c.vs_reference_ci95 or (r, r)
     if c.relation == "faster":
-        return f"{r:.2g}x as fast as {ref} [{low:.2g}-{high:.2g}]"
-    return f"{1 / r:.2g}x slower than {ref} [{1 / high:.2g}-{1 / low:.2g}]"
+        return f"{times(r)}x as fast as {ref} (95%: {times(low)}\u2013{times(high)})"
+    return f"{times(1 / r)}x slower than {ref} (95%: {times(1 / high)}\u2013{times(1 / low)})"
 
 
 def conclude(cells: list[Cell]) -> list[Conclusion]:
@@ -94,11 +101,19 @@ def conclude(cells: list[Cell]) -> list[Conclusion]:
     return out
 
 
+def rate_words(c: Cell) -> str:
+    """'1,302 /s (95%: 1,180-1,420; min-max 1,100-1,500)': the mean of the repetitions, its interval, their span."""
+    if c.throughput_mean is None:
+        return "—"
+    said = [] if c.throughput_ci95 is None else [f"95%: {c.throughput_ci95[0]:,.0f}\u2013{c.throughput_ci95[1]:,.0f}"]
+    if c.throughput_range is not None:
+        said.append(f"min\u2013max {c.throughput_range[0]:,.0f}\u2013{c.throughput_range[1]:,.0f}")
+    return f"{c.throughput_mean:,.0f} /s" + (f" ({'; '.join(said)})" if said else "")
+
+
 def cost_words(c: Cell) -> str:
-    """'1,234 purchases/s [1,100-1,350], p99 3.2 ms at 16 buyers; 2.1x slower than mp-lock [1.8-2.4]'."""
-    tp = f"{c.throughput_mean:,.0f} purchases/s"
-    if c.throughput_ci95 is not None:
-        tp += f" [{c.throughput_ci95[0]:,.0f}-{c.throughput_ci95[1]:,.0f}]"
+    """'1,234 /s (95%: 1,100-1,350; min-max ...), p99 3.2 ms at 16 buyers; 2.1x slower than mp-lock (95%: ...)'."""
+    tp = rate_words(c)
     if c.real_sales_mean is not None:
         tp += f" (unsafe: only {c.real_sales_mean:,.0f}/s were real sales)"
     p99 = f", p99 {c.latency_p99_ms:.2f} ms" if c.latency_p99_ms is not None else ""

@@ -34,9 +34,17 @@ class Steady:
     real: float = 1.0  # the store's own count of tickets gone over the receipts: below 1 when tickets were oversold
     sold_out: bool = False  # the window ended early because the stock ran out
 
+    first_latencies: list[float] = field(default_factory=list)  # seconds, each buyer's first attempt in the window
+    later_latencies: list[float] = field(default_factory=list)  # seconds, every other attempt in the window
+
     @property
     def seconds(self) -> float:
         return self.end - self.start
+
+    @property
+    def rate(self) -> float:
+        """Receipts per second over the whole window: this repetition's one figure."""
+        return self.purchases / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def after_ready(self) -> bool:
@@ -70,6 +78,10 @@ def steady(result: RunResult, batches: int) -> Steady | None:
     out.latencies = [a.t_end - a.t_start for a in receipts]
     busy = sum(a.t_end - a.t_start for a in inside)
     out.lock_wait_share = sum(a.lock_wait_s for a in inside) / busy if busy > 0 else None
+    firsts = {a.buyer: a for a in sorted(inside, key=lambda a: a.t_start, reverse=True)}  # the earliest wins
+    out.first_latencies = [a.t_end - a.t_start for a in firsts.values()]
+    chosen = {id(a) for a in firsts.values()}
+    out.later_latencies = [a.t_end - a.t_start for a in inside if id(a) not in chosen]
     per_buyer = Counter(a.buyer for a in receipts)
     out.fairness = jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)])
     return out

@@ -6,11 +6,11 @@ import statistics
 from collections.abc import Iterable
 from pathlib import Path
 
-from booking.compare.cells import Cell, CellKey, Trial
+from booking.compare.cells import CROWD, Cell, CellKey, Trial
 from booking.compare.steady import steady
 from booking.options.store_url import StoreURL
 from booking.run.result import RunResult
-from booking.stats import mean_ci, percentile, wilson
+from booking.stats import outliers, percentile, repeated, wilson
 from booking.stores.base import KIND_NAMES, StoreKind
 from booking.strategies import StrategyInfo
 
@@ -31,6 +31,7 @@ def trial_of(result: RunResult, batches: int) -> Trial:
         steady=steady(result, batches) if result.config.duration_s is not None else None,
         witness=result if v.anomalies else None,
         unavailable=v.unavailable,
+        store_before=dict(result.store_before),
     )
 
 
@@ -88,23 +89,40 @@ def summarise(key: CellKey, label: str, info: StrategyInfo, ts: list[Trial], tic
         retries=sum(t.retries for t in ts),
         conflicts=sum(t.conflicts for t in ts),
         witness=next((t.witness for t in ts if t.witness is not None), None),
+        store_before=_largest([t.store_before for t in ts]),
     )
     if key.cost:
         _cost(cell, ts)
     return cell
 
 
+def _largest(sizes: list[dict[str, int]]) -> dict[str, int]:
+    """Each figure's largest value over the runs: a store that grew between runs shows it."""
+    out: dict[str, int] = {}
+    for size in sizes:
+        for name, value in size.items():
+            out[name] = max(out.get(name, value), value)
+    return out
+
+
 def _cost(cell: Cell, ts: list[Trial]) -> None:
-    """The steady-state figures, over every crowd's windows."""
-    windows = [t.steady for t in ts if t.steady is not None and t.steady.rates]
+    """The steady-state figures: purchases/s over the repetitions, the rest over every repetition's window."""
+    windows = [t.steady for t in ts if t.steady is not None and t.steady.seconds > 0]
     if not windows:
         return
-    rates = [r for w in windows for r in w.rates]
-    cell.throughput_mean, cell.throughput_ci95 = mean_ci(rates)
+    reps = [w.rate for w in windows]
+    cell.throughput_mean, cell.throughput_ci95, cell.throughput_range = repeated(reps)
+    cell.repetitions = reps
+    cell.outliers = [reps[i] for i in outliers(reps)]
+    cell.crowd = CROWD
     cell.window_s = sum(w.seconds for w in windows)
-    cell.batches = len(rates)
+    cell.batches = sum(len(w.rates) for w in windows)
+    first = percentile([x for w in windows for x in w.first_latencies], 50)
+    later = percentile([x for w in windows for x in w.later_latencies], 50)
+    cell.first_attempt_p50_ms = None if first is None else first * 1000
+    cell.later_p50_ms = None if later is None else later * 1000
     if any(w.real < 1 for w in windows):  # oversold: receipts for tickets the store never lost
-        cell.real_sales_mean = statistics.fmean(r * w.real for w in windows for r in w.rates)
+        cell.real_sales_mean = statistics.fmean(w.rate * w.real for w in windows)
     cell.sold_out = any(w.sold_out for w in windows)
     cell.after_ready = all(w.after_ready for w in windows)
     margins = [w.start - w.last_ready for w in windows if w.last_ready is not None]
@@ -120,5 +138,5 @@ def _cost(cell: Cell, ts: list[Trial]) -> None:
 
 
 def rates(ts: list[Trial]) -> list[float]:
-    """Every batch rate of a cost cell's crowds: the samples its interval and ratios are computed from."""
-    return [r for t in ts if t.steady is not None for r in t.steady.rates]
+    """Each repetition's purchases/s: the samples a cost cell's interval and ratios are computed from."""
+    return [t.steady.rate for t in ts if t.steady is not None and t.steady.seconds > 0]

@@ -81,6 +81,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
                 store = open_store(
                     c.store_url, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s
                 )
+                store.warm()  # connected and warm before the barrier: no first-time cost in the first attempt
             if info.setup is not None:
                 info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
             pacer.ready()

@@ -1,6 +1,6 @@
 """The HTML report's charts, drawn by matplotlib as inline SVG: each fits the page and labels its axes.
 
-- throughput against buyers, one panel per store, a band for each line's 95% interval;
+- what each safe strategy costs: purchases/s at the most buyers with its interval and min-max;
 - latency percentiles (p50, p95, p99) as ranges on a log axis with plain tick labels;
 - anomaly probability with its Wilson interval, at the most buyers of the lockstep cells.
 """
@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from typing import Any
 
 from booking.compare.cells import Cell
@@ -43,42 +42,37 @@ def svg(fig: Any) -> str:
     return text.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
 
-def _by_store(cells: list[Cell]) -> dict[str, list[Cell]]:
-    out: dict[str, list[Cell]] = defaultdict(list)
-    for c in cells:
-        out[c.store].append(c)
-    return out
-
-
 def throughput_chart(cells: list[Cell]) -> str | None:
-    costs = [c for c in cells if c.question == "cost" and c.throughput_mean is not None]
+    """What each safe strategy costs: purchases/s at the most buyers, a panel per store, one row per
+    strategy, fastest on top; a dot for the mean, a thick bar for its 95% interval, a thin line for the
+    repetitions' min-max. Unsafe strategies are not a choice and are left out."""
+    costs = [c for c in _top(cells, "cost") if c.safe and not c.anomaly_runs and c.throughput_mean]
     if not costs:
         return None
     plt = pyplot()
-    stores = _by_store(costs)
-    fig, axes = plt.subplots(1, len(stores), figsize=(WIDTH_IN, 3.4), squeeze=False)
-    counts = sorted({c.buyers for c in costs})
-    for ax, (store, cs) in zip(axes[0], stores.items(), strict=True):
-        lines: dict[str, list[Cell]] = defaultdict(list)
-        for c in cs:
-            lines[c.strategy].append(c)
-        for strategy, line in lines.items():
-            line.sort(key=lambda c: c.buyers)
-            xs = [c.buyers for c in line]
-            style = "-" if line[0].safe else ":"
-            (drawn,) = ax.plot(xs, [c.throughput_mean for c in line], style, marker="o", ms=3, label=strategy)
-            low = [(c.throughput_ci95 or (c.throughput_mean, c.throughput_mean))[0] for c in line]
-            high = [(c.throughput_ci95 or (c.throughput_mean, c.throughput_mean))[1] for c in line]
-            ax.fill_between(xs, low, high, color=drawn.get_color(), alpha=0.12, linewidth=0)
-        ax.set_title(store, fontsize=9)
-        ax.set_xlabel("buyers")
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(counts, [str(b) for b in counts])
-        ax.minorticks_off()
-        ax.set_ylim(bottom=0)
-        ax.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.legend(fontsize=7, ncols=2)
-    axes[0][0].set_ylabel("purchases/s (band: 95% interval)")
+    stores = {store: [c for c in costs if c.store == store] for store in dict.fromkeys(c.store for c in costs)}
+    heights = [len(cs) for cs in stores.values()]
+    fig, axes = plt.subplots(
+        len(stores), 1, figsize=(WIDTH_IN, 0.3 * sum(heights) + 0.9 * len(stores)), squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )  # fmt: skip
+    for ax, (store, cs) in zip(axes[:, 0], stores.items(), strict=True):
+        cs.sort(key=lambda c: c.throughput_mean or 0)
+        for y, c in enumerate(cs):
+            mean = c.throughput_mean or 0.0
+            low, high = c.throughput_range or (mean, mean)
+            ci_low, ci_high = c.throughput_ci95 or (mean, mean)
+            ax.plot([low, high], [y, y], color="#999", linewidth=1)
+            ax.plot([ci_low, ci_high], [y, y], color="C1", linewidth=5, solid_capstyle="butt")
+            ax.plot([mean], [y], "o", color="C0", ms=5)
+        ax.set_yticks(range(len(cs)), [c.strategy for c in cs])
+        ax.set_ylim(-0.6, len(cs) - 0.4)
+        ax.set_xlim(left=0)
+        ax.set_title(f"{store}, {cs[0].buyers} buyers", fontsize=9, loc="left")
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1][0].set_xlabel("purchases/s: ● mean of the repetitions   ▬ 95% interval   — min-max")
+    fig.tight_layout()
     return svg(fig)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from booking.compare.cells import Cell
+from booking.compare.reference import rate_words, times
 
 Column = tuple[str, Callable[[Cell], str]]
 
@@ -23,20 +24,33 @@ def p_anomaly(cell: Cell) -> str:
     return f"{cell.anomaly_probability:.0%} [{low:.0%}-{high:.0%}]"
 
 
+DASH = "\u2013"
+
+
+def span(pair: tuple[float, float] | None) -> str:
+    """'1,180-1,420' with an en dash; never a minus sign in it (a rate's interval stops at 0)."""
+    return "—" if pair is None else f"{pair[0]:,.0f}{DASH}{pair[1]:,.0f}"
+
+
 def throughput(cell: Cell) -> str:
-    """'12,345 ±456': the mean and the half-width of its 95% interval."""
+    """'12,345 (11,900-12,800)': the mean of the repetitions and its 95% interval (the terminal's column)."""
     if cell.throughput_mean is None:
         return "—"
     if cell.throughput_ci95 is None:
         return num(cell.throughput_mean)
-    half = (cell.throughput_ci95[1] - cell.throughput_ci95[0]) / 2
-    return f"{cell.throughput_mean:,.0f} ±{half:,.0f}"
+    return f"{cell.throughput_mean:,.0f} ({span(cell.throughput_ci95)})"
 
 
-def interval(cell: Cell) -> str:
-    if cell.throughput_ci95 is None:
-        return "—"
-    return f"[{cell.throughput_ci95[0]:,.0f}, {cell.throughput_ci95[1]:,.0f}]"
+def flags(cell: Cell) -> str:
+    """What a reader must know about a cost figure: outlying repetitions, extra ones, an interval still wide."""
+    said = []
+    if cell.outliers:
+        said.append("outliers " + ", ".join(f"{x:,.0f}" for x in cell.outliers))
+    if cell.still_wide:
+        said.append("still wide when the budget ran out")
+    elif cell.extra_repetitions:
+        said.append(f"+{cell.extra_repetitions} repetitions for a wide interval")
+    return "; ".join(said)
 
 
 def short_relation(cell: Cell) -> str:
@@ -50,7 +64,16 @@ def short_relation(cell: Cell) -> str:
         return "unsafe"
     if r is None or not cell.relation:
         return "—"
-    return f"{1 / r:.2g}x slower" if cell.relation == "slower" else f"{r:.2g}x faster"
+    return f"{times(1 / r)}x slower" if cell.relation == "slower" else f"{times(r)}x faster"
+
+
+def store_size(cell: Cell) -> str:
+    """'270 kB' (and ', 0 dead rows' where the database counts them): the store once reset, before the buyers."""
+    size = cell.store_before
+    if "bytes" not in size:
+        return "—"
+    dead = f", {size['dead_rows']:,} dead rows" if "dead_rows" in size else ""
+    return f"{size['bytes'] / 1000:,.0f} kB{dead}"
 
 
 def maxima(name: str) -> Callable[[Cell], str]:
@@ -72,11 +95,11 @@ TERMINAL_CORRECTNESS: list[Column] = [
 ]
 TERMINAL_COST: list[Column] = [
     ("buyers", lambda c: str(c.buyers)),
-    ("purchases/s ±95%", throughput),
+    ("purchases/s (95%)", throughput),
+    ("min\u2013max", lambda c: span(c.throughput_range)),
     ("vs ref", short_relation),
-    ("p99 ms", lambda c: num(c.latency_p99_ms, "{:.2f}")),
+    ("p99 ms", lambda c: num(c.latency_p99_ms, "{:.1f}")),
     ("wait", lambda c: num(c.lock_wait_share, "{:.0%}")),
-    ("Jain", lambda c: num(c.fairness, "{:.2f}")),
 ]
 
 # Markdown and HTML: every figure, one row per cell.
@@ -98,8 +121,8 @@ COST: list[Column] = [
     ("strategy", lambda c: c.strategy),
     ("store", lambda c: c.store),
     ("buyers", lambda c: str(c.buyers)),
-    ("purchases/s", lambda c: num(c.throughput_mean)),
-    ("95% CI", interval),
+    ("purchases/s", rate_words),
+    ("notes", flags),
     ("vs reference", lambda c: c.vs_reference_words or "—"),
     (
         "p50/p95/p99 ms",
@@ -109,7 +132,8 @@ COST: list[Column] = [
     ("fairness (Jain)", lambda c: num(c.fairness, "{:.2f}")),
     ("retries/conflicts", lambda c: f"{c.retries}/{c.conflicts}"),
     ("errors", lambda c: str(c.errors)),
-    ("window", lambda c: f"{num(c.window_s, '{:.2f}')} s, {c.batches or 0} batches, {c.trials} crowds"),
+    ("window", lambda c: f"{num(c.window_s, '{:.2f}')} s, {c.trials} repetitions ({c.crowd or '—'} crowds)"),
+    ("store before", store_size),
 ]
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from booking.compare.cells import Cell, Comparison
+from booking.render.advice import advice_lines
 from booking.render.charts import anomaly_chart, latency_chart, throughput_chart
 from booking.render.columns import CORRECTNESS, COST, Column, legend
 from booking.render.tables import escape
 from booking.render.timeline import story
 
 CSS = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222;
+  overflow-wrap: break-word; }
+td { overflow-wrap: anywhere; } td.name, td:nth-child(2) { overflow-wrap: normal; white-space: nowrap; }
+#advice p { font-size: 15px; } #advice { border-left: 4px solid #27ae60; padding-left: 1em; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 12px; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } .name { font-family: monospace; white-space: nowrap; font-weight: 600; }
@@ -30,7 +34,7 @@ MAX_TIMELINE = 4000  # characters of one cell's timeline kept in the page
 
 def html_report(comparison: Comparison) -> str:
     charts = [
-        ("Throughput against buyers (steady state, 95% interval bands; dotted: unsafe)", throughput_chart),
+        ("What each safe strategy costs (steady state, the mean of the repetitions)", throughput_chart),
         ("Purchase latency at the most buyers (steady state)", latency_chart),
         ("Anomaly probability (lockstep, 95% Wilson interval)", anomaly_chart),
     ]
@@ -56,10 +60,13 @@ def html_report(comparison: Comparison) -> str:
 <body>
 <h1>booking compare</h1>
 {partial}
+<section id="advice"><h2>What to pick</h2>
+{"".join(f"<p>{escape(line)}</p>" for line in advice_lines(comparison))}
+</section>
 <p>{verdict} Correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out.
-Cost: steady state, a warm crowd per cell buying for {cfg.duration_s:g} s after every buyer was ready (start-up is
-not counted), {cfg.batches} batches per window; ratios are against a safe reference, and overlapping intervals are
-called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
+Cost: steady state, {cfg.repetitions} independent repetitions per cell, each a fresh crowd on a freshly reset store
+buying for {cfg.duration_s:g} s after every buyer was ready (start-up is not counted); ratios are against a safe
+reference, and overlapping intervals are called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
 {f"<h2>Worse than the baseline</h2><ul id='regressions'>{regressions}</ul>" if regressions else ""}
 <h2>Conclusions</h2>
 <div class="scroll"><table id="conclusions"><tr><th>strategy</th><th>store</th><th>correct</th><th>scope</th>
@@ -74,9 +81,9 @@ called indistinguishable. {comparison.elapsed_s:.1f} s in all.</p>
 {_cells(comparison.cells, "correctness", CORRECTNESS)}
 {_cells(comparison.cells, "cost", COST)}
 <h2>Strategies</h2>
-<table id="strategies"><tr><th>strategy</th><th>what it is</th><th>protects</th></tr>
+<div class="scroll"><table id="strategies"><tr><th>strategy</th><th>what it is</th><th>protects</th></tr>
 {_legend(comparison.cells)}
-</table>
+</table></div>
 <h2>How this was made</h2>
 <p><code id="command">{escape(comparison.command)}</code></p>
 <p id="machine" class="small">{_pairs(comparison.machine)}</p>

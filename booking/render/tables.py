@@ -16,6 +16,7 @@ from rich.table import Table
 
 from booking.compare.cells import Cell, Comparison
 from booking.i18n.lang import _
+from booking.render.advice import advice_lines
 from booking.render.columns import CORRECTNESS, COST, TERMINAL_CORRECTNESS, TERMINAL_COST, legend
 from booking.render.timeline import story
 
@@ -27,8 +28,9 @@ def header(comparison: Comparison) -> list[str]:
         f"correctness: lockstep, {cfg.trials} trials per cell, {cfg.tickets} tickets bought until sold out; "
         "P(anomaly) [95% Wilson interval]; anomaly counts are maxima over the trials; unproved: trials where "
         "fewer than two buyers overlapped.",
-        f"cost: steady state, a warm crowd per cell buying {cfg.duration_s:g} s after every buyer was ready "
-        f"({cfg.batches} batches; more crowds where the interval was wide); ±95% interval; vs ref: against a "
+        f"cost: steady state, {cfg.repetitions} independent repetitions per cell (more where the interval was "
+        f"wide, within {cfg.budget_s:g} s), each a fresh crowd on a freshly reset store buying {cfg.duration_s:g} s "
+        "after every buyer was ready; the mean of the repetitions (95% interval from them; min-max); vs ref: against a "
         "safe reference strategy, ≈ when the intervals overlap (indistinguishable); unsafe ones are not compared.",
     ]
     if comparison.partial:
@@ -40,6 +42,9 @@ def print_table(comparison: Comparison, console: Console) -> None:
     from rich import box
 
     width = min(console.width, 80)
+    for line in advice_lines(comparison):
+        console.print(textwrap.fill(line, width), highlight=False, markup=False)
+        console.print("", highlight=False, markup=False)
     for line in header(comparison):
         console.print(textwrap.fill(line, width, subsequent_indent="  "), highlight=False, markup=False)
     groups: dict[tuple[str, str], list[Cell]] = {}
@@ -86,7 +91,8 @@ def markdown(comparison: Comparison) -> str:
     def row(values: list[str]) -> str:
         return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
 
-    lines = [f"> {line}" for line in header(comparison)] + [""]
+    lines = ["## What to pick", ""] + [f"{line}\n" for line in advice_lines(comparison)]
+    lines += [f"> {line}" for line in header(comparison)] + [""]
     for question, columns in (("correctness", CORRECTNESS), ("cost", COST)):
         cells = [c for c in comparison.cells if c.question == question]
         if not cells:
@@ -119,7 +125,12 @@ def to_csv(comparison: Comparison) -> str:
     out = io.StringIO()
     rows = [cell_row(c) for c in comparison.cells]
     for r in rows:
-        for name in ("anomaly_ci95", "throughput_ci95", "vs_reference_ci95"):
+        for name in ("repetitions", "outliers"):  # lists: one field, the values separated by spaces
+            r[name] = " ".join(f"{x:g}" for x in r[name])
+        for name in ("bytes", "dead_rows"):
+            r[f"store_before_{name}"] = r["store_before"].get(name)
+        del r["store_before"]
+        for name in ("anomaly_ci95", "throughput_ci95", "throughput_range", "vs_reference_ci95"):
             low, high = r.pop(name) or (None, None)
             r[f"{name}_low"], r[f"{name}_high"] = low, high
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["strategy"])

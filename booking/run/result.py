@@ -55,6 +55,7 @@ class RunResult:
     strategy_safe: bool | None = None  # documented as preventing the race (None: your own code, unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM, SIGHUP)
     pauses: list[PauseStory] = field(default_factory=list)  # --pause-buyer: what each pause did
+    store_before: dict[str, int] = field(default_factory=dict)  # the store's size once seeded, before the buyers
 
     @property
     def ok(self) -> bool:

@@ -132,6 +132,7 @@ def _run(
             config = replace(config, buyer_base=across.member.buyer_base if across.member else 0)
         else:
             initial = store.prepare(None if config.keep else config.tickets, beside=config.init_store)
+        before = store.footprint()
         run_id = uuid.uuid4().hex
         if journal is not None:  # before any buyer sells: the runs sharing the store count on it
             journal.began(run_id, initial, config.buyers)
@@ -165,6 +166,7 @@ def _run(
             across.close()
 
     result = _judge(config, kind, choice, display, initial, final, history, elapsed, crowd, seed, together)
+    result.store_before = before
     if across is not None:
         result.extras.update(across.extras())
     if signum is not None:

@@ -54,6 +54,10 @@ class Store(Protocol):
     def remaining(self) -> int:
         """The look (the notes' search): how many tickets are left."""
 
+    def warm(self) -> None:
+        """A buyer's start-up, behind the start barrier: connect, and pay every first-time cost now (the
+        driver, the statements, SQLite's new WAL), so that none of it lands in the first attempt."""
+
     def read(self) -> Seen:
         """The read inside the race window."""
 
@@ -67,5 +71,8 @@ class Store(Protocol):
 
     def tidy(self) -> None:
         """After a run: remove what writers that died left behind (never the store)."""
+
+    def footprint(self) -> dict[str, int]:
+        """The store's size now, as plain figures: `bytes`, and `dead_rows` where the database keeps them."""
 
     def close(self) -> None: ...

@@ -121,6 +121,15 @@ class CounterStore:
         # Lock a separate file: os.replace swaps the data file's inode, a lock on it protects nothing.
         return locks.beside(self.path)
 
+    def warm(self) -> None:
+        self.remaining()  # the file read once: its pages in the cache
+
+    def footprint(self) -> dict[str, int]:
+        try:
+            return {"bytes": self.path.stat().st_size}
+        except OSError:
+            return {}
+
     def close(self) -> None:
         pass
 

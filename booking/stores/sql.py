@@ -274,6 +274,14 @@ class SqlStore(Database):
     def tidy(self) -> None:
         pass  # a dead client's transaction is rolled back by the database
 
+    def footprint(self) -> dict[str, int]:
+        return setup.footprint(self)
+
+    def warm(self) -> None:
+        self.remaining()  # connected; the look and the read prepared, outside any transaction
+        self.first_free()
+        setup.warm_wal(self, self._cur)
+
     def close(self) -> None:
         if self._raw is not None:
             self.abort()

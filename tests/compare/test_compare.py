@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -22,7 +23,7 @@ from booking.strategies import STRATEGIES, BuyerContext, Needs, StrategyInfo
 from booking.strategies.base import ANY_STORE
 from booking.strategies.locks import _mp_lock
 
-SMALL = ["--buyers", "1,4", "--trials", "2", "--tickets", "6", "--duration", "0.15"]
+SMALL = ["--buyers", "1,4", "--trials", "2", "--tickets", "6", "--duration", "0.15", "--budget", "0"]
 
 
 def _cell_fields() -> set[str]:
@@ -48,7 +49,7 @@ class TestJson:
     def test_top_level_fields(self, report_json: dict[str, Any]) -> None:
         assert set(report_json) == {
             "command", "versions", "machine", "config", "elapsed_s", "partial", "runs", "ok", "regressions",
-            "cells", "conclusions",
+            "cells", "conclusions", "advice", "skipped",
         }  # fmt: skip
         assert report_json["ok"] is True and report_json["partial"] == ""
         assert report_json["command"].startswith("booking compare --stores ")
@@ -264,13 +265,47 @@ def test_the_html_report_renders_its_charts_in_a_real_browser(cli: Any, tmp_path
     assert blue > 100 and orange > 100, (blue, orange)
 
 
+def _probed(browser: str, report: Path, width: int) -> dict[str, Any]:
+    """The page as a browser lays it out `width` pixels wide: a copy with a probe that writes what it
+    measured into the title (the report itself runs no script)."""
+    probe = report.with_name("probe.html")
+    measure = (
+        "<script>document.title = JSON.stringify({page: document.documentElement.scrollWidth, "
+        "boxes: [...document.querySelectorAll('.scroll, figure, #advice')].map(e => e.scrollWidth - e.clientWidth)"
+        "});</script></body>"
+    )
+    probe.write_text(report.read_text().replace("</body>", measure))
+    dom = _headless(browser, f"--window-size={width},900", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r"<title>(.*?)</title>", dom)
+    assert found is not None, dom[:500]
+    return json.loads(html.unescape(found.group(1)))  # type: ignore[no-any-return]
+
+
+def test_the_html_report_fits_1280_pixels_and_says_what_to_pick_first(cli: Any, tmp_path: Path) -> None:
+    """Both file stores, every strategy: nothing wider than a 1,280 px window, nothing to scroll sideways,
+    the recommendation above everything else, one chart per question."""
+    browser = _chromium()
+    report = tmp_path / "report.html"
+    stores = f"{tmp_path / 'db.json'},{tmp_path / 't.db'}"
+    ran = cli("compare", "--stores", stores, *SMALL, "--buyers", "1,16", "--format", "html", "--out", report)
+    assert ran.code == 0, ran.err
+    text = report.read_text()
+    assert text.index('id="advice"') < text.index("<h2>Conclusions</h2>") < text.index('class="chart"')
+    assert "On sqlite t.db at 16 buyers:" in text and "Not safe here, never a choice: none" in text
+    assert re.search(r"\d /s \(95%: [\d,]+\u2013[\d,]+; min\u2013max [\d,]+\u2013[\d,]+\)", text)
+    assert re.search(r"\[-|e\+\d", text) is None  # no negative bound, no e-notation
+    measured = _probed(browser, report, 1280)
+    assert measured["page"] <= 1280 and max(measured["boxes"]) <= 0, measured
+    assert text.count('<figure class="chart">') == 3
+
+
 @pytest.mark.slow
 def test_the_defaults_show_the_race_and_no_safe_anomaly(tmp_path: Path) -> None:
     """`booking compare` as shipped: db.json and SQLite, every strategy; none races in lockstep."""
     from booking.cli import main
 
     out = tmp_path / "report.json"
-    assert main(["compare", "--quiet", "--format", "json", "--out", str(out)]) == 0
+    assert main(["compare", "--quiet", "--servers", "none", "--format", "json", "--out", str(out)]) == 0
     cells = json.loads(out.read_text())["cells"]
     kinds = {c["store"].rsplit(".", 1)[-1] for c in cells}
     assert kinds == {"json", "db"}

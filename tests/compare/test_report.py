@@ -11,7 +11,7 @@ import pytest
 import booking.compare.matrix as matrix
 from booking.compare.matrix import compare_strategies
 
-TINY = ["--buyers", "2", "--trials", "1", "--tickets", "4", "--duration", "0.1"]
+TINY = ["--buyers", "2", "--trials", "1", "--tickets", "4", "--duration", "0.1", "--budget", "0"]
 
 
 class TestTable:

@@ -135,6 +135,12 @@ class RedisStore:
     def tidy(self) -> None:
         pass  # nothing a killed writer leaves: every command is whole
 
+    def warm(self) -> None:
+        self.remaining()  # connected before the start barrier
+
+    def footprint(self) -> dict[str, int]:
+        return {}  # the server's memory is shared with other keys: no size of this store's own to say
+
     def close(self) -> None:
         self.client.close()
 
