@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import h11
-
 from booking.errors import BadInput, CannotRun
 from booking.i18n.lang import _
 from booking.i18n.words import one_line
@@ -33,6 +31,8 @@ class Checked:
 
 
 def check_target_file(path: str, url: str | None = None, buyer: int = 1, buyers_from: str | None = None) -> Checked:
+    import h11  # the HTTP/1.1 library, only where a target is raced (the service extra)
+
     from booking.strategies.http import buy_request, connect
 
     named, spec = from_file(path, buyers_from)
