@@ -10,6 +10,7 @@ from booking.errors import CannotRun as CannotRun
 from booking.history import History as History
 from booking.kit.outcomes import DECLINED as DECLINED
 from booking.kit.outcomes import Declined as Declined
+from booking.kit.statements import auto_points as auto_points
 from booking.options.config import Isolation as Isolation
 from booking.options.config import RunConfig as RunConfig
 from booking.options.config import Schedule as Schedule

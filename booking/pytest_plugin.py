@@ -7,15 +7,22 @@ each test a store of its own. Registered through the `pytest11` entry point: ins
 `race(function, **options)` takes RunConfig's fields as keywords (buyers, tickets, store, attempts,
 until_sold_out, schedule, seed, runs, depth, prepare, setup, stock, receipts_only, deadline_s,
 start_method, ...) and returns a Race: `.ok` (no anomaly, and the buyers did overlap), `.verdict`,
-`.result` (the RunResult; with runs > 1 the first failing run, else the last), `.runs` (with runs > 1)
-and `.explain()`. `race(target="http://127.0.0.1:8000", ...)` races a service instead of a function
-(`target_map` for its shape, `store` to read its store). A failed assertion in a test that ran a race
-gets the race's story as its message.
+`.result` (the RunResult; with runs > 1 the first failing run, else the last), `.runs` (every run, in
+order: `for run in outcome.runs`) and `.explain()` (the story once, to pytest's width, ending with the
+seed and the race(...) call that gives it again). `race(target="http://127.0.0.1:8000", ...)` races a
+service instead of a function (`target_map` for its shape, `store` to read its store). A failed
+assertion in a test that ran a race gets the race's story as its message, unless it already says it.
+
+Buyers start with fork where it is safe: your modules hold no database connection made at import
+(engines are fine: a forked buyer disposes their pools). Else with spawn, and the session's summary
+says why. `@pytest.mark.race(runs=20, schedule="random")` gives a test's race(...) calls defaults;
+`--race-runs N` and `--race-seed S` give every race(...) call in the session the same.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -26,6 +33,8 @@ from typing import Any
 import pytest
 
 from booking.i18n.lang import _
+from booking.kit.forking import shared_connections
+from booking.options.choices import START_METHOD_ENV
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
 from booking.redact import redact
@@ -53,12 +62,13 @@ def admin_url(kind: str) -> str:
 
 
 class Race:
-    """The outcome of a race: `.ok`, `.verdict`, `.result`, and a repr that tells what went wrong."""
+    """The outcome of a race: `.ok`, `.verdict`, `.result`, `.runs`, and a repr that tells what went wrong."""
 
-    def __init__(self, runs: Runs) -> None:
+    def __init__(self, runs: Runs, spawned_because: str | None = None) -> None:
         self.runs = runs
         self.result: RunResult = runs.failed or runs.results[-1]
         self.verdict: Verdict = self.result.verdict
+        self.spawned_because = spawned_because  # why the buyers started with spawn, not fork (None: they forked)
 
     @property
     def ok(self) -> bool:
@@ -66,39 +76,87 @@ class Race:
         return self.runs.exit_code == 0
 
     def explain(self) -> str:
-        """Who raced, the verdict, and for a failure its stories and lanes, fitted to pytest's `E   ` lines."""
+        """Who raced, the verdict, and for a failure its stories and lanes, fitted to pytest's `E   ` lines;
+        last, the seed and the race(...) call that gives the run again."""
+        from booking.render.replay import race_call
         from booking.render.run import explain
 
         r = self.result
-        note = None
+        notes = []
         tried = len(self.runs.results)
         if tried > 1:
             low, high = self.runs.interval
             planned = self.runs.config.runs
-            note = _("run {tried} of {planned} (seed {seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]").format(
-                tried=tried, planned=planned, seed=r.seed, low=low, high=high
+            notes.append(
+                _("run {tried} of {planned} (seed {seed}); P(anomaly) 95% interval [{low:.0%}, {high:.0%}]").format(
+                    tried=tried, planned=planned, seed=r.seed, low=low, high=high
+                )
             )
+        if self.spawned_because:
+            notes.append(self.spawned_because)
+        again = _("seed {seed}; again: {call}").format(seed=r.seed, call=race_call(r.config, r.seed, r.replay))
         width = max(shutil.get_terminal_size().columns - len("E       "), 72)
-        return explain(r, width, taken=len("AssertionError: "), note=note)
+        note = "\n".join(notes) or None
+        kept = "outcome.result.history"
+        return explain(r, width, taken=len("AssertionError: "), note=note, again=again, kept=kept)
 
     def __repr__(self) -> str:
         v = self.verdict
-        return f"<Race {self.result.strategy}: {v.word}, sold {v.sold} of {v.initial}>"
+        return f"<Race {v.word}: sold {v.sold} of {v.initial}>"
 
 
 _RACES = pytest.StashKey[list[Race]]()
+_SPAWNED = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("booking", "booking's race fixture")
+    group.addoption("--race-runs", type=int, default=None, metavar="N", help="Run every race(...) N times.")
+    group.addoption(
+        "--race-seed", type=int, default=None, metavar="S", help="Give every race(...) this seed (a failure's)."
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "race(**options): defaults for the race(...) calls of a test, e.g. race(runs=20, schedule='random')"
+    )
+    config.stash[_SPAWNED] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Tests whose buyers could not fork, and why, once at the end of the session."""
+    spawned = config.stash.get(_SPAWNED, [])
+    if spawned:
+        terminalreporter.section(_("booking: buyers started with spawn"))
+        for line in spawned:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A failed assertion in a test that ran a race: its message becomes the race's story."""
+    """A failed assertion in a test that ran a race: its message becomes the race's story (said once: not
+    again when the assertion's own message is already that story)."""
     if call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
-        bad = [r for r in item.stash.get(_RACES, []) if not r.ok]
-        if bad:
-            exc = call.excinfo.value
-            original = str(exc.args[0]) if exc.args else ""
-            exc.args = ("\n\n".join(r.explain() for r in bad) + ("\n\n" + original if original else ""),)
+        exc = call.excinfo.value
+        original = str(exc.args[0]) if exc.args else ""
+        told = [r.explain() for r in item.stash.get(_RACES, []) if not r.ok]
+        if told:
+            exc.args = (_message(told, original),)
     return (yield)
+
+
+def _message(told: list[str], original: str) -> str:
+    """The stories, then the assertion's own message. pytest indents a multi-line message by two columns,
+    which would push an 80-column story past 80: a story the message already is (`assert outcome.ok,
+    outcome.explain()`) is said once, as made, followed by pytest's 'assert ...' explanation."""
+    flat = " ".join(original.split())
+    said = [text for text in told if " ".join(text.split()) in flat]
+    if said:
+        rest = original.split("\nassert ", 1)
+        tail = "\nassert " + rest[1] if len(rest) == 2 else ""
+        return "\n\n".join(told) + tail
+    return "\n\n".join(told) + ("\n\n" + original if original else "")
 
 
 RaceRunner = Callable[..., Race]
@@ -108,17 +166,51 @@ RaceRunner = Callable[..., Race]
 def race(tmp_path: Path, request: pytest.FixtureRequest) -> RaceRunner:
     """Run a purchase function under booking's harness and return a Race."""
     races = request.node.stash.setdefault(_RACES, [])
+    defaults = _defaults(request)
 
     def run(buy: Callable[..., Any] | str | None = None, *, store: str | None = None, **options: Any) -> Race:
+        options = {**defaults, **options}
+        spawned = _start_method(buy, options)
+        if spawned:
+            request.config.stash.get(_SPAWNED, []).append(f"{request.node.nodeid}: {spawned}")
         if options.get("target") is not None:  # race a service: its store is read only when named
             config = RunConfig(store=store or "", purchase=buy, **options)
         else:
             config = RunConfig(store=store or str(tmp_path / "db.json"), purchase=buy, **options)
-        outcome = Race(simulate_runs(config))
+        outcome = Race(simulate_runs(config), spawned)
         races.append(outcome)
         return outcome
 
     return run
+
+
+def _defaults(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """race(...)'s defaults for this test: --race-runs and --race-seed, then the test's race marker."""
+    out: dict[str, Any] = {}
+    for option, name in (("--race-runs", "runs"), ("--race-seed", "seed")):
+        value = request.config.getoption(option, None)
+        if value is not None:
+            out[name] = value
+    marker = request.node.get_closest_marker("race")
+    return {**out, **(marker.kwargs if marker is not None else {})}
+
+
+def _start_method(buy: Any, options: dict[str, Any]) -> str | None:
+    """Fork your code's buyers where it is safe (options["start_method"]); say why when it is not."""
+    if buy is None or options.get("start_method") is not None or options.get("target") is not None:
+        return None
+    if os.environ.get(START_METHOD_ENV) or "fork" not in multiprocessing.get_all_start_methods():
+        return None  # the environment chose, or the platform cannot fork
+    shared = shared_connections(options.get(h) for h in ("prepare", "setup", "stock") if callable(options.get(h)))
+    if callable(buy):
+        shared = sorted({*shared, *shared_connections([buy])})
+    options["start_method"] = "spawn" if shared else "fork"
+    if not shared:
+        return None
+    return _(
+        "buyers started with spawn, not fork: {names} holds a database connection made at import, which "
+        "forked buyers would share"
+    ).format(names=", ".join(shared))
 
 
 @pytest.fixture

@@ -58,6 +58,13 @@ ALLOWED = {
         "matplotlib",
         "pgbench",
         "RabbitMQ",
+        # a --target-config file's keys and the answers' names, as the file and the JSON write them
+        "url",
+        "form",
+        "arrival",
+        "token",
+        "cookie",
+        "remaining",
         "pika",
         "pip",
         "install",

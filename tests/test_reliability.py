@@ -207,3 +207,22 @@ class TestAnotherApplicationsTables:
         with sqlite3.connect(app) as db:
             assert db.execute("select title, price from tickets").fetchall() == [("concert", 50)]
             assert db.execute("select count(*) from purchases").fetchone() == (0,)
+
+
+class TestSignalsNeverLost:
+    def test_a_signal_python_wrapped_while_making_a_class_still_ends_the_command_as_a_signal(self) -> None:
+        """SIGHUP landing while an import makes a class reaches booking as "RuntimeError: Error calling
+        __set_name__": still one line and 128 + the signal, never "unexpected RuntimeError", exit 3."""
+        from booking.cli import exits
+        from booking.processes import signals
+
+        class Lands:
+            def __set_name__(self, owner: type, name: str) -> None:
+                raise signals.Interrupted(1)
+
+        def make() -> None:
+            class Made:
+                field = Lands()
+
+        command = type("Command", (), {"main": lambda self, **kw: make()})()
+        assert exits.run_command(command, []) == 129

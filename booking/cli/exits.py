@@ -62,6 +62,10 @@ def run_command(command: Any, args: list[str]) -> int:
         )
         return 3
     except Exception as exc:
+        stopped = _signal_inside(exc)
+        if stopped is not None:  # a signal that landed while Python was making a class (it wraps what it meets)
+            error(str(stopped), prefix="")
+            return stopped.exit_code
         if state["debug"]:
             traceback.print_exc()
             return 3
@@ -70,6 +74,19 @@ def run_command(command: Any, args: list[str]) -> int:
         )
         return 3
     return code if isinstance(code, int) else 0
+
+
+def _signal_inside(exc: BaseException) -> signals.Interrupted | None:
+    """The signal behind `exc`, when Python wrapped it: a handler raises where the signal lands, and a class
+    being made at that instant (an import) turns it into "RuntimeError: Error calling __set_name__"."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, signals.Interrupted):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def error(message: str, prefix: str | None = None) -> None:

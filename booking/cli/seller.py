@@ -24,7 +24,7 @@ def seller_command(
     ] = None,
     number: Annotated[int, typer.Option(help="This seller's number in the answers and the history.")] = 1,
 ) -> int:
-    """Sell the requests of a --lock queue --broker run from another invocation or host.
+    """Sell a --broker run's requests from another invocation.
 
     Consumes the broker's queue with manual acknowledgements until SIGINT, SIGTERM or --deadline, and
     sells from --store (the run's store, as reached from here). Start it, then run the buyers with

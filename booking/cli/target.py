@@ -10,7 +10,7 @@ import booking
 
 target_app = typer.Typer(
     name="target",
-    help="An HTTP endpoint raced with --target-config: check the file against the running endpoint.",
+    help="Check a --target-config file against the running endpoint.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )

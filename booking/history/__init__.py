@@ -56,6 +56,11 @@ class Attempt:
     t_sent: float | None = None  # --target: when the request's last byte went out
     arrived_at: float | None = None  # --target: when the server had it (Unix time, as its Server-Timing says)
     answered_at: float | None = None  # --target: when its answer was read (Unix time)
+    tries: int = 0  # how many times the attempt passed its race window (your code's retries pass it again)
+    round: int | None = None  # lockstep on your own code: the round of its last window hold (None: not held so)
+    # Your code's statements the schedule could hold it before (booking.connect): (when, "sql: SELECT ...")
+    statements: list[tuple[float, str]] = field(default_factory=list)
+    t_commit: float | None = None  # your code's connection began its last COMMIT or ROLLBACK (its locks go)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,6 +70,12 @@ class Attempt:
                 del data[name]  # said only by a queue's attempts, or an HTTP target's
         if not self.redelivered:
             del data["redelivered"]  # said only when it happened
+        if self.round is None:
+            del data["tries"], data["round"]  # said only where every visit is held (your own code, lockstep)
+        if not self.statements:
+            del data["statements"]  # said only by your code's connections (booking.connect)
+        if self.t_commit is None:
+            del data["t_commit"]
         return {"kind": "attempt", **data}
 
 

@@ -78,7 +78,7 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
     return history
 
 
-_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller", "status")
+_INT_FIELDS = ("ticket", "looked", "read", "wrote", "seller", "status", "round")
 _TIME_FIELDS = (  # optional numbers
     "t_acquired",
     "t_window",
@@ -88,6 +88,7 @@ _TIME_FIELDS = (  # optional numbers
     "t_sent",
     "arrived_at",
     "answered_at",
+    "t_commit",
 )
 
 
@@ -96,7 +97,7 @@ def _opened(record: dict[str, Any]) -> Opened:
     if not isinstance(buyers, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in buyers):
         raise ValueError(_("buyers must be a list of integers"))
     t = _float(record, "t", optional=False)
-    return Opened(t, str(record["point"])[:40], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
+    return Opened(t, str(record["point"])[:80], buyers, str(record["why"])[:40], _float(record, "last_ready", True))
 
 
 def _attempt(record: dict[str, Any]) -> Attempt:
@@ -111,16 +112,29 @@ def _attempt(record: dict[str, Any]) -> Attempt:
         fields[name] = _float(record, name, optional=True)
     for name in ("t_start", "t_end", "lock_wait_s"):
         fields[name] = _float(record, name, optional=False) if name in record else 0.0
-    for name in ("retries", "conflicts"):
+    for name in ("retries", "conflicts", "tries"):
         fields[name] = _int(record, name) if name in record else 0
     for name, most in (("error", 1000), ("trace", 20_000), ("served_by", 60), ("host", 128)):
         text = record.get(name)
         fields[name] = None if text is None else str(text)[:most]
+    fields["statements"] = _statements(record.get("statements", []))
     unavailable = record.get("unavailable", False)
     if not isinstance(unavailable, bool):
         raise ValueError(_("unavailable must be true or false"))
     fields["unavailable"] = unavailable
     return Attempt(**fields)
+
+
+def _statements(value: Any) -> list[tuple[float, str]]:
+    """[[t, "sql: SELECT ..."], ...]: the statement points an attempt was held before."""
+    if not isinstance(value, list) or len(value) > 100:
+        raise ValueError(_("statements must be a list of at most 100 [time, statement] pairs"))
+    out = []
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)):
+            raise ValueError(_("statements must be a list of at most 100 [time, statement] pairs"))
+        out.append((_float({"t": pair[0]}, "t", optional=False), pair[1][:80]))
+    return out
 
 
 def _run(record: dict[str, Any]) -> RunRecord:

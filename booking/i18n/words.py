@@ -90,9 +90,10 @@ def exit_status(exitcode: int | None) -> str:
     return _("exited with code {code}").format(code=exitcode)
 
 
-def lanes_left_out(who: str) -> str:
-    """Under a lane diagram: who is not drawn, and where to find them."""
-    return _("({who} not shown: --history FILE keeps every attempt)").format(who=who)
+def lanes_left_out(who: str, where: str = "--history FILE") -> str:
+    """Under a lane diagram: who is not drawn, and where to find them (`where`: the option, or in a test
+    the attribute that keeps every attempt)."""
+    return _("({who} not shown: {where} keeps every attempt)").format(who=who, where=where)
 
 
 def downgrade_loss(store: str, current: str, target: str) -> str:

@@ -24,6 +24,20 @@ KILL_POINTS = (AFTER_READ, IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)
 SELLER_POINTS = (AFTER_SALE,)  # passed by sellers only, never by a buyer's strategy
 CRITICAL_POINTS = (IN_CRITICAL, BEFORE_COMMIT, MID_WRITE)  # inside a critical section: never a barrier
 
+STATEMENT = "sql: "  # a statement point's prefix: "sql: SELECT id FROM tickets ..." (booking.connect's cursors)
+STATEMENT_CHARS = 60  # a statement point names this much of its statement
+
+
+def statement_point(sql: str) -> str:
+    """The point before a statement, named by its first words: 'sql: UPDATE tickets SET sold_to = ? ...'."""
+    words = " ".join(sql.split())
+    return STATEMENT + (words if len(words) <= STATEMENT_CHARS else words[: STATEMENT_CHARS - 4] + " ...")
+
+
+def is_statement(point: str) -> bool:
+    return point.startswith(STATEMENT)
+
+
 _armed: str | None = None
 _on_hit: Callable[[str], None] | None = None
 _passed: list[str] = []  # the distinct points this process passed, in order (to say so when a kill missed)

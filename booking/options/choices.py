@@ -150,6 +150,10 @@ def to_enum(kind: type[E], value: str, option: str) -> E:
         ) from None
 
 
+AUTO_POINTS_HELP = (
+    "With --purchase: hold your SQLAlchemy engines' statements as points too (their before_cursor_execute "
+    "event), as booking.connect's connections always are."
+)
 INIT_STORE_HELP = (
     "A SQL database that holds other applications' tables: add booking's tables beside them (refused otherwise)."
 )

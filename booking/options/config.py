@@ -160,6 +160,7 @@ class RunConfig:
             cli=str | None,
         ),
     )
+    auto_points: bool = field(default=False, metadata=option(choices.AUTO_POINTS_HELP, flag="--auto-points"))
     receipts_only: bool = field(
         default=False,
         metadata=option(

@@ -67,6 +67,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         random_schedule=c.schedule.one_at_a_time,
         before_wait=reporter.flush,
         live=plan.live,
+        every_visit=info.every_visit,
     )
     # The store (and your code) knows this buyer by its number in the whole run: across hosts, this host's
     # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.

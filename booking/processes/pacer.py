@@ -14,13 +14,18 @@ from multiprocessing.connection import Connection
 
 from booking.history import Attempt
 from booking.kit import points
-from booking.kit.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START
+from booking.kit.points import AFTER_READ, BEFORE_LOCK, CRITICAL_POINTS, SCHEDULE_POINTS, START, is_statement
 from booking.processes.messages import Arrive, Channel, Progress, restamp
 from booking.processes.schedule import BarrierTimeout, wait_at
 
 
 class Pacer:
-    """Holds one buyer at its window once per attempt (lockstep) or at every schedule point (random)."""
+    """Holds one buyer at its window once per attempt (lockstep), at every visit of it (`every_visit`: your
+    own code, whose retries must conflict as hard as its first try), or at every schedule point (random).
+
+    Lockstep with every visit is in rounds: in round r every buyer still in its purchase is held at its
+    r-th visit until all have arrived, finished or are blocked inside (the barrier's stall rule). The
+    attempt records how many times it passed its window (`tries`) and the round of its last hold."""
 
     def __init__(
         self,
@@ -35,6 +40,7 @@ class Pacer:
         random_schedule: bool = False,
         before_wait: Callable[[], None] = lambda: None,
         live: bool = False,
+        every_visit: bool = False,
     ) -> None:
         self._buyer = buyer
         self._channel = channel
@@ -53,6 +59,8 @@ class Pacer:
         self._attempt: Attempt | None = None
         self._held = False
         self._live = live  # say the attempt so far at every point (live output)
+        self._every_visit = every_visit  # lockstep: hold at every visit of the window, not only the first
+        self._rounds = 0  # window holds so far in this buyer's run: the round it is in
         self._stamped: set[str] = set()  # the attempt's times already said (restamp)
 
     def begin_attempt(self, attempt: Attempt) -> None:
@@ -61,16 +69,29 @@ class Pacer:
 
     def point(self, name: str) -> None:
         self.say(name)  # first: a buyer killed here has said how far it got
-        points.hit(name)  # --kill-at after-read: die here, before any barrier
-        if name == self._window and self._attempt is not None and self._attempt.t_window is None:
-            self._attempt.t_window = self._clock()
+        if not is_statement(name):  # statements are never kill points, nor listed as points passed
+            points.hit(name)  # --kill-at after-read: die here, before any barrier
+        if name == self._window and self._attempt is not None:
+            self._attempt.tries += 1
+            if self._attempt.t_window is None:
+                self._attempt.t_window = self._clock()
         if self._hold_all is not None:
             if name in self._hold_all or name not in (*SCHEDULE_POINTS, *CRITICAL_POINTS):
                 self._wait(name)
-        elif self._hold and name == self._window and not self._held:
+        elif self._hold and self._holds_here(name):
+            self._rounds += 1
+            if self._attempt is not None and self._every_visit and name == self._window:
+                self._attempt.round = self._rounds  # the round of its last hold at the window
             self._wait(name)
         if name == AFTER_READ and self._think_s:
             time.sleep(self._think_s)  # the notes' time.sleep(1), inside the window
+
+    def _holds_here(self, name: str) -> bool:
+        """Lockstep: the window's first visit in the attempt; with `every_visit` each visit, and each
+        statement your connection runs outside the locks it holds (a `statement` point)."""
+        if self._every_visit:
+            return name == self._window or is_statement(name)
+        return name == self._window and not self._held
 
     def say(self, name: str, done: bool = False) -> None:
         """Watched: say the attempt so far, stamped under the channel's order lock (live output)."""

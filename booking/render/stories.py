@@ -10,11 +10,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from booking.history import Attempt
-from booking.i18n.lang import _
+from booking.i18n.lang import _, ngettext
 from booking.i18n.words import buyers, count, ms, read_value, times, who_is, wrote_value
+from booking.render.own_code import own_code_sale
 from booking.run.result import RunResult, VerifyResult
 from booking.verdict.anomalies import Anomaly, Counts
-from booking.verdict.overlap import Inconclusive, Unproved
+from booking.verdict.overlap import Inconclusive, Serialized, Unproved
 from booking.verdict.verify import Failure, Verdict
 
 if TYPE_CHECKING:
@@ -136,6 +137,20 @@ def unproved(why: Inconclusive | None) -> str | None:
     return _("the buyers never overlapped in the race window (at most one was inside it at a time): nothing was proved")
 
 
+def handed_off(chain: Serialized | None) -> str | None:
+    """The evidence of a serialized run, in words (None: there is none)."""
+    if chain is None:
+        return None
+    return _(
+        "{n} buyers contended; your code let them through one at a time: {handoffs}, each within {gap} of the "
+        "previous buyer's exit"
+    ).format(
+        n=chain.buyers,
+        handoffs=ngettext("{n} hand-off", "{n} hand-offs", chain.handoffs).format(n=chain.handoffs),
+        gap=ms(chain.widest_gap_s),
+    )
+
+
 def could_not_run(failed: list[Failure]) -> list[str]:
     """The environment's failures, a line per error: '50 attempts by buyers 1, 2, ...: BarrierTimeout: ...'."""
     said = _("{attempts} by {buyers}: {error}")
@@ -160,6 +175,8 @@ def said(outcome: RunResult | VerifyResult | Runs) -> dict[str, Any]:
     ]
     data["inconclusive"] = unproved(v.inconclusive)
     data["could_not_run"] = could_not_run(v.could_not_run)
+    if v.serialized is not None:
+        data["serialized"] = {**data["serialized"], "said": handed_off(v.serialized)}
     return data
 
 
@@ -204,13 +221,7 @@ def double_sale(ticket: int, receipts: list[Attempt], counter: bool) -> str:
         return served_sale(ticket, who, procs, n)
     said = {"who": who, "ticket": ticket, "times": times(n)}
     if all(r.read is None for r in rs):  # your own purchase code: only its points and receipts are known
-        if all(r.t_read is not None for r in rs) and last_read < first_write:
-            if n == 2:
-                return _("{who} both passed after-read before either returned: ticket #{ticket} sold {times}").format(
-                    **said
-                )
-            return _("{who} all passed after-read before any returned: ticket #{ticket} sold {times}").format(**said)
-        return _("{who} each returned ticket #{ticket}: sold {times}").format(**said)
+        return own_code_sale(rs, said, last_read < first_write)
     if len({r.read for r in rs}) == 1 and len({r.wrote for r in rs}) == 1 and last_read < first_write:
         if counter:
             said.update(read=read_value(rs[0].read, counter), wrote=wrote_value(rs[0].wrote, counter))

@@ -25,7 +25,9 @@ GAP = 2  # columns between lanes
 MARK, IDLE = "* ", "|"
 
 
-def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAULT_WIDTH) -> str:
+def lanes(
+    result: RunResult, buyers: list[int] | None = None, width: int = DEFAULT_WIDTH, kept: str = "--history FILE"
+) -> str:
     """The diagram for `buyers` (default: the first anomaly's witnesses, else everyone), at most 6 lanes:
     a lane per process that took their steps (the buyers, or the sellers that read and wrote for them)."""
     if buyers is None:
@@ -64,7 +66,9 @@ def lanes(result: RunResult, buyers: list[int] | None = None, width: int = DEFAU
         block_rows = [(t, b, x) for t, b, x in rows if b in block]
         out.extend(_block(block, block_rows, lane_width, times, time_width))
     if len(everyone) > MAX_LANES:
-        out.extend(wrap(" " * time_width + lanes_left_out(_named(everyone[MAX_LANES:])), width, indent=time_width))
+        out.extend(
+            wrap(" " * time_width + lanes_left_out(_named(everyone[MAX_LANES:]), kept), width, indent=time_width)
+        )
     return "\n".join(out)
 
 

@@ -19,7 +19,7 @@ from booking.render.judgement import (
     judgement,
     not_measured,
 )
-from booking.render.stories import could_not_run, stories, unproved
+from booking.render.stories import could_not_run, handed_off, stories, unproved
 from booking.render.text import DEFAULT_WIDTH, Part, Printer, pad, plain, wrap_parts
 from booking.run.result import RunResult
 from booking.verdict.verify import Verdict
@@ -112,6 +112,8 @@ def verdict_lines(
     ]
     if v.remaining is None:
         lines.append([(label(_("not measured:")), "dim"), not_measured(unread)])
+    if (chain := handed_off(v.serialized)) is not None:
+        lines.append([(label(_("serialized:")), "green"), " " + chain])
     for anomaly in v.anomalies:
         style = "red" if is_broken_invariant(anomaly.kind) else "yellow"
         named = _("  {kind}: ").format(kind=figure_name(anomaly.kind))
@@ -127,9 +129,17 @@ def render_verdict(
         out.line(*parts)
 
 
-def explain(result: RunResult, width: int = DEFAULT_WIDTH, taken: int = 0, note: str | None = None) -> str:
+def explain(
+    result: RunResult,
+    width: int = DEFAULT_WIDTH,
+    taken: int = 0,
+    note: str | None = None,
+    again: str | None = None,
+    kept: str = "--history FILE",
+) -> str:
     """A run in lines of at most `width` columns (`taken` of them already used on the first line): who
-    raced, `note`, the verdict, the stories and the lanes (what a failing test shows)."""
+    raced, `note`, the verdict, the stories and the lanes (what a failing test shows), then `again`, the
+    line that gives the run again. `kept`: where every attempt is kept (a test's outcome.result.history)."""
     from booking.render.timeline import lanes
 
     c, v = result.config, result.verdict
@@ -141,5 +151,7 @@ def explain(result: RunResult, width: int = DEFAULT_WIDTH, taken: int = 0, note:
         rows.append([_("  run stopped: {why}").format(why=result.aborted)])
     text = [first[0][taken:], *first[1:]] + [plain(r) for parts in rows for r in wrap_parts(parts, width, indent=4)]
     if v.anomalies and result.history.attempts:
-        text.extend([_("timeline, a lane per buyer involved:"), lanes(result, width=width)])
+        text.extend([_("timeline, a lane per buyer involved:"), lanes(result, width=width, kept=kept)])
+    if again:
+        text.extend(plain(r) for r in wrap_parts([again], width, indent=4))
     return "\n".join(text)

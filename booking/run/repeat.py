@@ -8,7 +8,8 @@ interval: 0 anomalies in 20 runs is not "never", it is "below 16%, with 95% conf
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,6 +30,19 @@ class Runs:
     results: list[RunResult]
     exhaustive: bool = False  # --schedule exhaustive: each run a different order of the buyers' points
     complete: bool = False  # ... and every order was tried
+    elapsed_s: float = 0.0  # wall time of all the runs, start-up included
+
+    @property
+    def per_second(self) -> float | None:
+        """Runs (schedules) made per second of wall time, start-up included (None: not timed)."""
+        return len(self.results) / self.elapsed_s if self.elapsed_s > 0 else None
+
+    def __iter__(self) -> Iterator[RunResult]:
+        """Every run made, in order (for run in outcome.runs)."""
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
     @property
     def failed(self) -> RunResult | None:
@@ -66,6 +80,7 @@ class Runs:
             "first_failure": None if failed is None else failed.to_json(),
             "seed": None if failed is None else failed.seed,
             **({"schedules_tried": len(self.results), "every_order": self.complete} if self.exhaustive else {}),
+            **({"schedules_per_s": self.per_second} if self.exhaustive else {}),
             "ok": self.exit_code == 0,
         }
 
@@ -78,10 +93,12 @@ def simulate_runs(config: RunConfig, on_run: Callable[[RunResult], None] | None 
     limit = config.runs if config.runs > 1 or not exhaustive else EXHAUSTIVE_LIMIT
     runs = Runs(config, [], exhaustive=exhaustive)
     prefix: str | None = config.replay
+    began = time.monotonic()
     for n in range(limit):
         result = simulate(replace(config, seed=base + n, runs=1, replay=prefix))
         result.seed = base + n
         runs.results.append(result)
+        runs.elapsed_s = time.monotonic() - began
         if on_run is not None:
             on_run(result)
         if result.exit_code in (1, 3):

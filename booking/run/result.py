@@ -102,6 +102,7 @@ class RunResult:
             "interrupted": self.interrupted,
             "anomalies": v["anomalies"],
             "could_not_run": v["could_not_run"],
+            **({"serialized": v["serialized"]} if v["serialized"] is not None else {}),
             "elapsed_s": round(self.elapsed_s, 6),
             **self.extras,
             **({"seed": self.seed} if self.seed is not None else {}),

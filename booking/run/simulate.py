@@ -90,6 +90,8 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
         )
     if c.receipts_only and c.purchase is None:
         raise BadInput(_("--receipts-only applies only with --purchase MODULE:FUNCTION"))
+    if c.auto_points and c.purchase is None:
+        raise BadInput(_("--auto-points applies only with --purchase MODULE:FUNCTION"))
     if c.keep and c.tickets != RunConfig.tickets:
         raise BadInput(
             _("--keep continues from the store's stock: --tickets {tickets} does not apply").format(tickets=c.tickets)

@@ -26,6 +26,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from booking.stores.journal import FileJournal, Journal, TableJournal
 SUFFIX = ".in-use"
 PG_KEY = 0x626B672D696E7573  # "bkg-inus": not the advisory strategy's key
 SLOTS = 16  # MariaDB: --keep runs that can share one store at once
+KEEP_TRIES, KEEP_WAIT_S = 40, 0.025  # a --keep run meeting another's moment alone: up to 1 s, then refused
 _held: dict[str, int] = {}  # what this process holds already (compare claims, then each of its runs)
 
 
@@ -213,6 +215,11 @@ class _ServerClaim:
         try:
             with watchdog(self.conn, self.timeout_s):
                 got = lock(self.conn, exclusive, self._empty_journal)
+                # A --keep run holds it alone a moment before sharing it: not to be taken for a seeding run.
+                for _ in range(0 if exclusive or got else KEEP_TRIES):
+                    time.sleep(KEEP_WAIT_S)
+                    if got := lock(self.conn, exclusive, self._empty_journal):
+                        break
         except Exception as exc:  # the server refused the lock functions, or stopped answering: never run unguarded
             self.release()
             raise _unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None

@@ -6,6 +6,10 @@ directly needs the same place as driver arguments:
 
     db = booking.connect(store)              # sqlite3, psycopg or PyMySQL, in autocommit mode
     module, kwargs = booking.connect_args(store)   # ("psycopg", {"host": ..., "dbname": ...})
+
+A connection from connect() says each statement to booking before running it (kit/statements.py): in a
+buyer, lockstep and search may hold it there, so code without point() is still raced statement by
+statement. sqlite3 through its trace callback, psycopg and PyMySQL through a cursor class of their own.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from booking.errors import BadInput
 from booking.i18n.lang import _
+from booking.kit import statements
 from booking.options.store_url import StoreKind, StoreURL
 
 
@@ -61,5 +66,33 @@ def connect(store: StoreURL | str) -> Any:
             )
         ) from None
     if module_name == "sqlite3":
-        return driver.connect(kwargs["database"], timeout=30, isolation_level=None)
-    return driver.connect(autocommit=True, **kwargs)  # psycopg and PyMySQL take the same keyword
+        db = driver.connect(kwargs["database"], timeout=30, isolation_level=None)
+        db.set_trace_callback(statements.statement)  # called as each statement starts, before its locks
+        return db
+    if module_name == "psycopg":
+        return driver.connect(autocommit=True, cursor_factory=_psycopg_cursor(driver), **kwargs)
+    return driver.connect(autocommit=True, cursorclass=_pymysql_cursor(), **kwargs)  # the same keyword
+
+
+def _psycopg_cursor(psycopg: Any) -> Any:
+    class Cursor(psycopg.Cursor):  # type: ignore[misc]
+        """psycopg's cursor, saying each statement to booking first."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            statements.statement(query if isinstance(query, str) else query.as_string(self))
+            return super().execute(query, params, **kwargs)
+
+    return Cursor
+
+
+def _pymysql_cursor() -> Any:
+    from pymysql.cursors import Cursor as Plain  # type: ignore[import-untyped]
+
+    class Cursor(Plain):  # type: ignore[misc]
+        """PyMySQL's cursor, saying each statement to booking first."""
+
+        def execute(self, query: Any, args: Any = None) -> Any:
+            statements.statement(query)
+            return super().execute(query, args)
+
+    return Cursor

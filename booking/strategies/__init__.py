@@ -76,6 +76,7 @@ class Choice:
     served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
     broker: str | None = None  # --broker: the broker the requests go through (masked)
     target_spec: Any = None  # --target: the endpoint's Spec (strategies/target/spec.py), plain data
+    auto_points: bool = False  # your own code: its SQLAlchemy engines' statements are points (--auto-points)
 
     def buyer_info(self) -> StrategyInfo:
         """The buyers' strategy, looked up in the process that runs it (your code is imported there)."""
@@ -86,7 +87,7 @@ class Choice:
         if self.purchase is not None:
             from booking.strategies.custom import user_strategy
 
-            return user_strategy(self.purchase, self.store, self.prepare)
+            return user_strategy(self.purchase, self.store, self.prepare, self.auto_points)
         return STRATEGIES[self.strategy]
 
     def holds_buyers(self, schedule: Schedule) -> bool:
@@ -163,7 +164,9 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
         from booking.strategies.custom import check_apart
 
         check_apart(config.purchase, _text(config.store_url), config.prepare, config.processes, config.deadline_s)
-        return Choice(info.name, config.purchase, config.prepare, store=_text(config.store_url))
+        return Choice(
+            info.name, config.purchase, config.prepare, store=_text(config.store_url), auto_points=config.auto_points
+        )
     name = "none" if config.no_lock else config.strategy or default_strategy(kind)
     info = get_strategy(name, kind)
     if not info.needs.sellers:

@@ -113,6 +113,9 @@ class StrategyInfo:
     setup: Callable[[BuyerContext], None] | None = None  # once per process, before its first attempt
     opens_store: bool = True  # False: the buyer never touches the store (a seller or your own code does)
     imports: tuple[str, ...] = ()  # modules its buyers use: imported once in the parent, shared by every fork
+    # Lockstep holds at every visit of the window (your own code: a retry is raced as hard as a first try);
+    # booking's strategies keep one hold per attempt, so their measured figures stay comparable.
+    every_visit: bool = False
 
 
 Guard = Callable[[BuyerContext], contextlib.AbstractContextManager[Any]]

@@ -12,6 +12,7 @@ ORM's first query, anything whose cost must not count as the race.
 from __future__ import annotations
 
 import gc
+import importlib
 import multiprocessing
 import os
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.kit import apart
+from booking.kit import apart, statements
 from booking.kit.hooks import check_call, name_of, resolve
 from booking.kit.outcomes import DECLINED, Declined
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
@@ -30,6 +31,9 @@ from booking.types import Hook
 
 PurchaseFunction = Callable[[str, int, Callable[[str], None]], Any]
 EXAMPLE = "booking.examples.sqlite:racy_buy"
+# Statement points an attempt records, the latest kept (the stories name them): an attempt travels to
+# the parent in one atomic pipe write (processes/messages.py), so this stays well under PIPE_BUF.
+MAX_STATEMENTS = 12
 
 
 def call_user_purchase(
@@ -37,16 +41,28 @@ def call_user_purchase(
 ) -> None:
     """Fill an Attempt from one call of the user's function."""
 
-    def point(name: str) -> None:
-        if name == AFTER_READ and rec.t_read is None:
-            rec.t_read = ctx.clock()
-        ctx.point(str(name))
+    def held(name: str) -> None:  # a statement your connection is about to run (kit/statements.py)
+        if len(rec.statements) >= MAX_STATEMENTS:
+            del rec.statements[0]
+        rec.statements.append((ctx.clock(), name))
+        ctx.point(name)
 
-    ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
-    try:
-        ticket = function(store_spec, ctx.buyer, point)
-    except Declined as exc:
-        ticket, rec.error = DECLINED, str(exc) or None
+    def ending() -> None:
+        rec.t_commit = ctx.clock()
+
+    with statements.listening(held, ending) as said:
+
+        def point(name: str) -> None:
+            if name == AFTER_READ and rec.t_read is None:
+                rec.t_read = ctx.clock()
+            ctx.point(str(name))
+            said.covered = True  # explicit points take precedence: the next statement is held here
+
+        ctx.point(BEFORE_LOCK)  # the random schedule starts each call in its chosen order
+        try:
+            ticket = function(store_spec, ctx.buyer, point)
+        except Declined as exc:
+            ticket, rec.error = DECLINED, str(exc) or None
     if ticket is DECLINED:
         rec.outcome, rec.t_write = Outcome.CONFLICT, ctx.clock()
         rec.error = _("declined: {error}").format(error=rec.error) if rec.error else "declined"
@@ -86,7 +102,9 @@ def check_apart(purchase: Hook, store_spec: str, prepare: Hook | None, method: s
     apart.check_apart(method, deadline_s, what, check_user_code, purchase, store_spec, prepare)
 
 
-def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) -> StrategyInfo:
+def user_strategy(
+    purchase: Hook, store_spec: str, prepare: Hook | None = None, auto_points: bool = False
+) -> StrategyInfo:
     """The user's function as a strategy: its point("after-read") is where lockstep holds it, and
     any point it names (`point("in-critical")`, ...) is where fault injection can kill it.
 
@@ -101,8 +119,11 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
     def setup(ctx: BuyerContext) -> None:
         _forget_inherited_pools()
         _stdout_to_stderr()
+        if auto_points:
+            statements.auto_points()  # every SQLAlchemy engine in this buyer
         if not loaded:
             loaded.append(check_user_code(purchase, store_spec, prepare))
+            _warm_facade(loaded[0][0])
         warm = loaded[0][1]
         if warm is not None:
             warm(store_spec)
@@ -119,7 +140,19 @@ def user_strategy(purchase: Hook, store_spec: str, prepare: Hook | None = None) 
         # Your code opens its own connections: the buyer does not open booking's (no look, and a
         # spawned buyer need not import SQLAlchemy).
         opens_store=False,
+        every_visit=True,
     )
+
+
+def _warm_facade(function: Any) -> None:
+    """Your module uses booking's facade (booking.connect, booking.Declined): its first use imports the
+    public API, a fifth of a second here and seconds on a loaded host. Done before the start barrier, it
+    never counts as the race (nor makes the first round's stall rule take a slow buyer for a blocked one)."""
+    inner = getattr(function, "func", None) or getattr(function, "__func__", None) or function
+    module = sys.modules.get(getattr(inner, "__module__", "") or "")
+    facade = sys.modules.get("booking")
+    if module is not None and facade is not None and any(v is facade for v in vars(module).values()):
+        importlib.import_module("booking.api")
 
 
 def _stdout_to_stderr() -> None:

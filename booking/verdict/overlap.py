@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
-from booking.history import History, Outcome
+from booking.history import Attempt, History, Outcome
+
+
+def _exit(a: Attempt) -> float:
+    """When an attempt left its race window: its write, or the end of the attempt."""
+    return a.t_write if a.outcome is Outcome.OK and a.t_write is not None else a.t_end
 
 
 def overlap(history: History) -> int | None:
     """The most buyers inside their race window at one instant, from when each reached its window to
     its write (or the end of its attempt). None for a history that does not record windows."""
-    spans = [
-        (a.t_window, a.t_write if a.outcome is Outcome.OK and a.t_write is not None else a.t_end)
-        for a in history.attempts
-        if a.t_window is not None
-    ]
+    spans = [(a.t_window, _exit(a)) for a in history.attempts if a.t_window is not None]
     if not spans:
         return 0 if history.gates else None
     edges = sorted(
@@ -65,3 +67,36 @@ def inconclusive(history: History, most: int | None, measured: bool = True) -> I
     if any(g.why == "stalled" for g in history.gates):
         return Inconclusive(Unproved.STALLED)
     return Inconclusive(Unproved.NO_OVERLAP)
+
+
+@dataclass(frozen=True)
+class Serialized:
+    """Proof that correct code serialized its buyers: they were released together, each was already
+    trying before the one ahead of it left the window, and each entered only after that one left, sooner
+    than that one had stayed inside (a chain of hand-offs, not a staggered start)."""
+
+    buyers: int  # the buyers that contended
+    handoffs: int  # entries that followed the previous buyer's exit
+    widest_gap_s: float  # the longest time from a buyer's exit to the next one's entry
+
+
+def serialized(history: History) -> Serialized | None:
+    """The chain of hand-offs in the history, or None when it is not there or cannot be known: a schedule
+    that let one buyer go at a time (booking serialized them, not your code), a buyer that began after the
+    previous one had left (a staggered start), an entry before the previous exit, or one that came later
+    after it than the previous buyer had stayed inside (arrivals not following departures)."""
+    windows = sorted((a for a in history.attempts if a.t_window is not None), key=lambda a: a.t_window or 0.0)
+    together = any(g.point == "start" and len(g.buyers) >= 2 for g in history.gates)
+    one_at_a_time = any(g.why == "next" for g in history.gates)  # random, exhaustive: booking serialized them
+    if not together or one_at_a_time or len({a.buyer for a in windows}) < 2:
+        return None
+    gaps = []
+    for before, after in pairwise(windows):
+        # It left when its COMMIT began, when your connection said so: the next one was let in as it ended.
+        left = min(_exit(before), before.t_commit) if before.t_commit is not None else _exit(before)
+        entered = before.t_window or 0.0
+        gap = (after.t_window or 0.0) - left
+        if after.t_start > left or gap < 0 or gap > left - entered:
+            return None
+        gaps.append(gap)
+    return Serialized(len({a.buyer for a in windows}), len(gaps), max(gaps))

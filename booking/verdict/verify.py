@@ -21,7 +21,7 @@ from booking.verdict.anomalies import (
     undersold,
     unreceipted,
 )
-from booking.verdict.overlap import Inconclusive, inconclusive, overlap
+from booking.verdict.overlap import Inconclusive, Serialized, Unproved, inconclusive, overlap, serialized
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,9 @@ class Verdict:
     # not an anomaly of the strategy, but the run could not be carried out (exit 3).
     unavailable: int = 0
     could_not_run: list[Failure] = field(default_factory=list)
+    # No two buyers were inside the window at once, but the history shows why: released together, your
+    # code let them through one at a time (a chain of hand-offs). OK, with this as its evidence.
+    serialized: Serialized | None = None
 
     @property
     def unsafe(self) -> bool:
@@ -99,6 +102,7 @@ class Verdict:
         ]
         data["inconclusive"] = None if self.inconclusive is None else self.inconclusive.why.value
         data["could_not_run"] = [asdict(f) for f in self.could_not_run]
+        data["serialized"] = None if self.serialized is None else asdict(self.serialized)
         data["ok"] = self.ok
         data["verdict"] = self.word
         return data
@@ -143,6 +147,7 @@ def verify(
     )
     anomalies = [a for a in found if a is not None]
     most = overlap(history)
+    why, chain = _proved_nothing(history, most, bool(anomalies), f.measured)
     return Verdict(
         initial=initial,
         remaining=f.remaining if f.measured else None,
@@ -162,7 +167,25 @@ def verify(
         retries=sum(a.retries for a in history.attempts),
         overlap=most,
         anomalies=anomalies,
-        inconclusive=None if anomalies else inconclusive(history, most, f.measured),
+        inconclusive=why,
         unavailable=len(f.unavailable),
         could_not_run=failures(f.unavailable),
+        serialized=chain,
     )
+
+
+def _proved_nothing(
+    history: History, most: int | None, anomalous: bool, measured: bool
+) -> tuple[Inconclusive | None, Serialized | None]:
+    """Why the run proved nothing, or the hand-offs that prove the buyers were serialized instead."""
+    if anomalous:
+        return None, None
+    why = inconclusive(history, most, measured)
+    unproved = why is not None and why.why in (Unproved.STALLED, Unproved.NO_OVERLAP)
+    if unproved or (why is None and most is not None and most >= 2):
+        # Also where a window was measured to overlap only by the tail after a COMMIT began: the chain
+        # says what happened inside (OK either way; the evidence is what a test of serialized code asserts).
+        chain = serialized(history)
+        if chain is not None:
+            return None, chain
+    return why, None

@@ -1,4 +1,4 @@
-"""The comparisons these tests run measure each cost cell's planned repetitions, no more."""
+"""The comparisons these tests run measure the planned repetitions only, never extra ones."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from booking.compare import matrix
 
 
 @pytest.fixture(scope="module", autouse=True)
-def planned_repetitions_only() -> Iterator[None]:
+def one_crowd_per_cell() -> Iterator[None]:
     """A cost cell whose interval is still wide gets more repetitions (within a 45 s budget): they only
     narrow a figure no test here reads, and on a loaded machine, where intervals are wide, they tripled
     the runs. Module-scoped, so the module's shared report is made the same way."""

@@ -13,7 +13,14 @@ from typing import Any
 
 FIRST_FREE = "SELECT id FROM tickets WHERE sold_to IS NULL ORDER BY id LIMIT 1"
 LEDGER = "INSERT INTO purchases (ticket_id, buyer, bought_at) VALUES (?, ?, ?)"
-STAGGER_S = float(os.environ.get("BOOKING_TEST_STAGGER_S", "0.5"))  # buyer k's first call takes k times this
+STAGGER_S = 0.5  # buyer k's first call takes k times this, or $BOOKING_TEST_STAGGER_S when set
+
+
+def _stagger_s() -> float:
+    """Read when called: a forked buyer sees the variable its test set, as a spawned one does at import."""
+    return float(os.environ.get("BOOKING_TEST_STAGGER_S", STAGGER_S))
+
+
 _warm = False
 
 
@@ -22,10 +29,10 @@ def _connect(store: str) -> sqlite3.Connection:
 
 
 def _first_call(buyer: int) -> None:
-    """A loaded host, an ORM's first query: buyer k's first call is k x STAGGER_S late, before its read."""
+    """A loaded host, an ORM's first query: buyer k's first call is k x the stagger late, before its read."""
     global _warm
     if not _warm:
-        time.sleep(buyer * STAGGER_S)
+        time.sleep(buyer * _stagger_s())
         _warm = True
 
 
@@ -102,7 +109,7 @@ def locked_before_point(store: str, buyer: int, point: Callable[[str], None]) ->
 def warm_up(store: str) -> None:
     """A prepare hook: the slow first-call cost, paid before the start barrier (staggered by process)."""
     global _warm
-    time.sleep((os.getpid() % 4 + 1) * STAGGER_S)
+    time.sleep((os.getpid() % 4 + 1) * _stagger_s())
     _connect(store).execute(FIRST_FREE).fetchone()
     _warm = True
 

@@ -18,7 +18,10 @@ from tests.helpers import plain_connect
 
 
 def assert_intact(store: str) -> None:
-    """db.json parses; a SQL store passes its integrity check and its ledger agrees with its rows."""
+    """db.json parses; a SQL store passes its integrity check and its ledger agrees with its rows (a Redis
+    store's ledger and stock are checked by its own tests: tests/stores/test_redis.py)."""
+    if store.startswith("redis"):
+        return
     if store.endswith(".json"):
         json.loads(Path(store).read_text())
         assert not list(Path(store).parent.glob(".*.tmp")), "a temporary file was left behind"

@@ -66,7 +66,8 @@ class TestPerWorkerLocks:
         """The acceptance, as two terminals would run it; then the same without --store: receipts alone."""
         store = race_store("sqlite")
         service = serve_for(serve, store, "mp-lock")
-        check(until_it_shows(lambda: race(service, store), lambda r: r.verdict.double_sold > 0), "mp-lock")
+        shows = until_it_shows(lambda: race(service, store, buyers=20), lambda r: r.verdict.double_sold > 0)
+        check(shows, "mp-lock")
         ran = until_it_shows(
             lambda: cli("simulate", "--target", service.url, "--store", store, "--buyers", 20), lambda r: r.code == 1
         )

@@ -160,6 +160,7 @@ class TestDeadlines:
         assert ran.code == 3 and "no answer within 2 s" in ran.err and len(ran.err.splitlines()) == 1, ran.err
         assert time.monotonic() - started < 30
 
+    @pytest.mark.slow  # 25-60 s: the killed backend's buyers wait out their statement timeouts
     def test_a_backend_killed_mid_run(self, cli: Any, postgresql_url: str, tmp_path: Path) -> None:
         """One line per affected attempt, no driver traceback, and the history is written."""
         init_store(postgresql_url, 5000)
