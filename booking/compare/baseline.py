@@ -2,8 +2,11 @@
 
 A regression is a strategy documented as safe that showed no anomaly before and shows one now,
 or a cost cell whose 95% interval now lies wholly below the saved one (slower beyond both
-intervals). Overlapping intervals are no change. The machines are shown side by side: a figure
-from another machine, or a loaded one, is a weaker baseline.
+intervals) and whose ratio to the saved figure, with its interval from both runs' repetitions,
+lies below 1 too: three repetitions can agree closely by chance and give one run a narrow interval,
+and a repeat of a run must never fail against it. Overlapping intervals are no change. The
+machines are shown side by side: a figure from another machine, or a loaded one, is a weaker
+baseline.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from booking.compare.cells import Comparison
 from booking.errors import BadInput
 from booking.files import opened
 from booking.i18n.lang import _
+from booking.stats import ratio_ci
 
 MAX_BASELINE_BYTES = 50 * 1024 * 1024
 
@@ -62,6 +66,18 @@ def against(comparison: Comparison, old: dict[str, Any]) -> None:
     comparison.machine = {**comparison.machine, "baseline_machine": old.get("machine", {})}
 
 
+def _below(new: list[float], old: object, old_mean: float) -> bool:
+    """The new figure over the saved one, its 95% interval from both runs' repetitions wholly below 1.
+    The saved repetitions give the saved figure's spread (relative to its mean: the ratio's interval
+    depends on nothing else); a report without them, from before they were kept, is judged by the
+    intervals alone."""
+    if not isinstance(old, list) or len(old) < 2 or not sum(old):
+        return True
+    scale = old_mean / (sum(old) / len(old))
+    found = ratio_ci(new, [float(x) * scale for x in old])
+    return found is None or found[1][1] < 1
+
+
 def _one(safe: bool, cell: Any, before: dict[str, Any]) -> tuple[str, bool]:
     runs_before = int(before.get("anomaly_runs") or 0)
     if safe and cell.anomaly_runs > 0 and runs_before == 0:
@@ -77,7 +93,7 @@ def _one(safe: bool, cell: Any, before: dict[str, Any]) -> tuple[str, bool]:
         f"{old_mean:,.0f} -> {cell.throughput_mean:,.0f} purchases/s ({(cell.throughput_mean or 0) / old_mean:.2f}x)"
     )
     if high < float(old_ci[0]):
-        return f"slower beyond the intervals: {change}", True
+        return f"slower beyond the intervals: {change}", _below(cell.repetitions, before.get("repetitions"), old_mean)
     if low > float(old_ci[1]):
         return f"faster beyond the intervals: {change}", False
     return f"no change beyond the intervals: {change}", False

@@ -3,6 +3,7 @@ intervals with an en dash and never below zero, ratios never in e-notation."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from booking.compare.advice import advise
@@ -73,3 +74,18 @@ def test_a_server_that_does_not_answer_is_left_out_with_the_reason() -> None:
 def test_a_server_that_answers_is_added(postgresql_url: str) -> None:
     found, skipped = servers(postgresql_url)
     assert [u.text for u in found] == [postgresql_url] and skipped == []
+
+
+def test_a_repeat_is_no_regression_of_a_run_whose_three_repetitions_agreed_by_chance() -> None:
+    """The saved run's three repetitions agreed closely, so its interval is narrow; the repeat's lies below
+    it, but the ratio's interval from both runs' repetitions still holds 1: not a regression. A real
+    slowdown, as consistent, still is one."""
+    from booking.compare.baseline import _one
+
+    saved = json.loads(json.dumps(_cell("serializable", [8450.0, 8477.0, 8504.0]).to_json()))  # as saved
+    repeat = _cell("serializable", [5600.0, 6396.0, 7192.0])
+    assert repeat.throughput_ci95 is not None and repeat.throughput_ci95[1] < saved["throughput_ci95"][0]
+    words, worse = _one(True, repeat, saved)
+    assert words.startswith("slower beyond the intervals") and not worse
+    slower = _cell("serializable", [6000.0, 6100.0, 6200.0])
+    assert _one(True, slower, saved)[1]
