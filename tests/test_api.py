@@ -41,3 +41,12 @@ class TestTheFacade:
         code = f"import sys, booking\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
         ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert ran.stdout.strip() == "[]", ran.stdout
+
+    def test_the_public_api_needs_no_extra(self) -> None:
+        """Using the API (what every command does) imports no library of an extra: `pip install -e .` alone
+        runs the quick start (h11, the target's HTTP library, once broke it)."""
+        extras = "('h11', 'httpx', 'starlette', 'uvicorn', 'redis', 'pika', 'matplotlib', 'psycopg', 'pymysql')"
+        code = "import sys, booking\nbooking.simulate\n"
+        code += f"print(sorted(m for m in sys.modules if m.split('.')[0] in {extras}))"
+        ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert ran.stdout.strip() == "[]", ran.stdout + ran.stderr
