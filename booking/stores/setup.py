@@ -132,7 +132,10 @@ def warm_wal(db: Database, cur: Any) -> None:
     if _size(wal) > 0:
         return
     version = int(cur.execute("PRAGMA user_version").fetchone()[0])
-    cur.execute("BEGIN IMMEDIATE")
+    try:
+        cur.execute("BEGIN IMMEDIATE")
+    except Exception:  # another connection holds the write lock: the header waits for the first commit, as it did
+        return
     try:
         cur.execute(f"PRAGMA user_version = {version}")
         cur.execute("COMMIT")
