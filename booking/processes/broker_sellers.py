@@ -8,16 +8,14 @@ With --sellers 0 this run starts none: `booking seller` elsewhere consumes the r
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from typing import Any
 
-from booking.i18n import lang
 from booking.i18n.lang import _
 from booking.i18n.words import exit_status
 from booking.options.config import RunConfig
-from booking.processes import kills, signals, teardown
+from booking.processes import kills, teardown
 from booking.processes.broker import BrokerLink, BrokerSellerPlan, run_broker_seller
 from booking.processes.messages import Channel
 from booking.processes.sellers import Sellers
@@ -61,11 +59,7 @@ class BrokerSellers(Sellers):
             self._start(plan)
 
     def _start(self, plan: BrokerSellerPlan) -> None:
-        args = (os.getpid(), lang.spoken(), _seller, plan, self._closed)
-        p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
-        with signals.forking(self._ctx.get_start_method()):
-            p.start()
-        self._procs[plan.seller] = p
+        self._spawn(plan.seller, _seller, plan, self._closed)
 
     @property
     def sentinels(self) -> dict[int, int]:

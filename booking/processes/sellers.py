@@ -51,11 +51,15 @@ class Sellers:
     def start(self, made: Made, live: Channel | None = None) -> None:
         """Start every seller; `live`: the channel on which they say what they do (live output)."""
         for plan in self._plans:
-            args = (os.getpid(), lang.spoken(), run_seller, plan, self.link, made, live)
-            p = self._ctx.Process(target=signals.run_child, args=args, name=f"seller-{plan.seller}", daemon=True)
-            with signals.forking(self._ctx.get_start_method()):
-                p.start()
-            self._procs[plan.seller] = p
+            self._spawn(plan.seller, run_seller, plan, self.link, made, live)
+
+    def _spawn(self, seller: int, target: Any, *args: Any) -> None:
+        """Seller `seller`'s process, started as every child is (signals blocked, the run's language)."""
+        child_args = (os.getpid(), lang.spoken(), target, *args)
+        p = self._ctx.Process(target=signals.run_child, args=child_args, name=f"seller-{seller}", daemon=True)
+        with signals.forking(self._ctx.get_start_method()):
+            p.start()
+        self._procs[seller] = p
 
     @property
     def sentinels(self) -> dict[int, int]:
