@@ -200,7 +200,17 @@ def _orphaned(parent: int) -> bool:
         return True
     except PermissionError:  # alive, someone else's (the pid was reused): the parent is gone
         return True
-    return False
+    # A parent killed before this child asked for the death signal is a zombie until it is reaped, and
+    # a zombie answers kill(0): the child, already re-parented, would sell on as an orphan.
+    return _zombie(parent)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):  # no /proc (not Linux): the signal check above is all there is
+        return False
 
 
 _prctl: Any = None  # libc's prctl, on Linux

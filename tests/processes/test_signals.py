@@ -23,14 +23,14 @@ from booking import init_store, verify_run
 
 # The watcher: a subreaper that starts booking in its own session, sends the signal after `delay`
 # seconds (the random moment is the experiment, not a synchronisation), waits for booking to exit,
-# then gives whatever booking left behind (now the watcher's children) 5 s to exit.
+# then gives whatever booking left behind (now the watcher's children) `wait` seconds to exit (default 5).
 WATCHER = r"""
 import ctypes, json, os, signal, subprocess, sys, tempfile, time
 if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
     sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
-signum, delay, target = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+signum, delay, target, wait = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-    p = subprocess.Popen(sys.argv[4:], stdout=out, stderr=err, start_new_session=True)
+    p = subprocess.Popen(sys.argv[5:], stdout=out, stderr=err, start_new_session=True)
     time.sleep(delay)
     (os.killpg if target == "group" else os.kill)(p.pid, signum)
     rc = p.wait(timeout=120)
@@ -40,7 +40,7 @@ with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
 def alarm(*_):
     raise TimeoutError
 signal.signal(signal.SIGALRM, alarm)
-signal.alarm(5)
+signal.alarm(wait)
 try:
     while True:
         os.waitpid(-1, 0)  # an orphan that exits is reaped here; none left: ChildProcessError
@@ -56,9 +56,15 @@ for entry in filter(str.isdigit, os.listdir("/proc")):
         continue
     if int(ppid) == me and state != "Z":
         left.append(int(entry))
+said = {}
 for pid in left:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            said[pid] = f.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+    except OSError:
+        pass
     os.kill(pid, signal.SIGKILL)
-print(json.dumps({"rc": rc, "stdout": stdout, "stderr": stderr, "left": left}))
+print(json.dumps({"rc": rc, "stdout": stdout, "stderr": stderr, "left": left, "left_were": said}))
 """
 
 TICKETS = 100
@@ -67,10 +73,12 @@ RUN = ["--tickets", TICKETS, "--until-sold-out", "--schedule", "free", "--think"
 BUYERS = {"db.json": 200, "sqlite": 200, "postgresql": 60}
 
 
-def watched(tmp_path: Path, signum: int, delay: float, target: str, *args: str | int | Path) -> dict[str, Any]:
+def watched(
+    tmp_path: Path, signum: int, delay: float, target: str, *args: str | int | Path, wait: int = 5
+) -> dict[str, Any]:
     argv = [sys.executable, "-m", "booking", *map(str, args)]
     proc = subprocess.run(
-        [sys.executable, "-c", WATCHER, str(int(signum)), str(delay), target, *argv],
+        [sys.executable, "-c", WATCHER, str(int(signum)), str(delay), target, str(wait), *argv],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -145,10 +153,15 @@ def test_signals_at_random_moments(tmp_path: Path, request: pytest.FixtureReques
 
 @pytest.mark.parametrize("delay", [pytest.param(0.3, marks=pytest.mark.slow), 1.5])
 def test_buyers_die_with_a_parent_killed_by_sigkill(tmp_path: Path, delay: float) -> None:
-    """SIGKILL gives the parent no chance to clean up: the kernel kills its buyers (PR_SET_PDEATHSIG)."""
+    """SIGKILL gives the parent no chance to clean up: the kernel kills its buyers (PR_SET_PDEATHSIG).
+    A million tickets: a buyer that escaped would sell on for minutes, far past the watcher's 30 s (which
+    a run whose buyers die ends at once), instead of selling out and exiting as if it had died."""
     store = str(tmp_path / "db.json")
-    init_store(store, TICKETS)
-    ran = watched(tmp_path, signal.SIGKILL, delay, "parent", "simulate", "--store", store, "--buyers", 200, *RUN)
+    init_store(store, 1_000_000)
+    run = ["--tickets", 1_000_000, *RUN[2:]]
+    ran = watched(
+        tmp_path, signal.SIGKILL, delay, "parent", "simulate", "--store", store, "--buyers", 200, *run, wait=30
+    )
     assert ran["rc"] == -signal.SIGKILL
     assert ran["left"] == [], ran
     assert "Traceback" not in ran["stderr"], ran["stderr"]
@@ -184,3 +197,25 @@ def test_a_comparison_stopped_by_sigterm_keeps_its_finished_runs(tmp_path: Path)
     assert ran["left"] == [] and ran["rc"] == 143, ran
     assert "interrupted by SIGTERM after" in ran["stderr"] and "Traceback" not in ran["stderr"]
     assert json.loads(ran["stdout"])["partial"].startswith("interrupted by SIGTERM")
+
+
+def test_a_parent_killed_before_the_death_signal_was_asked_for_is_seen_gone() -> None:
+    """A buyer re-parented before it asked for PR_SET_PDEATHSIG finds its old parent a zombie (killed, not
+    yet reaped, still answering kill(0)): that is a dead parent, so the buyer exits instead of selling on."""
+    import os
+
+    from booking.processes.signals import _orphaned
+
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:
+        with open(f"/proc/{child}/stat", "rb") as stat:  # exited, not reaped: a zombie
+            while stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                os.sched_yield()
+                stat.seek(0)
+        os.kill(child, 0)  # the kernel still answers for it
+        assert _orphaned(child)  # this process's parent is not `child`: re-parented, and the old one is dead
+        assert not _orphaned(os.getppid())
+    finally:
+        os.waitpid(child, 0)
