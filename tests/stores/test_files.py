@@ -122,8 +122,10 @@ class TestLockIdentity:
             subprocess.Popen([sys.executable, "-m", "booking", "simulate", "--store", spec, *args])
             for spec in (f"sqlite:///file:{db}?uri=true", str(tmp_path / "link.db"))
         ]
-        # 1: each run alone counts the other's sales as unreceipted; what matters is the store
-        assert [p.wait(timeout=120) for p in procs] in ([0, 0], [0, 1], [1, 0], [1, 1])
+        # 1: each run alone counts the other's sales as unreceipted; 4: a run whose two buyers never met
+        # in the window (a loaded machine) proved nothing. What matters here is the store.
+        codes = [p.wait(timeout=120) for p in procs]
+        assert all(code in (0, 1, 4) for code in codes), codes
         with sqlite3.connect(db) as conn:
             rows = conn.execute("SELECT COUNT(*), COUNT(DISTINCT ticket_id) FROM purchases").fetchone()
         assert rows == (60, 60)
