@@ -96,6 +96,7 @@ class TestFormat:
     def test_compare_takes_the_same_convention(self, cli: Any, tmp_path: Path) -> None:
         args = ["compare", "--stores", tmp_path / "db.json", "--strategies", "file-lock", "--buyers", "2"]
         args += ["--trials", "1", "--schedule", "free", "--tickets", "2"]
+        args += ["--duration", "0.1", "--repetitions", "2", "--budget", "0"]  # no extra repetitions: not read here
         as_json = cli(*args, "--json")
         assert as_json.code == 0 and json.loads(as_json.out)["ok"] is True
         text = cli(*args, "--format", "text")

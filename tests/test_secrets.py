@@ -66,7 +66,7 @@ def test_no_secret_in_any_output_or_file(
     run("your code's error", "simulate", "--store", url, *purchase, "--history", leaky, codes=(1, 3))
     run("your code's error --json", "simulate", "--store", url, *purchase, "--json", codes=(1, 3))
     compare = ["compare", "--stores", url, "--strategies", "atomic", "--buyers", "2", "--tickets", "2"]
-    compare += ["--trials", "1", "--schedule", "free", "--duration", "0.1", "-q"]
+    compare += ["--trials", "1", "--schedule", "free", "--duration", "0.1", "--repetitions", "2", "--budget", "0", "-q"]
     for fmt, to_file in (("table", False), ("json", False), ("csv", True), ("html", True)):  # every format, both ways
         report = tmp_path / f"report.{fmt}"
         run(f"compare {fmt}", *compare, "--format", fmt, *(["--out", report] if to_file else []))

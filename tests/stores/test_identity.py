@@ -129,11 +129,14 @@ def _wait_for(proc: subprocess.Popen[str], words: str) -> None:
     raise AssertionError(f"the run ended before saying {words!r}: exit {proc.wait()}")
 
 
-def _verdicts(store: str, strategy: str, held: Callable[[], Any], a_until: str, *extra: str) -> tuple[Any, str, int]:
+def _verdicts(
+    store: str, strategy: str, held: Callable[[], Any], a_until: str, *extra: str, think: str = "3000"
+) -> tuple[Any, str, int]:
     """Run A, stopped once it says `a_until`; run B whole meanwhile; then A's end. B's JSON, A's words and
-    exit code (A's live output is the signal that it began)."""
+    exit code (A's live output is the signal that it began). A's buyers think `think` ms inside the window:
+    the time the stop has to land when `a_until` is said inside it."""
     with held():
-        a = _start(store, strategy, "--think", "3000", *extra)
+        a = _start(store, strategy, "--think", think, *extra)
         try:
             _wait_for(a, a_until)
             os.killpg(a.pid, signal.SIGSTOP)
@@ -163,9 +166,11 @@ class TestKeepRunsTogether:
         store = str(tmp_path / "db.json") if kind == "db.json" else store_url(kind)
         booking.init_store(store, 10)
         opened = open_store(StoreURL.parse(store))
-        lock = FileLock(str(opened.lock_path()))  # A's buyers wait on it until A is stopped: none holds it then
+        # A is stopped once its buyers have looked and go for this lock (not before: a buyer stopped while
+        # it warms its connection could hold the database), so none holds it then.
+        lock = FileLock(str(opened.lock_path()))
         opened.close()
-        b, a_said, a_exit = _verdicts(store, "file-lock", lambda: lock, "tickets, strategy file-lock")
+        b, a_said, a_exit = _verdicts(store, "file-lock", lambda: lock, "buyers have looked", think="0")
         assert a_exit == 0 and "verdict: OK" in a_said, a_said  # B's sales are B's, not unreceipted
         assert "sold 4 remaining 6" in a_said  # both runs' receipts, the whole store
         assert b["ok"], b["anomalies"]
