@@ -94,9 +94,13 @@ class BuyerEnd:
     reason: str = ""
     who: str = "buyer"  # or "seller": its number is then the seller's
     t: float | None = None  # when the parent learned it, in seconds since the run started (not saved)
+    printed: str = ""  # what your code printed in this buyer (its stdout), kept here and never in --json
 
     def to_json(self) -> dict[str, Any]:
-        data = {"kind": "buyer", "buyer": self.buyer, "status": self.status.value, "reason": self.reason}
+        data: dict[str, Any] = {"kind": "buyer", "buyer": self.buyer, "status": self.status.value}
+        data["reason"] = self.reason
+        if self.printed:
+            data["printed"] = self.printed
         return data if self.who == "buyer" else {**data, "who": self.who}
 
 

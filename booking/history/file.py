@@ -11,6 +11,7 @@ from booking.errors import BadInput, CannotRun
 from booking.files import opened
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened, Outcome, RunRecord
 from booking.i18n.lang import _
+from booking.kit.printed import PRINTED_MAX
 
 MAX_HISTORY_LINE = 64 * 1024  # a longer line is not something booking wrote
 
@@ -68,7 +69,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
                 end = BuyerEnd(
                     _int(record, "buyer"), BuyerStatus(record["status"]), str(record.get("reason", ""))[:300]
                 )
-                history.ends.append(BuyerEnd(end.buyer, end.status, end.reason, who))
+                printed = str(record.get("printed", ""))[:PRINTED_MAX]
+                history.ends.append(BuyerEnd(end.buyer, end.status, end.reason, who, printed=printed))
             else:
                 raise ValueError(_("unknown kind {kind!r}").format(kind=kind))
         except (KeyError, ValueError, TypeError) as exc:

@@ -11,7 +11,7 @@ from multiprocessing.connection import Connection
 from booking.errors import unavailable
 from booking.history import Attempt, Outcome
 from booking.i18n.words import one_line
-from booking.kit import points
+from booking.kit import points, printed
 from booking.options.config import RunConfig
 from booking.processes import kills, pauses
 from booking.processes.messages import Channel, Done, Dying
@@ -102,7 +102,8 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
         reporter.close()
         # Alive at the end with a kill planned at --kill-buyer: the kill never fired (chaos may miss, by design).
         missed = plan.kill.point if plan.kill is not None and c.kill_buyer == plan.buyer else None
-        links.channel.send(Done(plan.buyer, unfinished, missed, points.passed()), timeout=ctx.time_left() + 5)
+        said = printed.taken()
+        links.channel.send(Done(plan.buyer, unfinished, missed, points.passed(), said), timeout=ctx.time_left() + 5)
 
 
 def _buy(

@@ -237,7 +237,7 @@ class Crowd:
                 )
             )
         status = BuyerStatus.STUCK if message.unfinished else BuyerStatus.DONE
-        self._end(message.buyer, BuyerEnd(message.buyer, status, message.unfinished))
+        self._end(message.buyer, BuyerEnd(message.buyer, status, message.unfinished, printed=message.printed))
 
     def _exited(self, buyer: int) -> None:
         """A buyer's process ended: done, killed on purpose, or dead without finishing."""

@@ -57,6 +57,7 @@ class Done:
     unfinished: str = ""
     missed_kill: str | None = None  # the planned kill point this buyer never passed
     points: tuple[str, ...] = ()  # the points it did pass, to say so when a kill was missed
+    printed: str = ""  # what your code printed in this buyer (kept for the history)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import gc
 import importlib
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
-from booking.kit import apart, statements
+from booking.kit import apart, printed, statements
 from booking.kit.hooks import check_call, name_of, resolve
 from booking.kit.outcomes import DECLINED, Declined
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
@@ -118,7 +117,7 @@ def user_strategy(
 
     def setup(ctx: BuyerContext) -> None:
         _forget_inherited_pools()
-        _stdout_to_stderr()
+        printed.capture()  # shown on stderr, kept for the history: never booking's stdout
         if auto_points:
             statements.auto_points()  # every SQLAlchemy engine in this buyer
         if not loaded:
@@ -153,12 +152,6 @@ def _warm_facade(function: Any) -> None:
     facade = sys.modules.get("booking")
     if module is not None and facade is not None and any(v is facade for v in vars(module).values()):
         importlib.import_module("booking.api")
-
-
-def _stdout_to_stderr() -> None:
-    """What your code prints in a buyer goes to stderr: booking's stdout is its own (--json)."""
-    sys.stdout.flush()
-    os.dup2(2, 1)
 
 
 def _forget_inherited_pools() -> None:

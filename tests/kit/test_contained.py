@@ -52,20 +52,27 @@ def test_an_import_that_blocks_is_given_up_on_at_the_deadline(tmp_path: Path) ->
     assert "--purchase waits:buy" in line and "no answer within 2 s (the deadline)" in line
 
 
-def test_what_your_code_prints_never_reaches_the_json(tmp_path: Path) -> None:
+def test_what_your_code_prints_never_reaches_the_json_and_is_kept_in_the_history(tmp_path: Path) -> None:
     _module(
         tmp_path,
         "loud",
+        "import sys\n"
         "print('importing loud')\n"
         "def buy(store, buyer, point):\n"
         "    print('buyer', buyer, 'buying')\n"
+        "    sys.stdout.write('no newline from buyer %d' % buyer)\n"
         "    point('after-read')\n"
         "    return None\n",
     )
-    ran = _booking(tmp_path, "simulate", "--purchase", "loud:buy", "--buyers", "2", "--json")
+    history = tmp_path / "run.jsonl"
+    ran = _booking(tmp_path, "simulate", "--purchase", "loud:buy", "--buyers", "2", "--json", "--history", str(history))
     out = json.loads(ran.stdout)
     assert out["buyers"] == 2
-    assert "buying" in ran.stderr  # said, on stderr
+    assert "buyer 1 buying" in ran.stderr and "buyer 2 buying" in ran.stderr  # said live, on stderr
+    ends = [r for r in map(json.loads, history.read_text().splitlines()) if r["kind"] == "buyer"]
+    printed = {r["buyer"]: r.get("printed", "") for r in ends}
+    for n in (1, 2):  # each buyer's own words, the unflushed last one too
+        assert f"buyer {n} buying\n" in printed[n] and printed[n].endswith(f"no newline from buyer {n}"), printed
 
 
 def _sleepers(token: str) -> list[int]:
