@@ -184,6 +184,8 @@ class History:
             yield e.to_json()
         for what in self.missed:
             yield {"kind": "missed", "what": what}
+        for pause in self.pauses:
+            yield pause.to_json()
 
     @property
     def started(self) -> float | None:

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from booking.errors import BadInput, CannotRun
 from booking.files import opened
-from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened, Outcome, RunRecord
+from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened, Outcome, Paused, RunRecord
 from booking.i18n.lang import _
 from booking.kit.printed import PRINTED_MAX
 
@@ -62,6 +62,8 @@ def parse(lines: Iterable[str], name: str = "history") -> History:
                 history.missed.append(str(record["what"])[:300])
             elif kind == "run":
                 history.runs.append(_run(record))
+            elif kind == "pause":
+                history.pauses.append(_paused(record))
             elif kind == "buyer":
                 who = record.get("who", "buyer")
                 if who not in ("buyer", "seller"):
@@ -92,6 +94,15 @@ _TIME_FIELDS = (  # optional numbers
     "answered_at",
     "t_commit",
 )
+
+
+def _paused(record: dict[str, Any]) -> Paused:
+    return Paused(
+        _int(record, "buyer"),
+        str(record["point"])[:100],
+        _float(record, "t_stopped", optional=False),
+        _float(record, "t_resumed", optional=True),
+    )
 
 
 def _opened(record: dict[str, Any]) -> Opened:

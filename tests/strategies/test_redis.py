@@ -58,14 +58,21 @@ def test_the_seckill_script_serves_a_request_once(redis_url: str) -> None:
         store.close()
 
 
-def test_a_paused_lease_holder_sells_twice(redis_url: str) -> None:
-    code, result, err = simulate(redis_url, "--lock", "redis-lock", *LONG_PAUSE)
+def test_a_paused_lease_holder_sells_twice(redis_url: str, tmp_path: Path) -> None:
+    kept = tmp_path / "run.jsonl"
+    code, result, err = simulate(redis_url, "--lock", "redis-lock", *LONG_PAUSE, "--history", str(kept))
     assert code == 1 and result["double_sold"] == 1, err
     [pause] = result["pauses"]
     lost = pause["lost"]
     assert pause["buyer"] == 1 and lost["taker"] not in (None, 1)
     assert lost["expired_at"] <= lost["taken_at"] <= pause["resumed_at"]
     assert [ticket for ticket, _other in lost["sold_twice"]] == [1]
+    # The pause is in the history, and the story told again from it alone is the same
+    from booking.history.file import load
+
+    [saved] = load(kept).pauses
+    assert (saved.buyer, saved.point) == (1, "in-critical")
+    assert pause_stories(load(kept), 0.05)[0].lost is not None
 
 
 def test_the_story_in_words(redis_url: str) -> None:
