@@ -59,6 +59,16 @@ def server_version(spec: StoreURL) -> str | None:
         import sqlite3
 
         return f"SQLite {sqlite3.sqlite_version}"
+    if kind is StoreKind.REDIS:  # not a SQL server: its store asks it
+        from booking.stores.redis.store import RedisStore
+
+        redis_store = RedisStore(spec, timeout_s=5)
+        try:
+            return redis_store.server_version()
+        except Exception:
+            return None
+        finally:
+            redis_store.close()
     from booking.stores.connect import Database
 
     db = Database(spec)

@@ -146,3 +146,16 @@ def test_sweep_the_paused_holder(redis_url: str, strategy: str, expected: int) -
     for _ in range(10):
         code, result, err = simulate(redis_url, "--lock", strategy, *PAUSE)
         assert code == expected and result["pauses"][0]["lost"] is not None, err
+
+
+def test_compare_takes_a_redis_store(redis_url: str) -> None:
+    """compare --stores redis://...: every strategy that applies to Redis, the race shown, the safe ones
+    clean, and the server's version in the machine section."""
+    args = ["--buyers", "4", "--trials", "2", "--tickets", "6", "--schedule", "lockstep", "--format", "json"]
+    done = run_command("compare", "--stores", redis_url, *args, timeout=180)
+    assert done.code == 0, done.err
+    report = json.loads(done.out)
+    cells = {c["strategy"]: c for c in report["cells"]}
+    assert {"none", *SAFE} <= set(cells), sorted(cells)
+    assert cells["none"]["anomaly_runs"] > 0 and all(cells[s]["anomaly_runs"] == 0 for s in SAFE)
+    assert any(v.startswith("Redis ") for v in report["machine"]["servers"].values()), report["machine"]

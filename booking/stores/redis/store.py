@@ -144,6 +144,11 @@ class RedisStore:
     def close(self) -> None:
         self.client.close()
 
+    def server_version(self) -> str:
+        """The server's name and version, for a report's machine section."""
+        with self.failing(CannotRun):
+            return f"Redis {self.client.info('server').get('redis_version', '?')}"
+
     # -- helpers
     def _ledger(self) -> Iterator[dict[bytes, bytes]]:
         start = "-"
