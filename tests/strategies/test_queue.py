@@ -174,7 +174,7 @@ class TestQueueNeverOversells:
                 until_sold_out=until_sold_out,
                 schedule=schedule,
             )
-            assert r.verdict.ok, (tickets, attempts, r.verdict.anomalies)
+            assert _never_an_anomaly(r.verdict, schedule), (tickets, attempts, r.verdict.anomalies)
             assert r.verdict.sold == expected_sold(tickets, buyers, attempts, until_sold_out)
 
     @pytest.mark.slow
@@ -195,8 +195,16 @@ class TestQueueNeverOversells:
                 sellers=4,
                 seller_lock=seller_lock,
             )
-            assert r.verdict.ok, (tickets, r.verdict.anomalies)
+            assert _never_an_anomaly(r.verdict, schedule), (tickets, r.verdict.anomalies)
             assert r.verdict.sold == expected_sold(tickets, buyers, 1, until_sold_out)
+
+
+def _never_an_anomaly(verdict: Any, schedule: Schedule) -> bool:
+    """OK; or, in a free run, INCONCLUSIVE with no anomaly: two free buyers on a loaded machine may never
+    meet in the window, and then nothing was proved (exit 4), which is the right verdict, not OK."""
+    if verdict.ok:
+        return True
+    return schedule is Schedule.FREE and not verdict.anomalies and verdict.inconclusive is not None
 
 
 class TestSellersRace:
