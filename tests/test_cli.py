@@ -120,6 +120,15 @@ class TestOutput:
         assert ran.code == 0
         assert "buyer 1" not in ran.out and "verdict: OK" in ran.out
 
+    def test_quiet_is_the_verdict_line_and_the_counts(self, cli: Any, store: Path) -> None:
+        """-q on an anomaly: no header, no figures, stories or lanes; the verdict (wrapped) and sold/remaining."""
+        ran = cli("simulate", "--store", store, "--buyers", "10", "--no-lock", "-q")
+        assert ran.code == 1
+        assert ran.out.startswith("verdict: UNSAFE  an invariant is broken")
+        assert ran.out.splitlines()[-1] == "  sold 10  remaining 0", ran.out
+        assert len(ran.out.splitlines()) <= 3  # the verdict's line may wrap once at 80 columns
+        assert "strategy none" not in ran.out and "safety:" not in ran.out and "timeline" not in ran.out
+
     def test_events_read_like_the_notes(self, cli: Any, store: Path) -> None:
         """Who saw how many, who bought, who found none."""
         ran = cli("simulate", "--store", store, "--buyers", "3", "--lock", "file-lock")

@@ -100,7 +100,7 @@ def _config_options(config: type = RunConfig) -> list[inspect.Parameter]:
     if config is not RunConfig:
         return params
     params.append(
-        _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")])
+        _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict and its counts.")])
     )
     params.append(_param("fmt", None, FORMAT))
     params.append(_param("as_json", False, AS_JSON))
