@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -14,9 +15,12 @@ from pathlib import Path
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def on_terminal(*args: str | Path, columns: int = 80, answer: bytes = b"") -> tuple[int, str]:
-    """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr."""
-    return _on_terminal([sys.executable, "-m", "booking", *map(str, args)], columns, answer)
+def on_terminal(
+    *args: str | Path, columns: int = 80, answer: bytes = b"", interrupt_at: str | None = None
+) -> tuple[int, str]:
+    """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr
+    (`interrupt_at`: once these words are on its screen, Ctrl-C, as a person stops a service)."""
+    return _on_terminal([sys.executable, "-m", "booking", *map(str, args)], columns, answer, interrupt_at)
 
 
 SCREENS = """
@@ -38,7 +42,7 @@ def screens_on_terminal(*argvs: list[str], columns: int = 80) -> list[tuple[int,
     return list(zip(codes, screens, strict=True))
 
 
-def _on_terminal(argv: list[str], columns: int, answer: bytes) -> tuple[int, str]:
+def _on_terminal(argv: list[str], columns: int, answer: bytes, interrupt_at: str | None = None) -> tuple[int, str]:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -56,6 +60,9 @@ def _on_terminal(argv: list[str], columns: int, answer: bytes) -> tuple[int, str
         if not chunk:
             break
         chunks.append(chunk)
+        if interrupt_at is not None and interrupt_at.encode() in b"".join(chunks):
+            proc.send_signal(signal.SIGINT)
+            interrupt_at = None
     os.close(master)
     code = proc.wait(timeout=120)
     text = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r\n", "\n")
@@ -107,3 +114,17 @@ def test_db_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:
     code, text = on_terminal("db", "downgrade", "--store", url, "base", answer=b"y\n")
     assert code == 0, text
     assert booking.schema_state(url).revision is None
+
+
+def test_the_service_banner_fits_80_columns(tmp_path: Path) -> None:
+    """`booking serve` on a terminal: its first line wrapped like every other (80 columns cut a word), the
+    URL whole; Ctrl-C stops it (exit 0)."""
+    store = tmp_path / "a-rather-long-directory-name-for-a-store" / "s.db"
+    store.parent.mkdir()
+    code, text = on_terminal(
+        "serve", "--store", store, "--host", "127.0.0.1", "--port", 0, "--workers", 1, interrupt_at="serving"
+    )
+    assert code == 0, text
+    assert widest(text) <= 80, text
+    assert re.search(r"listening on http://127\.0\.0\.1:\d+\n", text), text
+    assert "1 ticket, strategy file-lock (one host), 1 worker, listening on" in " ".join(text.split())

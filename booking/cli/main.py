@@ -20,6 +20,7 @@ from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
 from booking.cli.seller import seller_command
+from booking.cli.serve import serve_command
 from booking.cli.target import target_app
 from booking.i18n import lang
 from booking.i18n.lang import LANGUAGES, _
@@ -27,7 +28,7 @@ from booking.options.choices import INIT_STORE_HELP
 from booking.options.config import STORE_HELP, RunConfig, Schedule
 from booking.processes import teardown
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
-from booking.service.command import ServeConfig, serve
+from booking.service.settings import ServeConfig
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -172,7 +173,8 @@ def _put_back(notes: Path | None) -> Iterator[None]:
 
 simulate.__signature__ = inspect.Signature(_config_options())  # type: ignore[attr-defined]
 app.command()(simulate)
-app.command()(serve).__signature__ = inspect.Signature(_config_options(ServeConfig))  # type: ignore[attr-defined]
+# in booking/cli/serve.py: its options are ServeConfig's fields
+app.command("serve")(serve_command).__signature__ = inspect.Signature(_config_options(ServeConfig))  # type: ignore[attr-defined]
 
 
 @app.command()
