@@ -41,6 +41,14 @@ def _schedule_note(result: RunResult) -> str:
     return seed
 
 
+def _header(result: RunResult) -> str:
+    """A finished run's first line, with its seed or order (told live, the watcher said it)."""
+    c = result.config
+    return header(
+        c.buyers, result.initial, result.strategy + result.note, c.schedule.value, _schedule_note(result), result.store
+    )
+
+
 def _hosts(result: RunResult, out: Printer) -> None:
     """--run: this host's buyers, in a verdict over every host's."""
     if "run" in result.extras:
@@ -55,16 +63,9 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
     if quiet:
         _quietly(result, out)
         return
-    c = result.config
     told = live is not None  # the header and the events were printed as they happened
     if live is None:
-        notes = _schedule_note(result)
-        out.line(
-            (
-                header(c.buyers, result.initial, result.strategy + result.note, c.schedule.value, notes, result.store),
-                "bold",
-            )
-        )
+        out.line((_header(result), "bold"))
         _hosts(result, out)
         live = EventLines(out, result.kind.counts)
         live.queue = "sellers" in result.extras
@@ -106,7 +107,10 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
 
 
 def _quietly(result: RunResult, out: Printer) -> None:
-    """-q: the verdict's two first lines; a stopped run also says why, which its verdict points to."""
+    """-q: the verdict's two first lines; a stopped run also says why, which its verdict points to, and a
+    seeded or replayed run keeps its first line, which says how to give it again."""
+    if _schedule_note(result):
+        out.line(_header(result))
     if result.interrupted:
         return  # no verdict for a run cut short: the one line on stderr says what finished
     for parts in verdict_head(result.verdict, judge(result), result.elapsed_s):
