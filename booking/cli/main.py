@@ -104,6 +104,10 @@ def _config_options(config: type = RunConfig) -> list[inspect.Parameter]:
     )
     params.append(_param("fmt", None, FORMAT))
     params.append(_param("as_json", False, AS_JSON))
+    step = typer.Option("--step", help="Hold the run at each barrier until Enter (q stops it): for a projector.")
+    params.append(_param("step", False, Annotated[bool, step]))
+    step_ms = typer.Option("--step-ms", help="As --step, going on by itself after N ms.", metavar="N")
+    params.append(_param("step_ms", None, Annotated[float | None, step_ms]))
     return [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params]
 
 

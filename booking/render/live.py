@@ -57,6 +57,12 @@ class EventLines:
         if words:
             self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
+    def coming(self, point: str, whom: list[int], why: str, keys: bool = False) -> None:
+        """--step: what the barrier about to open does, said before the run is held there (`keys`: until Enter)."""
+        what = gate_words(Opened(0.0, point, whom, why), queue=self.queue, http=self.http)
+        said = _("next: {what} — Enter to go on, q to stop") if keys else _("next: {what}")
+        self.out.line(" " * indent(0), (said.format(what=what), "bold yellow"), indent=indent(4))
+
     def ended(self, end: BuyerEnd, t: float) -> None:
         killed = end.status is BuyerStatus.KILLED
         words = end.reason if killed else _("stuck: {why}").format(why=end.reason)
