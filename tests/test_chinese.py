@@ -71,6 +71,8 @@ ALLOWED = {
         "fsync",
         "shell",
         "booking",
+        # the key --step reads to stop the run
+        "q",
     ],
 }
 CODE = re.compile(r"[._\-=(){}\[\]/:#$*<>'\"0-9@%&|\\+~^!?]")

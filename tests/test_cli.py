@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ BAD_INPUT = [
     ("deeply-nested", "[" * 4000, [], "not JSON"),
     ("huge", '{"count": 1, "pad": "' + "x" * 10_000 + '"}', [], "larger than 4096 bytes"),
     ("negative-count-keep", '{"count": -2}', ["--keep"], "count must not be negative"),
+    ("step-and-step-ms", GOOD, ["--step", "--step-ms", "5"], "--step and --step-ms: choose one"),
+    ("step-quiet", GOOD, ["--step-ms", "5", "-q"], "--step-ms shows one run as it happens: not with -q"),
+    ("step-json", GOOD, ["--step", "--json"], "--step shows one run as it happens: not with --json"),
+    ("step-runs", GOOD, ["--step", "--runs", "3"], "--step shows one run as it happens: not with --runs 3"),
+    ("step-ms-negative", GOOD, ["--step-ms", "-1"], "--step-ms must be at least 0"),
 ]
 
 
@@ -120,6 +126,15 @@ class TestOutput:
         assert ran.code == 0
         assert "buyer 1" not in ran.out and "verdict: OK" in ran.out
 
+    def test_quiet_is_the_verdict_line_and_the_counts(self, cli: Any, store: Path) -> None:
+        """-q on an anomaly: no header, no figures, stories or lanes; the verdict (wrapped) and sold/remaining."""
+        ran = cli("simulate", "--store", store, "--buyers", "10", "--no-lock", "-q")
+        assert ran.code == 1
+        assert ran.out.startswith("verdict: UNSAFE  an invariant is broken")
+        assert ran.out.splitlines()[-1] == "  sold 10  remaining 0", ran.out
+        assert len(ran.out.splitlines()) <= 3  # the verdict's line may wrap once at 80 columns
+        assert "strategy none" not in ran.out and "safety:" not in ran.out and "timeline" not in ran.out
+
     def test_events_read_like_the_notes(self, cli: Any, store: Path) -> None:
         """Who saw how many, who bought, who found none."""
         ran = cli("simulate", "--store", store, "--buyers", "3", "--lock", "file-lock")
@@ -164,6 +179,46 @@ class TestOutput:
         cli("init", "--store", store, "--tickets", "5")
         assert cli("simulate", "--store", store, "--buyers", "2", "--keep", "--json").json()["remaining"] == 3
         assert cli("simulate", "--store", store, "--buyers", "2", "--keep", "--json").json()["remaining"] == 1
+
+
+class TestStep:
+    """--step-ms paces the run by itself; --step needs a terminal (tests/test_terminal.py types on one)."""
+
+    def test_each_barrier_is_said_before_it_opens(self, cli: Any, store: Path) -> None:
+        ran = cli("simulate", "--store", store, "--buyers", "3", "--no-lock", "--step-ms", "1")
+        assert ran.code == 1, ran.err
+        flat = ran.flat
+        order = [
+            flat.index("next: all 3 buyers are started and ready; the start barrier opens"),
+            flat.index("-- all 3 buyers are started and ready; the start barrier opens"),
+            flat.rindex("reads count=1"),
+            flat.index("next: all 3 buyers have read; the barrier opens: now they write"),
+            flat.index("-- all 3 buyers have read; the barrier opens: now they write"),
+            flat.index("writes count=0"),
+        ]
+        assert order == sorted(order), flat
+        assert flat.count("next: ") == 2 and "Enter to go on" not in flat  # paced: no keyboard asked for
+
+    def test_step_needs_a_terminal(self, cli: Any, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        ran = cli("simulate", "--store", store, "--step")
+        assert (
+            ran.code == 2
+            and ran.out == ""
+            and ran.err
+            == (
+                "booking: error: --step waits for Enter on a terminal, and there is none: "
+                "--step-ms N paces the run by itself\n"
+            )
+        )
+
+    def test_a_person_at_each_step_has_an_hour(self, cli: Any, store: Path, tmp_path: Path) -> None:
+        """Held at each barrier, buyers wait for the person: the default deadline is an hour; --deadline still rules."""
+        for given, deadline in (([], 3600.0), (["--deadline", "30"], 30.0)):
+            history = tmp_path / "run.jsonl"
+            ran = cli("simulate", "--store", store, "--step-ms", "0", "--history", history, *given)
+            assert ran.code == 0, ran.err
+            assert json.loads(history.read_text().splitlines()[0])["settings"]["deadline_s"] == deadline
 
 
 class TestDeadline:

@@ -57,6 +57,42 @@ class TestBasics:
     def test_install_completion_is_offered(self, cli: Any) -> None:
         assert "--install-completion" in cli("--help").out
 
+    @pytest.mark.parametrize(
+        ("args", "usage"), [([], "Usage: booking [OPTIONS] COMMAND"), (["db"], "Usage: booking db")]
+    )
+    def test_no_command_is_the_help_laid_out(self, cli: Any, args: list[str], usage: str) -> None:
+        """`booking` alone: the help as click lays it out, on stderr, exit 2 (not squashed into one error line)."""
+        ran = cli(*args)
+        assert ran.code == 2 and ran.out == "" and ran.err.startswith(usage), ran.err
+        assert "booking: error:" not in ran.err and "\nCommands:\n" in ran.err
+
+    @pytest.mark.parametrize("lang", [["--lang", "en"], ["--debug"]])
+    def test_options_but_no_command_say_so_then_list_the_commands(self, cli: Any, lang: list[str]) -> None:
+        ran = cli(*lang)
+        first, *rest = ran.err.splitlines()
+        assert ran.code == 2 and first == "booking: error: Missing command."
+        assert rest[0].startswith("Usage: booking") and "  simulate " in ran.err
+
+    @pytest.mark.parametrize(
+        ("args", "hint"),
+        [
+            (
+                ["simulate", "--buyers", "3", "--lang", "zh"],
+                "--lang goes before the command: booking --lang zh simulate ...",
+            ),
+            (["simulate", "--lang=zh"], "--lang goes before the command: booking --lang=zh simulate ..."),
+            (["db", "current", "--debug"], "--debug goes before the command: booking --debug db current ..."),
+            (["simulate", "--lang"], "--lang goes before the command: booking --lang en|zh simulate ..."),
+        ],
+    )
+    def test_a_global_option_after_the_command_says_where_it_goes(self, cli: Any, args: list[str], hint: str) -> None:
+        ran = cli(*args)
+        assert ran.code == 2 and ran.err == f"booking: error: No such option: {hint.split()[0]} ({hint})\n"
+
+    def test_an_unknown_option_gets_no_such_hint(self, cli: Any) -> None:
+        ran = cli("simulate", "--buyrs", "3")
+        assert ran.code == 2 and "goes before the command" not in ran.err
+
 
 class TestFormat:
     """Every command that prints a result takes --format (text or json, and more for compare); --json is

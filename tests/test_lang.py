@@ -97,6 +97,10 @@ class TestChinese:
         bad = cli("--lang", "zh", "simulate", "--buyers", "abc")
         assert bad.code == 2 and bad.err == "booking: 错误：'--buyers' 的值无效：'abc' 不是有效的 int。\n"
         assert cli("--lang", "fr", "simulate").code == 2
+        late = cli("--lang", "zh", "simulate", "--lang", "zh")
+        assert late.code == 2 and late.err == (
+            "booking: 错误：没有这个选项：--lang（--lang 要写在命令之前：booking --lang zh simulate ...）\n"
+        )
 
     def test_english_stays_the_default(self, cli: Any) -> None:
         assert cli("simulate", "--buyers", "0").err == "booking: error: --buyers must be at least 1, got 0\n"

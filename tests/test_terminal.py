@@ -5,18 +5,29 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
 import termios
+from collections.abc import Callable
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def on_terminal(*args: str | Path, columns: int = 80, answer: bytes = b"") -> tuple[int, str]:
-    """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr."""
-    return _on_terminal([sys.executable, "-m", "booking", *map(str, args)], columns, answer)
+def on_terminal(
+    *args: str | Path,
+    columns: int = 80,
+    answer: bytes = b"",
+    interrupt_at: str | None = None,
+    respond: Callable[[str], bytes | None] | None = None,
+) -> tuple[int, str]:
+    """Run `python -m booking ARGS` with a pseudo-terminal `columns` wide as its stdin, stdout and stderr
+    (`interrupt_at`: once these words are on its screen, Ctrl-C, as a person stops a service; `respond`:
+    shown the screen so far after each output, it may type something)."""
+    argv = [sys.executable, "-m", "booking", *map(str, args)]
+    return _on_terminal(argv, columns, answer, interrupt_at, respond)
 
 
 SCREENS = """
@@ -38,7 +49,13 @@ def screens_on_terminal(*argvs: list[str], columns: int = 80) -> list[tuple[int,
     return list(zip(codes, screens, strict=True))
 
 
-def _on_terminal(argv: list[str], columns: int, answer: bytes) -> tuple[int, str]:
+def _on_terminal(
+    argv: list[str],
+    columns: int,
+    answer: bytes,
+    interrupt_at: str | None = None,
+    respond: Callable[[str], bytes | None] | None = None,
+) -> tuple[int, str]:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -56,10 +73,18 @@ def _on_terminal(argv: list[str], columns: int, answer: bytes) -> tuple[int, str
         if not chunk:
             break
         chunks.append(chunk)
+        if interrupt_at is not None and interrupt_at.encode() in b"".join(chunks):
+            proc.send_signal(signal.SIGINT)
+            interrupt_at = None
+        if respond is not None and (typed := respond(_screen(chunks))):
+            os.write(master, typed)
     os.close(master)
     code = proc.wait(timeout=120)
-    text = ANSI.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r\n", "\n")
-    return code, text
+    return code, _screen(chunks)
+
+
+def _screen(chunks: list[bytes]) -> str:
+    return ANSI.sub("", b"".join(chunks).decode("utf-8", "replace")).replace("\r\n", "\n")
 
 
 def widest(text: str) -> int:
@@ -107,3 +132,69 @@ def test_db_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:
     code, text = on_terminal("db", "downgrade", "--store", url, "base", answer=b"y\n")
     assert code == 0, text
     assert booking.schema_state(url).revision is None
+
+
+def test_the_service_banner_fits_80_columns(tmp_path: Path) -> None:
+    """`booking serve` on a terminal: its first line wrapped like every other (80 columns cut a word), the
+    URL whole; Ctrl-C stops it (exit 0)."""
+    store = tmp_path / "a-rather-long-directory-name-for-a-store" / "s.db"
+    store.parent.mkdir()
+    code, text = on_terminal(
+        "serve", "--store", store, "--host", "127.0.0.1", "--port", 0, "--workers", 1, interrupt_at="serving"
+    )
+    assert code == 0, text
+    assert widest(text) <= 80, text
+    assert re.search(r"listening on http://127\.0\.0\.1:\d+\n", text), text
+    assert "1 ticket, strategy file-lock (one host), 1 worker, listening on" in " ".join(text.split())
+
+
+class Typist:
+    """A person at --step's prompts: once a prompt is whole on the screen, types the next line, and keeps
+    the screen as it was then."""
+
+    def __init__(self, *lines: bytes) -> None:
+        self.lines = list(lines)
+        self.screens: list[str] = []
+
+    def __call__(self, screen: str) -> bytes | None:
+        flat = " ".join(screen.split())
+        if self.lines and flat.count("Enter to go on, q to stop") > len(self.screens):
+            self.screens.append(flat)
+            return self.lines.pop(0)
+        return None
+
+
+START_OPENS = "-- all 3 buyers are started and ready; the start barrier opens"
+WINDOW_OPENS = "-- all 3 buyers have read; the barrier opens: now they write"
+
+
+def test_step_holds_each_barrier_until_enter(tmp_path: Path) -> None:
+    """What the screen showed at each prompt proves the hold: no barrier opened before its Enter."""
+    person = Typist(b"\n", b"\n")
+    args = ("simulate", "--buyers", 3, "--no-lock", "--step", "--store", tmp_path / "db.json")
+    code, text = on_terminal(*args, respond=person)
+    assert code == 1, text
+    at_start, at_window = person.screens
+    assert "next: all 3 buyers are started and ready; the start barrier opens" in at_start
+    assert START_OPENS not in at_start and "reads count=1" not in at_start
+    assert START_OPENS in at_window and at_window.count("reads count=1") == 3
+    assert "next: all 3 buyers have read; the barrier opens: now they write" in at_window
+    assert WINDOW_OPENS not in at_window and "writes count=" not in at_window
+    flat = " ".join(text.split())
+    assert flat.index(WINDOW_OPENS) < flat.index("writes count=0") and "verdict: UNSAFE" in flat
+    assert widest(text) <= 80, text
+
+
+def test_q_stops_the_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    """q at the window: exit 130 and the one line of an interrupted run; nobody wrote. The terminal closes
+    only once every process holding it has exited: no buyer is left behind."""
+    person = Typist(b"\n", b"q\n")
+    args = ("simulate", "--buyers", 3, "--no-lock", "--step", "--store", tmp_path / "db.json")
+    code, text = on_terminal(*args, respond=person)
+    assert code == 130, text
+    said = [line for line in text.splitlines() if line.startswith("booking: ")]
+    assert len(said) == 1 and said[0].startswith("booking: interrupted by SIGINT after "), text
+    flat = " ".join(text.split())
+    assert "0 of 3 buyers finished, 0 tickets sold" in flat and "left with 1 ticket" in flat
+    assert START_OPENS in flat and WINDOW_OPENS not in flat and "writes count=" not in flat
+    assert "verdict" not in flat

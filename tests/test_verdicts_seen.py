@@ -59,6 +59,6 @@ class TestUnsafeStands:
         sale = [Attempt(b, 0, Outcome.OK, ticket=1, read=1, wrote=0, t_read=0.1, t_write=0.3) for b in (1, 2)]
         ends = [BuyerEnd(3, BuyerStatus.STUCK, "host b died")]
         v = verify(1, FinalState(0), History(sale, ends=ends))
-        assert v.unsafe and v.stuck == 1 and v.word == "ANOMALY"
+        assert v.unsafe and v.stuck == 1 and v.word == "UNSAFE"
         result = VerifyResult("db.json", v)
         assert result.exit_code == 1

@@ -42,8 +42,11 @@ def run_command(command: Any, args: list[str]) -> int:
         error(_("interrupted"))
         return 130
     except typer.TyperException as exc:  # usage errors: unknown option, not a number, ...
-        if exc.format_message():  # (no-args-is-help has already printed the help)
-            error(usage_error(exc.format_message()))
+        if _kind(exc) == "NoArgsIsHelpError":  # `booking` (or `booking db`) alone: its help, as click shows it
+            sys.stderr.write(exc.format_message() + "\n")
+        elif exc.format_message():
+            error(usage_error(exc.format_message()) + _goes_first(exc, args))
+            _commands(exc)
         return 2 if exc.exit_code == 2 else int(exc.exit_code)
     except BookingError as exc:
         if state["debug"]:
@@ -74,6 +77,38 @@ def run_command(command: Any, args: list[str]) -> int:
         )
         return 3
     return code if isinstance(code, int) else 0
+
+
+def _goes_first(exc: typer.TyperException, args: list[str]) -> str:
+    """`booking simulate --lang zh`: an option of booking's own, given after the command: where it goes."""
+    ctx = getattr(exc, "ctx", None)
+    if _kind(exc) != "NoSuchOption" or ctx is None or ctx.parent is None:
+        return ""
+    name = str(getattr(exc, "option_name", ""))
+    own = next((p for p in ctx.find_root().command.params if name in p.opts), None)
+    given = [i for i, a in enumerate(args) if a == name or a.startswith(name + "=")]
+    if own is None or not given:
+        return ""
+    at = given[-1]  # the one after the command
+    if getattr(own, "is_eager", False):  # --version: booking's answer, no command
+        example = f"booking {name}"
+    else:
+        flag = "=" in args[at] or getattr(own, "is_flag", False)
+        value = [] if flag else args[at + 1 : at + 2] or [str(getattr(own, "metavar", None) or "...")]
+        example = " ".join(["booking", args[at], *value, ctx.command_path.partition(" ")[2], "..."])
+    return _(" ({name} goes before the command: {example})").format(name=name, example=example)
+
+
+def _kind(exc: BaseException) -> str:
+    """A click exception's class name: Typer ships its own click (typer._click), which may change with it."""
+    return type(exc).__name__
+
+
+def _commands(exc: typer.TyperException) -> None:
+    """`booking --lang zh` names no command: after the line, the help that lists them."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and getattr(exc, "message", None) == _("Missing command."):
+        sys.stderr.write(ctx.get_help() + "\n")
 
 
 def _signal_inside(exc: BaseException) -> signals.Interrupted | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import sys
 import typing
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,14 +18,16 @@ from booking.cli.db import DEADLINE, db_app
 from booking.cli.lang import LANG_HELP, translated
 from booking.cli.lesson import lesson_command
 from booking.cli.seller import seller_command
+from booking.cli.serve import serve_command
+from booking.cli.simulate import simulate
 from booking.cli.target import target_app
 from booking.i18n import lang
 from booking.i18n.lang import LANGUAGES, _
 from booking.options.choices import INIT_STORE_HELP
-from booking.options.config import STORE_HELP, RunConfig, Schedule
+from booking.options.config import STORE_HELP, RunConfig
 from booking.processes import teardown
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, choose_format, print_json
-from booking.service.command import ServeConfig, serve
+from booking.service.settings import ServeConfig
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -100,10 +100,14 @@ def _config_options(config: type = RunConfig) -> list[inspect.Parameter]:
     if config is not RunConfig:
         return params
     params.append(
-        _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict.")])
+        _param("quiet", False, Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict and its counts.")])
     )
     params.append(_param("fmt", None, FORMAT))
     params.append(_param("as_json", False, AS_JSON))
+    step = typer.Option("--step", help="Hold the run at each barrier until Enter (q stops it): for a projector.")
+    params.append(_param("step", False, Annotated[bool, step]))
+    step_ms = typer.Option("--step-ms", help="As --step, going on by itself after N ms.", metavar="N")
+    params.append(_param("step_ms", None, Annotated[float | None, step_ms]))
     return [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context), *params]
 
 
@@ -111,68 +115,10 @@ def _param(name: str, default: Any, annotation: Any) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-def simulate(ctx: typer.Context, no_lock: bool, quiet: bool, fmt: str | None, as_json: bool, **options: Any) -> int:
-    """Race N buyer processes for the stock, then verify the outcome.
-
-    Exit codes: 0 the verdict is OK, 1 an anomaly was found, 2 bad usage or input, 3 the run could not
-    be carried out (store unwritable or in use, a buyer stuck past the deadline), 4 the run proved
-    nothing (the buyers never overlapped in the race window).
-
-    Example: booking simulate --buyers 10 --no-lock
-
-    Example: booking simulate --lock queue --sellers 4 --seller-lock file-lock
-
-    Example: booking simulate --store postgresql://postgres@127.0.0.1/test
-    """
-    form = choose_format(fmt, as_json)
-    config = RunConfig(**options, traceback=ctx.obj["debug"], no_lock=no_lock)
-    as_json = form == JSON
-    from booking.cli.exits import shown_when_interrupted
-    from booking.render.run import EventLines, Printer, emit, run_line
-
-    notes = _notes_db(config)
-    if config.runs == 1 and config.schedule is not Schedule.EXHAUSTIVE:
-        live = None if as_json or quiet else EventLines(Printer(secrets=config.secrets))  # the events as they happen
-        with shown_when_interrupted(as_json, quiet, live), _put_back(notes):
-            result = booking.simulate(config, watch=live)
-        return emit(result, as_json, quiet, live, put_back=notes)
-    printer = Printer(secrets=config.secrets)
-    with _put_back(notes):
-        outcome = booking.simulate_runs(config, None if as_json else lambda r: run_line(r, printer))
-    return emit(outcome, as_json, quiet, put_back=notes)
-
-
-def _notes_db(config: RunConfig) -> Path | None:
-    """booking's own checkout's db.json (the notes' file, tracked by git) when it is this run's store."""
-    url = config.store_url
-    checkout = Path(booking.__file__).resolve().parents[1]
-    notes = checkout / "db.json"
-    if url is None or url.path is None or not (checkout / "pyproject.toml").is_file() or not notes.is_file():
-        return None
-    from booking.files import same_file
-
-    return notes if same_file(notes, url.path) else None
-
-
-@contextlib.contextmanager
-def _put_back(notes: Path | None) -> Iterator[None]:
-    """A run on the checkout's db.json leaves it as it found it: its bytes are written back (whole) after."""
-    if notes is None:
-        yield
-        return
-    before = notes.read_text(encoding="utf-8")
-    try:
-        yield
-    finally:
-        if notes.read_text(encoding="utf-8") != before:
-            from booking.files import write_text
-
-            write_text(notes, before, "db.json")
-
-
 simulate.__signature__ = inspect.Signature(_config_options())  # type: ignore[attr-defined]
 app.command()(simulate)
-app.command()(serve).__signature__ = inspect.Signature(_config_options(ServeConfig))  # type: ignore[attr-defined]
+# in booking/cli/serve.py: its options are ServeConfig's fields
+app.command("serve")(serve_command).__signature__ = inspect.Signature(_config_options(ServeConfig))  # type: ignore[attr-defined]
 
 
 @app.command()

@@ -22,11 +22,12 @@ from booking.i18n import lang
 from booking.i18n.lang import N_, _
 from booking.i18n.words import exit_status
 from booking.kit.points import START
-from booking.processes import signals, teardown
+from booking.processes import kills, signals, teardown
 from booking.processes.buyer import BuyerPlan, Links, run_buyer
 from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
+from booking.processes.stepper import NO_STEPS, Stepper
 from booking.processes.telling import Teller
 from booking.types import Peers
 
@@ -57,6 +58,7 @@ class Crowd:
     peers: Peers | None = None  # a run across hosts: the other hosts' parents
     watcher: Watcher | None = None  # told what happens as it happens (live output)
     pauses: Any = None  # --pause-buyer: the parent's side of the pause (booking/processes/pauses.py)
+    stepper: Stepper = NO_STEPS  # --step: the start barrier (and the window's) held until the go-ahead
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     interrupted: int | None = None  # the signal that stopped the run
@@ -230,12 +232,7 @@ class Crowd:
 
     def _done(self, message: Done) -> None:
         if message.missed_kill:  # the fault was not injected: the run cannot show what it was asked to
-            passed = ", ".join(message.points) or "no point"
-            self.history.missed.append(
-                _("--kill-at {point}: buyer {n} never reached it (it passed: {passed})").format(
-                    point=message.missed_kill, n=message.buyer, passed=passed
-                )
-            )
+            self.history.missed.append(kills.missed(message.missed_kill, message.buyer, message.points))
         status = BuyerStatus.STUCK if message.unfinished else BuyerStatus.DONE
         self._end(message.buyer, BuyerEnd(message.buyer, status, message.unfinished, printed=message.printed))
 
@@ -270,6 +267,8 @@ class Crowd:
             self.peers.ready()
             if not self.peers.all_ready:
                 return
+        if not self.stepper.hold(START, sorted(waiting), "all"):
+            return  # stopped while held: nobody starts
         self._started = True
         now = time.monotonic()  # before the first release: no attempt starts earlier
         for buyer in sorted(waiting):

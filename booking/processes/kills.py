@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from booking.i18n.lang import _
 from booking.kit import points
 from booking.options.config import RunConfig
 
@@ -24,6 +25,13 @@ class Kill:
 
     point: str
     attempt: int = 0
+
+
+def missed(point: str, buyer: int, passed: tuple[str, ...]) -> str:
+    """A --kill-at the buyer never reached, with the points it did pass."""
+    return _("--kill-at {point}: buyer {n} never reached it (it passed: {passed})").format(
+        point=point, n=buyer, passed=", ".join(passed) or "no point"
+    )
 
 
 def plan_kills(config: RunConfig, seed: int, kill_points: tuple[str, ...]) -> dict[int, Kill]:

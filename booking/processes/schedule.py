@@ -25,6 +25,7 @@ from typing import Protocol
 
 from booking.errors import Unavailable
 from booking.i18n.lang import _
+from booking.processes.stepper import NO_STEPS, Stepper
 from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
@@ -73,6 +74,8 @@ def wait_at(gate: Connection, deadline: float) -> None:
 class _Hold:
     """What both schedules share: who is active, who waits, and the stall rule measured from the release."""
 
+    stepper: Stepper = NO_STEPS  # --step: the parent holds the run before each opening
+
     def __init__(self, gates: Releases, buyers: set[int], clock: Callable[[], float] = time.monotonic) -> None:
         self._gates = gates
         self._active = set(buyers)
@@ -117,8 +120,10 @@ class _Hold:
         return self._active <= self._waiting.keys()
 
     def _let_go(self, buyers: list[int], why: str) -> None:
-        now = self._clock()
         point = self._waiting[buyers[0]]
+        if not self.stepper.hold(point, sorted(buyers), why):
+            return  # stopped while held: the gate stays shut, the run ends
+        now = self._clock()  # after the hold: the round is measured from the release
         for buyer in buyers:
             self._waiting.pop(buyer, None)
             self._gates.release(buyer)

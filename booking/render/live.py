@@ -57,6 +57,12 @@ class EventLines:
         if words:
             self._line([(when(gate.t), "dim"), (f"-- {words}", "bold cyan")], indent(4))
 
+    def coming(self, point: str, whom: list[int], why: str, keys: bool = False) -> None:
+        """--step: what the barrier about to open does, said before the run is held there (`keys`: until Enter)."""
+        what = gate_words(Opened(0.0, point, whom, why), queue=self.queue, http=self.http)
+        said = _("next: {what} — Enter to go on, q to stop") if keys else _("next: {what}")
+        self.out.line(" " * indent(0), (said.format(what=what), "bold yellow"), indent=indent(4))
+
     def ended(self, end: BuyerEnd, t: float) -> None:
         killed = end.status is BuyerStatus.KILLED
         words = end.reason if killed else _("stuck: {why}").format(why=end.reason)
@@ -138,24 +144,37 @@ def gate_words(
     gate: Opened, who: str = "buyer", together: int | None = None, queue: bool = False, http: bool = False
 ) -> str:
     """A barrier opening in words: who was held where, and what they do now."""
+    n = len(gate.buyers)
     if gate.point == START:
+        if n == 1:
+            return _("the only buyer is started and ready; the start barrier opens (start-up never counts as the race)")
         return _(
             "all {buyers} are started and ready; the start barrier opens (start-up never counts as the race)"
-        ).format(buyers=count(len(gate.buyers), "buyer"))
+        ).format(buyers=count(n, "buyer"))
     if who == "seller":
         if together is None:
             return _("the sellers' barrier opens: the sellers held at {point} go on").format(point=gate.point)
         held = count(together, "seller")
         if gate.point == AFTER_READ:
+            if together == 1:
+                return _("the only seller has read; the sellers' barrier opens: now it writes")
             return _("{sellers} have read; the sellers' barrier opens: now they write").format(sellers=held)
+        if together == 1:
+            return _("the only seller is at {point}; the sellers' barrier opens").format(point=gate.point)
         return _("{sellers} are at {point}; the sellers' barrier opens").format(sellers=held, point=gate.point)
-    held = count(len(gate.buyers), "buyer")
     if gate.why == "next":
         return _("{buyer} goes on from {point}").format(buyer=buyers(gate.buyers), point=gate.point)
+    if gate.why == "stalled" and n == 1:
+        return _(
+            "{buyer} waits at {point}, the others are blocked inside the purchase; the barrier opens for it"
+        ).format(buyer=buyers(gate.buyers), point=gate.point)
     if gate.why == "stalled":
         return _(
             "{buyers} wait at {point}, the others are blocked inside the purchase; the barrier opens for them"
         ).format(buyers=buyers(gate.buyers), point=gate.point)
+    if n == 1:
+        return _only_buyer(gate.point, queue, http)
+    held = count(n, "buyer")
     if gate.point == AFTER_READ:
         return _("all {buyers} have read; the barrier opens: now they write").format(buyers=held)
     if gate.point == BEFORE_LOCK and http:
@@ -167,6 +186,19 @@ def gate_words(
     if gate.point == BEFORE_LOCK:
         return _("all {buyers} have looked; the barrier opens: they all go for the lock at once").format(buyers=held)
     return _("all {buyers} are at {point}; the barrier opens").format(buyers=held, point=gate.point)
+
+
+def _only_buyer(point: str, queue: bool, http: bool) -> str:
+    """A barrier held for one buyer: the single buyer's own words ("all 1 buyer have read" reads wrong)."""
+    if point == AFTER_READ:
+        return _("the only buyer has read; the barrier opens: now it writes")
+    if point == BEFORE_LOCK and http:
+        return _("the only buyer holds its request back by its last byte; the barrier opens: the last byte goes out")
+    if point == BEFORE_LOCK and queue:
+        return _("the only buyer has looked; the barrier opens: it sends its request")
+    if point == BEFORE_LOCK:
+        return _("the only buyer has looked; the barrier opens: it goes for the lock")
+    return _("the only buyer is at {point}; the barrier opens").format(point=point)
 
 
 def replay(result: RunResult, lines: EventLines) -> None:

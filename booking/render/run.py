@@ -18,7 +18,7 @@ from booking.render.judgement import SAFETY_FIGURES
 from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
 from booking.render.text import Printer, pad
-from booking.render.verdict import TONES, explain, figures, judge, landed, render_verdict
+from booking.render.verdict import TONES, explain, figures, judge, landed, render_verdict, verdict_head
 from booking.run.result import RunResult
 
 __all__ = ["EventLines", "Printer", "emit", "explain", "render_run", "render_runs", "render_verdict", "run_line"]
@@ -41,6 +41,14 @@ def _schedule_note(result: RunResult) -> str:
     return seed
 
 
+def _header(result: RunResult) -> str:
+    """A finished run's first line, with its seed or order (told live, the watcher said it)."""
+    c = result.config
+    return header(
+        c.buyers, result.initial, result.strategy + result.note, c.schedule.value, _schedule_note(result), result.store
+    )
+
+
 def _hosts(result: RunResult, out: Printer) -> None:
     """--run: this host's buyers, in a verdict over every host's."""
     if "run" in result.extras:
@@ -51,24 +59,19 @@ def _hosts(result: RunResult, out: Printer) -> None:
 
 def render_run(result: RunResult, out: Printer, quiet: bool = False, live: EventLines | None = None) -> None:
     """A run: its header and events (unless `live` printed them as they happened), the verdict, the
-    stories, the lanes."""
-    c = result.config
+    stories, the lanes. `quiet` (-q): the verdict's word and why, sold and remaining, nothing else."""
+    if quiet:
+        _quietly(result, out)
+        return
     told = live is not None  # the header and the events were printed as they happened
     if live is None:
-        notes = _schedule_note(result)
-        out.line(
-            (
-                header(c.buyers, result.initial, result.strategy + result.note, c.schedule.value, notes, result.store),
-                "bold",
-            )
-        )
+        out.line((_header(result), "bold"))
         _hosts(result, out)
-        if not quiet:
-            live = EventLines(out, result.kind.counts)
-            live.queue = "sellers" in result.extras
-            live.http = "spread" in result.extras
-            live.names()
-            replay(result, live)
+        live = EventLines(out, result.kind.counts)
+        live.queue = "sellers" in result.extras
+        live.http = "spread" in result.extras
+        live.names()
+        replay(result, live)
     if live is not None:
         live.finish()
     if told:
@@ -93,7 +96,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         out.line((where, "dim"))
         for row in traced.trace.rstrip().splitlines():
             out.line(row)
-    if not quiet and result.verdict.anomalies and (result.history.attempts or result.history.stuck):
+    if result.verdict.anomalies and (result.history.attempts or result.history.stuck):
         from booking.render.timeline import lanes
 
         sellers = any(a.seller is not None for a in result.history.attempts)
@@ -101,6 +104,19 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         out.line((said, "dim"))
         for row in lanes(result, width=out.width).splitlines():
             out.line(row)
+
+
+def _quietly(result: RunResult, out: Printer) -> None:
+    """-q: the verdict's two first lines; a stopped run also says why, which its verdict points to, and a
+    seeded or replayed run keeps its first line, which says how to give it again."""
+    if _schedule_note(result):
+        out.line(_header(result))
+    if result.interrupted:
+        return  # no verdict for a run cut short: the one line on stderr says what finished
+    for parts in verdict_head(result.verdict, judge(result), result.elapsed_s):
+        out.line(*parts)
+    if result.aborted:
+        out.line((_("  run stopped: "), "bold red"), result.aborted)
 
 
 def run_line(result: RunResult, out: Printer) -> None:

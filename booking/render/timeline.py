@@ -8,7 +8,7 @@ in further blocks. A step too long for a whole line wraps inside its lane.
 
 from __future__ import annotations
 
-from booking.history import BuyerStatus
+from booking.history import BuyerStatus, Outcome
 from booking.i18n.lang import _
 from booking.i18n.words import buyers as listed
 from booking.i18n.words import lanes_left_out, who_is
@@ -28,12 +28,9 @@ MARK, IDLE = "* ", "|"
 def lanes(
     result: RunResult, buyers: list[int] | None = None, width: int = DEFAULT_WIDTH, kept: str = "--history FILE"
 ) -> str:
-    """The diagram for `buyers` (default: the first anomaly's witnesses, else everyone), at most 6 lanes:
-    a lane per process that took their steps (the buyers, or the sellers that read and wrote for them)."""
-    if buyers is None:
-        witnesses = next((a.buyers for a in result.verdict.anomalies if a.buyers), None)
-        buyers = witnesses or sorted({a.buyer for a in result.history.attempts})
-    chosen = set(buyers)
+    """The diagram for `buyers` (default: those `involved`), at most 6 lanes: a lane per process that took
+    their steps (the buyers, or the sellers that read and wrote for them)."""
+    chosen = set(involved(result) if buyers is None else buyers)
     counter = result.kind.counts
     every = sorted(
         [
@@ -70,6 +67,19 @@ def lanes(
             wrap(" " * time_width + lanes_left_out(_named(everyone[MAX_LANES:]), kept), width, indent=time_width)
         )
     return "\n".join(out)
+
+
+def involved(result: RunResult) -> list[int]:
+    """The buyers the lanes show by default: the first anomaly's witnesses; an oversell alone names none
+    (every receipt is as much to blame), so the buyers who bought, not the first ones, mostly sold out;
+    else everyone."""
+    witnesses = next((a.buyers for a in result.verdict.anomalies if a.buyers), None)
+    if witnesses:
+        return witnesses
+    bought = sorted({a.buyer for a in result.history.attempts if a.outcome is Outcome.OK})
+    if result.verdict.oversold and bought:
+        return bought
+    return sorted({a.buyer for a in result.history.attempts})
 
 
 def _ends(result: RunResult, chosen: set[int]) -> list[tuple[float, Actor, str]]:

@@ -90,20 +90,27 @@ def label(text: str) -> str:
     return "  " + pad(text, 14)
 
 
+def verdict_head(v: Verdict, judged: Judgement, elapsed_s: float | None = None) -> list[list[Part]]:
+    """The verdict's first two lines, all that -q prints: its word and why, then sold and remaining."""
+    took = "  " + _("({s} s)").format(s=f"{elapsed_s:.2f}") if elapsed_s is not None else ""
+    why = f"  {judged.why}" if judged.why else ""
+    killed = _("  killed {n} (injected)").format(n=v.killed) if v.killed else ""
+    remaining = "-" if v.remaining is None else v.remaining
+    return [
+        [(_("verdict: {head}").format(head=judged.head), TONES[judged.tone]), f"{why}{took}"],
+        [_("  sold {sold}  remaining {remaining}").format(sold=v.sold, remaining=remaining) + killed],
+    ]
+
+
 def verdict_lines(
     v: Verdict, judged: Judgement, elapsed_s: float | None = None, unread: bool = False
 ) -> list[list[Part]]:
     """The verdict: its word and why, sold and remaining, a safety line, an availability line, the
     stories. `unread`: a service raced without --store (receipts alone were judged)."""
-    took = "  " + _("({s} s)").format(s=f"{elapsed_s:.2f}") if elapsed_s is not None else ""
-    why = f"  {judged.why}" if judged.why else ""
-    killed = _("  killed {n} (injected)").format(n=v.killed) if v.killed else ""
-    remaining = "-" if v.remaining is None else v.remaining
     broken = any(is_broken_invariant(a.kind) for a in v.anomalies)
     costly = any(not is_broken_invariant(a.kind) for a in v.anomalies)
     lines: list[list[Part]] = [
-        [(_("verdict: {head}").format(head=judged.head), TONES[judged.tone]), f"{why}{took}"],
-        [_("  sold {sold}  remaining {remaining}").format(sold=v.sold, remaining=remaining) + killed],
+        *verdict_head(v, judged, elapsed_s),
         [(label(_("safety:")), "red" if broken else "dim"), " " + figures(v, SAFETY_FIGURES, "safety")],
         [
             (label(_("availability:")), "yellow" if costly else "dim"),

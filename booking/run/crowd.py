@@ -16,6 +16,7 @@ from booking.processes.kills import plan_kills
 from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
+from booking.processes.stepper import NO_STEPS, Stepper
 from booking.stores import Store, locks
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made
@@ -30,6 +31,7 @@ def make_crowd(
     t0: float,
     peers: Peers | None = None,
     watch: Watcher | None = None,
+    step: Stepper = NO_STEPS,
 ) -> Crowd:
     """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
     ctx = multiprocessing.get_context(config.processes)
@@ -65,4 +67,8 @@ def make_crowd(
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
     paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
     links = Links(Channel(ctx, ordered=live), made)
-    return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused)
+    if barrier is not None:
+        barrier.stepper = step
+    return Crowd(
+        ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused, stepper=step
+    )

@@ -81,6 +81,12 @@ class RunResult:
             return 1
         return INCONCLUSIVE if self.verdict.inconclusive else 0
 
+    @property
+    def word(self) -> str:
+        """The verdict's word as the text says it: a broken invariant or a stuck buyer stands, then STOPPED."""
+        v = self.verdict
+        return "STOPPED" if self.aborted and not (v.unsafe or v.stuck) else v.word
+
     def to_json(self) -> dict[str, Any]:
         v = self.verdict.to_json()
         return {
@@ -94,7 +100,7 @@ class RunResult:
             "killed": v["killed"],
             "declined": v["declined"],
             "overlap": v["overlap"],
-            "verdict": "STOPPED" if self.aborted else v["verdict"],
+            "verdict": self.word,
             "inconclusive": v["inconclusive"],
             "ok": v["ok"] and not self.aborted and not self.interrupted,
             "by_luck": self.by_luck,

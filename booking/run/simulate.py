@@ -23,6 +23,7 @@ from booking.options.config import RunConfig, Schedule
 from booking.processes import limits, signals
 from booking.processes.crowd import Crowd
 from booking.processes.schedule import RandomScheduler, ReplayScheduler
+from booking.processes.stepper import NO_STEPS, Stepper
 from booking.run.crowd import make_crowd
 from booking.run.result import RunResult
 from booking.run.together import Together
@@ -38,12 +39,13 @@ if TYPE_CHECKING:
     from booking.hosts import HostRun
 
 
-def simulate(config: RunConfig, watch: Watcher | None = None) -> RunResult:
+def simulate(config: RunConfig, watch: Watcher | None = None, step: Stepper = NO_STEPS) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store,
     and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it.
-    `watch` is told what happens as it happens (the live output: booking/history/watch.py)."""
+    `watch` is told what happens as it happens (the live output: booking/history/watch.py); `step` holds
+    the run before each barrier opens (--step, --step-ms: booking/processes/stepper.py)."""
     try:
-        return _simulate(config, watch)
+        return _simulate(config, watch, step)
     except signals.Interrupted as exc:
         if exc.said:
             raise
@@ -56,7 +58,7 @@ def _display(config: RunConfig) -> str:
     return config.store_url.display if config.store_url is not None else ""
 
 
-def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
+def _simulate(config: RunConfig, watch: Watcher | None, step: Stepper) -> RunResult:
     config.validate()
     url = config.store_url
     kind = url.kind if url is not None else StoreKind.COUNTER
@@ -76,7 +78,7 @@ def _simulate(config: RunConfig, watch: Watcher | None) -> RunResult:
     # --keep runs sharing the store at once are judged together, from the journal their claim keeps.
     exclusive = not config.keep and config.run is None
     with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext() as journal:
-        return _run(config, kind, choice, seed, watch, journal if config.keep and config.run is None else None)
+        return _run(config, kind, choice, seed, watch, journal if config.keep and config.run is None else None, step)
 
 
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
@@ -116,7 +118,13 @@ def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | 
 
 
 def _run(
-    config: RunConfig, kind: StoreKind, choice: Choice, seed: int, watch: Watcher | None, journal: Journal | None
+    config: RunConfig,
+    kind: StoreKind,
+    choice: Choice,
+    seed: int,
+    watch: Watcher | None,
+    journal: Journal | None,
+    step: Stepper,
 ) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
@@ -140,7 +148,7 @@ def _run(
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
-            crowd = make_crowd(config, choice, store, seed, t0, across.peers if across else None, watch)
+            crowd = make_crowd(config, choice, store, seed, t0, across.peers if across else None, watch, step)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]

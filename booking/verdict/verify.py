@@ -82,13 +82,14 @@ class Verdict:
 
     @property
     def word(self) -> str:
-        """OK, ANOMALY, STUCK, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it stands)."""
+        """OK, UNSAFE, STUCK, SAFE, AT A COST, COULD NOT RUN or INCONCLUSIVE (a broken invariant first: it
+        stands): the words the text verdict says, so `--json` and the screen never disagree."""
         if self.unsafe:
-            return "ANOMALY"
+            return "UNSAFE"
         if self.stuck:
             return "STUCK"
         if self.anomalies:
-            return "ANOMALY"
+            return "SAFE, AT A COST"
         if self.unavailable:
             return "COULD NOT RUN"
         return "INCONCLUSIVE" if self.inconclusive else "OK"

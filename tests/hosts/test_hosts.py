@@ -134,7 +134,7 @@ def race(hosts: Hosts, lock: str, buyers: int = 4, tickets: int = 4) -> dict[str
 
 
 def double_sells_across_hosts(result: dict[str, Any]) -> None:
-    assert result["verdict"] == "ANOMALY" and result["double_sold"] > 0, result
+    assert result["verdict"] == "UNSAFE" and result["double_sold"] > 0, result
     assert any(across_hosts(s) for s in stories(result, "double_sold")), stories(result, "double_sold")
 
 

@@ -144,7 +144,7 @@ def test_a_point_your_code_never_names_is_said_not_ignored(cli: Any, sqlite_url:
     out = ran.json()
     assert ran.code in (1, 4) and out["killed"] == 0 and out["stuck"] == 0 and out["ok"] is False
     missed = "--kill-at in-critical: buyer 2 never reached it (it passed: before-lock, after-read)"
-    assert out["verdict"] == "ANOMALY" or out["inconclusive"].startswith(missed)
+    assert out["verdict"] == "UNSAFE" or out["inconclusive"].startswith(missed)
 
 
 @pytest.mark.parametrize("runs", [1, pytest.param(3, marks=pytest.mark.slow)])

@@ -13,7 +13,7 @@ import pytest
 from booking import RunConfig, simulate
 from booking.history import Attempt, BuyerEnd, Opened
 from booking.history.watch import Began
-from booking.render.live import EventLines
+from booking.render.live import EventLines, gate_words
 from booking.render.run import Printer, render_run
 from tests.helpers import Ran
 from tests.kit import purchases
@@ -157,3 +157,34 @@ class TestAsItHappens:
         said_live = sorted(line for line in live_out.getvalue().splitlines() if " ms  " in line)
         said_after = sorted(line for line in after_out.getvalue().splitlines() if " ms  " in line)
         assert said_live == said_after and len(said_live) == 3 * 3 + 2  # look, read, write; two barriers
+
+
+class TestOneOrMany:
+    """A barrier's line agrees with how many it held: one buyer is not 'all 1 buyer have read'."""
+
+    def test_one_buyer_alone_at_each_barrier(self) -> None:
+        def said(point: str, **how: bool) -> str:
+            return gate_words(Opened(t=0.0, point=point, buyers=[1], why="all"), **how)
+
+        assert said("start").startswith("the only buyer is started and ready; the start barrier opens")
+        assert said("after-read") == "the only buyer has read; the barrier opens: now it writes"
+        assert said("before-lock") == "the only buyer has looked; the barrier opens: it goes for the lock"
+        assert said("before-lock", queue=True) == "the only buyer has looked; the barrier opens: it sends its request"
+        assert all(
+            "all 1" not in said(p, http=h) for p in ("start", "after-read", "before-lock") for h in (False, True)
+        )
+
+    def test_many_buyers_are_all(self) -> None:
+        gate = Opened(t=0.0, point="after-read", buyers=[1, 2, 3], why="all")
+        assert gate_words(gate) == "all 3 buyers have read; the barrier opens: now they write"
+
+    def test_a_stalled_buyer_waits_and_stalled_buyers_wait(self) -> None:
+        one = gate_words(Opened(t=0.0, point="after-read", buyers=[5], why="stalled"))
+        two = gate_words(Opened(t=0.0, point="after-read", buyers=[5, 6], why="stalled"))
+        assert one.startswith("buyer 5 waits at after-read,") and one.endswith("the barrier opens for it")
+        assert two.startswith("buyers 5 and 6 wait at after-read,") and two.endswith("the barrier opens for them")
+
+    def test_one_seller_has_read(self) -> None:
+        gate = Opened(t=0.0, point="after-read", buyers=[1], why="all")
+        assert gate_words(gate, "seller", 1) == "the only seller has read; the sellers' barrier opens: now it writes"
+        assert gate_words(gate, "seller", 2).startswith("2 sellers have read;")

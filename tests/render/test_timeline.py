@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from booking import RunConfig, simulate
+from booking.history import Attempt, History, Outcome
 from booking.render.run import Printer, explain, render_run
 from booking.render.steps import steps
 from booking.render.text import wrap, wrap_parts
 from booking.render.timeline import lanes, story
 from booking.run.result import RunResult
+from booking.stores.base import StoreKind
+from booking.verdict.verify import verify
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,32 @@ class TestWrap:
         assert max(map(len, lines)) <= 50 and "".join(line.strip() for line in lines) == f"store{url}"
 
 
+def oversold_by_the_last_buyers() -> RunResult:
+    """Receipts alone (an endpoint's answers, no tickets named): buyers 1-6 found none, 7 and 8 bought the one
+    ticket. Only `oversold` is found, and it names no witnesses."""
+    none_left = [
+        Attempt(b, 0, Outcome.SOLD_OUT, read=0, t_start=0.01 * b, t_read=0.02 + 0.01 * b, t_end=0.05 + 0.01 * b)
+        for b in range(1, 7)
+    ]
+    bought = [
+        Attempt(
+            b, 0, Outcome.OK, ticket=b, read=1, wrote=0, t_start=0.01, t_read=0.1 + 0.01 * b, t_write=0.2 + 0.01 * b
+        )
+        for b in (7, 8)
+    ]
+    history = History(none_left + bought)
+    verdict = verify(1, None, history)
+    assert [a.kind for a in verdict.anomalies] == ["oversold"]
+    return RunResult(RunConfig(buyers=8), "db.json", StoreKind.COUNTER, "none", 1, None, history, verdict, 0.5)
+
+
 class TestLanes:
+    def test_an_oversell_alone_shows_the_buyers_who_bought(self) -> None:
+        """Not the first six buyers, all sold out, with the two whose purchases oversold left out."""
+        diagram = lanes(oversold_by_the_last_buyers(), width=80)
+        assert diagram.splitlines()[0].split() == ["time", "buyer", "7", "buyer", "8"], diagram
+        assert "not shown" not in diagram and "sold out" not in diagram and diagram.count("* write 0, ticket #") == 2
+
     def test_two_digit_tickets_keep_every_digit(self, two_digit_run: RunResult) -> None:
         """Every step of every lane is in the diagram whole: `write 11, ticket #12`, never `ticket #1`."""
         diagram = lanes(two_digit_run, width=80)

@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 from booking import RunConfig
+from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Outcome
 from booking.render.judgement import judgement
-from booking.stores.base import StoreKind
+from booking.render.verdict import judge, judge_verdict
+from booking.run.result import RunResult
+from booking.stores.base import FinalState, StoreKind
 from booking.strategies import choose
+from booking.verdict.verify import verify
 
 
 @pytest.mark.parametrize(
@@ -29,6 +33,49 @@ from booking.strategies import choose
 )
 def test_judgement(kinds: list[str], head: str) -> None:
     assert judgement(kinds).head == head
+
+
+def _sale(buyer: int, t: float = 0.1) -> Attempt:
+    return Attempt(buyer, 0, Outcome.OK, ticket=1, read=1, wrote=0, t_read=t, t_write=t + 0.2)
+
+
+@pytest.mark.parametrize(
+    ("history", "final", "word"),
+    [
+        (History([_sale(1), _sale(2)]), FinalState(0), "UNSAFE"),
+        (
+            History([_sale(1), Attempt(2, 0, Outcome.ERROR, error="OSError: disk full")]),
+            FinalState(0),
+            "SAFE, AT A COST",
+        ),
+        (History([_sale(1)], [BuyerEnd(2, BuyerStatus.STUCK, "killed")]), FinalState(0), "STUCK"),
+        (History([Attempt(1, 0, Outcome.SOLD_OUT, t_window=0.1, t_end=0.2)]), None, "INCONCLUSIVE"),
+        (History([_sale(1)]), FinalState(0), "OK"),
+    ],
+)
+def test_json_says_the_word_the_screen_says(history: History, final: FinalState | None, word: str) -> None:
+    """`--json`'s verdict is the text verdict's word (it said ANOMALY where the screen said UNSAFE)."""
+    v = verify(1, final, history)
+    assert v.word == v.to_json()["verdict"] == judge_verdict(v).head == word
+
+
+def test_a_stopped_run_that_broke_an_invariant_is_unsafe_in_both() -> None:
+    """A run stopped early that had already double-sold: the screen says UNSAFE first, and so does --json."""
+    sold_twice = verify(1, FinalState(0), History([_sale(1), _sale(2)]))
+    stopped = RunResult(
+        RunConfig(), "db.json", StoreKind.COUNTER, "none", 1, FinalState(0), History([]), sold_twice, 0.1
+    )
+    stopped.aborted = "the lock was abandoned"
+    assert judge(stopped).head == stopped.to_json()["verdict"] == "UNSAFE"
+    clean = verify(1, FinalState(0), History([_sale(1)]))
+    stopped.verdict = clean
+    assert judge(stopped).head == stopped.to_json()["verdict"] == "STOPPED"
+
+
+def test_a_run_says_unsafe_on_screen_and_in_json(cli: Any, tmp_path: Path) -> None:
+    args = ["simulate", "--no-lock", "--buyers", "3", "--store", tmp_path / "db.json"]
+    assert "verdict: UNSAFE" in cli(*args).out
+    assert cli(*args, "--json").json()["verdict"] == "UNSAFE"
 
 
 def test_luck_is_only_for_a_clean_run() -> None:
@@ -86,3 +133,4 @@ def test_a_serialization_refusal_is_a_cost_not_an_oversell(cli: Any, store_url: 
     assert "availability: errors 4" in flat
     data = cli(*args, "--buyers", "5", "--json").json()
     assert (data["ok"], data["errors"], data["oversold"], data["by_luck"]) == (False, 4, 0, False)
+    assert data["verdict"] == "SAFE, AT A COST"
