@@ -53,6 +53,7 @@ ALLOWED = {
         "MariaDB",
         "MySQL",
         "Alembic",
+        "SQLAlchemy",
         "uvicorn",
         "httpx",
         "matplotlib",

@@ -58,10 +58,10 @@ class TestLessons:
     def test_in_chinese(self, cli: Any) -> None:
         ran = cli("--lang", "zh", "lesson", "3")
         assert ran.code == 0
-        assert ran.out.startswith("第 3 课：互斥锁：模拟抢票") and "结论：OK（正确）" in ran.out
+        assert ran.out.startswith("第 3 课：互斥锁（模拟抢票）") and "结论：OK（正确）" in ran.out
         assert ran.out.count("没有足够的票！") == 9
         listed = cli("--lang", "zh", "lesson")
-        assert "守护进程（daemon）" in listed.out and "JoinableQueue：生产者与消费者" in listed.out
+        assert "守护进程（daemon）" in listed.out and "JoinableQueue（生产者与消费者）" in listed.out
 
     def test_an_unknown_lesson_is_refused(self, cli: Any) -> None:
         ran = cli("lesson", "9")

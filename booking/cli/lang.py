@@ -73,7 +73,8 @@ def _translate(text: str) -> str:
     said = []
     for paragraph in text.split("\n\n"):
         if paragraph.startswith(EXAMPLE):
-            said.append(_(EXAMPLE.strip()) + " " + paragraph[len(EXAMPLE) :])
+            label = _(EXAMPLE.strip())  # Chinese ends it with a full-width colon: no space after it
+            said.append(label + ("" if label.endswith("\uff1a") else " ") + paragraph[len(EXAMPLE) :])
         else:
             said.append(_(paragraph.strip()) if paragraph.strip() else paragraph)
     return "\n\n".join(said)

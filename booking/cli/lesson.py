@@ -34,7 +34,9 @@ def lesson_command(
     if number is None:
         out.line((_("The day-25 notes' lessons, one booking command each:"), "bold"))
         for known in LESSONS:
-            out.line(f"  {known.number}  {_(known.title)}: ", (known.command, "cyan"), indent=7)
+            title = _("{heading}:").format(heading=_(known.title))  # the title and a colon, the language's own
+            gap = "" if title.endswith("\uff1a") else " "  # no space after a full-width colon
+            out.line(f"  {known.number}  {title}{gap}", (known.command, "cyan"), indent=7)
         out.line(_("booking lesson N tells one and runs it."))
         return 0
     try:
