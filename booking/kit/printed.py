@@ -34,15 +34,24 @@ def capture() -> None:
 
 
 def _copy(reader: int) -> None:
+    pending = b""  # the start of a line not yet ended: each buyer's lines reach stderr whole
     try:
         while chunk := os.read(reader, 65_536):
-            with contextlib.suppress(OSError):  # stderr closed: keep what can be kept
-                os.write(2, chunk)
             room = PRINTED_MAX - len(_kept)
             if room > 0:
                 _kept.extend(chunk[:room])
+            whole, newline, pending = (pending + chunk).rpartition(b"\n")
+            if newline:
+                _say(whole + newline)
+        _say(pending)
     finally:
         os.close(reader)
+
+
+def _say(data: bytes) -> None:
+    with contextlib.suppress(OSError):  # stderr closed: keep what can be kept
+        while data:
+            data = data[os.write(2, data) :]
 
 
 def taken() -> str:
