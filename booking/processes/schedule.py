@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import struct
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -29,6 +30,7 @@ from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
+NEXT_RUN = struct.Struct("!dd")  # on a warm buyer's gate: the next run's t0 and deadline (processes/warm.py)
 
 
 class BarrierTimeout(Unavailable):
@@ -55,8 +57,11 @@ class Gates:
         return reader
 
     def release(self, buyer: int) -> None:
+        self.send(buyer, b"g")
+
+    def send(self, buyer: int, data: bytes) -> None:
         with contextlib.suppress(OSError):  # the buyer died: nobody to release
-            self._writers[buyer].send_bytes(b"g")
+            self._writers[buyer].send_bytes(data)
 
     def close(self) -> None:
         for writer in self._writers.values():
@@ -68,6 +73,16 @@ def wait_at(gate: Connection, deadline: float) -> None:
     if not gate.poll(max(deadline - time.monotonic(), 0.0)):
         raise BarrierTimeout(_("the other buyers did not reach the race window before the deadline"))
     gate.recv_bytes()
+
+
+def next_run(gate: Connection) -> tuple[float, float] | None:
+    """A warm buyer's side, after its run: block until the parent sends the next run's (t0, deadline);
+    None when the search is over (the parent closed the gate, or is gone)."""
+    try:
+        t0, deadline = NEXT_RUN.unpack(gate.recv_bytes())
+    except (EOFError, OSError):
+        return None
+    return float(t0), float(deadline)
 
 
 class _Hold:

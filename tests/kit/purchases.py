@@ -153,3 +153,28 @@ def waits_to_be_seen(store: str, buyer: int, point: Callable[[str], None]) -> in
     if not SEEN.wait(timeout=30):
         raise RuntimeError("the watcher never heard this buyer's read")
     return buyer
+
+
+def pid_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """A correct purchase (a conditional UPDATE) that first writes its process id, one a line, to the file
+    $BOOKING_TEST_PIDS names: which processes bought, across the runs of a search."""
+    with open(os.environ["BOOKING_TEST_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    db = _connect(store)
+    try:
+        while True:
+            row = db.execute(FIRST_FREE).fetchone()
+            point("after-read")
+            if row is None:
+                return None
+            db.execute("BEGIN IMMEDIATE")
+            taken = db.execute(
+                "UPDATE tickets SET sold_to = ? WHERE id = ? AND sold_to IS NULL", (buyer, row[0])
+            ).rowcount
+            if taken:
+                db.execute(LEDGER, (row[0], buyer, time.time()))
+            db.execute("COMMIT")
+            if taken:
+                return int(row[0])
+    finally:
+        db.close()

@@ -1,0 +1,33 @@
+"""Search fast enough to use: a search's buyers are started once and kept warm between its schedules,
+each schedule from a freshly reset store, and the search says how many schedules it ran per second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from booking import RunConfig, Schedule, simulate_runs
+from tests.kit import purchases
+
+
+class TestWarmSearch:
+    def test_the_text_says_schedules_per_second(self, cli: Any, tmp_path: Path) -> None:
+        ran = cli("simulate", "--store", tmp_path / "db.json", "--buyers", "2", "--schedule", "random", "--runs", "3")
+        assert ran.code == 0 and "3 schedules in" in ran.flat and "schedules per second" in ran.flat
+
+    def test_every_schedule_starts_from_the_same_stock_with_the_same_buyers(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each of 5 schedules sells tickets #1 and #2 (a store left as the last schedule left it would be
+        sold out), and only 2 processes ever bought: the buyers were started once."""
+        pids = tmp_path / "pids"
+        monkeypatch.setenv("BOOKING_TEST_PIDS", str(pids))
+        config = RunConfig(store=str(tmp_path / "shop.db"), purchase=purchases.pid_buy, buyers=2, tickets=2,
+                           schedule=Schedule.EXHAUSTIVE, runs=5)  # fmt: skip
+        runs = simulate_runs(config)
+        assert len(runs) == 5 and runs.warm and runs.exit_code == 0
+        for run in runs:
+            assert sorted(a.ticket for a in run.history.attempts) == [1, 2], run.history.attempts
+        assert len(pids.read_text().split()) == 10 and len(set(pids.read_text().split())) == 2
