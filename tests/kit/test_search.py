@@ -11,8 +11,18 @@ import pytest
 from booking import RunConfig, Schedule, simulate_runs
 from tests.kit import purchases
 
+LYING = "booking.examples.optimistic:lying_buy"
+
 
 class TestWarmSearch:
+    def test_exhaustive_finds_lying_buy_and_says_its_rate(self, cli: Any, tmp_path: Path) -> None:
+        """The issue's command: 4 buyers, 4 tickets. The figure is asserted to exist, never to be fast."""
+        ran = cli("simulate", "--purchase", LYING, "--buyers", "4", "--tickets", "4", "--schedule", "exhaustive",
+                  "--store", tmp_path / "shop.db", "--json")  # fmt: skip
+        out = ran.json()
+        assert ran.code == 1 and out["first_failure"]["anomalies"], out
+        assert out["warm_buyers"] is True and out["schedules_per_s"] > 0
+
     def test_the_text_says_schedules_per_second(self, cli: Any, tmp_path: Path) -> None:
         ran = cli("simulate", "--store", tmp_path / "db.json", "--buyers", "2", "--schedule", "random", "--runs", "3")
         assert ran.code == 0 and "3 schedules in" in ran.flat and "schedules per second" in ran.flat
