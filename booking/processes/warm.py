@@ -81,9 +81,8 @@ class WarmBuyers:
     def keep(self, ends: dict[int, BuyerEnd], stopping: bool) -> bool:
         """After a run: True when every buyer finished it and waits for the next; else none is kept (the
         caller stops them), and the next run starts fresh buyers."""
-        done = (
-            not stopping and len(ends) == len(self.procs) and all(e.status is BuyerStatus.DONE for e in ends.values())
-        )
+        finished = len(ends) == len(self.procs) and all(e.status is BuyerStatus.DONE for e in ends.values())
+        done = finished and not stopping and all(p.exitcode is None for p in self.procs.values())  # alive, waiting
         if not done:
             self.procs, self.links, self.gates = {}, None, None
         return done

@@ -3,6 +3,7 @@ each schedule from a freshly reset store, and the search says how many schedules
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,4 +41,8 @@ class TestWarmSearch:
         assert len(runs) == 5 and runs.warm and runs.exit_code == 0
         for run in runs:
             assert sorted(a.ticket for a in run.history.attempts) == [1, 2], run.history.attempts
-        assert len(pids.read_text().split()) == 10 and len(set(pids.read_text().split())) == 2
+        buyers = {int(pid) for pid in pids.read_text().split()}
+        assert len(pids.read_text().split()) == 10 and len(buyers) == 2
+        for pid in buyers:  # the search is over: its warm buyers were ended, and reaped
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
