@@ -32,7 +32,7 @@ class BuyerPlan:
     config: RunConfig
     choice: Choice
     t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
-    deadline: float  # time.monotonic() value
+    deadline: float  # time.monotonic() value (a warm buyer's later runs: BuyerContext.deadline)
     kill: kills.Kill | None = None  # fault injection: where this buyer dies
     live: bool = False  # say the attempt so far at every point (a watched run: live output)
     warm: bool = False  # a search's buyer: after a run it waits for the next (processes/warm.py)
@@ -157,7 +157,7 @@ def _buy(
         if plan.kill is not None and number == plan.kill.attempt:
             kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
         if number == 0 and c.pause_buyer == plan.buyer:  # --pause-buyer: stopped at its point, then resumed
-            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, plan.deadline, reporter.flush)
+            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, ctx.deadline, reporter.flush)
         pacer.begin_attempt(rec)
         try:
             if store is not None:
@@ -175,7 +175,7 @@ def _buy(
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:
             return ""  # sold out, gave up, or failed: this buyer is done
-        if time.monotonic() > plan.deadline:
+        if time.monotonic() > ctx.deadline:
             return "still buying at the deadline"
     return ""
 

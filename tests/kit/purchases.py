@@ -157,9 +157,11 @@ def waits_to_be_seen(store: str, buyer: int, point: Callable[[str], None]) -> in
 
 def pid_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
     """A correct purchase (a conditional UPDATE) that first writes its process id, one a line, to the file
-    $BOOKING_TEST_PIDS names: which processes bought, across the runs of a search."""
+    $BOOKING_TEST_PIDS names (which processes bought, across the runs of a search), then takes
+    $BOOKING_TEST_SLEEP_S seconds (0 when unset) before its read: a search that outlives its deadline."""
     with open(os.environ["BOOKING_TEST_PIDS"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()}\n")
+    time.sleep(float(os.environ.get("BOOKING_TEST_SLEEP_S", "0")))
     db = _connect(store)
     try:
         while True:

@@ -46,3 +46,14 @@ class TestWarmSearch:
         for pid in buyers:  # the search is over: its warm buyers were ended, and reaped
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
+
+    def test_each_schedule_has_a_deadline_of_its_own(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Five schedules of two buyers, each taking 0.5 s one after the other: the search lasts longer than
+        --deadline, each schedule well within it, and no buyer is stuck at the first schedule's deadline."""
+        monkeypatch.setenv("BOOKING_TEST_PIDS", str(tmp_path / "pids"))
+        monkeypatch.setenv("BOOKING_TEST_SLEEP_S", "0.5")
+        config = RunConfig(store=str(tmp_path / "shop.db"), purchase=purchases.pid_buy, buyers=2, tickets=2,
+                           schedule=Schedule.RANDOM, runs=5, deadline_s=4.0)  # fmt: skip
+        runs = simulate_runs(config)
+        assert runs.warm and runs.elapsed_s > config.deadline_s  # what the test needs: not a speed figure
+        assert [r.verdict.stuck for r in runs] == [0] * 5 and runs.exit_code == 0
