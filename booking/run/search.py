@@ -2,9 +2,10 @@
 
 Each run of a search is one schedule of the same buyers on the same store. What does not change from
 one schedule to the next is done once: the store's claim (held for the whole search), the strategy
-chosen (your code checked apart once, not per schedule), the store opened, and the buyers started and
-warm (booking/processes/warm.py). What a schedule costs is then the store's reset, the purchases'
-statements and the verdict, not a crowd's start-up.
+chosen (your code checked apart once, not per schedule), the store opened (your --setup and --stock
+called in one kept child), and the buyers started and warm (booking/processes/warm.py). What a
+schedule costs is then the store's reset, the purchases' statements and the verdict, not a crowd's
+start-up.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ class Search:
     choice: Choice | None = None  # chosen by the first run
     store: Store | OwnTables | None = None  # opened by the first run, reset by each
     buyers: WarmBuyers = field(default_factory=WarmBuyers)
+
+    def keep(self, store: Store | OwnTables) -> None:
+        """The store, kept open for the next run (closed by the search); your own tables' setup and stock
+        called in one kept child for the whole search."""
+        self.store = store
+        if isinstance(store, OwnTables):
+            store.keep_child()
 
     def close(self) -> None:
         try:

@@ -129,7 +129,7 @@ def _run(
     limits.make_room_for_files(config, choice)
     store = search.store if search is not None and search.store is not None else _store(config, choice, isolation)
     if search is not None:
-        search.store = store  # kept open for the search's next run (closed by the search)
+        search.keep(store)
     display = store.display
     across = _across_hosts(config, choice, store)
     try:

@@ -180,3 +180,22 @@ def pid_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
                 return int(row[0])
     finally:
         db.close()
+
+
+def logged_setup(store: str, tickets: int) -> None:
+    """The ORM example's --setup, first writing its process id to $BOOKING_TEST_SETUP_PIDS."""
+    from booking.examples import orm
+
+    with open(os.environ["BOOKING_TEST_SETUP_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    orm.setup(store, tickets)
+
+
+def stuck_stock(store: str) -> int:
+    """A --stock that writes its process id to $BOOKING_TEST_SETUP_PIDS, then never answers."""
+    import threading
+
+    with open(os.environ["BOOKING_TEST_SETUP_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    threading.Event().wait()
+    return 0

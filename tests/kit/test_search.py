@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from booking import RunConfig, Schedule, simulate_runs
+from booking import CannotRun, RunConfig, Schedule, simulate_runs
+from booking.examples import orm
+from booking.options.choices import StartMethod
 from tests.kit import purchases
 
 LYING = "booking.examples.optimistic:lying_buy"
@@ -57,3 +59,36 @@ class TestWarmSearch:
         runs = simulate_runs(config)
         assert runs.warm and runs.elapsed_s > config.deadline_s  # what the test needs: not a speed figure
         assert [r.verdict.stuck for r in runs] == [0] * 5 and runs.exit_code == 0
+
+
+class TestYourTablesInASearch:
+    """--setup and --stock are called apart, in one child kept for the whole search (kit/apart.py)."""
+
+    def test_setup_is_called_every_schedule_in_one_kept_child(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        log = tmp_path / "setup-pids"
+        monkeypatch.setenv("BOOKING_TEST_SETUP_PIDS", str(log))
+        config = RunConfig(store=f"sqlite:///{tmp_path / 'shop.db'}", purchase=orm.fixed_buy,
+                           setup=purchases.logged_setup, stock=orm.stock, buyers=2, tickets=2,
+                           schedule=Schedule.EXHAUSTIVE, runs=4, start_method=StartMethod.FORK)  # fmt: skip
+        runs = simulate_runs(config)
+        assert len(runs) == 4 and [r.verdict.sold for r in runs] == [2] * 4, [r.verdict for r in runs]
+        pids = log.read_text().split()
+        assert len(pids) == 4 and len(set(pids)) == 1 and int(pids[0]) != os.getpid()
+        with pytest.raises(ProcessLookupError):  # ended with the search
+            os.kill(int(pids[0]), 0)
+
+    def test_a_kept_child_that_does_not_answer_is_ended_at_the_deadline(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        log = tmp_path / "stock-pids"
+        monkeypatch.setenv("BOOKING_TEST_SETUP_PIDS", str(log))
+        config = RunConfig(store=f"sqlite:///{tmp_path / 'shop.db'}", purchase=orm.fixed_buy, setup=orm.setup,
+                           stock=purchases.stuck_stock, buyers=2, tickets=2, schedule=Schedule.EXHAUSTIVE, runs=4,
+                           deadline_s=2.0, start_method=StartMethod.FORK)  # fmt: skip
+        with pytest.raises(CannotRun, match=r"--stock .*stuck_stock: no answer within 2 s \(the deadline\)"):
+            simulate_runs(config)
+        (pid,) = log.read_text().split()
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
