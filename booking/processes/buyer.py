@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 from multiprocessing.connection import Connection
@@ -17,6 +18,7 @@ from booking.processes import kills, pauses
 from booking.processes.messages import Channel, Done, Dying
 from booking.processes.pacer import Pacer
 from booking.processes.reporter import Reporter
+from booking.processes.schedule import next_run
 from booking.redact import redact
 from booking.stores.base import Store
 from booking.strategies import BuyerContext, Choice, Made, StrategyInfo
@@ -30,9 +32,10 @@ class BuyerPlan:
     config: RunConfig
     choice: Choice
     t0: float  # time.monotonic() when the run started; the clock is shared by processes on a host
-    deadline: float  # time.monotonic() value
+    deadline: float  # time.monotonic() value (a warm buyer's later runs: BuyerContext.deadline)
     kill: kills.Kill | None = None  # fault injection: where this buyer dies
     live: bool = False  # say the attempt so far at every point (a watched run: live output)
+    warm: bool = False  # a search's buyer: after a run it waits for the next (processes/warm.py)
 
 
 @dataclass
@@ -44,16 +47,15 @@ class Links:
 
 
 def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
-    """Process target: start up, wait for everyone, then look and buy, `attempts` times or until sold out."""
-    from booking.stores import open_store
-
+    """Process target: start up, wait for everyone, then look and buy, `attempts` times or until sold out;
+    a search's warm buyer then waits for its next run, and buys again, until the search is over."""
     c = plan.config
     info = plan.choice.buyer_info()
     reporter = Reporter(links.channel)
-    t0 = plan.t0
+    zero = [plan.t0]  # the run's clock starts here: a warm buyer is given a new zero for each run
 
     def clock() -> float:
-        return time.monotonic() - t0
+        return time.monotonic() - zero[0]
 
     pacer = Pacer(
         plan.buyer,
@@ -73,37 +75,64 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.
     ctx = BuyerContext(plan.buyer + c.buyer_base, pacer.point, clock, plan.deadline, links.made, holder=plan.buyer)
     ctx.written = lambda: pacer.say("written", done=True)
-    store: Store | None = None
-    unfinished = ""
+    stores: list[Store] = []
+    unfinished, said = "", False
     try:
-        try:
-            if info.opens_store and not c.receipts_only and c.store_url is not None:
-                store = open_store(
-                    c.store_url, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s
-                )
-                store.warm()  # connected and warm before the barrier: no first-time cost in the first attempt
-            if info.setup is not None:
-                info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
-            pacer.ready()
-        except BaseException as exc:  # your prepare() calling sys.exit() too
-            now = ctx.clock()
-            failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc, c.secrets), t_start=now, t_end=now)
-            failed.unavailable = unavailable(exc)
-            pacer.begin_attempt(failed)
-            pacer.say("end", done=True)
-            reporter.put(failed)
+        if not _ready(plan, ctx, pacer, reporter, lambda: _start_up(plan, info, ctx, stores)):
             return
-        unfinished = _buy(plan, info, store, ctx, pacer, reporter, links, gate)
+        unfinished = _buy(plan, info, stores[0] if stores else None, ctx, pacer, reporter, links, gate)
+        while plan.warm and not unfinished:  # a search's buyer: this run is done, wait for the next
+            reporter.flush()
+            links.channel.send(Done(plan.buyer))
+            said = True
+            following = next_run(gate)
+            if following is None:
+                return  # the search is over
+            said, (zero[0], ctx.deadline) = False, following
+            pacer.next_run(ctx.deadline)
+            if not _ready(plan, ctx, pacer, reporter, lambda: None):
+                return
+            unfinished = _buy(plan, info, stores[0] if stores else None, ctx, pacer, reporter, links, gate)
     finally:
         if links.made.seller is not None:
             links.made.seller.leave(plan.buyer)  # --lock queue: this buyer sends no more requests
-        if store is not None:
+        for store in stores:
             store.close()
         reporter.close()
         # Alive at the end with a kill planned at --kill-buyer: the kill never fired (chaos may miss, by design).
         missed = plan.kill.point if plan.kill is not None and c.kill_buyer == plan.buyer else None
-        said = printed.taken()
-        links.channel.send(Done(plan.buyer, unfinished, missed, points.passed(), said), timeout=ctx.time_left() + 5)
+        if not said:
+            kept = printed.taken()
+            links.channel.send(Done(plan.buyer, unfinished, missed, points.passed(), kept), timeout=ctx.time_left() + 5)
+
+
+def _start_up(plan: BuyerPlan, info: StrategyInfo, ctx: BuyerContext, stores: list[Store]) -> None:
+    """Connect and warm up before the start barrier (into `stores`), then your prepare(store)."""
+    from booking.stores import open_store
+
+    c = plan.config
+    if info.opens_store and not c.receipts_only and c.store_url is not None:
+        store = open_store(c.store_url, None if c.isolation is None else c.isolation.value, c.durable, c.deadline_s)
+        stores.append(store)
+        store.warm()  # connected and warm before the barrier: no first-time cost in the first attempt
+    if info.setup is not None:
+        info.setup(ctx)  # e.g. your prepare(store): its cost is start-up, never the race
+
+
+def _ready(plan: BuyerPlan, ctx: BuyerContext, pacer: Pacer, reporter: Reporter, before: Callable[[], None]) -> bool:
+    """`before()`, then wait at the start barrier; a failure of either is reported as one failed attempt."""
+    try:
+        before()
+        pacer.ready()
+    except BaseException as exc:  # your prepare() calling sys.exit() too
+        now = ctx.clock()
+        failed = Attempt(plan.buyer, 0, Outcome.ERROR, error=one_line(exc, plan.config.secrets), t_start=now, t_end=now)
+        failed.unavailable = unavailable(exc)
+        pacer.begin_attempt(failed)
+        pacer.say("end", done=True)
+        reporter.put(failed)
+        return False
+    return True
 
 
 def _buy(
@@ -129,7 +158,7 @@ def _buy(
         if plan.kill is not None and number == plan.kill.attempt:
             kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
         if number == 0 and c.pause_buyer == plan.buyer:  # --pause-buyer: stopped at its point, then resumed
-            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, plan.deadline, reporter.flush)
+            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, ctx.deadline, reporter.flush)
         pacer.begin_attempt(rec)
         try:
             if store is not None:
@@ -147,7 +176,7 @@ def _buy(
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:
             return ""  # sold out, gave up, or failed: this buyer is done
-        if time.monotonic() > plan.deadline:
+        if time.monotonic() > ctx.deadline:
             return "still buying at the deadline"
     return ""
 

@@ -9,8 +9,6 @@ exits is seen the moment it exits, and what it sent before is read first.
 from __future__ import annotations
 
 import gc
-import multiprocessing.process
-import os
 import selectors
 import time
 from dataclasses import dataclass, field
@@ -18,17 +16,17 @@ from typing import Any
 
 from booking.history import Attempt, BuyerEnd, BuyerStatus, History, Opened
 from booking.history.watch import Watcher
-from booking.i18n import lang
 from booking.i18n.lang import N_, _
 from booking.i18n.words import exit_status
 from booking.kit.points import START
 from booking.processes import kills, signals, teardown
-from booking.processes.buyer import BuyerPlan, Links, run_buyer
+from booking.processes.buyer import BuyerPlan, Links
 from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.stepper import NO_STEPS, Stepper
 from booking.processes.telling import Teller
+from booking.processes.warm import WarmBuyers, fork_buyers
 from booking.types import Peers
 
 GRACE_S = 2.0  # after the deadline: how long buyers get to stop by themselves and report
@@ -59,6 +57,7 @@ class Crowd:
     watcher: Watcher | None = None  # told what happens as it happens (live output)
     pauses: Any = None  # --pause-buyer: the parent's side of the pause (booking/processes/pauses.py)
     stepper: Stepper = NO_STEPS  # --step: the start barrier (and the window's) held until the go-ahead
+    warm: WarmBuyers | None = None  # a search's buyers, kept between its runs (booking/processes/warm.py)
     history: History = field(default_factory=History)
     aborted: str | None = None  # why the run was stopped early
     interrupted: int | None = None  # the signal that stopped the run
@@ -90,7 +89,7 @@ class Crowd:
                 self.pauses.close(self.history)
             all_done = len(self._ended) == len(self.plans)
             stopping = self.aborted or self.interrupted
-            stopped = teardown.stop(list(self._procs.values()), 0 if stopping else JOIN_S)
+            stopped = self._stop(bool(stopping))
             for buyer, p in self._procs.items():
                 why = _("stopped with the run") if stopping else _("still running at the deadline")
                 reason = why if p in stopped else _("exited without saying it was done")
@@ -99,7 +98,6 @@ class Crowd:
                 self._end(plan.buyer, BuyerEnd(plan.buyer, BuyerStatus.STUCK, _("never started")), quietly=True)
             sellers_stopped = self.sellers.close(drain=all_done) if self.sellers is not None else {}
             self._selector.close()
-            self.gates.close()
         if self.barrier is not None:
             t0 = self.plans[0].t0 if self.plans else 0.0
             self.history.gates += [Opened(t - t0, point, ws, why) for t, point, ws, why in self.barrier.opened]
@@ -132,21 +130,22 @@ class Crowd:
             gc.unfreeze()
 
     def _start_buyers(self) -> None:
-        for plan in self.plans:
-            if self._signalled():
-                break
-            gate = self.gates.make(plan.buyer)
-            args = (os.getpid(), lang.spoken(), run_buyer, plan, self.links, gate)
-            p = self.ctx.Process(target=signals.run_child, args=args, name=f"buyer-{plan.buyer}")
-            p.daemon = True
-            with signals.forking(self.ctx.get_start_method()):
-                p.start()
-            # Process.start() polls every child still listed (a waitpid each): O(buyers^2) per run. This run
-            # waits on its buyers' sentinels and reaps them itself (teardown.stop): they need not be listed.
-            multiprocessing.process._children.discard(p)  # type: ignore[attr-defined]
-            gate.close()  # the buyer has its end
-            self._procs[plan.buyer] = p
-            self._selector.register(p.sentinel, selectors.EVENT_READ, plan.buyer)
+        if self.warm is not None and self.warm.kept:  # a search's next run: its buyers are started and warm
+            self._procs = self.warm.next_run(self.plans, self._selector)
+            return
+        fork_buyers(self.ctx, self.plans, self.links, self.gates, self._procs, self._selector, self._signalled)
+        if self.warm is not None:
+            self.warm.started(self._procs, self.links, self.gates)
+
+    def _stop(self, stopping: bool) -> list[Any]:
+        """End the buyers, and close their gates; a search keeps its warm buyers for its next run instead."""
+        if self.warm is not None and self.warm.keep(self._ended, stopping):
+            return []
+        if self.warm is not None:
+            self.gates.close()  # first: a warm buyer waiting for a next run ends at once
+        stopped = teardown.stop(list(self._procs.values()), 0 if stopping else JOIN_S)
+        self.gates.close()
+        return stopped
 
     def _watch(self, until: float) -> None:
         """Handle reports and exits as they happen, until everyone is done, the run is aborted, or `until`."""

@@ -107,6 +107,10 @@ class Pacer:
             with contextlib.suppress(BarrierTimeout):  # past the deadline: the buyer stops anyway
                 self._wait(self._window)
 
+    def next_run(self, deadline: float) -> None:
+        """A warm buyer's next run (processes/warm.py): its own deadline, and its rounds counted afresh."""
+        self._deadline, self._rounds, self._attempt, self._held = deadline, 0, None, False
+
     def ready(self) -> None:
         """The start barrier: this buyer is started and warmed up; wait until everyone is."""
         self._before_wait()

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import random
+import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Protocol
@@ -30,6 +31,7 @@ from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
+NEXT_RUN = struct.Struct("!dd")  # on a warm buyer's gate: the next run's t0 and deadline (processes/warm.py)
 
 
 class BarrierTimeout(Unavailable):
@@ -56,8 +58,11 @@ class Gates:
         return reader
 
     def release(self, buyer: int) -> None:
+        self.send(buyer, b"g")
+
+    def send(self, buyer: int, data: bytes) -> None:
         with contextlib.suppress(OSError):  # the buyer died: nobody to release
-            self._writers[buyer].send_bytes(b"g")
+            self._writers[buyer].send_bytes(data)
 
     def close(self) -> None:
         for writer in self._writers.values():
@@ -69,6 +74,16 @@ def wait_at(gate: Connection, deadline: float) -> None:
     if not gate.poll(max(deadline - time.monotonic(), 0.0)):
         raise BarrierTimeout(_("the other buyers did not reach the race window before the deadline"))
     gate.recv_bytes()
+
+
+def next_run(gate: Connection) -> tuple[float, float] | None:
+    """A warm buyer's side, after its run: block until the parent sends the next run's (t0, deadline);
+    None when the search is over (the parent closed the gate, or is gone)."""
+    try:
+        t0, deadline = NEXT_RUN.unpack(gate.recv_bytes())
+    except (EOFError, OSError):
+        return None
+    return float(t0), float(deadline)
 
 
 class _Hold:
@@ -219,31 +234,48 @@ class RandomScheduler(_Hold):
 
 class ReplayScheduler(RandomScheduler):
     """`--schedule exhaustive`: one buyer at a time, as RandomScheduler, but each choice follows a given
-    prefix of choices and then takes the lowest-numbered buyer waiting; every choice and the buyers it
-    was made among are recorded, so the next run can take the next alternative (stateless model
-    checking, the way loom and Coyote enumerate interleavings)."""
+    prefix of choices and then takes the buyers waiting in turn (the next after the one let go last);
+    every choice and the buyers it was made among, in the order it tries them, are recorded, so the
+    next run can take the next alternative (stateless model checking, the way loom and Coyote
+    enumerate interleavings).
+
+    In turn, not lowest-numbered first: the first order tried is then the most interleaved one (each
+    buyer one point, then the next), where a check-then-act race shows at once, and the depth-first
+    search that follows varies the last choices first. Lowest first, buyer 1 ran its whole purchase
+    alone in the first orders, and varying it came only after every order of the others."""
 
     def __init__(
         self, gates: Releases, buyers: set[int], prefix: list[int], clock: Callable[[], float] = time.monotonic
     ) -> None:
         super().__init__(gates, buyers, seed=0, steps_hint=1, depth=1, clock=clock)
         self._prefix = prefix
-        self.decisions: list[tuple[list[int], int]] = []  # (buyers waiting, the one let go)
+        self._last: int | None = None  # the buyer let go last
+        self.decisions: list[tuple[list[int], int]] = []  # (buyers waiting in the order tried, the one let go)
 
     def _pick(self) -> int:
-        waiting = sorted(self._waiting)
+        waiting = in_turn(self._waiting, self._last)
         step = len(self.decisions)
         wanted = self._prefix[step] if step < len(self._prefix) else waiting[0]
         pick = wanted if wanted in self._waiting else waiting[0]  # a replay from another program: go on
         self.decisions.append((waiting, pick))
+        self._last = pick
         return pick
+
+
+def in_turn(waiting: Iterable[int], last: int | None) -> list[int]:
+    """The buyers waiting in the order a choice tries them: those after `last` (the one let go last), then
+    the rest from the lowest, `last` itself at the end."""
+    ordered = sorted(waiting)
+    if last is None:
+        return ordered
+    return [b for b in ordered if b > last] + [b for b in ordered if b <= last]
 
 
 def next_prefix(decisions: list[tuple[list[int], int]]) -> list[int] | None:
     """The choices of the next schedule to try after `decisions` (depth first), None when all were tried."""
     for i in range(len(decisions) - 1, -1, -1):
         waiting, picked = decisions[i]
-        later = [b for b in waiting if b > picked]
+        later = waiting[waiting.index(picked) + 1 :]
         if later:
             return [p for _, p in decisions[:i]] + [later[0]]
     return None

@@ -150,15 +150,15 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
             )
         head = _("{n} of {tried} orders showed an anomaly").format(n=runs.anomaly_runs, tried=tried)
         out.line((head, "bold"), f" ({every}){unproved}")
-        if runs.per_second is not None:
-            rate = _("  {tried} schedules in {s:.1f} s: {rate:.1f} schedules per second")
-            out.line(rate.format(tried=tried, s=runs.elapsed_s, rate=runs.per_second))
     else:
         head = _("{n} of {tried} runs showed an anomaly: ").format(n=runs.anomaly_runs, tried=tried)
         odds = _("P(anomaly) {p}, 95% interval [{low}, {high}]").format(
             p=f"{runs.anomaly_runs / tried:.0%}", low=f"{low:.0%}", high=f"{high:.0%}"
         )
         out.line((head, "bold"), odds + unproved)
+    if runs.searched and runs.per_second is not None:
+        rate = _("  {tried} schedules in {s:.1f} s: {rate:.1f} schedules per second")
+        out.line(rate.format(tried=tried, s=runs.elapsed_s, rate=runs.per_second))
     failed = runs.failed
     if failed is None:
         return

@@ -4,6 +4,7 @@ sellers, a lease), made in the parent before any fork; the barrier its schedule 
 from __future__ import annotations
 
 import multiprocessing
+from typing import Any
 
 from booking.history.watch import Watcher
 from booking.options.config import RunConfig, Schedule
@@ -17,6 +18,7 @@ from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
 from booking.processes.sellers import Sellers
 from booking.processes.stepper import NO_STEPS, Stepper
+from booking.processes.warm import WarmBuyers
 from booking.stores import Store, locks
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made
@@ -32,23 +34,25 @@ def make_crowd(
     peers: Peers | None = None,
     watch: Watcher | None = None,
     step: Stepper = NO_STEPS,
+    warm: WarmBuyers | None = None,
 ) -> Crowd:
-    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork."""
+    """The buyers, and whatever the strategy declared it needs, made in the parent before any fork; a
+    search's next run (`warm` kept) gets the buyers it has, with what they inherited."""
     ctx = multiprocessing.get_context(config.processes)
     deadline = t0 + config.deadline_s
-    needs = choice.needs
-    made = Made()
-    if needs.mp_lock:
-        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
-    if needs.lock_file:
-        made.lock_path = str(locks.prepare(store.lock_path()))
-        made.contenders = config.buyers + config.sellers
-    made.lease_ms = config.lease_ms if needs.lease else 0.0
+    made = _made(config, choice, store, ctx) if warm is None or not warm.kept else None
     sellers = None
-    if needs.sellers:
+    if choice.needs.sellers and made is not None:
         sellers = (BrokerSellers if config.broker else Sellers)(ctx, config, choice, t0, deadline)
         made.seller = sellers.link
-    gates = Gates(ctx)
+    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
+    # purchases per second would pay for it: there only their records are shown as they come.
+    live = watch is not None and config.duration_s is None
+    if made is not None:
+        links, gates = Links(Channel(ctx, ordered=live), made), Gates(ctx)
+    else:  # the kept buyers' own
+        assert warm is not None and warm.links is not None and warm.gates is not None
+        links, gates = warm.links, warm.gates
     buyers = set(range(1, config.buyers + 1))
     barrier: LockstepBarrier | RandomScheduler | None = None
     held = choice.holds_buyers(config.schedule)
@@ -61,14 +65,20 @@ def make_crowd(
         barrier = pauses.lockstep(gates, buyers, config.pause_buyer)
         barrier.peers = peers
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
-    # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
-    # purchases per second would pay for it: there only their records are shown as they come.
-    live = watch is not None and config.duration_s is None
-    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live) for b in sorted(buyers)]
+    plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live, warm is not None) for b in sorted(buyers)]
     paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None
-    links = Links(Channel(ctx, ordered=live), made)
     if barrier is not None:
         barrier.stepper = step
-    return Crowd(
-        ctx, plans, links, gates, barrier, deadline, sellers, peers, watcher=watch, pauses=paused, stepper=step
-    )
+    return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watch, paused, stepper=step, warm=warm)
+
+
+def _made(config: RunConfig, choice: Choice, store: Store | OwnTables, ctx: Any) -> Made:
+    """What the strategy declared it needs (but its sellers), made before the buyers that inherit it."""
+    made = Made()
+    if choice.needs.mp_lock:
+        made.mp_lock, made.mp_holder = ctx.Lock(), ctx.Value("i", 0, lock=False)
+    if choice.needs.lock_file:
+        made.lock_path = str(locks.prepare(store.lock_path()))
+        made.contenders = config.buyers + config.sellers
+    made.lease_ms = config.lease_ms if choice.needs.lease else 0.0
+    return made

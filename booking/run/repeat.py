@@ -16,6 +16,7 @@ from typing import Any
 from booking.options.config import RunConfig, Schedule
 from booking.processes.schedule import next_prefix
 from booking.run.result import INCONCLUSIVE, RunResult
+from booking.run.search import searching
 from booking.run.simulate import simulate
 from booking.stats import wilson
 
@@ -31,11 +32,17 @@ class Runs:
     exhaustive: bool = False  # --schedule exhaustive: each run a different order of the buyers' points
     complete: bool = False  # ... and every order was tried
     elapsed_s: float = 0.0  # wall time of all the runs, start-up included
+    warm: bool = False  # the runs shared their buyers, started once (booking/run/search.py)
 
     @property
     def per_second(self) -> float | None:
         """Runs (schedules) made per second of wall time, start-up included (None: not timed)."""
         return len(self.results) / self.elapsed_s if self.elapsed_s > 0 else None
+
+    @property
+    def searched(self) -> bool:
+        """Each run was a schedule the search chose (exhaustive, or random with its seed): its rate is said."""
+        return self.exhaustive or self.config.schedule is Schedule.RANDOM
 
     def __iter__(self) -> Iterator[RunResult]:
         """Every run made, in order (for run in outcome.runs)."""
@@ -80,7 +87,7 @@ class Runs:
             "first_failure": None if failed is None else failed.to_json(),
             "seed": None if failed is None else failed.seed,
             **({"schedules_tried": len(self.results), "every_order": self.complete} if self.exhaustive else {}),
-            **({"schedules_per_s": self.per_second} if self.exhaustive else {}),
+            **({"schedules_per_s": self.per_second, "warm_buyers": self.warm} if self.searched else {}),
             "ok": self.exit_code == 0,
         }
 
@@ -94,19 +101,21 @@ def simulate_runs(config: RunConfig, on_run: Callable[[RunResult], None] | None 
     runs = Runs(config, [], exhaustive=exhaustive)
     prefix: str | None = config.replay
     began = time.monotonic()
-    for n in range(limit):
-        result = simulate(replace(config, seed=base + n, runs=1, replay=prefix))
-        result.seed = base + n
-        runs.results.append(result)
-        runs.elapsed_s = time.monotonic() - began
-        if on_run is not None:
-            on_run(result)
-        if result.exit_code in (1, 3):
-            break
-        if exhaustive:
-            following = next_prefix(result.decisions or [])
-            if following is None:
-                runs.complete = True
+    with searching(config) as search:
+        for n in range(limit):
+            result = simulate(replace(config, seed=base + n, runs=1, replay=prefix), search=search)
+            result.seed = base + n
+            runs.results.append(result)
+            runs.elapsed_s = time.monotonic() - began
+            if on_run is not None:
+                on_run(result)
+            if result.exit_code in (1, 3):
                 break
-            prefix = ",".join(map(str, following))
+            if exhaustive:
+                following = next_prefix(result.decisions or [])
+                if following is None:
+                    runs.complete = True
+                    break
+                prefix = ",".join(map(str, following))
+    runs.warm = search is not None
     return runs

@@ -26,6 +26,7 @@ from booking.processes.schedule import RandomScheduler, ReplayScheduler
 from booking.processes.stepper import NO_STEPS, Stepper
 from booking.run.crowd import make_crowd
 from booking.run.result import RunResult
+from booking.run.search import Search
 from booking.run.together import Together
 from booking.stores import Store, StoreKind, open_store
 from booking.stores.claim import claim
@@ -39,13 +40,16 @@ if TYPE_CHECKING:
     from booking.hosts import HostRun
 
 
-def simulate(config: RunConfig, watch: Watcher | None = None, step: Stepper = NO_STEPS) -> RunResult:
+def simulate(
+    config: RunConfig, watch: Watcher | None = None, step: Stepper = NO_STEPS, search: Search | None = None
+) -> RunResult:
     """Run one simulation. Raises BadInput (exit 2) or CannotRun (exit 3) before touching the store,
     and signals.Interrupted (carrying the run so far) when SIGINT, SIGTERM or SIGHUP stops it.
     `watch` is told what happens as it happens (the live output: booking/history/watch.py); `step` holds
-    the run before each barrier opens (--step, --step-ms: booking/processes/stepper.py)."""
+    the run before each barrier opens (--step, --step-ms: booking/processes/stepper.py); `search`: one
+    run of a search, which keeps its strategy, store and buyers for the next (booking/run/search.py)."""
     try:
-        return _simulate(config, watch, step)
+        return _simulate(config, watch, step, search)
     except signals.Interrupted as exc:
         if exc.said:
             raise
@@ -58,12 +62,14 @@ def _display(config: RunConfig) -> str:
     return config.store_url.display if config.store_url is not None else ""
 
 
-def _simulate(config: RunConfig, watch: Watcher | None, step: Stepper) -> RunResult:
+def _simulate(config: RunConfig, watch: Watcher | None, step: Stepper, search: Search | None) -> RunResult:
     config.validate()
     url = config.store_url
     kind = url.kind if url is not None else StoreKind.COUNTER
     _refuse_conflicts(config, kind)
-    choice = choose(config, kind)
+    choice = search.choice if search is not None and search.choice is not None else choose(config, kind)
+    if search is not None:
+        search.choice = choice
     seed = config.seed if config.seed is not None else random.randrange(1_000_000)
     if config.history is not None:
         check_writable(config.history, "history", never=url.files() if url is not None else [])
@@ -78,7 +84,8 @@ def _simulate(config: RunConfig, watch: Watcher | None, step: Stepper) -> RunRes
     # --keep runs sharing the store at once are judged together, from the journal their claim keeps.
     exclusive = not config.keep and config.run is None
     with claim(url, exclusive, config.deadline_s) if url is not None else contextlib.nullcontext() as journal:
-        return _run(config, kind, choice, seed, watch, journal if config.keep and config.run is None else None, step)
+        kept = journal if config.keep and config.run is None else None
+        return _run(config, kind, choice, seed, watch, kept, step, search)
 
 
 def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
@@ -125,11 +132,14 @@ def _run(
     watch: Watcher | None,
     journal: Journal | None,
     step: Stepper,
+    search: Search | None,
 ) -> RunResult:
     """Seed (or keep) the store, run the crowd, read the store back, judge."""
     isolation = None if config.isolation is None else config.isolation.value
     limits.make_room_for_files(config, choice)
-    store = _store(config, choice, isolation)
+    store = search.store if search is not None and search.store is not None else _store(config, choice, isolation)
+    if search is not None:
+        search.keep(store)
     display = store.display
     across = _across_hosts(config, choice, store)
     try:
@@ -148,7 +158,9 @@ def _run(
             watch.began(_began(config, display, choice, initial, seed, kind))
         with signals.deferred():  # from here on children run: a signal stops them, it does not unwind us
             t0, t0_epoch = time.monotonic(), time.time()
-            crowd = make_crowd(config, choice, store, seed, t0, across.peers if across else None, watch, step)
+            peers = across.peers if across else None
+            buyers = search.buyers if search else None
+            crowd = make_crowd(config, choice, store, seed, t0, peers, watch, step, buyers)
             history = crowd.run()
             elapsed = time.monotonic() - t0
             history.runs = [RunRecord(display, initial, choice.label, _settings(config, seed), __version__)]
@@ -169,7 +181,8 @@ def _run(
                 across.keep(final)
             signum = signals.pending()
     finally:
-        store.close()
+        if search is None:
+            store.close()
         if across is not None:
             across.close()
 

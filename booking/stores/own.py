@@ -44,6 +44,7 @@ class OwnTables:
         self.display = url.display if url is not None else ""
         self.deadline_s, self.method = deadline_s, method
         self._setup, self._stock = setup, stock
+        self._kept: apart.Kept | None = None  # a search's: one child for all its calls
         if setup is not None:
             self._apart("--setup", _check, setup, "--setup", "shop:seed", (spec, 1), "setup(store, tickets)")
         if stock is not None:
@@ -84,7 +85,15 @@ class OwnTables:
         return self._apart(option, _call, hook, option, self.secrets, self.spec, *args)
 
     def _apart(self, option: str, work: Callable[..., Any], hook: Any, *args: Any) -> Any:
-        return apart.call_apart(self.method, self.deadline_s, f"{option} {name_of(hook)}", work, hook, *args)
+        what = f"{option} {name_of(hook)}"
+        if self._kept is not None:
+            return self._kept.call(self.deadline_s, what, work, hook, *args)
+        return apart.call_apart(self.method, self.deadline_s, what, work, hook, *args)
+
+    def keep_child(self) -> None:
+        """A search's runs call your setup and stock in one kept child (kit/apart.py), not a new one each."""
+        if self._kept is None:
+            self._kept = apart.Kept(self.method)
 
     def lock_path(self) -> Path:
         raise BadInput(_("file-lock does not apply to your own tables"))
@@ -96,7 +105,9 @@ class OwnTables:
         return {}  # your own tables: their size is yours to tell
 
     def close(self) -> None:
-        pass
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
 
 
 def _check(hook: Hook, option: str, example: str, args: tuple[Any, ...], shape: str) -> None:

@@ -153,3 +153,49 @@ def waits_to_be_seen(store: str, buyer: int, point: Callable[[str], None]) -> in
     if not SEEN.wait(timeout=30):
         raise RuntimeError("the watcher never heard this buyer's read")
     return buyer
+
+
+def pid_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """A correct purchase (a conditional UPDATE) that first writes its process id, one a line, to the file
+    $BOOKING_TEST_PIDS names (which processes bought, across the runs of a search), then takes
+    $BOOKING_TEST_SLEEP_S seconds (0 when unset) before its read: a search that outlives its deadline."""
+    with open(os.environ["BOOKING_TEST_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    time.sleep(float(os.environ.get("BOOKING_TEST_SLEEP_S", "0")))
+    db = _connect(store)
+    try:
+        while True:
+            row = db.execute(FIRST_FREE).fetchone()
+            point("after-read")
+            if row is None:
+                return None
+            db.execute("BEGIN IMMEDIATE")
+            taken = db.execute(
+                "UPDATE tickets SET sold_to = ? WHERE id = ? AND sold_to IS NULL", (buyer, row[0])
+            ).rowcount
+            if taken:
+                db.execute(LEDGER, (row[0], buyer, time.time()))
+            db.execute("COMMIT")
+            if taken:
+                return int(row[0])
+    finally:
+        db.close()
+
+
+def logged_setup(store: str, tickets: int) -> None:
+    """The ORM example's --setup, first writing its process id to $BOOKING_TEST_SETUP_PIDS."""
+    from booking.examples import orm
+
+    with open(os.environ["BOOKING_TEST_SETUP_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    orm.setup(store, tickets)
+
+
+def stuck_stock(store: str) -> int:
+    """A --stock that writes its process id to $BOOKING_TEST_SETUP_PIDS, then never answers."""
+    import threading
+
+    with open(os.environ["BOOKING_TEST_SETUP_PIDS"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    threading.Event().wait()
+    return 0

@@ -19,6 +19,7 @@ from booking.processes.schedule import (
     LockstepBarrier,
     RandomScheduler,
     ReplayScheduler,
+    in_turn,
     next_prefix,
 )
 
@@ -260,19 +261,32 @@ class TestRandomSchedule:
 
 
 class TestExhaustive:
-    """The replay follows a prefix of choices, then the lowest-numbered buyer; next_prefix walks every order."""
+    """The replay follows a prefix of choices, then the buyers in turn; next_prefix walks every order."""
 
-    def test_the_replay_follows_its_prefix_then_the_lowest(self) -> None:
+    def test_the_replay_follows_its_prefix_then_the_buyers_in_turn(self) -> None:
         schedule = ReplayScheduler(Recorder(), {1, 2, 3}, prefix=[3, 2])
         Program(schedule, buyers=3, tickets=3).run()
         picks = [b for _, b in schedule.decisions]
-        assert picks[:2] == [3, 2] and picks[2] == 1
-        assert schedule.decisions[0][0] == [1, 2, 3]
+        assert picks[:2] == [3, 2] and picks[2] == 3  # after 2: the next in turn is 3, then 1
+        assert schedule.decisions[0][0] == [1, 2, 3] and schedule.decisions[2][0] == [3, 1, 2]
 
     def test_a_prefix_from_another_program_goes_on(self) -> None:
         schedule = ReplayScheduler(Recorder(), {1, 2}, prefix=[9, 9, 9])
         Program(schedule, buyers=2, tickets=1).run()
-        assert [b for _, b in schedule.decisions] == [1, 1, 2, 2]
+        assert [b for _, b in schedule.decisions] == [1, 2, 1, 2]
+
+    def test_the_first_order_is_the_most_interleaved(self) -> None:
+        """Without a prefix each buyer goes one point, then the next: two buyers of one ticket both read it
+        before either writes, so the very first order oversells."""
+        schedule = ReplayScheduler(Recorder(), {1, 2, 3}, prefix=[])
+        program = Program(schedule, buyers=3, tickets=1)
+        program.run()
+        assert [b for _, b in schedule.decisions] == [1, 2, 3, 1, 2, 3] and program.sold == 3
+
+    def test_in_turn_starts_after_the_last_one_let_go(self) -> None:
+        assert in_turn({1, 2, 3, 4}, None) == [1, 2, 3, 4]
+        assert in_turn({1, 2, 4}, 2) == [4, 1, 2]
+        assert in_turn({1, 3}, 4) == [1, 3]
 
     def test_every_order_once_and_the_race_in_some(self) -> None:
         """Two buyers, two points each: the six interleavings, each once; four of them sell ticket #1 twice."""

@@ -137,6 +137,31 @@ def test_an_interrupted_run_leaves_no_process_and_one_line(
     interrupt(tmp_path, store_of(kind, tmp_path, request), signum, delay, target)
 
 
+OWN_TABLES = ["--purchase", "booking.examples.orm:fixed_buy", "--setup", "booking.examples.orm:setup",
+              "--stock", "booking.examples.orm:stock"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("signum", "target", "purchase"),
+    [
+        (signal.SIGTERM, "parent", ["--purchase", "booking.examples.optimistic:honest_buy"]),
+        (signal.SIGINT, "group", OWN_TABLES),  # and the child kept for --setup and --stock
+    ],
+    ids=["TERM", "INT-group-own-tables"],
+)
+def test_an_interrupted_search_leaves_no_warm_buyer(tmp_path: Path, signum: int, target: str, purchase: Any) -> None:
+    """A search keeps its buyers between schedules: a signal in the middle of it ends them all, with one
+    line and 128 + the signal."""
+    store = f"sqlite:///{tmp_path / 't.db'}"
+    search = [*purchase, "--buyers", 4, "--tickets", 4, "--schedule", "exhaustive", "--runs", 100_000, "-q"]
+    args = ["simulate", "--store", store, *search]
+    ran = watched(tmp_path, signum, 3.0, target, *args)
+    where = f"{signal.Signals(signum).name} to the {target}: {ran}"
+    assert ran["left"] == [], f"processes outlived the search ({where})"
+    assert ran["rc"] == 128 + signum and "Traceback" not in ran["stderr"] + ran["stdout"], where
+    assert len(ran["stderr"].splitlines()) == 1, where
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("trial", range(30))
 def test_signals_at_random_moments(tmp_path: Path, request: pytest.FixtureRequest, trial: int) -> None:
