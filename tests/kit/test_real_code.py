@@ -86,7 +86,14 @@ class TestABarrierThatCannotStrand:
         outcome = race(purchases.locked_before_point, buyers=4, tickets=2, store=race_store(), deadline_s=60)
         v = outcome.verdict
         assert v.stuck == 0 and not v.anomalies and outcome.result.aborted is None
-        assert outcome.ok and v.serialized is not None and v.serialized.handoffs == 3, outcome.explain()
+        assert outcome.ok, outcome.explain()
+        # Your code's window ends when it returns, after its COMMIT: on a loaded machine the next buyer
+        # can reach its point before the last one returned, and the two count as overlapping. Then the
+        # OK rests on that overlap; otherwise on the chain of hand-offs.
+        if v.serialized is None:
+            assert (v.overlap or 0) >= 2, outcome.explain()
+        else:
+            assert v.serialized.handoffs == 3, outcome.explain()
         assert any(g.why == "stalled" for g in outcome.result.history.gates)
 
 
