@@ -7,13 +7,16 @@ interval: 0 anomalies in 20 runs is not "never", it is "below 16%, with 95% conf
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from booking.i18n.lang import _
 from booking.options.config import RunConfig, Schedule
+from booking.processes import signals
 from booking.processes.schedule import next_prefix
 from booking.run.result import INCONCLUSIVE, RunResult
 from booking.run.search import searching
@@ -101,8 +104,13 @@ def simulate_runs(config: RunConfig, on_run: Callable[[RunResult], None] | None 
     runs = Runs(config, [], exhaustive=exhaustive)
     prefix: str | None = config.replay
     began = time.monotonic()
-    with searching(config) as search:
+    with searching(config) as search, signals.deferred() if search is not None else contextlib.nullcontext():
         for n in range(limit):
+            # A search's parent works between schedules (resets the store, keeps the buyers): a signal
+            # then is recorded, not raised inside that work, and ends the search here, in one line.
+            if search is not None and (signum := signals.pending()) is not None:
+                said = _("{signal}; between two schedules of a search ({n} tried)")
+                raise signals.interrupted(signum, said.format(signal=signals.interrupted(signum), n=n))
             result = simulate(replace(config, seed=base + n, runs=1, replay=prefix), search=search)
             result.seed = base + n
             runs.results.append(result)
