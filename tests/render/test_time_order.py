@@ -11,12 +11,12 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from booking.stores.base import StoreKind
 from booking.strategies import STRATEGIES
-from tests.helpers import run_command
 
 EVENT = re.compile(r"^ +(\d+\.\d) ms  ")  # an event line (a wrapped line's continuation is indented, with no time)
 
@@ -30,9 +30,11 @@ CASES = [
 IDS = [f"{kind}-{name}{'-3-sellers' if extra else ''}" for kind, name, extra in CASES]
 
 
-def times(tmp_path: Path, kind: str, name: str, extra: tuple[str, ...], run: int) -> list[float]:
+def times(command: Any, tmp_path: Path, kind: str, name: str, extra: tuple[str, ...], run: int) -> list[float]:
+    """The event times of one run's live lines, as the command prints them into a pipe (in this process:
+    the `command` fixture reads its file descriptors, the buyers' lines included)."""
     store = tmp_path / (f"db{run}.json" if kind == "db.json" else f"t{run}.db")
-    ran = run_command("simulate", "--buyers", 10, "--lock", name, "--store", store, *extra, cwd=tmp_path)
+    ran = command("simulate", "--buyers", 10, "--lock", name, "--store", store, *extra)
     assert ran.code in (0, 1), ran.out + ran.err
     found = [float(m.group(1)) for line in ran.out.splitlines() if (m := EVENT.match(line))]
     assert len(found) >= 12, ran.out  # the start barrier, a look per buyer, the sale: the lines are there
@@ -44,16 +46,18 @@ def in_order(found: list[float]) -> bool:
 
 
 @pytest.mark.parametrize(("kind", "name", "extra"), CASES, ids=IDS)
-def test_lines_are_printed_in_time_order(tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]) -> None:
-    found = times(tmp_path, kind, name, extra, 0)
+def test_lines_are_printed_in_time_order(
+    command: Any, tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]
+) -> None:
+    found = times(command, tmp_path, kind, name, extra, 0)
     assert in_order(found), found
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "name", "extra"), CASES, ids=IDS)
 def test_lines_are_printed_in_time_order_run_after_run(
-    tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]
+    command: Any, tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]
 ) -> None:
     for run in range(10):
-        found = times(tmp_path, kind, name, extra, run)
+        found = times(command, tmp_path, kind, name, extra, run)
         assert in_order(found), (run, found)
