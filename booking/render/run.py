@@ -157,7 +157,11 @@ def render_runs(runs: Any, out: Printer, quiet: bool = False) -> None:
         )
         out.line((head, "bold"), odds + unproved)
     if runs.searched and runs.per_second is not None:
-        rate = _("  {tried} schedules in {s:.1f} s: {rate:.1f} schedules per second")
+        rate = (
+            _("  {tried} schedules in {s:.1f} s: {rate:.1f} schedules per second")
+            if tried != 1
+            else _("  1 schedule in {s:.1f} s: {rate:.1f} schedules per second (start-up included)")
+        )
         out.line(rate.format(tried=tried, s=runs.elapsed_s, rate=runs.per_second))
     failed = runs.failed
     if failed is None:
