@@ -36,10 +36,12 @@ class EventLines:
         self._tail: deque[tuple[list[Part], int]] = deque(maxlen=TAIL_LINES)
         self.queue = False  # --lock queue: the buyers' barrier lets them send their requests
         self.http = False  # --target: the endpoint's words, not the notes'
+        self.own = False  # --purchase: your code's reads and writes, not the notes' search() and get()
 
     # -- the Watcher
     def began(self, run: Began) -> None:
         self._counter, self.queue, self.http = run.counter, run.sellers, run.config.target is not None
+        self.own = run.config.purchase is not None
         seed = _seed_note(run.seed)
         c = run.config
         self.out.line(
@@ -71,7 +73,7 @@ class EventLines:
     # -- lines
     def names(self) -> None:
         """The notes' names for what the lines say (an HTTP target's lines say its requests and answers)."""
-        if self.http:
+        if self.http or self.own:
             return
         self.out.line(
             (

@@ -70,6 +70,7 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
         live = EventLines(out, result.kind.counts)
         live.queue = "sellers" in result.extras
         live.http = "spread" in result.extras
+        live.own = result.config.purchase is not None
         live.names()
         replay(result, live)
     if live is not None:

@@ -222,3 +222,13 @@ def sqlite_racy_is_flagged(cli: Any, sqlite_url: str) -> None:
         "--json",
     )
     assert ran.code == 1 and ran.json()["double_sold"] == 1 and ran.json()["sold"] == 8
+
+
+def test_your_own_code_is_not_narrated_in_the_notes_words(cli: Any, tmp_path: Path) -> None:
+    """The notes' search() and get() are booking's own purchase: a run of your function does not say them."""
+    store = f"sqlite:///{tmp_path}/t.db"
+    ran = cli("simulate", "--purchase", "booking.examples.sqlite:fixed_buy", "--buyers", "3", "--store", store)
+    assert ran.code in (0, 4), ran.err
+    assert "search()" not in ran.out and "buyers are started and ready" in ran.out, ran.out
+    notes = cli("simulate", "--store", tmp_path / "db.json", "--buyers", "3")
+    assert "search() sees (outside the lock)" in notes.out  # booking's own purchase still says them
