@@ -53,6 +53,11 @@ def slow_racy(store: str, buyer: int, point: Callable[[str], None]) -> int | Non
 
 def slow_fixed(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
     _first_call(buyer)
+    return _conditional_buy(store, buyer, point)
+
+
+def _conditional_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
+    """Correct: read a free ticket, then take it only if it is still free (a conditional UPDATE)."""
     db = _connect(store)
     try:
         while True:
@@ -162,24 +167,7 @@ def pid_buy(store: str, buyer: int, point: Callable[[str], None]) -> int | None:
     with open(os.environ["BOOKING_TEST_PIDS"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()}\n")
     time.sleep(float(os.environ.get("BOOKING_TEST_SLEEP_S", "0")))
-    db = _connect(store)
-    try:
-        while True:
-            row = db.execute(FIRST_FREE).fetchone()
-            point("after-read")
-            if row is None:
-                return None
-            db.execute("BEGIN IMMEDIATE")
-            taken = db.execute(
-                "UPDATE tickets SET sold_to = ? WHERE id = ? AND sold_to IS NULL", (buyer, row[0])
-            ).rowcount
-            if taken:
-                db.execute(LEDGER, (row[0], buyer, time.time()))
-            db.execute("COMMIT")
-            if taken:
-                return int(row[0])
-    finally:
-        db.close()
+    return _conditional_buy(store, buyer, point)
 
 
 def logged_setup(store: str, tickets: int) -> None:
