@@ -81,7 +81,39 @@ def end_descendants() -> None:
 
 
 def _descendants(root: int) -> list[int]:
-    """The pids below `root`, from /proc (parents' links); empty where there is no /proc."""
+    """The pids below `root`: each process's own list of children (/proc/PID/task/TID/children, one read
+    per process below), else a scan of every process's parent link. The scan reads a file per process on
+    the machine: ~7 ms of every buyer's exit on an idle machine, and more the busier it is."""
+    try:
+        return _walk_children(root)
+    except OSError:
+        return _scan_parents(root)
+
+
+def _walk_children(root: int) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            if pid == root:
+                raise
+            continue  # gone meanwhile: its children, if any, come to this subreaper
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    below = [int(c) for c in f.read().split()]
+            except FileNotFoundError:
+                if pid == root:
+                    raise  # no such file on this kernel (CONFIG_PROC_CHILDREN): scan instead
+                continue
+            found.extend(below)
+            todo.extend(below)
+    return found
+
+
+def _scan_parents(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     with contextlib.suppress(OSError):
         for entry in os.scandir("/proc"):
