@@ -161,7 +161,7 @@ def _buy(
             pauses.arm(c.pause_point, plan.buyer, links.channel, gate, ctx.deadline, reporter.flush)
         pacer.begin_attempt(rec)
         try:
-            if store is not None:
+            if store is not None and info.looks:
                 rec.looked = store.remaining()  # the notes' search(): a look outside the lock
             info.purchase(store, ctx, rec)
         except BaseException as exc:  # one failed attempt is a result to report, not a crash (sys.exit too)

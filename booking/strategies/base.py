@@ -116,6 +116,9 @@ class StrategyInfo:
     # Lockstep holds at every visit of the window (your own code: a retry is raced as hard as a first try);
     # booking's strategies keep one hold per attempt, so their measured figures stay comparable.
     every_visit: bool = False
+    # The notes' search() before each attempt (a read outside the lock). False where the purchase is one
+    # call that checks the stock itself (the seckill script): a seckill client never reads first.
+    looks: bool = True
 
 
 Guard = Callable[[BuyerContext], contextlib.AbstractContextManager[Any]]

@@ -139,6 +139,7 @@ LUA = StrategyInfo(
     purchase=_lua,
     kill_points=(BEFORE_COMMIT,),
     imports=IMPORTS,
+    looks=False,  # the script's stock > 0 check is the look: a GET before it is a round trip for nothing
 )
 WATCH = StrategyInfo(
     "watch",

@@ -159,3 +159,13 @@ def test_compare_takes_a_redis_store(redis_url: str) -> None:
     assert {"none", *SAFE} <= set(cells), sorted(cells)
     assert cells["none"]["anomaly_runs"] > 0 and all(cells[s]["anomaly_runs"] == 0 for s in SAFE)
     assert any(v.startswith("Redis ") for v in report["machine"]["servers"].values()), report["machine"]
+
+
+def test_the_seckill_script_is_the_only_round_trip(redis_url: str) -> None:
+    """lua sends its script and nothing before it (the script checks the stock); the others look first."""
+    from booking import RunConfig, simulate
+
+    for strategy, looks in (("lua", False), ("watch", True)):
+        result = simulate(RunConfig(store=redis_url, strategy=strategy, buyers=2, tickets=1))
+        attempts = result.history.attempts
+        assert attempts and all((a.looked is not None) is looks for a in attempts), strategy
