@@ -82,9 +82,10 @@ def check_call(function: Callable[..., Any], args: tuple[Any, ...], option: str,
         signature.bind(*args)
     except TypeError:
         raise BadInput(
-            _("{option} {name_of}{signature}: cannot be called as {shape}").format(
-                option=option, name_of=name_of(function), signature=signature, shape=shape
-            )
+            _(
+                "{option} {name_of}{signature}: cannot be called as {shape} (booking passes those arguments: "
+                "give it a small function of that shape that calls yours)"
+            ).format(option=option, name_of=name_of(function), signature=signature, shape=shape)
         ) from None
 
 
