@@ -129,9 +129,11 @@ class Channel:
             self._writer.send_bytes(data)  # header and body in one write(2) of at most PIPE_BUF: atomic
             return
         if isinstance(message, list) and len(message) > 1:
-            half = len(message) // 2
-            self.send(message[:half], timeout)
-            self.send(message[half:], timeout)
+            # Cut once, to pieces of the size that fits (halving until it fits pickled it all again at
+            # every halving); a piece still too big is cut again.
+            size = max(1, min(len(message) // 2, len(message) * ATOMIC_BYTES * 9 // (len(data) * 10)))
+            for start in range(0, len(message), size):
+                self.send(message[start : start + size], timeout)
             return
         raise ValueError(f"a report of {len(data)} bytes cannot be sent in one atomic write")
 
