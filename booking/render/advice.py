@@ -28,12 +28,20 @@ def paragraph(advice: Advice) -> str:
     for i, group in enumerate(advice.groups):
         said.append(_first(group, named) if i == 0 else _later(group, advice.groups[0][0].strategy, named))
     if len(scopes) == 1:
-        said.append(_("Each protects {scope}.").format(scope=scopes.pop()))
+        said.append(_("Each protects {scope}.").format(scope=_(scopes.pop())))
     if advice.unmeasured:
         said.append(_("Not measured at these buyers: {names}.").format(names=_join(advice.unmeasured)))
     if advice.unsafe:
         said.append(_("Not safe here, never a choice: {names}.").format(names=_join(advice.unsafe)))
-    return " ".join(said)
+    return _sentences(said)
+
+
+def _sentences(said: list[str]) -> str:
+    """One sentence after another, as the language writes them (a space in English, none in Chinese)."""
+    out = said[0]
+    for sentence in said[1:]:
+        out = _("{sentences} {sentence}").format(sentences=out, sentence=sentence)
+    return out
 
 
 def _join(names: list[str]) -> str:
@@ -44,7 +52,7 @@ def _join(names: list[str]) -> str:
 
 
 def _name(s: Standing, named: bool) -> str:
-    return f"{s.strategy} ({_('protects {scope}').format(scope=s.scope)})" if named else s.strategy
+    return f"{s.strategy} ({_('protects {scope}').format(scope=_(s.scope))})" if named else s.strategy
 
 
 def _first(group: list[Standing], named: bool) -> str:
@@ -70,4 +78,4 @@ def _later(group: list[Standing], fastest: str, named: bool) -> str:
             )
         )
     head = _("Then") if len(group) == 1 else _("Then, indistinguishable from each other,")
-    return f"{head} {'; '.join(parts)}."
+    return _("{head} {parts}.").format(head=head, parts=_("; ").join(parts))

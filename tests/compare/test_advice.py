@@ -10,6 +10,7 @@ from booking.compare.advice import advise
 from booking.compare.cells import Cell
 from booking.compare.reference import rate_words, relate, times
 from booking.compare.servers import servers
+from booking.i18n.lang import speaking
 from booking.render.advice import paragraph
 from booking.stats import repeated
 
@@ -54,6 +55,10 @@ def test_safe_strategies_fastest_first_indistinguishable_ones_grouped() -> None:
     assert said.startswith("On sqlite t.db at 16 buyers: the fastest safe strategies are atomic and optimistic")
     assert "Then file-lock, 9.7x slower than atomic (95%: " in said
     assert said.endswith("Not safe here, never a choice: none and db-lock.")
+    with speaking("zh"):
+        said = paragraph(advice)
+    assert ". " not in said and "。 " not in said, said  # sentences end and join as Chinese writes them
+    assert "。其次是 file-lock" in said and "数据库的所有客户端" in said and said.endswith("。"), said
 
 
 def test_no_as_fast_claim_when_the_intervals_overlap() -> None:
