@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from booking.history import Attempt
 from booking.i18n.lang import _, ngettext
 from booking.i18n.words import buyers, count, ms, read_value, times, who_is, wrote_value
+from booking.render import orders
 from booking.render.own_code import own_code_sale
 from booking.run.result import RunResult, VerifyResult
 from booking.verdict.anomalies import Anomaly, Counts
@@ -109,6 +110,8 @@ _TOLD: dict[str, Callable[[Anomaly], list[str]]] = {
     "undersold": _undersold,
     "errors": _errors,
     "stuck": _stuck,
+    "duplicate_orders": orders.duplicate_orders,
+    "orders_lost": orders.orders_lost,
 }
 
 
