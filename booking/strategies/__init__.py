@@ -149,6 +149,8 @@ class Choice:
             return {**said, "spread": spread(history, foreign=not self.served)}
         if self.seller_strategy is None:
             return {}
+        if self.cache is not None:  # seckill: its sellers write orders under no lock of another strategy's
+            return {**queue.extras(self.sellers, "", history), "seller_lock": None, "cache": self.cache}
         return queue.extras(self.sellers, self.seller_strategy, history)
 
 

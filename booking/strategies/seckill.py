@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from booking.errors import BadInput
+from booking.errors import BadInput, CannotRun
 from booking.history import Attempt, Outcome
 from booking.i18n.lang import _
 from booking.kit.points import AFTER_READ, AFTER_SALE, BEFORE_COMMIT, BEFORE_LOCK, IN_CRITICAL, MID_WRITE
@@ -135,5 +135,8 @@ def check_cache(text: str) -> StoreURL:
         raise BadInput(_("--cache: {url} is not a redis:// URL").format(url=masked_url(text)))
     from booking.stores.redis.cache import check_owned
 
-    check_owned(url)
+    try:
+        check_owned(url)
+    except (BadInput, CannotRun) as exc:  # said as the cache's, not as the run's store
+        raise type(exc)(_("--cache: {error}").format(error=exc)) from None
     return url
