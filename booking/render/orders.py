@@ -32,3 +32,15 @@ def orders_lost(a: Anomaly) -> list[str]:
     refused = _("buyer {buyer}'s order reached a seller, and the database had no ticket left for it")
     lines += [refused.format(buyer=r.buyer) for r in a.attempts[:MAX_STORIES] if r.outcome is Outcome.SOLD_OUT]
     return lines
+
+
+def books(b: dict[str, int]) -> str:
+    """The three books side by side (a seckill run's `reconciliation`)."""
+    said = _(
+        "Redis deducted {deducted} ({left} left), the broker holds {queued} orders, "
+        "the database has {orders} orders for {requests} requests"
+    )
+    return said.format(
+        deducted=b["redis_deducted"], left=b["redis_remaining"], queued=b["broker_queued"],
+        orders=b["orders"], requests=b["order_requests"],
+    )  # fmt: skip
