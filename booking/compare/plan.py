@@ -10,7 +10,7 @@ from booking.i18n.lang import _
 from booking.options.config import Isolation, RunConfig, Schedule
 from booking.options.store_url import StoreURL
 from booking.stores import StoreKind
-from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
+from booking.strategies import ASKED_ONLY, STRATEGIES, StrategyInfo, get_strategy
 
 
 def plan(config: CompareConfig) -> list[CellKey]:
@@ -48,7 +48,9 @@ def plan(config: CompareConfig) -> list[CellKey]:
 def _strategies(config: CompareConfig) -> list[str]:
     if config.strategies is not None:
         return list(config.strategies)
-    return [] if config.purchases else list(STRATEGIES)  # your functions alone, unless you name strategies too
+    if config.purchases:
+        return []  # your functions alone, unless you name strategies too
+    return [n for n in STRATEGIES if n not in ASKED_ONLY]  # seckill needs a broker and a cache it is not given
 
 
 def _check(config: CompareConfig) -> None:
