@@ -89,11 +89,12 @@ def test_a_buyer_killed_after_its_pre_deduct_loses_its_order(sqlite_url: str, br
     check_killed_buyer(sqlite_url, broker_url, redis_url)
 
 
-def test_on_postgresql_the_unique_request_holds_in_the_sale_s_transaction(
-    postgresql_url: str, broker_url: str, redis_url: str
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_on_a_server_the_unique_request_holds_in_the_sale_s_transaction(
+    store_url: Any, broker_url: str, redis_url: str, kind: str
 ) -> None:
-    check_killed_seller(postgresql_url, broker_url, redis_url, idempotent=True)
-    check_killed_seller(postgresql_url, broker_url, redis_url, idempotent=False)
+    check_killed_seller(store_url(kind), broker_url, redis_url, idempotent=True)
+    check_killed_seller(store_url(kind), broker_url, redis_url, idempotent=False)
 
 
 @pytest.mark.slow
