@@ -50,12 +50,15 @@ def _strategies(config: CompareConfig) -> list[str]:
         return list(config.strategies)
     if config.purchases:
         return []  # your functions alone, unless you name strategies too
-    return [n for n in STRATEGIES if n not in ASKED_ONLY]  # seckill needs a broker and a cache it is not given
+    given = config.broker is not None and config.cache is not None  # seckill runs only with its broker and cache
+    return [n for n in STRATEGIES if given or n not in ASKED_ONLY]
 
 
 def _check(config: CompareConfig) -> None:
     if not config.stores:
         raise BadInput(_("--stores: name at least one store"))
+    if (config.broker is None) != (config.cache is None):
+        raise BadInput(_("--broker and --cache go together: seckill runs with both"))
     checked = (
         ("--trials", config.trials, 1),
         ("--tickets", config.tickets, 1),

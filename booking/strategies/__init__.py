@@ -21,28 +21,16 @@ from booking.strategies import queue, seckill
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
 from booking.strategies.redis import REDIS_STRATEGIES
+from booking.strategies.seckill import ASKED_ONLY, asked_options
 from booking.strategies.sql import SQL
 from booking.types import Hook
 
-__all__ = [
-    "ASKED_ONLY",
-    "STRATEGIES",
-    "BuyerContext",
-    "Choice",
-    "Made",
-    "Needs",
-    "StrategyInfo",
-    "choose",
-    "get_strategy",
-]
+__all__ = ["ASKED_ONLY", "STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo"]
+__all__ += ["asked_options", "choose", "get_strategy"]
 
 STRATEGIES: dict[str, StrategyInfo] = {
     s.name: s for s in (*LOCKS, queue.QUEUE, *SQL, *REDIS_STRATEGIES, seckill.SECKILL)
 }
-
-# Strategies that run only with options of their own (seckill: --broker and --cache): a comparison
-# includes them only when it is given those options.
-ASKED_ONLY = frozenset({seckill.NAME})
 
 # --lock when none is given: the notes' mutex for db.json; "SQLite rows guarded by a filelock";
 # on a server, where buyers may run on many hosts, the conditional UPDATE.

@@ -110,6 +110,18 @@ SECKILL = StrategyInfo(
 SELLER = replace(SECKILL, kill_points=(AFTER_READ, MID_WRITE, BEFORE_COMMIT, AFTER_SALE))
 
 
+# Strategies that run only with options of their own (seckill: --broker and --cache): a comparison
+# includes them only when it is given those options.
+ASKED_ONLY = frozenset({NAME})
+
+
+def asked_options(name: str, broker: str | None, cache: str | None) -> dict[str, str]:
+    """The options a strategy of ASKED_ONLY runs with (seckill: its broker and cache); none for the others."""
+    if name not in ASKED_ONLY or broker is None or cache is None:
+        return {}
+    return {"broker": broker, "cache": cache}
+
+
 def refuse_cache(config: RunConfig) -> None:
     """--cache names seckill's Redis: refused with any other strategy."""
     if config.cache is not None and config.strategy != NAME:

@@ -177,3 +177,29 @@ def test_an_unreachable_broker_is_refused_before_the_cache_is_touched(
         assert client.dbsize() == 0  # refused before anything was seeded
     finally:
         client.close()
+
+
+def test_compare_adds_seckill_only_when_given_a_broker_and_a_cache(sqlite_url: str) -> None:
+    from booking.compare.cells import CompareConfig
+    from booking.compare.plan import plan
+    from booking.options.store_url import StoreURL
+
+    store = (StoreURL.parse(sqlite_url),)
+    rows = {k.strategy for k in plan(CompareConfig(stores=store))}
+    assert "seckill" not in rows and "atomic" in rows
+    given = CompareConfig(stores=store, broker="amqp://h/", cache="redis://h:6379/12")
+    assert "seckill" in {k.strategy for k in plan(given)}
+    with pytest.raises(BadInput, match="go together"):
+        plan(CompareConfig(stores=store, broker="amqp://h/"))
+
+
+def test_compare_runs_seckill(sqlite_url: str, broker_url: str, redis_url: str) -> None:
+    from booking import compare_strategies
+
+    comparison = compare_strategies(
+        stores=[sqlite_url], strategies=["atomic", "seckill"], buyers=[3], trials=1, duration_s=0.2,
+        repetitions=1, max_repetitions=1, broker=broker_url, cache=redis_url,
+    )  # fmt: skip
+    seckill = [c for c in comparison.cells if c.strategy == "seckill"]
+    assert {c.question for c in seckill} == {"cost", "correctness"}, comparison.cells
+    assert not any(c.broken for c in seckill) and comparison.exit_code == 0
