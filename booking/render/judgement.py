@@ -33,6 +33,8 @@ FIGURE_NAMES = {
     "double_sold": N_("double_sold"),
     "lost_updates": N_("lost_updates"),
     "unreceipted": N_("unreceipted"),
+    "duplicate_orders": N_("duplicate_orders"),
+    "orders_lost": N_("orders_lost"),
     "errors": N_("errors"),
     "undersold": N_("undersold"),
     "stuck": N_("stuck"),
