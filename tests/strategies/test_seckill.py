@@ -203,3 +203,13 @@ def test_compare_runs_seckill(sqlite_url: str, broker_url: str, redis_url: str) 
     seckill = [c for c in comparison.cells if c.strategy == "seckill"]
     assert {c.question for c in seckill} == {"cost", "correctness"}, comparison.cells
     assert not any(c.broken for c in seckill) and comparison.exit_code == 0
+
+
+def test_with_one_ticket_the_redelivered_order_finds_none_and_is_not_written_twice(
+    sqlite_url: str, broker_url: str, redis_url: str
+) -> None:
+    result = run(sqlite_url, broker_url, redis_url, tickets=1, kill_seller=1, kill_at="after-sale")
+    books = result.extras["reconciliation"]
+    assert [a.kind for a in result.verdict.anomalies] == ["unreceipted"], said(result)
+    assert books["orders"] == books["redis_deducted"] == 1 and books["duplicate_orders"] == 0
+    assert "found nothing left: the first sale stands, and the buyer was told sold out" in story(result, "unreceipted")
