@@ -12,8 +12,9 @@ import booking
 from booking.cli import exits
 from booking.errors import BadInput
 from booking.i18n.lang import _
+from booking.options.choices import COMPARE_BROKER_HELP, COMPARE_CACHE_HELP
 from booking.options.config import Schedule
-from booking.options.store_url import StoreURL
+from booking.options.store_url import StoreURL, url_secrets
 from booking.redact import redact
 from booking.render.output import FORMAT_HELP, JSON, JSON_HELP, TEXT, choose_format
 
@@ -85,6 +86,8 @@ def compare(
         str | None,
         typer.Option(help="Your purchase functions as rows, comma-separated module:function.", metavar="SPECS"),
     ] = None,
+    broker: Annotated[str | None, typer.Option(help=COMPARE_BROKER_HELP, metavar="URL")] = None,
+    cache: Annotated[str | None, typer.Option(help=COMPARE_CACHE_HELP, metavar="URL")] = None,
 ) -> int:
     """Every strategy on one workload: correctness and cost.
 
@@ -124,8 +127,10 @@ def compare(
             think_ms=think,
             purchases=tuple(_split(purchase)) if purchase else (),
             servers=servers,
+            broker=broker,
+            cache=cache,
         )
-    secrets = frozenset().union(*(u.secrets for u in urls or ()))
+    secrets = frozenset().union(*(u.secrets for u in urls or ()), url_secrets(broker or ""), url_secrets(cache or ""))
     comparison.command = redact(shlex.join(["booking", *ctx.obj["argv"]]), secrets)
     deliver(comparison, form, out, console)
     if comparison.partial:

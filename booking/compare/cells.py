@@ -52,6 +52,8 @@ class CompareConfig:
     purchases: tuple[str, ...] = ()  # your own purchase functions, module:function, as rows
     isolation: str | None = None
     think_ms: float = 0.0
+    broker: str | None = None  # with cache: seckill joins the SQL stores' rows (its broker and Redis)
+    cache: str | None = None
 
     def cost_stock(self) -> int:
         return max(self.tickets, int(self.duration_s * COST_STOCK_PER_S))

@@ -32,7 +32,7 @@ from booking.processes import signals
 from booking.run.simulate import simulate
 from booking.stores import StoreKind
 from booking.stores.claim import claim
-from booking.strategies import default_strategy
+from booking.strategies import asked_options, default_strategy
 
 Progress = Callable[[int, int], None]
 
@@ -53,6 +53,7 @@ def run_config(config: CompareConfig, key: CellKey, store: StoreURL | None = Non
         deadline_s=max(config.deadline_s, config.duration_s + 10),
         isolation=config.isolation if sql else None,  # type: ignore[arg-type]
         think_ms=config.think_ms,
+        **asked_options(key.strategy, config.broker, config.cache),  # type: ignore[arg-type]
     )
 
 

@@ -10,7 +10,7 @@ from booking.i18n.lang import _
 from booking.options.config import Isolation, RunConfig, Schedule
 from booking.options.store_url import StoreURL
 from booking.stores import StoreKind
-from booking.strategies import STRATEGIES, StrategyInfo, get_strategy
+from booking.strategies import ASKED_ONLY, STRATEGIES, StrategyInfo, get_strategy
 
 
 def plan(config: CompareConfig) -> list[CellKey]:
@@ -48,12 +48,17 @@ def plan(config: CompareConfig) -> list[CellKey]:
 def _strategies(config: CompareConfig) -> list[str]:
     if config.strategies is not None:
         return list(config.strategies)
-    return [] if config.purchases else list(STRATEGIES)  # your functions alone, unless you name strategies too
+    if config.purchases:
+        return []  # your functions alone, unless you name strategies too
+    given = config.broker is not None and config.cache is not None  # seckill runs only with its broker and cache
+    return [n for n in STRATEGIES if given or n not in ASKED_ONLY]
 
 
 def _check(config: CompareConfig) -> None:
     if not config.stores:
         raise BadInput(_("--stores: name at least one store"))
+    if (config.broker is None) != (config.cache is None):
+        raise BadInput(_("--broker and --cache go together: seckill runs with both"))
     checked = (
         ("--trials", config.trials, 1),
         ("--tickets", config.tickets, 1),

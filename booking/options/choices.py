@@ -161,6 +161,13 @@ BROKER_HELP = (
     "--lock queue: send the requests through this RabbitMQ broker (amqp://user:pw@host:5672/vhost"
     "?queue=NAME) to sellers here or in `booking seller` anywhere; --sellers 0 starts none here."
 )
+COMPARE_BROKER_HELP = "With --cache: seckill joins the SQL stores' rows, its orders through this RabbitMQ broker."
+COMPARE_CACHE_HELP = "With --broker: seckill joins the SQL stores' rows, its stock pre-deducted in this Redis database."
+NO_WAIT_HELP = "With --run: judge this host's part now, not the whole run."
+CACHE_HELP = (
+    "--lock seckill: the Redis database (redis://host:6379/N, booking's own) the stock is pre-deducted in "
+    "before each order goes through --broker to a seller that writes it in --store."
+)
 IDEMPOTENT_HELP = (
     "--lock queue --broker: sellers record each request id with its sale and answer a redelivered "
     "request from the record instead of selling it again."

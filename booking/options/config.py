@@ -120,6 +120,7 @@ class RunConfig:
     )
     broker: str | None = field(default=None, metadata=option(choices.BROKER_HELP, metavar="URL", show_default=False))
     idempotent: bool = field(default=False, metadata=option(choices.IDEMPOTENT_HELP, flag="--idempotent"))
+    cache: str | None = field(default=None, metadata=option(choices.CACHE_HELP, metavar="URL", show_default=False))
     purchase: Hook | None = field(
         default=None,
         metadata=option(
@@ -235,10 +236,7 @@ class RunConfig:
         default=None,
         metadata=option("With --run: this host's name in the run [default: hostname-pid].", show_default=False),
     )
-    no_wait: bool = field(
-        default=False,
-        metadata=option("With --run: judge this host's part now, not the whole run.", flag="--no-wait"),
-    )
+    no_wait: bool = field(default=False, metadata=option(choices.NO_WAIT_HELP, flag="--no-wait"))
     buyer_base: int = 0  # with --run: this host's first buyer is buyer_base + 1 in the store and the verdict
 
     def __post_init__(self) -> None:
@@ -271,7 +269,7 @@ class RunConfig:
     def secrets(self) -> frozenset[str]:
         """Every secret the run's URLs carry (the store's, the target's): what no output may show."""
         store = self.store_url.secrets if self.store_url is not None else frozenset()
-        return store | url_secrets(self.target or "") | url_secrets(self.broker or "")
+        return store | url_secrets(self.target or "") | url_secrets(self.broker or "") | url_secrets(self.cache or "")
 
     @property
     def processes(self) -> str:

@@ -107,20 +107,25 @@ class BrokerSellerPlan:
     timeout_s: float = 60.0
 
 
-def run_broker_seller(plan: BrokerSellerPlan, stop: Callable[[], bool] = lambda: False) -> int:
-    """Consume requests until `stop()` or the deadline; returns how many were answered."""
+def run_broker_seller(
+    plan: BrokerSellerPlan, stop: Callable[[], bool] = lambda: False, kind: type[Seller] | None = None
+) -> int:
+    """Consume requests until `stop()` or the deadline; returns how many were answered. `kind`: the
+    seller that sells each one (Seller; the seckill pipeline's writes an order)."""
     from booking.stores import locks, open_store
 
+    make = kind or Seller
     broker = Broker.parse(plan.broker)
     store = open_store(plan.store, plan.isolation, False, plan.timeout_s)
-    inbox = Inbox(inbox_path(locks.prepare(store.lock_path()))) if plan.idempotent else None
+    keep = plan.idempotent and make.keeps_inbox
+    inbox = Inbox(inbox_path(locks.prepare(store.lock_path()))) if keep else None
     conn = connect(broker)
     ch = conn.channel()
     declare(ch, broker)
     ch.basic_qos(prefetch_count=1)  # one unacknowledged request per seller: the one it is selling
     if plan.kill is not None:
         kills.arm(plan.kill, lambda: None, lambda _point: None)  # the parent sees its death on its sentinel
-    seller = Seller(plan, store, inbox)
+    seller = make(plan, store, inbox)
     try:
         for method, props, body in ch.consume(broker.queue, inactivity_timeout=IDLE_POLL_S):
             if method is None:
@@ -144,6 +149,8 @@ def run_broker_seller(plan: BrokerSellerPlan, stop: Callable[[], bool] = lambda:
 
 class Seller:
     """One request sold (or answered from the record), as the answer's fields."""
+
+    keeps_inbox = True  # --idempotent: the record beside the store (processes/inbox.py); False: the sale keeps it
 
     def __init__(self, plan: BrokerSellerPlan, store: Any, inbox: Inbox | None) -> None:
         self.plan, self.store, self.inbox = plan, store, inbox

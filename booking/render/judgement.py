@@ -13,6 +13,8 @@ BROKEN_INVARIANT = {
     "double_sold": N_("a ticket sold more than once"),
     "lost_updates": N_("purchases the store forgot"),
     "unreceipted": N_("sales nobody holds a receipt for"),
+    "duplicate_orders": N_("a request ordered more than once"),
+    "orders_lost": N_("stock deducted for orders that never arrived"),
 }
 # An availability cost: buyers were refused, failed or kept waiting; nothing was sold wrongly.
 AVAILABILITY_COST = ("errors", "undersold", "stuck")
@@ -31,6 +33,8 @@ FIGURE_NAMES = {
     "double_sold": N_("double_sold"),
     "lost_updates": N_("lost_updates"),
     "unreceipted": N_("unreceipted"),
+    "duplicate_orders": N_("duplicate_orders"),
+    "orders_lost": N_("orders_lost"),
     "errors": N_("errors"),
     "undersold": N_("undersold"),
     "stuck": N_("stuck"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from booking.i18n.lang import _
 from booking.redact import redact
-from booking.render import stories
+from booking.render import orders, stories
 from booking.render.judgement import SAFETY_FIGURES
 from booking.render.leases import tell as tell_pauses
 from booking.render.live import EventLines, header, replay
@@ -84,6 +84,8 @@ def render_run(result: RunResult, out: Printer, quiet: bool = False, live: Event
     )
     if result.extras.get("spread") is not None:  # a target's run always says how close its requests landed
         out.line((_("  spread: "), "dim"), landed(result.extras["spread"]))
+    if result.extras.get("reconciliation") is not None:  # seckill: the three books, always said
+        out.line((_("  books: "), "dim"), orders.books(result.extras["reconciliation"]))
     tell_pauses(result.pauses, result.strategy, out)
     if result.aborted:
         out.line((_("  run stopped: "), "bold red"), result.aborted)

@@ -9,9 +9,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from booking.history import Attempt
+from booking.history import Attempt, Outcome
 from booking.i18n.lang import _, ngettext
 from booking.i18n.words import buyers, count, ms, read_value, times, who_is, wrote_value
+from booking.render import orders
 from booking.render.own_code import own_code_sale
 from booking.run.result import RunResult, VerifyResult
 from booking.verdict.anomalies import Anomaly, Counts
@@ -69,6 +70,13 @@ def _unreceipted(a: Anomaly) -> list[str]:
 
 def _redelivery(r: Attempt) -> str:
     """A request the broker delivered again after its seller died between the sale and the acknowledgement."""
+    if r.outcome is Outcome.SOLD_OUT:  # the second delivery found the stock gone: the first sale stands
+        gone = _(
+            "buyer {buyer}'s request was redelivered by the broker to seller {seller} (the seller holding it died "
+            "after the sale, before acknowledging it) and found nothing left: the first sale stands, and the buyer "
+            "was told sold out"
+        )
+        return gone.format(buyer=r.buyer, seller=r.seller)
     said = _(
         "buyer {buyer}'s request was redelivered by the broker to seller {seller} (the seller holding it died "
         "after the sale, before acknowledging it) and sold again: at-least-once delivery, the seller not "
@@ -109,6 +117,8 @@ _TOLD: dict[str, Callable[[Anomaly], list[str]]] = {
     "undersold": _undersold,
     "errors": _errors,
     "stuck": _stuck,
+    "duplicate_orders": orders.duplicate_orders,
+    "orders_lost": orders.orders_lost,
 }
 
 

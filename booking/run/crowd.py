@@ -16,6 +16,7 @@ from booking.processes.crowd import Crowd
 from booking.processes.kills import plan_kills
 from booking.processes.messages import Channel
 from booking.processes.schedule import Gates, LockstepBarrier, RandomScheduler, ReplayScheduler
+from booking.processes.seckill import SeckillSellers
 from booking.processes.sellers import Sellers
 from booking.processes.stepper import NO_STEPS, Stepper
 from booking.processes.warm import WarmBuyers
@@ -43,7 +44,8 @@ def make_crowd(
     made = _made(config, choice, store, ctx) if warm is None or not warm.kept else None
     sellers = None
     if choice.needs.sellers and made is not None:
-        sellers = (BrokerSellers if config.broker else Sellers)(ctx, config, choice, t0, deadline)
+        kind = SeckillSellers if config.cache else BrokerSellers if config.broker else Sellers
+        sellers = kind(ctx, config, choice, t0, deadline)
         made.seller = sellers.link
     # Watched, buyers say how far they got at every point, except in a cost run (--duration), whose
     # purchases per second would pay for it: there only their records are shown as they come.

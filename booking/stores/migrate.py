@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from booking.stores.connect import Database
 
-OUR_TABLES = frozenset({"tickets", "purchases", "runs", "run_hosts", "run_attempts", "keep_runs"})
+OUR_TABLES = frozenset({"tickets", "purchases", "runs", "run_hosts", "run_attempts", "keep_runs", "orders"})
 
 
 def script_location() -> str:

@@ -49,6 +49,20 @@ purchases = Table(
     Index("ix_purchases_ticket_id", "ticket_id"),
 )
 
+# The seckill pipeline's orders: one row per order a seller wrote, with the request it answers. `once`
+# is the request again when the seller is idempotent (unique: a request redelivered is answered from its
+# row), NULL when it is not (databases let NULLs repeat), so a request sold twice shows as two rows.
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request", String(96), nullable=False),
+    Column("once", String(96), nullable=True, unique=True),
+    Column("ticket_id", Integer, nullable=False),
+    Column("buyer", Integer, nullable=False),
+    Index("ix_orders_request", "request"),
+)
+
 # A run that spans several hosts (--run NAME): the run, who joined it, and every attempt, so that no
 # host has to collect the others' files and one verdict judges them all (booking/hosts/).
 runs = Table(

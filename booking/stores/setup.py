@@ -26,7 +26,7 @@ from booking.i18n.lang import _
 from booking.stores import migrate
 from booking.stores.base import StoreKind
 from booking.stores.limits import watchdog
-from booking.stores.schema import purchases, tickets
+from booking.stores.schema import orders, purchases, tickets
 
 if TYPE_CHECKING:
     from booking.stores.connect import Database
@@ -87,11 +87,13 @@ def _wal(db: Database) -> None:
 
 def _seed(conn: Connection, seed: int, kind: StoreKind) -> None:
     if kind is StoreKind.POSTGRESQL:  # transactional there: an interruption still leaves the store as it was
-        conn.exec_driver_sql("TRUNCATE purchases, tickets RESTART IDENTITY")
+        conn.exec_driver_sql("TRUNCATE orders, purchases, tickets RESTART IDENTITY")
     elif kind is StoreKind.MYSQL:  # DDL, committed at once: the schema is already made, the seed follows
+        conn.exec_driver_sql("TRUNCATE TABLE orders")
         conn.exec_driver_sql("TRUNCATE TABLE purchases")
         conn.exec_driver_sql("TRUNCATE TABLE tickets")
     else:  # SQLite empties a table without a WHERE in one step, and a compare gives each run a fresh file
+        conn.execute(delete(orders))
         conn.execute(delete(purchases))
         conn.execute(delete(tickets))
     for start in range(1, seed + 1, SEED_CHUNK):

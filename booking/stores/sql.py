@@ -75,8 +75,13 @@ class SqlStore(Database):
         return self._cur
 
     def _exec(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        if self._cur is None:
+            self._cursor()
+        return self.execute(self._q[name], params)
+
+    def execute(self, q: Prepared, params: Mapping[str, Any] | None = None) -> Any:
+        """A compiled statement (booking's, or the seckill orders') on this process's cursor."""
         cur = self._cur if self._cur is not None else self._cursor()
-        q = self._q[name]
         started = time.monotonic()
         try:
             cur.execute(q.sql, q.args(params or _NO_PARAMS))

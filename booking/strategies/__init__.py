@@ -17,16 +17,20 @@ from booking.kit.hooks import check_portable
 from booking.options.config import RunConfig, Schedule
 from booking.options.store_url import StoreURL, masked_url
 from booking.stores.base import KIND_NAMES, StoreKind
-from booking.strategies import queue
+from booking.strategies import queue, seckill
 from booking.strategies.base import BuyerContext, Made, Needs, StrategyInfo
 from booking.strategies.locks import LOCKS
 from booking.strategies.redis import REDIS_STRATEGIES
+from booking.strategies.seckill import ASKED_ONLY, asked_options
 from booking.strategies.sql import SQL
 from booking.types import Hook
 
-__all__ = ["STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo", "choose", "get_strategy"]
+__all__ = ["ASKED_ONLY", "STRATEGIES", "BuyerContext", "Choice", "Made", "Needs", "StrategyInfo"]
+__all__ += ["asked_options", "choose", "get_strategy"]
 
-STRATEGIES: dict[str, StrategyInfo] = {s.name: s for s in (*LOCKS, queue.QUEUE, *SQL, *REDIS_STRATEGIES)}
+STRATEGIES: dict[str, StrategyInfo] = {
+    s.name: s for s in (*LOCKS, queue.QUEUE, *SQL, *REDIS_STRATEGIES, seckill.SECKILL)
+}
 
 # --lock when none is given: the notes' mutex for db.json; "SQLite rows guarded by a filelock";
 # on a server, where buyers may run on many hosts, the conditional UPDATE.
@@ -75,6 +79,7 @@ class Choice:
     target_map: str | None = None  # ... and where it differs from booking's contract
     served: str = ""  # --target: what the service says it runs (booking serve: its strategy and workers)
     broker: str | None = None  # --broker: the broker the requests go through (masked)
+    cache: str | None = None  # --lock seckill: the Redis database the stock is pre-deducted in (masked)
     target_spec: Any = None  # --target: the endpoint's Spec (strategies/target/spec.py), plain data
     auto_points: bool = False  # your own code: its SQLAlchemy engines' statements are points (--auto-points)
 
@@ -129,6 +134,9 @@ class Choice:
             return ""
         from booking.i18n.words import count
 
+        if self.cache is not None:
+            said = _(" ({sellers} writing orders, broker {broker}, cache {cache})")
+            return said.format(sellers=count(self.sellers, "seller"), broker=self.broker, cache=self.cache)
         via = _(", broker {broker}").format(broker=self.broker) if self.broker is not None else ""
         return _(" ({sellers}, seller lock {strategy}{via})").format(
             sellers=count(self.sellers, "seller"), strategy=self.seller_strategy, via=via
@@ -143,11 +151,14 @@ class Choice:
             return {**said, "spread": spread(history, foreign=not self.served)}
         if self.seller_strategy is None:
             return {}
+        if self.cache is not None:  # seckill: its sellers write orders under no lock of another strategy's
+            return {**queue.extras(self.sellers, "", history), "seller_lock": None, "cache": self.cache}
         return queue.extras(self.sellers, self.seller_strategy, history)
 
 
 def choose(config: RunConfig, kind: StoreKind) -> Choice:
     """The Choice for `config` on a store of `kind`; BadInput for options that do not fit together."""
+    seckill.refuse_cache(config)
     if config.target is not None:
         from booking.strategies.http import check_target, http_strategy
 
@@ -179,6 +190,8 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
                 value=config.schedule.value, name=name
             )
         )
+    if name == seckill.NAME:
+        return _seckill(config, info)
     seller_name = queue.seller_lock_name(config)
     try:
         seller = get_strategy(seller_name, kind)
@@ -200,6 +213,19 @@ def choose(config: RunConfig, kind: StoreKind) -> Choice:
     hold_buyers = config.sellers == 1 or config.schedule is not Schedule.LOCKSTEP or config.broker is not None
     choice = Choice(name, seller_strategy=seller_name, sellers=config.sellers, hold_buyers=hold_buyers)
     return replace(choice, broker=masked_url(config.broker)) if config.broker is not None else choice
+
+
+def _seckill(config: RunConfig, info: StrategyInfo) -> Choice:
+    """--lock seckill: its options checked, then the broker and Redis reached (else exit 3), before the store."""
+    from booking.strategies.broker import check_broker
+
+    seckill.refuse(config)
+    assert config.broker is not None and config.cache is not None
+    _check_kills(config, info, seckill.SELLER)
+    check_broker(config.broker)
+    seckill.check_cache(config.cache)
+    choice = Choice(info.name, seller_strategy=info.name, sellers=config.sellers, broker=masked_url(config.broker))
+    return replace(choice, cache=masked_url(config.cache))
 
 
 def _check_kills(config: RunConfig, buyer: StrategyInfo | None, seller: StrategyInfo | None = None) -> StrategyInfo:

@@ -109,7 +109,7 @@ class Verdict:
         return data
 
 
-SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted"})
+SAFETY_KINDS = frozenset({"oversold", "double_sold", "lost_updates", "unreceipted", "duplicate_orders", "orders_lost"})
 
 
 def verify(
