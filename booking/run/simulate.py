@@ -27,7 +27,6 @@ from booking.processes.stepper import NO_STEPS, Stepper
 from booking.run.crowd import make_crowd
 from booking.run.result import RunResult
 from booking.run.search import Search
-from booking.run.seckill import PipelineStore, reconciled
 from booking.run.together import Together
 from booking.stores import Store, StoreKind, open_store
 from booking.stores.claim import claim
@@ -123,6 +122,8 @@ def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | 
     if config.own_tables:
         return OwnTables(config.store_url, config.setup, config.stock, config.deadline_s, config.processes)
     if config.cache is not None:  # --lock seckill: the SQL store, its Redis and broker beside it
+        from booking.run.seckill import PipelineStore  # SQLAlchemy: imported only where it is used
+
         return PipelineStore(config, isolation)
     return open_store(config.store_url, isolation, timeout_s=config.deadline_s)
 
@@ -224,7 +225,10 @@ def _judge(
         strategy_safe=choice.safe,
         pauses=pause_stories(history, config.lease_ms / 1000 if choice.needs.lease else None),
     )
-    reconciled(result)  # --lock seckill: Redis, the broker and the database agree, or what they disagree on
+    if config.cache is not None:  # --lock seckill: Redis, the broker and the database agree, or what they disagree on
+        from booking.run.seckill import reconciled
+
+        reconciled(result)
     if isinstance(crowd.barrier, RandomScheduler):
         result.seed, result.order = seed, crowd.barrier.order
     if isinstance(crowd.barrier, ReplayScheduler):

@@ -53,6 +53,10 @@ def _lost(held: Attempt, others: list[Attempt], expired: float) -> LeaseLost:
     since = held.t_acquired or 0.0
     after = sorted((a for a in others if a.t_acquired is not None and a.t_acquired > since), key=_acquired)
     taker = after[0] if after else None
+    if taker is not None and taker.t_acquired is not None:
+        # The lease began at the server between the holder's SET and its answer (and Redis counts it in whole
+        # milliseconds): it can lapse before t_acquired + lease. Another buyer taking the lock proves it had.
+        expired = min(expired, taker.t_acquired)
     twice = []
     if held.outcome is Outcome.OK:
         twice = [(held.ticket, a.buyer) for a in others if a.outcome is Outcome.OK and a.ticket == held.ticket]
