@@ -439,3 +439,23 @@ def test_sqlite_in_a_read_only_directory(cli: Any, tmp_path: Path, command: list
         ran = cli(*command, "--store", store)
     assert_one_line(ran, 3, f"directory {directory} cannot be written")
     assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "extra"),
+    [
+        ("h11", ["simulate", "--target", "http://127.0.0.1:9/", "--buyers", "2"], "service"),
+        ("h11", ["target", "check", "race.toml"], "service"),
+    ],
+)
+def test_a_feature_without_its_extra_says_what_to_install(module: str, args: list[str], extra: str) -> None:
+    """As on a machine where `pip install -e .` left the extra out: one line naming the extra, exit 3."""
+    import subprocess
+    import sys
+
+    code = f"import sys; sys.modules[{module!r}] = None; from booking.cli import main; sys.exit(main({args!r}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip() == (
+        f"booking: error: {module} is not installed (it comes with an extra): pip install 'booking-race-lab[{extra}]'"
+    )

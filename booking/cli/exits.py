@@ -27,6 +27,18 @@ if TYPE_CHECKING:
     from booking.render.live import EventLines
 
 
+# The optional packages, by the extra that installs them (pyproject.toml): a feature used without its
+# extra says what to install, not "unexpected ModuleNotFoundError".
+EXTRAS = {
+    **dict.fromkeys(("h11", "httpx", "httpcore", "uvicorn", "starlette", "anyio"), "service"),
+    "redis": "redis",
+    "pika": "broker",
+    "psycopg": "postgres",
+    "pymysql": "mysql",
+    "matplotlib": "report",
+}
+
+
 def run_command(command: Any, args: list[str]) -> int:
     """Run Typer's command in this process and map whatever it raises to an exit code."""
     state: dict[str, Any] = {"debug": bool(os.environ.get("BOOKING_DEBUG")), "argv": args}
@@ -65,6 +77,10 @@ def run_command(command: Any, args: list[str]) -> int:
         )
         return 3
     except Exception as exc:
+        missing = _missing_extra(exc)
+        if missing is not None and not state["debug"]:
+            error(missing)
+            return 3
         stopped = _signal_inside(exc)
         if stopped is not None:  # a signal that landed while Python was making a class (it wraps what it meets)
             error(str(stopped), prefix="")
@@ -77,6 +93,18 @@ def run_command(command: Any, args: list[str]) -> int:
         )
         return 3
     return code if isinstance(code, int) else 0
+
+
+def _missing_extra(exc: Exception) -> str | None:
+    """An optional package not installed: the line that says which extra installs it."""
+    if not isinstance(exc, ModuleNotFoundError):
+        return None
+    extra = EXTRAS.get((exc.name or "").partition(".")[0])
+    if extra is None:
+        return None
+    return _("{module} is not installed (it comes with an extra): pip install 'booking-race-lab[{extra}]'").format(
+        module=exc.name, extra=extra
+    )
 
 
 def _goes_first(exc: typer.TyperException, args: list[str]) -> str:
