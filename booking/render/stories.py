@@ -91,10 +91,12 @@ def _sales(c: Counts) -> str:
 
 def _undersold(a: Anomaly) -> list[str]:
     c = a.counts
-    said = _("{tickets} left unsold while {attempts} were turned away ({buyers} found none)")
-    return [
-        said.format(tickets=count(c.remaining, "ticket"), attempts=count(c.refused, "attempt"), buyers=buyers(a.buyers))
-    ]
+    said = ngettext(
+        "{tickets} left unsold while {n} attempt was turned away ({buyers} found none)",
+        "{tickets} left unsold while {n} attempts were turned away ({buyers} found none)",
+        c.refused,
+    )
+    return [said.format(tickets=count(c.remaining, "ticket"), n=c.refused, buyers=buyers(a.buyers))]
 
 
 def _errors(a: Anomaly) -> list[str]:

@@ -134,3 +134,15 @@ def test_a_serialization_refusal_is_a_cost_not_an_oversell(cli: Any, store_url: 
     data = cli(*args, "--buyers", "5", "--json").json()
     assert (data["ok"], data["errors"], data["oversold"], data["by_luck"]) == (False, 4, 0, False)
     assert data["verdict"] == "SAFE, AT A COST"
+
+
+def test_one_attempt_turned_away_is_said_in_the_singular() -> None:
+    from booking.render.stories import stories
+    from booking.verdict.anomalies import Anomaly, Counts
+
+    def said(refused: int) -> str:
+        (line,) = stories(Anomaly("undersold", 4, Counts(5, 4, 1, 1, refused, 0), buyers=[8]))
+        return line
+
+    assert said(1) == "4 tickets left unsold while 1 attempt was turned away (buyer 8 found none)"
+    assert said(2).startswith("4 tickets left unsold while 2 attempts were turned away")
