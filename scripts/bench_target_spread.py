@@ -1,11 +1,14 @@
 """How close 20 buyers' requests reach `booking serve --workers 4`: the arrival spread at the server
 (its Server-Timing arrival times, max - min), median over RUNS runs, for
 
-  last-byte   booking simulate --target (buyer processes, last-byte sync; the run's --json spread)
+  last-byte   booking simulate --target (buyer processes, last-byte sync: each hands its socket to the
+              parent, which writes every last byte in one loop; the run's --json spread)
   gather      one process, httpx.AsyncClient, asyncio.gather of 20 POSTs (the naive way)
   floor       one process, 20 connections written all but their last byte, then the last bytes in one loop
 
-python scripts/bench_target_spread.py [--runs 10] [--buyers 20]
+python scripts/bench_target_spread.py [--runs 10] [--buyers 20]   (BOOKING_START_METHOD=spawn: spawned buyers)
+
+The load average is printed before and after: on a shared machine the figures move with it.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def start(store: str) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("booking serve did not start")
 
 
-def last_byte(url: str, store: str, buyers: int) -> float:
+def last_byte(url: str, store: str, buyers: int, sent: list[float]) -> float:
     out = subprocess.run(
         [
             sys.executable,
@@ -75,7 +78,9 @@ def last_byte(url: str, store: str, buyers: int) -> float:
         capture_output=True,
         text=True,
     ).stdout
-    return float(json.loads(out)["spread"]["arrived_ms"])
+    spread = json.loads(out)["spread"]
+    sent.append(float(spread["sent_ms"]))
+    return float(spread["arrived_ms"])
 
 
 async def _gather(url: str, buyers: int) -> float:
@@ -107,6 +112,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--buyers", type=int, default=20)
     args = parser.parse_args()
+    before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    sent: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         store = f"sqlite:///{Path(tmp) / 'spread.db'}"
         subprocess.run([sys.executable, "-m", "booking", "init", "--store", store], check=True, capture_output=True)
@@ -114,17 +121,22 @@ def main() -> None:
         try:
             figures: dict[str, list[float]] = {"last-byte": [], "gather": [], "floor": []}
             for _ in range(args.runs):
-                figures["last-byte"].append(last_byte(url, store, args.buyers))
+                figures["last-byte"].append(last_byte(url, store, args.buyers, sent))
                 figures["gather"].append(asyncio.run(_gather(url, args.buyers)))
                 figures["floor"].append(floor(url, args.buyers))
         finally:
             proc.terminate()
             proc.wait(30)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{args.buyers} buyers, booking serve --workers 4 --lock atomic --think 0, {args.runs} runs, load {load}")
+    method = os.environ.get("BOOKING_START_METHOD", "fork")
+    print(f"{args.buyers} buyers, booking serve --workers 4 --lock atomic --think 0, {args.runs} runs, {method}")
+    print(f"load average before {before}, after {load}")
     for name, values in figures.items():
         shown = " ".join(f"{v:.2f}" for v in values)
         print(f"  {name:10} median arrival spread {statistics.median(values):7.2f} ms   ({shown})")
+    ratio = statistics.median(figures["last-byte"]) / statistics.median(figures["floor"])
+    print(f"  last-byte / floor: {ratio:.2f}x; booking's send spread (the parent's loop), median ", end="")
+    print(f"{statistics.median(sent):.3f} ms ({' '.join(f'{v:.3f}' for v in sent)})")
 
 
 if __name__ == "__main__":
