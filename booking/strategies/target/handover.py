@@ -19,6 +19,7 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Iterator
 
 HANDED = struct.Struct("!I")  # the buyer's number, then its last byte, with the socket's descriptor
 WRITTEN = b"w"  # a gate's word: the parent wrote this buyer's last byte, at the time packed after it
@@ -74,12 +75,13 @@ class LastBytes:
         self.take()
         held = [(buyer, self._held.pop(buyer)) for buyer in buyers if buyer in self._held]
         went: list[tuple[int, float]] = []
-        for buyer, (fd, last) in held:
-            try:
-                if os.write(fd, last) == 1:
-                    went.append((buyer, time.monotonic()))
-            except OSError:  # reset, or its buffer full: the buyer writes it (and meets the error) itself
-                pass
+        with _unpreempted():
+            for buyer, (fd, last) in held:
+                try:
+                    if os.write(fd, last) == 1:
+                        went.append((buyer, time.monotonic()))
+                except OSError:  # reset, or its buffer full: the buyer writes it (and meets the error) itself
+                    pass
         for _buyer, (fd, _last) in held:
             os.close(fd)
         return {buyer: WRITTEN + AT.pack(t) for buyer, t in went}
@@ -106,3 +108,22 @@ def _received(sock: socket.socket) -> tuple[bytes, list[int]]:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
     return data, list(fds)
+
+
+@contextlib.contextmanager
+def _unpreempted() -> Iterator[None]:
+    """The loop run under SCHED_FIFO where this process may (root, or a non-zero RLIMIT_RTPRIO): each write
+    wakes a server worker on loopback, and a woken worker could otherwise take this CPU before the loop
+    ends. Elsewhere it runs as it is, and may be preempted (the send spread then says so)."""
+    try:
+        before = os.sched_getscheduler(0)
+        param = os.sched_getparam(0)
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (OSError, AttributeError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, before, param)
