@@ -5,6 +5,7 @@
               parent, which writes every last byte in one loop; the run's --json spread)
   gather      one process, httpx.AsyncClient, asyncio.gather of 20 POSTs (the naive way)
   floor       one process, 20 connections written all but their last byte, then the last bytes in one loop
+  floor-fifo  the same, its loop under SCHED_FIFO where this process may, as booking's parent's loop is
 
 python scripts/bench_target_spread.py [--runs 10] [--buyers 20]   (BOOKING_START_METHOD=spawn: spawned buyers)
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -25,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from booking.strategies.target.answer import arrival
+from booking.strategies.target.handover import unpreempted
 from booking.strategies.target.wire import Wire
 
 
@@ -93,14 +96,15 @@ async def _gather(url: str, buyers: int) -> float:
     return (max(times) - min(times)) * 1000  # type: ignore[type-var,operator]
 
 
-def floor(url: str, buyers: int) -> float:
+def floor(url: str, buyers: int, fifo: bool = False) -> float:
     wires = [Wire(url, 10.0) for _ in range(buyers)]
     for b, wire in enumerate(wires):
         wire.connect()
         body = json.dumps({"buyer": b + 1}).encode()
         wire.hold(wire.encode("POST", "/purchase", [("Content-Type", "application/json")], body))
-    for wire in wires:
-        wire.release()
+    with unpreempted() if fifo else contextlib.nullcontext():
+        for wire in wires:
+            wire.release()
     times = [arrival(wire.read().headers) for wire in wires]
     for wire in wires:
         wire.close()
@@ -119,11 +123,12 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "booking", "init", "--store", store], check=True, capture_output=True)
         proc, url = start(store)
         try:
-            figures: dict[str, list[float]] = {"last-byte": [], "gather": [], "floor": []}
+            figures: dict[str, list[float]] = {"last-byte": [], "gather": [], "floor": [], "floor-fifo": []}
             for _ in range(args.runs):
                 figures["last-byte"].append(last_byte(url, store, args.buyers, sent))
                 figures["gather"].append(asyncio.run(_gather(url, args.buyers)))
                 figures["floor"].append(floor(url, args.buyers))
+                figures["floor-fifo"].append(floor(url, args.buyers, fifo=True))
         finally:
             proc.terminate()
             proc.wait(30)
@@ -135,7 +140,8 @@ def main() -> None:
         shown = " ".join(f"{v:.2f}" for v in values)
         print(f"  {name:10} median arrival spread {statistics.median(values):7.2f} ms   ({shown})")
     ratio = statistics.median(figures["last-byte"]) / statistics.median(figures["floor"])
-    print(f"  last-byte / floor: {ratio:.2f}x; booking's send spread (the parent's loop), median ", end="")
+    fifo = statistics.median(figures["last-byte"]) / statistics.median(figures["floor-fifo"])
+    print(f"  last-byte / floor: {ratio:.2f}x, / floor-fifo: {fifo:.2f}x; booking's send spread, median ", end="")
     print(f"{statistics.median(sent):.3f} ms ({' '.join(f'{v:.3f}' for v in sent)})")
 
 

@@ -75,7 +75,7 @@ class LastBytes:
         self.take()
         held = [(buyer, self._held.pop(buyer)) for buyer in buyers if buyer in self._held]
         went: list[tuple[int, float]] = []
-        with _unpreempted():
+        with unpreempted():
             for buyer, (fd, last) in held:
                 try:
                     if os.write(fd, last) == 1:
@@ -111,7 +111,7 @@ def _received(sock: socket.socket) -> tuple[bytes, list[int]]:
 
 
 @contextlib.contextmanager
-def _unpreempted() -> Iterator[None]:
+def unpreempted() -> Iterator[None]:
     """The loop run under SCHED_FIFO where this process may (root, or a non-zero RLIMIT_RTPRIO): each write
     wakes a server worker on loopback, and a woken worker could otherwise take this CPU before the loop
     ends. Elsewhere it runs as it is, and may be preempted (the send spread then says so)."""
