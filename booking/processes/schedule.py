@@ -27,13 +27,12 @@ from typing import Protocol
 from booking.errors import Unavailable
 from booking.i18n.lang import _
 from booking.processes.stepper import NO_STEPS, Stepper
-from booking.strategies.target.handover import LastBytes
+from booking.strategies.target.handover import GO, LastBytes
 from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
 STALL_FACTOR = 2.0  # ... and it must also be this many times the time the arrivals so far took
 NEXT_RUN = struct.Struct("!dd")  # on a warm buyer's gate: the next run's t0 and deadline (processes/warm.py)
-GO = b"g"  # a gate's plain word: go
 
 
 class BarrierTimeout(Unavailable):
@@ -111,16 +110,18 @@ class _Hold:
         self._round_start = self._last_arrival = now
 
     def arrive(self, buyer: int, point: str) -> None:
-        if self.held is not None:
-            self.held.take()  # handed over before it said it arrived: taken now, so few wait in the socket
+        if self.held is not None:  # handed over before it said it arrived: taken now, so few wait in the socket
+            self.held.take()
         self._waiting[buyer] = point
         self._last_arrival = self._clock()
         self._step()
 
     def leave(self, buyer: int) -> None:
-        """A buyer that is done, or dead, is no longer waited for."""
+        """A buyer that is done, or dead, is no longer waited for (nor its last byte written)."""
         self._active.discard(buyer)
         self._waiting.pop(buyer, None)
+        if self.held is not None:
+            self.held.drop(buyer)
         self._step()
 
     def next_check(self) -> float | None:

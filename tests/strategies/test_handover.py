@@ -10,8 +10,8 @@ from multiprocessing.connection import Connection
 import pytest
 
 from booking.kit.points import BEFORE_LOCK
-from booking.processes.schedule import GO, LockstepBarrier
-from booking.strategies.target.handover import LastBytes, hand, written_at
+from booking.processes.schedule import LockstepBarrier
+from booking.strategies.target.handover import GO, LastBytes, hand, written_at
 
 METHODS = [m for m in ("fork", "spawn") if m in multiprocessing.get_all_start_methods()]
 REQUEST = b"PUT /stock/take?user=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
@@ -73,6 +73,27 @@ def test_a_byte_is_written_once_and_nothing_is_held_after_the_release() -> None:
         assert held.write([7]) == {}  # released once: a second opening writes nothing
         server.setblocking(False)
         assert server.recv(10) == b"abc"
+    finally:
+        held.close()
+        client.close()
+        server.close()
+
+
+def test_a_buyer_that_died_after_handing_over_never_has_its_byte_written() -> None:
+    held, gates = LastBytes(), Gates()
+    barrier = LockstepBarrier(gates, {1, 2})
+    barrier.held = held
+    client, server = socket.socketpair()
+    try:
+        client.sendall(REQUEST[:-1])
+        assert hand(held.buyer_end, 1, client, REQUEST[-1:])
+        barrier.arrive(1, BEFORE_LOCK)
+        barrier.leave(1)  # dead at the window
+        barrier.arrive(2, BEFORE_LOCK)
+        assert gates.said == {2: GO}
+        assert held.write([1]) == {}
+        server.setblocking(False)
+        assert server.recv(len(REQUEST)) == REQUEST[:-1]
     finally:
         held.close()
         client.close()

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 
 HANDED = struct.Struct("!I")  # the buyer's number, then its last byte, with the socket's descriptor
+GO = b"g"  # a gate's plain word: go (processes/schedule.py)
 WRITTEN = b"w"  # a gate's word: the parent wrote this buyer's last byte, at the time packed after it
 AT = struct.Struct("!d")  # time.monotonic() when it went
 
@@ -66,7 +67,7 @@ class LastBytes:
                     os.close(fd)
                 continue
             (buyer,) = HANDED.unpack(data[: HANDED.size])
-            self._drop(buyer)
+            self._forget(buyer)  # a newer hand-over replaces an older one
             self._held[buyer] = (fds[0], data[HANDED.size :])
 
     def write(self, buyers: list[int]) -> dict[int, bytes]:
@@ -86,14 +87,19 @@ class LastBytes:
             os.close(fd)
         return {buyer: WRITTEN + AT.pack(t) for buyer, t in went}
 
-    def _drop(self, buyer: int) -> None:
+    def drop(self, buyer: int) -> None:
+        """Forget `buyer`'s held byte, never writing it (the buyer died)."""
+        self.take()
+        self._forget(buyer)
+
+    def _forget(self, buyer: int) -> None:
         held = self._held.pop(buyer, None)
         if held is not None:
             os.close(held[0])
 
     def close(self) -> None:
         for buyer in list(self._held):
-            self._drop(buyer)
+            self._forget(buyer)
         with contextlib.suppress(OSError):
             self._mine.close()
         with contextlib.suppress(OSError):
