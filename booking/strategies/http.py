@@ -243,7 +243,7 @@ def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
     went = written_at(ctx.said()) if handed else None
     if went is not None:  # the parent wrote this buyer's last byte, with everyone's, at `went`
         wire.released()
-        rec.t_sent = ctx.clock() - (time.monotonic() - went)
+        rec.t_sent, rec.released = ctx.clock() - (time.monotonic() - went), True
     else:
         if not held:
             wire.hold(request)

@@ -119,6 +119,27 @@ def test_twenty_runs_each(app: tuple[str, bool], example: str) -> None:
     assert flagged == 20 if fixed else flagged >= 1
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_every_last_byte_is_written_by_the_parent(app: tuple[str, bool], method: str) -> None:
+    """The buyers hand their connections over under either start method; the run says so."""
+    url, _fixed = app
+    urllib.request.urlopen(urllib.request.Request(f"{url}/reset?n=1", method="POST"), timeout=10).close()
+    ran = run_command(
+        "simulate",
+        "--target",
+        url,
+        "--target-config",
+        "counter.toml",
+        "--buyers",
+        4,
+        "--start-method",
+        method,
+        cwd=HERE,
+    )
+    said = " ".join(ran.out.split())  # the line is wrapped to the terminal's width
+    assert "4 requests sent within" in said and "(every last byte written by one process)" in said, ran.out
+
+
 def test_target_check_says_how_an_answer_was_understood(app: tuple[str, bool]) -> None:
     url, _fixed = app
     ran = run_command("target", "check", "fastapi.toml", "--target", url, cwd=HERE)
