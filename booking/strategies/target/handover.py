@@ -75,6 +75,8 @@ class LastBytes:
         says. Their descriptors here are closed after the loop: each buyer keeps its own."""
         self.take()
         held = [(buyer, self._held.pop(buyer)) for buyer in buyers if buyer in self._held]
+        if not held:
+            return {}
         went: list[tuple[int, float]] = []
         with unpreempted():
             for buyer, (fd, last) in held:
