@@ -56,6 +56,7 @@ class Attempt:
     t_sent: float | None = None  # --target: when the request's last byte went out
     arrived_at: float | None = None  # --target: when the server had it (Unix time, as its Server-Timing says)
     answered_at: float | None = None  # --target: when its answer was read (Unix time)
+    released: bool = False  # --target: its last byte was written by the run's parent, in one loop with the others'
     tries: int = 0  # how many times the attempt passed its race window (your code's retries pass it again)
     round: int | None = None  # lockstep on your own code: the round of its last window hold (None: not held so)
     # Your code's statements the schedule could hold it before (booking.connect): (when, "sql: SELECT ...")
@@ -70,6 +71,8 @@ class Attempt:
                 del data[name]  # said only by a queue's attempts, or an HTTP target's
         if not self.redelivered:
             del data["redelivered"]  # said only when it happened
+        if not self.released:
+            del data["released"]
         if self.round is None:
             del data["tries"], data["round"]  # said only where every visit is held (your own code, lockstep)
         if not self.statements:

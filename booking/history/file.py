@@ -135,6 +135,10 @@ def _attempt(record: dict[str, Any]) -> Attempt:
     if not isinstance(unavailable, bool):
         raise ValueError(_("unavailable must be true or false"))
     fields["unavailable"] = unavailable
+    released = record.get("released", False)
+    if not isinstance(released, bool):
+        raise ValueError(_("released must be true or false"))
+    fields["released"] = released
     return Attempt(**fields)
 
 

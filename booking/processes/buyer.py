@@ -75,6 +75,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     # buyers come after the hosts that joined before it. The mp-lock's holder record stays this process tree's.
     ctx = BuyerContext(plan.buyer + c.buyer_base, pacer.point, clock, plan.deadline, links.made, holder=plan.buyer)
     ctx.written = lambda: pacer.say("written", done=True)
+    ctx.said = lambda: pacer.said
     stores: list[Store] = []
     unfinished, said = "", False
     try:

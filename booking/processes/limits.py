@@ -20,6 +20,7 @@ from booking.strategies import Choice
 
 FILES_PER_BUYER = 3  # in the parent: the two ends of the pipe Process keeps per child (one its sentinel), and the gate
 FILES_PER_QUEUE_BUYER = 2  # and its reply pipe, with --lock queue
+FILES_PER_HANDING_BUYER = 1  # and its socket handed over until the release writes its last byte (--target)
 FILES_SPARE = 64  # the store, the report channel, the sellers, what libraries open
 
 
@@ -35,6 +36,7 @@ def preload(choice: Choice, start_method: str) -> None:
 
 def files_needed(config: RunConfig, choice: Choice) -> int:
     per_buyer = FILES_PER_BUYER + (FILES_PER_QUEUE_BUYER if choice.needs.sellers else 0)
+    per_buyer += FILES_PER_HANDING_BUYER if choice.needs.last_bytes else 0
     return _open_now() + config.buyers * per_buyer + config.sellers * 4 + FILES_SPARE
 
 

@@ -62,6 +62,7 @@ class Pacer:
         self._every_visit = every_visit  # lockstep: hold at every visit of the window, not only the first
         self._rounds = 0  # window holds so far in this buyer's run: the round it is in
         self._stamped: set[str] = set()  # the attempt's times already said (restamp)
+        self.said = b""  # what the gate said when it last let this buyer go
 
     def begin_attempt(self, attempt: Attempt) -> None:
         self._attempt, self._held = attempt, False
@@ -120,5 +121,6 @@ class Pacer:
     def _wait(self, name: str) -> None:
         self._held = True
         self._before_wait()
+        self.said = b""
         self._channel.send(Arrive(self._buyer, name))
-        wait_at(self._gate, self._deadline)
+        self.said = wait_at(self._gate, self._deadline)

@@ -27,6 +27,7 @@ from typing import Protocol
 from booking.errors import Unavailable
 from booking.i18n.lang import _
 from booking.processes.stepper import NO_STEPS, Stepper
+from booking.strategies.target.handover import GO, LastBytes
 from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
@@ -41,7 +42,7 @@ class BarrierTimeout(Unavailable):
 class Releases(Protocol):
     """What a schedule needs of the gates: let one buyer go (Gates in a run; a recorder in the tests)."""
 
-    def release(self, buyer: int) -> None: ...
+    def release(self, buyer: int, said: bytes = GO) -> None: ...
 
 
 class Gates:
@@ -50,6 +51,7 @@ class Gates:
     def __init__(self, ctx: BaseContext) -> None:
         self._ctx = ctx
         self._writers: dict[int, Connection] = {}
+        self.held: LastBytes | None = None  # last bytes handed to the parent: closed with the gates
 
     def make(self, buyer: int) -> Connection:
         """A new gate for `buyer`: returns the end the buyer waits on (the parent closes it once the buyer has it)."""
@@ -57,8 +59,8 @@ class Gates:
         self._writers[buyer] = writer
         return reader
 
-    def release(self, buyer: int) -> None:
-        self.send(buyer, b"g")
+    def release(self, buyer: int, said: bytes = GO) -> None:
+        self.send(buyer, said)
 
     def send(self, buyer: int, data: bytes) -> None:
         with contextlib.suppress(OSError):  # the buyer died: nobody to release
@@ -67,13 +69,15 @@ class Gates:
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
+        if self.held is not None:
+            self.held.close()
 
 
-def wait_at(gate: Connection, deadline: float) -> None:
-    """The buyer's side: block until the parent releases this buyer, or raise at the deadline."""
+def wait_at(gate: Connection, deadline: float) -> bytes:
+    """The buyer's side: block until the parent releases this buyer, or raise at the deadline; what the gate said."""
     if not gate.poll(max(deadline - time.monotonic(), 0.0)):
         raise BarrierTimeout(_("the other buyers did not reach the race window before the deadline"))
-    gate.recv_bytes()
+    return gate.recv_bytes()
 
 
 def next_run(gate: Connection) -> tuple[float, float] | None:
@@ -90,6 +94,7 @@ class _Hold:
     """What both schedules share: who is active, who waits, and the stall rule measured from the release."""
 
     stepper: Stepper = NO_STEPS  # --step: the parent holds the run before each opening
+    held: LastBytes | None = None  # last bytes handed over: written by the parent as the gate opens
 
     def __init__(self, gates: Releases, buyers: set[int], clock: Callable[[], float] = time.monotonic) -> None:
         self._gates = gates
@@ -105,14 +110,18 @@ class _Hold:
         self._round_start = self._last_arrival = now
 
     def arrive(self, buyer: int, point: str) -> None:
+        if self.held is not None:  # handed over before it said it arrived: taken now, so few wait in the socket
+            self.held.take()
         self._waiting[buyer] = point
         self._last_arrival = self._clock()
         self._step()
 
     def leave(self, buyer: int) -> None:
-        """A buyer that is done, or dead, is no longer waited for."""
+        """A buyer that is done, or dead, is no longer waited for (nor its last byte written)."""
         self._active.discard(buyer)
         self._waiting.pop(buyer, None)
+        if self.held is not None:
+            self.held.drop(buyer)
         self._step()
 
     def next_check(self) -> float | None:
@@ -139,9 +148,10 @@ class _Hold:
         if not self.stepper.hold(point, sorted(buyers), why):
             return  # stopped while held: the gate stays shut, the run ends
         now = self._clock()  # after the hold: the round is measured from the release
+        said = self.held.write(buyers) if self.held is not None else {}  # every last byte, in one loop
         for buyer in buyers:
             self._waiting.pop(buyer, None)
-            self._gates.release(buyer)
+            self._gates.release(buyer, said.get(buyer, GO))
         self._round_start = self._last_arrival = now
         self.opened.append((now, point, sorted(buyers), why))
 

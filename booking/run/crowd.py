@@ -23,6 +23,7 @@ from booking.processes.warm import WarmBuyers
 from booking.stores import Store, locks
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made
+from booking.strategies.target.handover import LastBytes
 from booking.types import Peers
 
 
@@ -66,6 +67,9 @@ def make_crowd(
     elif held:
         barrier = pauses.lockstep(gates, buyers, config.pause_buyer)
         barrier.peers = peers
+    if made is not None and choice.needs.last_bytes and isinstance(barrier, LockstepBarrier):
+        handed = LastBytes()  # the buyers hand their last bytes over; the barrier's release writes them all
+        made.last_bytes, barrier.held, gates.held = handed.buyer_end, handed, handed
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live, warm is not None) for b in sorted(buyers)]
     paused = pauses.Pauses(config, gates, barrier, t0) if config.pause_buyer is not None else None

@@ -120,7 +120,9 @@ class Choice:
 
     @property
     def needs(self) -> Needs:
-        if self.purchase is not None or self.target is not None:
+        if self.target is not None:
+            return self.buyer_info().needs
+        if self.purchase is not None:
             return Needs()
         seller = self.seller_info()
         return STRATEGIES[self.strategy].needs | (seller.needs if seller else Needs())

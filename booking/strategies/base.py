@@ -37,6 +37,7 @@ class Needs:
     lock_file: bool = False  # a lock file path beside the store: one host
     sellers: bool = False  # seller processes own the store; buyers send them requests
     lease: bool = False  # a lock that expires (--lock-ttl): a paused holder loses it
+    last_bytes: bool = False  # lockstep: the buyers hand their held last bytes to the parent, which writes them
 
     def __or__(self, other: Needs) -> Needs:
         return Needs(
@@ -44,6 +45,7 @@ class Needs:
             self.lock_file or other.lock_file,
             self.sellers or other.sellers,
             self.lease or other.lease,
+            self.last_bytes or other.last_bytes,
         )
 
 
@@ -69,6 +71,7 @@ class Made:
     contenders: int = 1  # processes that may wait for the lock at once (file-lock backs off by it)
     seller: SellerLink | None = None
     lease_ms: float = 0.0  # a lease's time to live (--lock-ttl), for strategies that need one
+    last_bytes: Any = None  # lockstep: the socket a buyer hands its held last byte over on (target/handover.py)
 
 
 @dataclass
@@ -84,6 +87,8 @@ class BuyerContext:
     holder: int = 0  # who this process is in the mp-lock's holder record: the buyer, or -seller for a seller
     # Watched: say the sale just written, before the lock that guards it is let go (live output).
     written: Callable[[], None] = lambda: None
+    # What the gate said when the schedule last let this buyer go: the parent wrote its last byte, and when.
+    said: Callable[[], bytes] = lambda: b""
 
     def time_left(self) -> float:
         return max(self.deadline - time.monotonic(), 0.0)

@@ -27,10 +27,11 @@ from booking.i18n.words import install_hint, one_line
 from booking.kit import points
 from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
-from booking.strategies.base import ANY_STORE, BuyerContext, StrategyInfo
+from booking.strategies.base import ANY_STORE, BuyerContext, Needs, StrategyInfo
 from booking.strategies.contract import RUN
 from booking.strategies.target.answer import answer_json, arrival, cookie, first_bytes, judge, pointer
 from booking.strategies.target.fill import encode
+from booking.strategies.target.handover import written_at
 from booking.strategies.target.load import from_file, from_map
 from booking.strategies.target.spec import LAST_BYTE, Spec
 from booking.strategies.target.wire import Reply, Wire
@@ -168,6 +169,8 @@ def http_strategy(target: str, spec: Spec | None = None) -> StrategyInfo:
         safe=False,
         window=points.BEFORE_LOCK,
         purchase=purchase,
+        # Last-byte sync over plain http: the parent writes every buyer's last byte (target/handover.py).
+        needs=Needs(last_bytes=spec.sync == LAST_BYTE and urlsplit(target).scheme == "http"),
         # From the request sent to the answer read, the purchase is in the service's hands: a buyer
         # killed there leaves a sale that may have happened without a receipt.
         kill_points=(points.IN_CRITICAL,),
@@ -232,15 +235,20 @@ def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
         return
     request = wire.encode(*buy_request(spec, ctx.local["values"], ctx.buyer))
     held = spec.sync == LAST_BYTE
+    handed = False
     if held:
         wire.hold(request)  # all but the last byte, before the window
+        handed = ctx.made.last_bytes is not None and wire.hand(ctx.made.last_bytes, ctx.buyer)
     ctx.point(points.BEFORE_LOCK)  # the window: lockstep lets every buyer send at once
-    if held:
-        wire.release()
+    went = written_at(ctx.said()) if handed else None
+    if went is not None:  # the parent wrote this buyer's last byte, with everyone's, at `went`
+        wire.released()
+        rec.t_sent, rec.released = ctx.clock() - (time.monotonic() - went), True
     else:
-        wire.hold(request)
+        if not held:
+            wire.hold(request)
         wire.release()
-    rec.t_sent = ctx.clock()
+        rec.t_sent = ctx.clock()
     points.hit(points.IN_CRITICAL)  # --kill-at in-critical: the request is out, the answer not read
     reply = wire.read()
     rec.answered_at, rec.arrived_at, rec.status = time.time(), arrival(reply.headers), reply.status

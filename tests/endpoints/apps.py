@@ -3,14 +3,24 @@
 Plain Starlette apps shaped like the three kinds docs/endpoints.md races: a FastAPI-style JSON endpoint
 behind a bearer token, a Django-style form view behind a session cookie, and a stock counter that
 answers 204 with no ticket id. The window between the read and the write is under a millisecond.
+
+A fourth, narrow one (/narrow/...) has no sleep at all: it reads the tickets left from PostgreSQL
+(NARROW_DB, a postgresql:// URL) and writes one fewer, in two statements, as an ORM's get() then
+save() does, with no await between them: in one event loop that is no race. It is racy across
+processes (uvicorn --workers 4, each with its own connection), where its window is the time from the
+read to the write's commit: a fraction of a millisecond, said in each sale's answer (`window_ms`).
+The fixed twin takes one fewer in one statement, `UPDATE ... WHERE left > 0`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -117,7 +127,90 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+NARROW_DB = os.environ.get("NARROW_DB", "postgresql://postgres@127.0.0.1:5432/postgres")
+narrow: dict[str, Any] = {}
+
+
+def narrow_db() -> Any:
+    """This worker's connection (made in the worker, on its first request), in autocommit: each statement
+    is its own transaction."""
+    if "db" not in narrow:
+        import psycopg
+
+        narrow["db"] = psycopg.connect(NARROW_DB, autocommit=True)
+        # A commit does not wait for the disk: the window is the statements' round trips, not a flush.
+        narrow["db"].execute("SET synchronous_commit = off")
+    return narrow["db"]
+
+
+def narrow_table(url: str) -> None:
+    """The one-row table the narrow endpoint sells from (made before the workers start)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS narrow_stock (id INTEGER PRIMARY KEY, left_ INTEGER NOT NULL)")
+        db.execute("INSERT INTO narrow_stock VALUES (1, 0) ON CONFLICT DO NOTHING")
+
+
+def plain(url: str) -> str:
+    """A store URL as psycopg takes it (no SQLAlchemy driver name)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def narrow_setup(store: str, tickets: int) -> None:
+    """booking's --setup for --runs: `tickets` left before each run."""
+    import psycopg
+
+    narrow_table(plain(store))
+    with psycopg.connect(plain(store), autocommit=True) as db:
+        db.execute("UPDATE narrow_stock SET left_ = %s", (tickets,))
+
+
+def narrow_left(store: str) -> int:
+    """booking's --stock: the tickets left after a run."""
+    import psycopg
+
+    with psycopg.connect(plain(store), autocommit=True) as db:
+        return int(db.execute("SELECT left_ FROM narrow_stock").fetchone()[0])
+
+
+async def narrow_buy(request: Request) -> Response:  # POST /narrow/buy?user=N: read, no sleep, write
+    arrived = time.time()
+    db = narrow_db()
+    if FIXED:
+        start = time.perf_counter()
+        row = db.execute("UPDATE narrow_stock SET left_ = left_ - 1 WHERE left_ > 0 RETURNING left_ + 1").fetchone()
+        left = row[0] if row else 0
+    else:
+        (left,) = db.execute("SELECT left_ FROM narrow_stock").fetchone()
+        start = time.perf_counter()  # the window: from the read to the write's commit
+        if left > 0:
+            db.execute("UPDATE narrow_stock SET left_ = %s", (left - 1,))
+    took = (time.perf_counter() - start) * 1000
+    timed = {"Server-Timing": f'arrival;desc="{arrived:.6f}", window;dur={took:.3f}'}
+    if left <= 0:
+        return JSONResponse({"detail": "sold out", "worker": os.getpid()}, status_code=410, headers=timed)
+    return JSONResponse({"ticket": left, "window_ms": round(took, 3), "worker": os.getpid()}, headers=timed)
+
+
+async def narrow_stock(request: Request) -> Response:
+    return JSONResponse({"left": narrow_db().execute("SELECT left_ FROM narrow_stock").fetchone()[0]})
+
+
+async def narrow_reset(request: Request) -> Response:
+    narrow_db().execute("UPDATE narrow_stock SET left_ = %s", (int(request.query_params.get("n", "1")),))
+    return JSONResponse({"ok": True})
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    if "NARROW_DB" in os.environ:
+        narrow_db()  # each worker connected before its first request, as a real service's pool is
+    yield
+
+
 app = Starlette(
+    lifespan=lifespan,
     routes=[
         Route("/token", token, methods=["POST"]),
         Route("/api/seats/{seat}/buy", buy_json, methods=["POST"]),
@@ -126,5 +219,8 @@ app = Starlette(
         Route("/stock/take", take, methods=["PUT"]),
         Route("/stock", stock, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
-    ]
+        Route("/narrow/buy", narrow_buy, methods=["POST"]),
+        Route("/narrow/stock", narrow_stock, methods=["GET"]),
+        Route("/narrow/reset", narrow_reset, methods=["POST"]),
+    ],
 )

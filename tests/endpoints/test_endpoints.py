@@ -26,11 +26,13 @@ ROOT = HERE.parent.parent
 EXAMPLES = {"fastapi.toml": (), "django.toml": ("--buyers-from", "users.csv"), "counter.toml": ()}
 
 
-def start_app(fixed: bool) -> tuple[subprocess.Popen[str], str]:
-    """uvicorn with tests/endpoints/apps.py on a free port; returns once it says where it listens."""
-    env = {**os.environ, "FIXED": "1" if fixed else "0"}
+def start_app(fixed: bool, workers: int = 1, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """uvicorn with tests/endpoints/apps.py on a free port; returns once it says where it listens and every
+    worker has started."""
+    env = {**os.environ, **(env or {}), "FIXED": "1" if fixed else "0"}
+    served = ["--workers", str(workers)] if workers > 1 else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tests.endpoints.apps:app", "--port", "0", "--host", "127.0.0.1"],
+        [sys.executable, "-m", "uvicorn", "tests.endpoints.apps:app", "--port", "0", "--host", "127.0.0.1", *served],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
@@ -41,12 +43,12 @@ def start_app(fixed: bool) -> tuple[subprocess.Popen[str], str]:
     said = b""
     with selectors.DefaultSelector() as sel:  # the fd read raw: a text stream's buffer would hide lines from select
         sel.register(proc.stderr, selectors.EVENT_READ)
-        while b"(Press CTRL+C" not in said and sel.select(30):
+        while not (b"(Press CTRL+C" in said and said.count(b"startup complete") >= workers) and sel.select(30):
             chunk = os.read(proc.stderr.fileno(), 4096)
             if not chunk:
                 break
             said += chunk
-    if b"running on http://" in said and b"(Press CTRL+C" in said:
+    if b"running on http://" in said and b"(Press CTRL+C" in said and said.count(b"startup complete") >= workers:
         return proc, said.split(b"running on ", 1)[1].split()[0].decode()
     stop_app(proc)
     raise AssertionError("uvicorn did not start")
@@ -115,6 +117,27 @@ def test_twenty_runs_each(app: tuple[str, bool], example: str) -> None:
     url, fixed = app
     flagged = sum(judged_right(fixed, *race(url, example)) for _ in range(20))
     assert flagged == 20 if fixed else flagged >= 1
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_every_last_byte_is_written_by_the_parent(app: tuple[str, bool], method: str) -> None:
+    """The buyers hand their connections over under either start method; the run says so."""
+    url, _fixed = app
+    urllib.request.urlopen(urllib.request.Request(f"{url}/reset?n=1", method="POST"), timeout=10).close()
+    ran = run_command(
+        "simulate",
+        "--target",
+        url,
+        "--target-config",
+        "counter.toml",
+        "--buyers",
+        4,
+        "--start-method",
+        method,
+        cwd=HERE,
+    )
+    said = " ".join(ran.out.split())  # the line is wrapped to the terminal's width
+    assert "4 requests sent within" in said and "(every last byte written by one process)" in said, ran.out
 
 
 def test_target_check_says_how_an_answer_was_understood(app: tuple[str, bool]) -> None:

@@ -30,7 +30,7 @@ class Recorder:
     def __init__(self) -> None:
         self.released: list[int] = []
 
-    def release(self, buyer: int) -> None:
+    def release(self, buyer: int, said: bytes = b"g") -> None:
         self.released.append(buyer)
 
     def take(self) -> list[int]:

@@ -24,6 +24,7 @@ def spread(history: History, foreign: bool) -> dict[str, Any]:
     return {
         "requests": len(first),
         "sent_ms": round((max(sent) - min(sent)) * 1000, 3) if len(sent) > 1 else None,
+        "one_process": bool(first) and all(a.released for a in first),  # every last byte written by the parent
         "arrived_ms": round((max(arrived) - min(arrived)) * 1000, 3) if measured else None,
         "together": together if measured else None,
         "proved": together or not foreign,

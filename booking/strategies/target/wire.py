@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import h11
 
+from booking.strategies.target.handover import hand
+
 MAX_ANSWER = 64 * 1024  # an answer is read no further than this: a purchase's answer is a few bytes
 
 
@@ -65,6 +67,17 @@ class Wire:
         assert self._sock is not None
         self._sock.sendall(self._last)
         return time.time()
+
+    def hand(self, end: socket.socket, buyer: int) -> bool:
+        """Hand this connection and its held last byte to the parent (target/handover.py), which writes the
+        byte with every buyer's; False (the buyer writes it) over TLS, whose record only this process can end."""
+        if self._sock is None or self._tls or not self._last:
+            return False
+        return hand(end, buyer, self._sock, self._last)
+
+    def released(self) -> None:
+        """The held last byte was written by the parent."""
+        self._last = b""
 
     def exchange(self, request: bytes) -> Reply:
         assert self._sock is not None

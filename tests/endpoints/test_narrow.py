@@ -1,0 +1,69 @@
+"""The narrow endpoint (tests/endpoints/apps.py, /narrow/...): read, no sleep, write, racy only across
+uvicorn's four worker processes sharing a PostgreSQL table. Lockstep must flag it; its fixed twin must pass."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.endpoints.apps import narrow_table, plain
+from tests.endpoints.test_endpoints import HERE, start_app, stop_app
+from tests.helpers import run_command
+
+TICKETS = 5  # 20 buyers for 5 tickets: each sale's read-then-write is a window another worker may enter
+BUYERS = 20
+WORKERS = 4
+
+
+@pytest.fixture(params=[False, True], ids=["racy", "fixed"])
+def narrow(request: pytest.FixtureRequest, postgresql_url: str) -> Iterator[tuple[str, bool]]:
+    narrow_table(plain(postgresql_url))
+    proc, url = start_app(request.param, WORKERS, {"NARROW_DB": plain(postgresql_url)})
+    try:
+        yield url, request.param
+    finally:
+        stop_app(proc)
+
+
+def race(url: str) -> tuple[int, str]:
+    """One lockstep run on a fresh stock of TICKETS (the endpoint's /narrow/reset, and --tickets says so)."""
+    reset = urllib.request.Request(f"{url}/narrow/reset?n={TICKETS}", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
+    ran = run_command(
+        "simulate",
+        "--target",
+        url,
+        "--target-config",
+        "narrow.toml",
+        "--buyers",
+        BUYERS,
+        "--tickets",
+        TICKETS,
+        cwd=HERE,
+    )
+    return ran.code, ran.out + ran.err
+
+
+def test_the_narrow_window_is_flagged_and_its_fix_passes(narrow: tuple[str, bool]) -> None:
+    """The racy twin is flagged within three runs; the fixed twin passes a run."""
+    url, fixed = narrow
+    for _ in range(1 if fixed else 3):
+        code, out = race(url)
+        if code == 1:
+            break
+    if fixed:
+        assert code == 0 and "verdict: OK" in out, out
+    else:
+        assert code == 1 and "verdict: UNSAFE" in out and "double_sold" in out, out
+
+
+@pytest.mark.slow
+def test_twenty_lockstep_runs_flag_it_every_time(narrow: tuple[str, bool]) -> None:
+    """Twenty runs, each on a fresh stock: the racy twin UNSAFE in all twenty, the fixed twin OK in all twenty."""
+    url, fixed = narrow
+    codes = [race(url) for _ in range(20)]
+    judged = [code for code, _out in codes]
+    missed = [(i, out[out.find("verdict:") :]) for i, (code, out) in enumerate(codes) if code != (0 if fixed else 1)]
+    assert judged == [0 if fixed else 1] * 20, (judged, missed[:1])
