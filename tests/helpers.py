@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from booking.stores.claim import claim
 
 
 @dataclass
@@ -116,3 +119,28 @@ def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(crowd, "GRACE_S", 0.05)
     monkeypatch.setattr(crowd, "JOIN_S", 0.05)
+
+
+def _hold(store: str, exclusive: bool, holding: Any, done: Any) -> None:
+    with claim(store, exclusive=exclusive):
+        holding.set()
+        done.wait(60)
+
+
+@contextlib.contextmanager
+def held_elsewhere(store: str, exclusive: bool) -> Iterator[None]:
+    """Another process (forked from this one) holds a claim on `store` for the block: the claim is per
+    process, so the commands under test can run here, in this process, through the `cli` fixture."""
+    ctx = multiprocessing.get_context("fork")
+    holding, done = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold, args=(store, exclusive, holding, done))
+    holder.start()
+    try:
+        while not holding.wait(0.05) and holder.is_alive():
+            pass  # polling for the claim or the holder's end (a claim refused ends it with CannotRun)
+        assert holding.is_set(), "the other process could not claim the store"
+        yield
+    finally:
+        done.set()
+        holder.join(60)
+    assert holder.exitcode == 0

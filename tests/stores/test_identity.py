@@ -24,7 +24,7 @@ import booking
 from booking.options.store_url import StoreURL
 from booking.stores import open_store
 from booking.stores.claim import claim
-from tests.helpers import digest, run_command
+from tests.helpers import digest, held_elsewhere, run_command
 
 IN_USE = "is in use by another booking run"
 
@@ -88,17 +88,17 @@ class TestNeverSkipped:
 class TestSchemaChanges:
     @pytest.mark.parametrize("kind", ["sqlite", "postgresql", pytest.param("mysql", marks=pytest.mark.slow)])
     def test_db_downgrade_and_upgrade_are_refused_while_a_run_holds_the_store(
-        self, kind: str, store_url: Callable[[str], str]
+        self, kind: str, store_url: Callable[[str], str], cli: Any
     ) -> None:
         url = store_url(kind)
         booking.init_store(url, 5)
         for exclusive in (True, False):  # a run that seeded the store, or a --keep run
-            with claim(url, exclusive=exclusive):
-                ran = run_command("db", "downgrade", "--store", url, "base", "--yes")
+            with held_elsewhere(url, exclusive):  # a claim is per process: the run holds it in another
+                ran = cli("db", "downgrade", "--store", url, "base", "--yes")
                 assert ran.code == 3 and IN_USE in ran.err and len(ran.err.splitlines()) == 1, ran.err
-                assert run_command("db", "upgrade", "--store", url).code == 3
+                assert cli("db", "upgrade", "--store", url).code == 3
             assert booking.schema_state(url).at_head  # the tables are still there
-        ran = run_command("db", "downgrade", "--store", url, "base", "--yes")
+        ran = cli("db", "downgrade", "--store", url, "base", "--yes")
         assert ran.code == 0, ran.err  # free again
 
 
