@@ -76,6 +76,7 @@ def run_buyer(plan: BuyerPlan, links: Links, gate: Connection) -> None:
     ctx = BuyerContext(plan.buyer + c.buyer_base, pacer.point, clock, plan.deadline, links.made, holder=plan.buyer)
     ctx.written = lambda: pacer.say("written", done=True)
     ctx.said = lambda: pacer.said
+    ctx.tell = pacer.say
     stores: list[Store] = []
     unfinished, said = "", False
     try:

@@ -116,7 +116,9 @@ def _outcome(a: Attempt, counter: bool) -> Step | None:
 def _answered(a: Attempt) -> list[Step]:
     """An HTTP target's attempt: its request sent, then how the endpoint answered."""
     assert a.t_sent is not None
-    sent = Step(a.t_sent, a.buyer, _("request sent"), _("sent"), READ)
+    # Its last byte written by the parent with everyone's: the barrier's line says it went, at its time;
+    # the buyer, woken after, would say it late (and after answers that came meanwhile).
+    sent = Step(a.t_sent, a.buyer, None if a.released else _("request sent"), _("sent"), READ)
     status = a.status
     if a.outcome is Outcome.OK:
         long = (

@@ -87,6 +87,8 @@ class BuyerContext:
     holder: int = 0  # who this process is in the mp-lock's holder record: the buyer, or -seller for a seller
     # Watched: say the sale just written, before the lock that guards it is let go (live output).
     written: Callable[[], None] = lambda: None
+    # Watched: say the attempt so far now (an HTTP request just sent: its line before its answer's).
+    tell: Callable[[str], None] = lambda name: None
     # What the gate said when the schedule last let this buyer go: the parent wrote its last byte, and when.
     said: Callable[[], bytes] = lambda: b""
 

@@ -249,6 +249,7 @@ def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
             wire.hold(request)
         wire.release()
         rec.t_sent = ctx.clock()
+        ctx.tell("sent")  # watched: "request sent" is said when it goes (the parent's line says it otherwise)
     points.hit(points.IN_CRITICAL)  # --kill-at in-critical: the request is out, the answer not read
     reply = wire.read()
     rec.answered_at, rec.arrived_at, rec.status = time.time(), arrival(reply.headers), reply.status

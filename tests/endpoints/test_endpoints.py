@@ -102,7 +102,9 @@ def test_an_example_is_judged_right(app: tuple[str, bool], example: str) -> None
         code, out = race(url, example)
         assert "spread: 10 requests sent within" in out, out
         assert "arrived within" in out, out
-        assert "search()" not in out and "request sent" in out, out
+        # Every last byte written at once by booking's process: said by the barrier's line, before any answer
+        assert "search()" not in out and "request sent" not in out and " answered " in out, out
+        assert "every last byte goes out" in out.split("answered")[0], out
         if not judged_right(fixed, code, out) and not fixed:
             continue
         break

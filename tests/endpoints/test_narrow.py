@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from booking.pytest_plugin import throwaway_database
 from tests.endpoints.apps import narrow_table, plain
 from tests.endpoints.test_endpoints import HERE, start_app, stop_app
 from tests.helpers import run_command
@@ -17,10 +18,17 @@ BUYERS = 20
 WORKERS = 4
 
 
+@pytest.fixture(scope="module")
+def narrow_db() -> Iterator[str]:
+    """A database of the endpoint's own: its table never lands in the one booking's store tests share."""
+    with throwaway_database("postgresql", "booking_narrow") as url:
+        yield plain(url)
+
+
 @pytest.fixture(params=[False, True], ids=["racy", "fixed"])
-def narrow(request: pytest.FixtureRequest, postgresql_url: str) -> Iterator[tuple[str, bool]]:
-    narrow_table(plain(postgresql_url))
-    proc, url = start_app(request.param, WORKERS, {"NARROW_DB": plain(postgresql_url)})
+def narrow(request: pytest.FixtureRequest, narrow_db: str) -> Iterator[tuple[str, bool]]:
+    narrow_table(narrow_db)
+    proc, url = start_app(request.param, WORKERS, {"NARROW_DB": narrow_db})
     try:
         yield url, request.param
     finally:
