@@ -21,8 +21,14 @@ PAUSE = ["--lock-ttl", "50", "--pause-buyer", "1", "--pause-at", "in-critical", 
 LONG_PAUSE = [*PAUSE[:-1], "1500"]
 
 
-def simulate(url: str, *args: str) -> tuple[int, dict[str, Any], str]:
-    done = run_command("simulate", "--store", url, *args, "--json", timeout=120)
+def simulate(url: str, *args: str, run: Any = None) -> tuple[int, dict[str, Any], str]:
+    """A run with --json: in this process through the `command` fixture when given (the default tier),
+    else as a command of its own (the sweeps)."""
+    done = (
+        run("simulate", "--store", url, *args, "--json")
+        if run
+        else run_command("simulate", "--store", url, *args, "--json", timeout=120)
+    )
     return done.code, json.loads(done.out) if done.out.strip() else {}, done.err
 
 
@@ -34,14 +40,14 @@ def test_strategies_lists_the_redis_ones() -> None:
     assert "EVALSHA" in done.out and "fencing token" in done.out
 
 
-def test_none_races(redis_url: str) -> None:
-    code, result, err = simulate(redis_url, "--buyers", "10", "--no-lock")
+def test_none_races(redis_url: str, command: Any) -> None:
+    code, result, err = simulate(redis_url, "--buyers", "10", "--no-lock", run=command)
     assert code == 1 and result["double_sold"] == 1 and result["sold"] == 10, err
 
 
 @pytest.mark.parametrize("strategy", SAFE)
-def test_safe_strategies_are_clean(redis_url: str, strategy: str) -> None:
-    code, result, err = simulate(redis_url, "--buyers", "8", "--tickets", "5", "--lock", strategy)
+def test_safe_strategies_are_clean(redis_url: str, strategy: str, command: Any) -> None:
+    code, result, err = simulate(redis_url, "--buyers", "8", "--tickets", "5", "--lock", strategy, run=command)
     assert code == 0 and (result["sold"], result["remaining"]) == (5, 0), err
     assert result["overlap"] > 1  # they did contend
 
@@ -58,9 +64,9 @@ def test_the_seckill_script_serves_a_request_once(redis_url: str) -> None:
         store.close()
 
 
-def test_a_paused_lease_holder_sells_twice(redis_url: str, tmp_path: Path) -> None:
+def test_a_paused_lease_holder_sells_twice(redis_url: str, tmp_path: Path, command: Any) -> None:
     kept = tmp_path / "run.jsonl"
-    code, result, err = simulate(redis_url, "--lock", "redis-lock", *LONG_PAUSE, "--history", str(kept))
+    code, result, err = simulate(redis_url, "--lock", "redis-lock", *LONG_PAUSE, "--history", str(kept), run=command)
     assert code == 1 and result["double_sold"] == 1, err
     [pause] = result["pauses"]
     lost = pause["lost"]
@@ -75,24 +81,22 @@ def test_a_paused_lease_holder_sells_twice(redis_url: str, tmp_path: Path) -> No
     assert pause_stories(load(kept), 0.05)[0].lost is not None
 
 
-def test_the_story_in_words(redis_url: str) -> None:
-    done = run_command("simulate", "--store", redis_url, "--lock", "redis-lock", *LONG_PAUSE, timeout=120)
+def test_the_story_in_words(redis_url: str, command: Any) -> None:
+    done = command("simulate", "--store", redis_url, "--lock", "redis-lock", *LONG_PAUSE)
     flat = " ".join(done.out.split())
     assert done.code == 1
     assert "buyer 1's lease expired at" in flat and "while it was paused; buyer" in flat
     assert "both sold ticket #1" in flat
 
 
-def test_fencing_refuses_the_late_write(redis_url: str) -> None:
-    code, result, err = simulate(redis_url, "--lock", "fenced", *LONG_PAUSE)
+def test_fencing_refuses_the_late_write(redis_url: str, command: Any) -> None:
+    code, result, err = simulate(redis_url, "--lock", "fenced", *LONG_PAUSE, run=command)
     assert code == 0 and result["sold"] == 1 and result["declined"] == 1, err
     assert result["pauses"][0]["lost"]["refused"] is True
 
 
-def test_a_lock_without_a_lease_only_waits(redis_url: str) -> None:
-    done = run_command(
-        "simulate", "--store", redis_url, "--lock", "file-lock", *PAUSE[2:], "--buyers", "3", timeout=120
-    )
+def test_a_lock_without_a_lease_only_waits(redis_url: str, command: Any) -> None:
+    done = command("simulate", "--store", redis_url, "--lock", "file-lock", *PAUSE[2:], "--buyers", "3")
     assert done.code == 0, done.err
     assert "holds no lease" in " ".join(done.out.split())
 
