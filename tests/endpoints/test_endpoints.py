@@ -121,7 +121,9 @@ def test_twenty_runs_each(app: tuple[str, bool], example: str) -> None:
     assert flagged == 20 if fixed else flagged >= 1
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+# Under spawn too, with 10 fresh interpreters a run: -m slow (tests/strategies/test_handover.py hands a
+# socket over under spawn by default).
+@pytest.mark.parametrize("method", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
 def test_every_last_byte_is_written_by_the_parent(app: tuple[str, bool], method: str) -> None:
     """The buyers hand their connections over under either start method; the run says so."""
     url, _fixed = app
