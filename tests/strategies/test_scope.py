@@ -55,9 +55,12 @@ def _at_once(url: str, strategy: str, tmp_path: Path, invocations: int = 2) -> d
         assert p.stdin is not None
         p.stdin.close()
         p.stdin = None
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode in (0, 1), err  # 1: each alone counts the other's sales as unreceipted
+    errs = [p.communicate(timeout=120)[1] for p in procs]  # every one read to its end, its pipes closed
+    for p, err in zip(procs, errs, strict=True):
+        # 1: each alone counts the others' sales as unreceipted; 4: alone, its two buyers never overlapped
+        # (on a loaded machine, with the others' buyers holding the lock). The verdict over all of them is
+        # the proof, below.
+        assert p.returncode in (0, 1, 4), err
     both = tmp_path / "both.jsonl"
     both.write_text("".join(h.read_text() for h in histories))
     verdict = verify_run(url, both, TICKETS)
