@@ -9,6 +9,7 @@ strategy by name: it reads these fields.
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,16 @@ EVERY_CLIENT = "every client of the database"
 
 class LockTimeout(Unavailable):
     """A lock was not acquired before the run's deadline."""
+
+
+MAX_RETRIES = 32  # a strategy that retries a lost race (optimistic, serializable, watch, a seller): then `conflict`
+BACKOFF_BASE_S = 0.0005
+BACKOFF_CAP_S = 0.02
+
+
+def backoff(n: int) -> None:
+    """Before retry n: full jitter, so buyers that collided do not collide again in step."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**n)))
 
 
 @dataclass(frozen=True)

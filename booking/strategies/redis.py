@@ -10,8 +10,6 @@ in-critical lands for them.
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -21,16 +19,13 @@ from booking.i18n.lang import _
 from booking.kit import points
 from booking.kit.points import AFTER_READ, BEFORE_COMMIT, BEFORE_LOCK, IN_CRITICAL, MID_WRITE
 from booking.stores.base import StoreKind
-from booking.strategies.base import BuyerContext, LockTimeout, Needs, StrategyInfo
+from booking.strategies.base import MAX_RETRIES, BuyerContext, LockTimeout, Needs, StrategyInfo, backoff
 
 if TYPE_CHECKING:
     from booking.stores.redis import RedisStore
 
 REDIS = frozenset({StoreKind.REDIS})
 EVERY_REDIS_CLIENT = "every client of the Redis server"
-MAX_RETRIES = 32  # watch: then the attempt ends `conflict`, as the SQL optimistic strategies do
-BACKOFF_BASE_S = 0.0005
-BACKOFF_CAP_S = 0.02
 LOCK_POLL_S = 0.001  # redis-py's Lock polls (SET NX, sleep, again): 1 ms, not its 100 ms default
 IMPORTS = ("redis", "booking.stores.redis")  # imported once in the parent, shared by every fork
 
@@ -81,7 +76,7 @@ def _watch(store: RedisStore, ctx: BuyerContext, rec: Attempt) -> None:
             return
         if n < MAX_RETRIES:
             rec.retries += 1
-            time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**n)))  # full jitter
+            backoff(n)
     rec.outcome = Outcome.CONFLICT
     rec.error = _("gave up after {conflicts} conflicts (the stock moved under every WATCH)").format(
         conflicts=rec.conflicts

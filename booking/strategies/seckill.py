@@ -15,8 +15,6 @@ on its way: an order lost); `in-critical` after the publish, waiting for the ans
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +25,12 @@ from booking.kit.points import AFTER_READ, AFTER_SALE, BEFORE_COMMIT, BEFORE_LOC
 from booking.options.config import RunConfig
 from booking.options.store_url import StoreURL, masked_url
 from booking.stores.base import StoreKind
-from booking.strategies.base import SQL_STORES, BuyerContext, Needs, StrategyInfo
+from booking.strategies.base import MAX_RETRIES, SQL_STORES, BuyerContext, Needs, StrategyInfo, backoff
 
 if TYPE_CHECKING:
     from booking.stores.sql import SqlStore
 
 NAME = "seckill"
-MAX_RETRIES = 32  # the seller's transaction: a ticket taken first, or a unique request raced, is tried again
-BACKOFF_CAP_S = 0.02
 
 
 def _buy(store: Any, ctx: BuyerContext, rec: Attempt) -> None:
@@ -89,7 +85,7 @@ def sell_order(store: SqlStore, ctx: BuyerContext, rec: Attempt, idempotent: boo
             rec.error = _("gave up after {conflicts} conflicts").format(conflicts=rec.conflicts)
             return
         rec.retries += 1
-        time.sleep(random.uniform(0, min(BACKOFF_CAP_S, 0.0005 * 2**n)))
+        backoff(n)
 
 
 SECKILL = StrategyInfo(

@@ -8,8 +8,6 @@ serializable, advisory, skip-locked) the barrier is before BEGIN, never inside t
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,23 +17,22 @@ from booking.i18n.words import one_line
 from booking.kit import points
 from booking.kit.points import AFTER_READ, BEFORE_LOCK
 from booking.stores.base import StoreKind
-from booking.strategies.base import EVERY_CLIENT, SERVERS, SQL_STORES, BuyerContext, StrategyInfo
+from booking.strategies.base import (
+    EVERY_CLIENT,
+    MAX_RETRIES,
+    SERVERS,
+    SQL_STORES,
+    BuyerContext,
+    StrategyInfo,
+)
+from booking.strategies.base import backoff as wait_before_retry
 
 if TYPE_CHECKING:
     from booking.stores.sql import SqlStore
 
-MAX_RETRIES = 32  # optimistic / serializable / lock strategies: then the attempt ends `conflict`
-BACKOFF_BASE_S = 0.0005
-BACKOFF_CAP_S = 0.02
-
 
 class _Conflict(Exception):
     """Lost a race the database refereed (row count 0, version moved, nothing unlocked): try again."""
-
-
-def _backoff(n: int) -> None:
-    # Full jitter: buyers that collided do not collide again in step.
-    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**n)))
 
 
 def _retrying(
@@ -78,7 +75,7 @@ def _retrying(
             return
         rec.retries += 1
         if backoff:
-            _backoff(n)
+            wait_before_retry(n)
         n += 1
 
 
