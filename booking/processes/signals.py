@@ -43,6 +43,8 @@ class Interrupted(BaseException):
         self.signum = signum
         self.result = result
         self.said = bool(message)  # False: raised by the handler, where it landed; the caller may say more
+        if _watch is not None:  # the signal is being acted on: one swallowed earlier is not lost
+            _watch.lost = None
         super().__init__(message or _("interrupted by {signal}").format(signal=name(signum)))
 
     @property
@@ -71,6 +73,7 @@ class _Watch:
     def __init__(self) -> None:
         self.signum: int | None = None
         self.deferring = 0  # > 0: children run; record the signal, do not raise
+        self.lost: Interrupted | None = None  # raised inside a finalizer, which swallowed it
         self.reader, self._writer = os.pipe()
         os.set_blocking(self._writer, False)
 
@@ -82,6 +85,20 @@ class _Watch:
                 os.write(self._writer, b"!")
             return
         raise interrupted(signum)
+
+    def unraisable(self, previous: Callable[[Any], None]) -> Callable[[Any], None]:
+        """A hook for sys.unraisablehook. A signal that lands while the interpreter runs a finalizer or a
+        weakref callback (an import's module lock has one) raises there, and the interpreter swallows it
+        and prints a traceback: the signal is recorded all the same (`pending()`), so nothing is printed
+        and the block's end raises it if nothing acted on it since."""
+
+        def hook(unraisable: Any) -> None:
+            if isinstance(unraisable.exc_value, Interrupted):
+                self.lost = unraisable.exc_value
+                return
+            previous(unraisable)
+
+        return hook
 
     def close(self) -> None:
         os.close(self.reader)
@@ -103,14 +120,19 @@ def interruptible(cli: bool = False) -> Iterator[None]:
         yield
         return
     watch = _Watch()
+    hook = sys.unraisablehook
+    sys.unraisablehook = watch.unraisable(hook)
     previous = {s: signal.signal(s, watch.handle) for s in INTERRUPTS}
     _watch, _cli = watch, cli
     try:
         yield
+        if watch.lost is not None:  # swallowed where it landed, and nothing since has stopped the command
+            raise watch.lost
     finally:
         _watch, _cli = None, False
         for s, handler in previous.items():
             signal.signal(s, handler)
+        sys.unraisablehook = hook
         watch.close()
 
 

@@ -9,6 +9,7 @@ signal, stderr is one line and no traceback, and the history that was kept agree
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -244,3 +245,33 @@ def test_a_parent_killed_before_the_death_signal_was_asked_for_is_seen_gone() ->
         assert not _orphaned(os.getppid())
     finally:
         os.waitpid(child, 0)
+
+
+class _SignalsItselfWhenCollected:
+    """An object whose finalizer is where the signal lands (an import's module lock has a weakref
+    callback that runs at such moments): the interpreter swallows what a finalizer raises."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(1000):  # bytecode after the kill: the handler runs here, inside the finalizer
+            pass
+
+
+def test_a_signal_swallowed_by_a_finalizer_is_neither_printed_nor_lost(capfd: pytest.CaptureFixture[str]) -> None:
+    from booking.processes import signals
+
+    with pytest.raises(signals.Interrupted) as caught, signals.interruptible():
+        _SignalsItselfWhenCollected()  # collected at once: the finalizer runs inside the block
+    assert caught.value.signum == signal.SIGHUP
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_swallowed_signal_that_was_acted_on_is_not_raised_again() -> None:
+    """The command saw the signal (`pending()`) and stopped by its own exception: only that one surfaces."""
+    from booking.processes import signals
+
+    with pytest.raises(signals.Interrupted, match="stopped here") as caught, signals.interruptible():
+        _SignalsItselfWhenCollected()
+        assert signals.pending() == signal.SIGHUP
+        raise signals.interrupted(signal.SIGHUP, "stopped here")
+    assert caught.value.signum == signal.SIGHUP
