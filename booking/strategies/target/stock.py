@@ -1,4 +1,8 @@
-"""A target's stock read over HTTP after the run (`[stock] path, pointer`): what remains, as the endpoint says."""
+"""A target's stock read over HTTP before and after the run (`[stock] path, pointer`): what the endpoint says.
+
+booking cannot seed an endpoint's stock, so the count before the run is read, never assumed from
+--tickets: a stock left at 3 by an earlier run, taken for 1, would judge a fixed endpoint's two sales
+an oversell."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class HttpStock(OwnTables):
         self.display = f"GET {self._path} {self._pointer}"
 
     def prepare(self, seed: int | None, force: bool = False, beside: bool = False) -> int:
-        return self._left() if seed is None else seed
+        return self._left()  # whatever the run would have seeded: the endpoint's stock is its own
 
     def final(self) -> FinalState | None:
         return FinalState(self._left())

@@ -1,0 +1,84 @@
+"""An endpoint's own stock (`[stock]` in a target config, no --store) is read before the run, never taken
+from --tickets: booking cannot seed it, and an assumed count judges a fixed endpoint's sales wrongly."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONFIG = """
+[buy]
+method = "PUT"
+path = "/take?user={buyer}"
+
+[success]
+status = [204]
+receipt = "none"
+
+[sold-out]
+status = [410]
+
+[stock]
+path = "/stock"
+pointer = "/left"
+"""
+
+
+class _Counter(BaseHTTPRequestHandler):
+    """A fixed stock counter: the read and the write under one lock."""
+
+    left = 3
+    guard = threading.Lock()
+
+    def do_PUT(self) -> None:
+        with self.guard:
+            took = type(self).left > 0
+            type(self).left -= took
+        self._answer(204 if took else 410, b"")
+
+    def do_GET(self) -> None:
+        self._answer(200, json.dumps({"left": type(self).left}).encode())
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def counter(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    handler = type("Counter", (_Counter,), {"left": 3, "guard": threading.Lock()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    config = tmp_path / "counter.toml"
+    config.write_text(CONFIG)
+    yield f"http://127.0.0.1:{server.server_address[1]}", config
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+def test_the_stock_before_the_run_is_the_endpoint_s_own(cli: Any, counter: tuple[str, Path]) -> None:
+    """3 tickets left by whoever ran before, --tickets left at its default of 1: two sales are no oversell."""
+    url, config = counter
+    ran = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2)
+    assert ran.code == 0 and "verdict: OK" in ran.out, ran.out + ran.err
+    assert "sold 2  remaining 1" in ran.out, ran.out
+
+
+def test_tickets_is_refused_where_it_cannot_seed(cli: Any, counter: tuple[str, Path]) -> None:
+    url, config = counter
+    ran = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2, "--tickets", 5)
+    assert ran.code == 2 and "--tickets 5 does not apply" in ran.err, ran.out + ran.err
+    assert len(ran.err.strip().splitlines()) == 1
