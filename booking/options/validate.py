@@ -68,7 +68,7 @@ def check(self: Any) -> None:
         if self.kill_buyer is None and self.kill_seller is None:
             raise BadInput(_("--kill-at needs --kill-buyer K (or use --chaos P)"))
     if self.idempotent and self.broker is None:
-        raise BadInput(_("--idempotent applies to the sellers of --lock queue --broker URL"))
+        raise BadInput(_("--idempotent applies to the sellers of --lock queue --broker URL and of --lock seckill"))
     _check_pause(self)
     _check_hosts(self)
 

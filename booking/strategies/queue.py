@@ -51,13 +51,16 @@ def seller_lock_name(config: RunConfig) -> str:
 
 
 def refuse_seller_options(config: RunConfig) -> None:
-    """--sellers, --seller-lock and --kill-seller mean something only with --lock queue."""
-    if config.sellers != 1 or config.seller_lock is not None:
-        raise BadInput(_("--sellers and --seller-lock apply only to --lock queue"))
+    """--sellers, --seller-lock, --kill-seller and --broker mean something only where sellers run: --lock
+    queue, and seckill's pipeline (which has no --seller-lock)."""
+    if config.seller_lock is not None:
+        raise BadInput(_("--seller-lock applies only to --lock queue"))
+    if config.sellers != 1:
+        raise BadInput(_("--sellers applies only to --lock queue and --lock seckill"))
     if config.kill_seller is not None:
-        raise BadInput(_("--kill-seller applies only to --lock queue"))
+        raise BadInput(_("--kill-seller applies only to --lock queue and --lock seckill"))
     if config.broker is not None:
-        raise BadInput(_("--broker applies only to --lock queue"))
+        raise BadInput(_("--broker applies only to --lock queue and --lock seckill"))
 
 
 def extras(sellers: int, seller_lock: str, history: History) -> dict[str, Any]:

@@ -396,8 +396,8 @@ class TestUsage:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["--lock", "mp-lock", "--sellers", 2], "apply only to --lock queue"),
-            (["--lock", "none", "--seller-lock", "file-lock"], "apply only to --lock queue"),
+            (["--lock", "mp-lock", "--sellers", 2], "applies only to --lock queue and --lock seckill"),
+            (["--lock", "none", "--seller-lock", "file-lock"], "applies only to --lock queue"),
             (["--lock", "queue", "--seller-lock", "queue"], "cannot queue to themselves"),
             (["--lock", "queue", "--seller-lock", "nope"], "--seller-lock: unknown strategy"),
             (["--lock", "queue", "--sellers", 0], "--sellers must be at least 1"),
