@@ -116,13 +116,8 @@ def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | 
     if config.store_url is None and spec is not None and spec.stock_path is not None:  # the endpoint's own count
         from booking.strategies.target.stock import HttpStock
 
-        if config.tickets != RunConfig.tickets:
-            raise BadInput(
-                _("--tickets {n} does not apply: [stock] reads the endpoint's own count before the run").format(
-                    n=config.tickets
-                )
-            )
-        return HttpStock(choice.target or "", spec)
+        said = config.tickets if config.tickets != RunConfig.tickets else None  # what you reset it to, if given
+        return HttpStock(choice.target or "", spec, said)
     if config.store_url is None:  # --target without --store: the service's store is not read
         return OwnTables.unread()
     if config.own_tables:

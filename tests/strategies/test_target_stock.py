@@ -77,8 +77,11 @@ def test_the_stock_before_the_run_is_the_endpoint_s_own(cli: Any, counter: tuple
     assert "sold 2  remaining 1" in ran.out, ran.out
 
 
-def test_tickets_is_refused_where_it_cannot_seed(cli: Any, counter: tuple[str, Path]) -> None:
+def test_tickets_that_disagree_with_the_endpoint_are_refused(cli: Any, counter: tuple[str, Path]) -> None:
+    """--tickets says what you reset the endpoint to: 5 against its 3 is a mistake, said before any request."""
     url, config = counter
     ran = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2, "--tickets", 5)
-    assert ran.code == 2 and "--tickets 5 does not apply" in ran.err, ran.out + ran.err
+    assert ran.code == 2 and "--tickets 5, but GET /stock says 3 left" in ran.err, ran.out + ran.err
     assert len(ran.err.strip().splitlines()) == 1
+    agreed = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2, "--tickets", 3)
+    assert agreed.code == 0 and "sold 2  remaining 1" in agreed.out, agreed.out + agreed.err
