@@ -3,6 +3,7 @@ flagged, the fixed twin passes, and an OK never prints without the spread line."
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -168,6 +169,28 @@ class TestTheRules:
         _url, spec = from_dict(data, "t.toml", HERE)
         assert judge(spec, 200, b"Booked seat 4").ticket == 4
         assert judge(spec, 200, b"sorry, sold out").outcome is Outcome.SOLD_OUT
+
+    def test_an_order_id_that_is_no_ticket_number_is_a_sale_judged_by_stock(self) -> None:
+        """A UUID or a seat code: a sale with no ticket id, not an error (the stock judges it)."""
+        _url, spec = from_dict({"buy": {"path": "/b"}, "success": {"receipt": "/data/orderId"}}, "t.toml", HERE)
+        answer = judge(spec, 200, b'{"code": 0, "data": {"orderId": "2863484c-6177-404c-a8f1-8a9650f9a56b"}}')
+        assert answer.outcome is Outcome.OK and answer.ticket is None
+        assert judge(spec, 200, b'{"data": {"orderId": ""}}').outcome is Outcome.ERROR  # no receipt at all
+
+    def test_a_bare_number_is_read_by_the_empty_pointer(self) -> None:
+        _url, spec = from_dict({"buy": {"path": "/b"}, "success": {"receipt": ""}}, "t.toml", HERE)
+        assert judge(spec, 200, b"7").ticket == 7
+
+    def test_a_body_rule_reads_json_that_escapes_its_characters(self) -> None:
+        """Flask's jsonify (and json.dumps) send 库存不足 as \\u5e93...: the rule written in Chinese matches."""
+        data = {
+            "buy": {"path": "/b"},
+            "success": {"status": [200], "receipt": "/data/orderId"},
+            "sold-out": {"status": [200], "body": "库存不足"},
+        }
+        _url, spec = from_dict(data, "t.toml", HERE)
+        body = json.dumps({"code": 1, "msg": "库存不足"}).encode()
+        assert b"\\u5e93" in body and judge(spec, 200, body).outcome is Outcome.SOLD_OUT
 
     @pytest.mark.parametrize(
         ("data", "said"),

@@ -17,6 +17,8 @@ ARRIVAL = re.compile(r"""(?:^|,)\s*arrival\s*;[^,]*?desc="?([0-9]+(?:\.[0-9]+)?)
 
 def pointer(data: Any, path: str) -> Any:
     """A JSON pointer (RFC 6901: /seat/id, /items/0) into `data`; a dotted path (seat.id) is read the same."""
+    if path == "":  # the whole document: a bare number or string answered
+        return data
     parts = path[1:].split("/") if path.startswith("/") else path.split(".")
     for raw in parts:
         part = raw.replace("~1", "/").replace("~0", "~")
@@ -35,8 +37,8 @@ def first_bytes(body: bytes) -> str:
 
 
 def judge(spec: Spec, status: int, body: bytes) -> Answer:
-    text = body.decode("utf-8", "replace")
     data = answer_json(body)
+    text = readable(body, data)
     worker = pointer(data, spec.worker) if spec.worker else None
     served = None if worker is None or isinstance(worker, (dict, list)) else str(worker)[:60]
     if spec.declined.matches(status, text):
@@ -56,9 +58,22 @@ def judge(spec: Spec, status: int, body: bytes) -> Answer:
         return Answer(Outcome.OK, worker=served)  # any success is a sale: the stock judges it
     if isinstance(ticket, str) and ticket.isdigit():
         ticket = int(ticket)
+    elif isinstance(ticket, str) and ticket.strip():
+        # An order id (a UUID), a seat code: the sale's own receipt, not a ticket number booking can
+        # count or compare; the sale is judged by the stock, as with receipt = "none".
+        return Answer(Outcome.OK, worker=served)
     if isinstance(ticket, bool) or not isinstance(ticket, int):
         return Answer(Outcome.ERROR, error=_said(f"HTTP {status} but {where}", body), worker=served)
     return Answer(Outcome.OK, ticket=ticket, worker=served)
+
+
+def readable(body: bytes, data: Any) -> str:
+    """The body as rules read it: JSON that escapes what is not ASCII ("\\u5e93\\u5b58", Flask's and
+    json.dumps's default) is read with its characters as well, so body = "库存不足" matches it."""
+    text = body.decode("utf-8", "replace")
+    if data is not None and "\\u" in text:
+        text += "\n" + json.dumps(data, ensure_ascii=False)
+    return text
 
 
 def arrival(headers: dict[str, str]) -> float | None:

@@ -167,7 +167,7 @@ def _login(t: dict[str, Any], source: str) -> Login:
 def _rule(t: dict[str, Any], source: str, key: str, default: Rule) -> Rule:
     if not t:
         return default
-    status = t.get("status", [])
+    status = t.get("status", list(default.status))  # [success] with only its receipt: any 2xx still
     status = [status] if isinstance(status, int) else status
     if not isinstance(status, list) or not all(isinstance(s, int) and 100 <= s <= 599 for s in status):
         raise bad(source, key + ".status", _("HTTP statuses, e.g. [409, 410]"))
@@ -187,7 +187,7 @@ def _regex(value: Any, source: str, key: str, group: bool = False) -> str | None
 
 
 def _pointer(value: Any, source: str, key: str) -> str:
-    if not isinstance(value, str) or not value.startswith("/"):
+    if not isinstance(value, str) or (value and not value.startswith("/")):  # "": the whole answer (RFC 6901)
         raise bad(source, key, _("a JSON pointer such as /ticket or /seat/id, got {value!r}").format(value=value))
     return value
 
