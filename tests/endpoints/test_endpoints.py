@@ -191,6 +191,8 @@ class TestTheRules:
         _url, spec = from_dict(data, "t.toml", HERE)
         body = json.dumps({"code": 1, "msg": "库存不足"}).encode()
         assert b"\\u5e93" in body and judge(spec, 200, body).outcome is Outcome.SOLD_OUT
+        unexpected = judge(spec, 401, json.dumps({"msg": "未登录"}).encode())  # shown as its characters
+        assert unexpected.error == 'HTTP 401: {"msg":"未登录"}', unexpected.error
 
     @pytest.mark.parametrize(
         ("data", "said"),

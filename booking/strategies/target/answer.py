@@ -32,6 +32,10 @@ def pointer(data: Any, path: str) -> Any:
 
 
 def first_bytes(body: bytes) -> str:
+    """An answer's first bytes as a person reads them: JSON's \\u escapes shown as their characters."""
+    data = answer_json(body) if b"\\u" in body else None
+    if data is not None:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     text = " ".join(body[:SHOWN].decode("utf-8", "replace").split())
     return text + ("..." if len(body) > SHOWN else "")
 
