@@ -29,12 +29,13 @@ from booking.options.config import RunConfig
 from booking.options.store_url import masked_url, url_secrets
 from booking.strategies.base import ANY_STORE, BuyerContext, Needs, StrategyInfo
 from booking.strategies.contract import RUN
-from booking.strategies.target.answer import answer_json, arrival, cookie, first_bytes, judge, pointer
+from booking.strategies.target.answer import arrival, judge
 from booking.strategies.target.fill import encode
 from booking.strategies.target.handover import written_at
 from booking.strategies.target.load import from_file, from_map
+from booking.strategies.target.login import COOKIES, log_in
 from booking.strategies.target.spec import LAST_BYTE, Spec
-from booking.strategies.target.wire import Reply, Wire
+from booking.strategies.target.wire import Wire
 
 if TYPE_CHECKING:
     import httpx
@@ -188,37 +189,16 @@ def connect(target: str, spec: Spec, buyer: int, time_left: float) -> tuple[Wire
     except OSError as exc:
         raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
     values = spec.values(buyer)
-    if spec.login is None:
+    if not spec.logins:
         return wire, values, None
-    reply = wire.exchange(wire.encode(*encode(spec.login.request, values, buyer)))
-    values, missing = logged_in(spec, values, reply)
+    values, missing = log_in(wire, spec, values, buyer)
     return wire, values, missing
-
-
-def logged_in(spec: Spec, values: dict[str, str], reply: Reply) -> tuple[dict[str, str], str | None]:
-    """The values a login's answer gives the buy ({token}, {cookie}), and what was missing from it."""
-    assert spec.login is not None
-    out = dict(values)
-    if spec.login.token is not None:
-        token = pointer(answer_json(reply.body), spec.login.token)
-        if token is None or isinstance(token, (dict, list)):
-            return (
-                out,
-                f"login answered {reply.status} without a token at {spec.login.token}: {first_bytes(reply.body)}",
-            )
-        out["token"] = str(token)
-    if spec.login.cookie is not None:
-        value = cookie(reply.headers, spec.login.cookie)
-        if value is None:
-            return out, f"login answered {reply.status} without a cookie {spec.login.cookie}"
-        out["cookie"] = value
-    return out, None
 
 
 def buy_request(spec: Spec, values: dict[str, str], buyer: int) -> tuple[str, str, list[tuple[str, str]], bytes]:
     method, path, headers, body = encode(spec.buy, values, buyer)
-    if spec.login is not None and spec.login.cookie and "cookie" in values:
-        headers.append(("Cookie", f"{spec.login.cookie}={values['cookie']}"))
+    if COOKIES in values:  # every cookie the login's answers set, as a browser sends them back
+        headers.append(("Cookie", values[COOKIES]))
     return method, path, headers, body
 
 

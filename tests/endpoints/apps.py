@@ -1,7 +1,8 @@
 """Three small endpoints, as published, each with a racy and a fixed twin (FIXED=1 in the environment).
 
 Plain Starlette apps shaped like the three kinds docs/endpoints.md races: a FastAPI-style JSON endpoint
-behind a bearer token, a Django-style form view behind a session cookie, and a stock counter that
+behind a bearer token, a Django-style form view behind a session cookie and Django's CSRF check (the
+login page's form field and csrftoken cookie, the cookie echoed in X-CSRFToken), and a stock counter that
 answers 204 with no ticket id. The window between the read and the write is under a millisecond.
 
 A fourth, narrow one (/narrow/...) has no sleep at all: it reads the tickets left from PostgreSQL
@@ -76,12 +77,30 @@ async def buy_json(request: Request) -> Response:  # POST /api/seats/{seat}/buy,
     return await guarded(step)
 
 
+async def login_page(request: Request) -> Response:  # GET /accounts/login/: the form and its CSRF token
+    csrf = secrets.token_hex(16)
+    field = f'<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+    page = PlainTextResponse(f'<form method="post">{field}<input name="username"></form>')
+    page.set_cookie("csrftoken", csrf)
+    return page
+
+
+def csrf_failed(request: Request, given: str | None) -> Response | None:
+    """Django's CsrfViewMiddleware, in short: a POST's token must match its csrftoken cookie."""
+    if not given or given != request.cookies.get("csrftoken"):
+        return PlainTextResponse("Forbidden (CSRF token missing or incorrect.)", status_code=403)
+    return None
+
+
 async def login(request: Request) -> Response:  # POST /accounts/login/ (form): a session cookie
     form = await form_of(request)
+    if (refused := csrf_failed(request, form.get("csrfmiddlewaretoken"))) is not None:
+        return refused
     session = secrets.token_hex(8)
     state["sessions"][session] = form["username"]  # type: ignore[index]
     response = PlainTextResponse("welcome", status_code=302, headers={"Location": "/"})
     response.set_cookie("sessionid", session, httponly=True)
+    response.set_cookie("csrftoken", secrets.token_hex(16))  # rotated at login, as Django does
     return response
 
 
@@ -90,6 +109,8 @@ async def buy_form(request: Request) -> Response:  # POST /book/ (form), the ses
     arrived = time.time()
     if request.cookies.get("sessionid") not in state["sessions"]:  # type: ignore[operator]
         return PlainTextResponse("login required", status_code=403)
+    if (refused := csrf_failed(request, request.headers.get("x-csrftoken"))) is not None:
+        return refused
 
     async def step() -> Response:
         free: list[int] = state["free"]  # type: ignore[assignment]
@@ -214,6 +235,7 @@ app = Starlette(
     routes=[
         Route("/token", token, methods=["POST"]),
         Route("/api/seats/{seat}/buy", buy_json, methods=["POST"]),
+        Route("/accounts/login/", login_page, methods=["GET"]),
         Route("/accounts/login/", login, methods=["POST"]),
         Route("/book/", buy_form, methods=["POST"]),
         Route("/stock/take", take, methods=["PUT"]),

@@ -177,6 +177,44 @@ class TestTheRules:
         assert answer.outcome is Outcome.OK and answer.ticket is None
         assert judge(spec, 200, b'{"data": {"orderId": ""}}').outcome is Outcome.ERROR  # no receipt at all
 
+    def test_a_login_in_steps_keeps_its_cookies_as_a_browser_does(self) -> None:
+        """[[login]] steps: a token read by regex from a page, every cookie kept and sent back, a deleted
+        one dropped, {cookie_NAME} for the buy; a cookie the buy needs and never got is said."""
+        from booking.strategies.target.login import COOKIES, log_in, set_cookies
+        from booking.strategies.target.wire import Reply
+
+        data = {
+            "login": [
+                {"method": "GET", "path": "/in", "token-regex": 'value="(\\w+)"'},
+                {"path": "/in", "form": {"csrf": "{token}"}, "cookie": "sid"},
+            ],
+            "buy": {"path": "/b", "headers": {"X-CSRFToken": "{cookie_csrftoken}"}},
+            "success": {"receipt": "none"},
+        }
+        _url, spec = from_dict(data, "t.toml", HERE)
+        answers = [
+            Reply(200, {"set-cookie": "csrftoken=c1; Path=/\nold=1"}, b'<input value="t0k">'),
+            Reply(302, {"set-cookie": "sid=s1; HttpOnly\ncsrftoken=c2\nold=; Max-Age=0"}, b""),
+        ]
+        sent: list[bytes] = []
+
+        class Wire:
+            def encode(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+                return f"{method} {path} {headers} ".encode() + body
+
+            def exchange(self, request: bytes) -> Reply:
+                sent.append(request)
+                return answers[len(sent) - 1]
+
+        values, missing = log_in(Wire(), spec, {}, 1)  # type: ignore[arg-type]
+        assert missing is None
+        assert b"csrf=t0k" in sent[1] and "csrftoken=c1; old=1" in sent[1].decode()
+        assert values[COOKIES] == "csrftoken=c2; sid=s1" and values["cookie_csrftoken"] == "c2"
+        assert set_cookies({"set-cookie": "a=1; Max-Age=0"}) == {"a": ""}
+        answers[1] = Reply(302, {}, b"")
+        sent.clear()
+        assert log_in(Wire(), spec, {}, 1)[1] == "login POST /in answered 302 without a cookie sid"  # type: ignore[arg-type]
+
     def test_a_bare_number_is_read_by_the_empty_pointer(self) -> None:
         _url, spec = from_dict({"buy": {"path": "/b"}, "success": {"receipt": ""}}, "t.toml", HERE)
         assert judge(spec, 200, b"7").ticket == 7
@@ -201,6 +239,18 @@ class TestTheRules:
             ({"buy": {"path": "b"}, "success": {"receipt": "none"}}, "t.toml: buy.path: a path starting with /"),
             ({"buy": {"path": "/{seat}"}, "success": {"receipt": "none"}}, "t.toml: buy: unknown template name {seat}"),
             ({"buy": {"path": "/b", "verb": 1}, "success": {"receipt": "none"}}, "t.toml: buy.verb: unknown key"),
+            (
+                {"buy": {"path": "/b", "headers": {"X": "{cookie_csrftoken}"}}, "success": {"receipt": "none"}},
+                "t.toml: buy: unknown template name {cookie_csrftoken}",
+            ),
+            (
+                {
+                    "login": [{"path": "/in", "token": "/t", "token-regex": "(x)"}],
+                    "buy": {"path": "/b"},
+                    "success": {"receipt": "none"},
+                },
+                "t.toml: login: token or token-regex",
+            ),
             (
                 {
                     "buy": {"path": "/b"},

@@ -86,14 +86,6 @@ def arrival(headers: dict[str, str]) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def cookie(headers: dict[str, str], name: str) -> str | None:
-    for line in headers.get("set-cookie", "").split("\n"):
-        key, eq, rest = line.partition("=")
-        if eq and key.strip() == name:
-            return rest.split(";", 1)[0].strip()
-    return None
-
-
 def answer_json(body: bytes) -> Any:
     try:
         return json.loads(body) if body else None

@@ -39,7 +39,7 @@ def check_target_file(path: str, url: str | None = None, buyer: int = 1, buyers_
     target = url or named
     if not target:
         raise BadInput(_("{path}: no url in the file: give --target URL").format(path=path))
-    hidden = secrets(spec.buy) | (secrets(spec.login.request) if spec.login else set())
+    hidden = secrets(spec.buy).union(*(secrets(step.request) for step in spec.logins))
     try:
         wire, values, failed = connect(target, spec, buyer, 10.0)
         method, where, headers, body = buy_request(spec, values, buyer)
@@ -49,7 +49,8 @@ def check_target_file(path: str, url: str | None = None, buyer: int = 1, buyers_
         raise CannotRun(_("target {target}: cannot reach it: {why}").format(target=target, why=one_line(exc))) from None
     answer = judge(spec, reply.status, reply.body)
     shown = [(k, "***" if any(s in v for s in hidden) else v) for k, v in headers]
-    login = None if spec.login is None else (failed or f"{spec.login.request.method} {spec.login.request.path}: ok")
+    steps = ", ".join(f"{step.request.method} {step.request.path}" for step in spec.logins)
+    login = None if not spec.logins else (failed or f"{steps}: ok")
     return Checked(
         target,
         spec,

@@ -12,7 +12,7 @@ from typing import Any
 from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.strategies.contract import Mapping, parse_map
-from booking.strategies.target.fill import names
+from booking.strategies.target.login import COOKIE_PREFIX, names_used
 from booking.strategies.target.spec import LAST_BYTE, NO_SYNC, Login, Request, Rule, Spec
 
 TOP = {
@@ -32,7 +32,7 @@ TOP = {
 REQUEST = {"method", "path", "json", "form", "headers"}
 TABLES = {
     "buy": REQUEST,
-    "login": REQUEST | {"token", "cookie"},
+    "login": REQUEST | {"token", "token-regex", "cookie"},
     "success": {"status", "receipt", "receipt-regex"},
     "sold-out": {"status", "body"},
     "declined": {"status", "body"},
@@ -85,9 +85,11 @@ def from_dict(data: dict[str, Any], source: str, base: Path, buyers_from: str | 
     _keys(data, TOP, source, "")
     for table, allowed in TABLES.items():
         if table in data:
-            if not isinstance(data[table], dict):
-                raise bad(source, table, _("expected a table ([{table}])").format(table=table))
-            _keys(data[table], allowed, source, table + ".")
+            steps = data[table] if table == "login" and isinstance(data[table], list) else [data[table]]
+            for step in steps:  # [[login]]: the login's steps, in order
+                if not isinstance(step, dict):
+                    raise bad(source, table, _("expected a table ([{table}])").format(table=table))
+                _keys(step, allowed, source, table + ".")
     if "buy" not in data or "path" not in data["buy"]:
         raise bad(source, "buy.path", _("required: the path the buy is sent to"))
     success = data.get("success", {})
@@ -95,11 +97,12 @@ def from_dict(data: dict[str, Any], source: str, base: Path, buyers_from: str | 
         raise bad(
             source, "success.receipt", _('required: a JSON pointer to the ticket id, or "none" (judged by stock)')
         )
-    login = _login(data["login"], source) if "login" in data else None
+    login = data.get("login", [])
+    logins = tuple(_login(step, source) for step in (login if isinstance(login, list) else [login]))
     receipt = success.get("receipt", None)
     spec = Spec(
         buy=_request(data["buy"], source, "buy"),
-        login=login,
+        logins=logins,
         success=_rule(success, source, "success", Rule(status=tuple(range(200, 300)))),
         receipt=None if receipt in (None, "none") else _pointer(receipt, source, "success.receipt"),
         receipt_regex=_regex(success.get("receipt-regex"), source, "success.receipt-regex", group=True),
@@ -156,12 +159,12 @@ def _request(t: dict[str, Any], source: str, key: str) -> Request:
 
 
 def _login(t: dict[str, Any], source: str) -> Login:
-    if "token" not in t and "cookie" not in t:
-        raise bad(
-            source, "login", _("say what the buy uses from its answer: token (a JSON pointer) or cookie (a name)")
-        )
+    """One login step. Its cookies are kept whatever it names, so a step may name nothing (a form's page)."""
+    if "token" in t and "token-regex" in t:
+        raise bad(source, "login", _("token or token-regex: one way to read the token"))
     token = _pointer(t["token"], source, "login.token") if "token" in t else None
-    return Login(_request(t, source, "login"), token, str(t["cookie"]) if "cookie" in t else None)
+    regex = _regex(t.get("token-regex"), source, "login.token-regex", group=True)
+    return Login(_request(t, source, "login"), token, str(t["cookie"]) if "cookie" in t else None, regex)
 
 
 def _rule(t: dict[str, Any], source: str, key: str, default: Rule) -> Rule:
@@ -231,17 +234,18 @@ def _clash(spec: Spec, source: str) -> None:
 
 def _known(spec: Spec, source: str) -> None:
     known = {"buyer"} | {k for k, _v in spec.vars} | {k for row in spec.buyers[:1] for k, _v in row}
-    if spec.login is not None:
-        used_login = _used(spec.login.request)
-        unknown = used_login - known
+    cookies = False  # {cookie_NAME}: any cookie an earlier step set (whether it did is checked as it runs)
+    for step in spec.logins:  # each step may use what the steps before it gave
+        unknown = {n for n in _used(step.request) - known if not (cookies and n.startswith(COOKIE_PREFIX))}
         if unknown:
             raise bad(source, "login", _("unknown template name {{{name}}}").format(name=min(unknown)))
-        known |= {"token"} if spec.login.token else set()
-        known |= {"cookie"} if spec.login.cookie else set()
-    unknown = _used(spec.buy) - known
+        known |= {"token"} if step.token or step.token_regex else set()
+        known |= {"cookie"} if step.cookie else set()
+        cookies = True
+    unknown = {n for n in _used(spec.buy) - known if not (cookies and n.startswith(COOKIE_PREFIX))}
     if unknown:
         raise bad(source, "buy", _("unknown template name {{{name}}}").format(name=min(unknown)))
 
 
 def _used(r: Request) -> set[str]:
-    return names(r.path) | names(r.json) | names([v for _k, v in r.form or ()]) | names([v for _k, v in r.headers])
+    return names_used(r)

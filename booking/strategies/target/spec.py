@@ -40,11 +40,13 @@ class Rule:
 
 @dataclass(frozen=True)
 class Login:
-    """A request each buyer sends before the start barrier; its answer's token or cookie is used by the buy."""
+    """A request each buyer sends before the start barrier (one step of its login); its answer's token or
+    cookie is used by the requests after it and by the buy."""
 
     request: Request
     token: str | None = None  # a JSON pointer to the token in its answer ({token} in the buy)
-    cookie: str | None = None  # a cookie it sets, sent back with the buy (and {cookie} in the buy)
+    cookie: str | None = None  # a cookie it must set ({cookie} in the buy; every cookie is sent back anyway)
+    token_regex: str | None = None  # ... or a regex whose first group in its answer is the token
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Spec:
     """An endpoint raced as it is published."""
 
     buy: Request = Request()
-    login: Login | None = None
+    logins: tuple[Login, ...] = ()  # the login's steps, in order
     success: Rule = Rule(status=tuple(range(200, 300)))
     receipt: str | None = "/ticket"  # a JSON pointer to the ticket id; None: any success is a sale (judged by stock)
     receipt_regex: str | None = None  # ... or a regex whose first group is the ticket id
