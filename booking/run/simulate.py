@@ -113,7 +113,7 @@ def _refuse_conflicts(c: RunConfig, kind: StoreKind) -> None:
 
 def _store(config: RunConfig, choice: Choice, isolation: str | None) -> Store | OwnTables:
     spec = choice.target_spec
-    if config.store_url is None and spec is not None and spec.stock_path is not None:  # the endpoint's own count
+    if config.store_url is None and spec is not None and (spec.stock_path or spec.reset):  # the endpoint's own
         from booking.strategies.target.stock import HttpStock
 
         said = config.tickets if config.tickets != RunConfig.tickets else None  # what you reset it to, if given

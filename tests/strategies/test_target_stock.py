@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +45,13 @@ class _Counter(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._answer(200, json.dumps({"left": type(self).left}).encode())
+
+    def do_POST(self) -> None:  # /reset?n=N, or /broken-reset
+        if not self.path.startswith("/reset?n="):
+            self._answer(500, b"no such reset")
+            return
+        type(self).left = int(self.path.split("=", 1)[1])
+        self._answer(200, b"")
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -85,3 +93,23 @@ def test_tickets_that_disagree_with_the_endpoint_are_refused(cli: Any, counter: 
     assert len(ran.err.strip().splitlines()) == 1
     agreed = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2, "--tickets", 3)
     assert agreed.code == 0 and "sold 2  remaining 1" in agreed.out, agreed.out + agreed.err
+
+
+def test_a_reset_request_sets_the_stock_before_each_run(cli: Any, counter: tuple[str, Path]) -> None:
+    """[reset] with {tickets}: every run starts from --tickets, run after run (without it the second would
+    find the first's stock gone)."""
+    url, config = counter
+    config.write_text(CONFIG + '\n[reset]\nmethod = "POST"\npath = "/reset?n={tickets}"\n')
+    for _ in range(2):
+        ran = cli("simulate", "--target", url, "--target-config", config, "--buyers", 4, "--tickets", 2)
+        assert ran.code == 0 and "sold 2  remaining 0" in ran.out, ran.out + ran.err
+
+
+def test_a_reset_that_fails_stops_the_run_before_any_buy(cli: Any, counter: tuple[str, Path]) -> None:
+    url, config = counter
+    config.write_text(CONFIG + '\n[reset]\nmethod = "POST"\npath = "/broken-reset"\n')
+    ran = cli("simulate", "--target", url, "--target-config", config, "--buyers", 2)
+    assert ran.code == 3 and "[reset] POST /broken-reset answered 500: no such reset" in ran.err, ran.out + ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+    with urllib.request.urlopen(f"{url}/stock", timeout=10) as answer:
+        assert json.load(answer) == {"left": 3}  # no buyer bought

@@ -28,6 +28,7 @@ TOP = {
     "sold-out",
     "declined",
     "stock",
+    "reset",
 }
 REQUEST = {"method", "path", "json", "form", "headers"}
 TABLES = {
@@ -37,6 +38,7 @@ TABLES = {
     "sold-out": {"status", "body"},
     "declined": {"status", "body"},
     "stock": {"path", "pointer"},
+    "reset": REQUEST,
 }
 METHOD = re.compile(r"[A-Z]+")
 
@@ -111,6 +113,7 @@ def from_dict(data: dict[str, Any], source: str, base: Path, buyers_from: str | 
         worker=_pointer(data["worker"], source, "worker") if "worker" in data else None,
         health=_path(data.get("health", "/"), source, "health"),
         sync=_sync(data.get("sync", LAST_BYTE), source),
+        reset=_request(data["reset"], source, "reset") if "reset" in data else None,
         stock_path=_path(data["stock"]["path"], source, "stock.path") if "stock" in data else None,
         stock_pointer=_pointer(data.get("stock", {}).get("pointer", ""), source, "stock.pointer")
         if "stock" in data
@@ -245,6 +248,9 @@ def _known(spec: Spec, source: str) -> None:
     unknown = {n for n in _used(spec.buy) - known if not (cookies and n.startswith(COOKIE_PREFIX))}
     if unknown:
         raise bad(source, "buy", _("unknown template name {{{name}}}").format(name=min(unknown)))
+    unknown = _used(spec.reset) - {"tickets"} - {k for k, _v in spec.vars} if spec.reset else set()
+    if unknown:
+        raise bad(source, "reset", _("unknown template name {{{name}}}").format(name=min(unknown)))
 
 
 def _used(r: Request) -> set[str]:

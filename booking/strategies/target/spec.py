@@ -63,6 +63,7 @@ class Spec:
     worker: str | None = "/worker"  # where an answer names the process that served it
     health: str = "/health"  # what each buyer GETs before the start barrier when there is no login
     sync: str = LAST_BYTE  # how the buy is sent: its last byte held until every buyer is released, or "none"
+    reset: Request | None = None  # sent before each run: the endpoint's stock set to {tickets}
     stock_path: str | None = None  # after the run, GET this path ...
     stock_pointer: str | None = None  # ... and read the tickets left here
     vars: tuple[tuple[str, str], ...] = ()  # constants for the templates
