@@ -47,6 +47,7 @@ class Streams:
         self._conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding=None))
         self._partial: dict[int, tuple[int, dict[str, str], bytearray]] = {}  # stream -> its answer so far
         self._finals: dict[int, bytes] = {}  # stream -> the last byte of its body, not yet sent
+        self._answered: dict[int, Reply | None] = {}  # answer(): streams answered before they were asked for
         self._settled = False  # the server's SETTINGS came: it speaks HTTP/2
 
     def connect(self) -> None:
@@ -133,14 +134,16 @@ class Streams:
         return done
 
     def answer(self, stream: int, deadline: float) -> Reply:
-        """Read until `stream` is answered (a buyer alone on its connection); OSError at the deadline."""
-        while time.monotonic() < deadline:
-            for answered, reply in self.receive(deadline):
-                if answered == stream:
-                    if reply is None:
-                        raise ConnectionResetError("the service reset the HTTP/2 stream")
-                    return reply
-        raise TimeoutError("timed out")
+        """Read until `stream` is answered (the others answered meanwhile are kept for their turn); OSError at the
+        deadline, or when the server reset the stream."""
+        while stream not in self._answered:
+            if time.monotonic() >= deadline:
+                raise TimeoutError("timed out")
+            self._answered.update(self.receive(deadline))
+        reply = self._answered.pop(stream)
+        if reply is None:
+            raise ConnectionResetError("the service reset the HTTP/2 stream")
+        return reply
 
     def _event(self, event: h2.events.Event) -> tuple[int, Reply | None] | None:
         if isinstance(event, h2.events.ResponseReceived) and event.stream_id is not None:
