@@ -49,7 +49,7 @@ def run_workers(settings: ServeConfig, sock: socket.socket, keep_alive_s: float,
             ready()
             while not stop.is_set() and not failed:
                 wait([w.sentinel for w in workers], timeout=0.2)
-                failed = not all(w.is_alive() for w in workers)
+                failed = not stop.is_set() and not all(w.is_alive() for w in workers)  # stopping: they end
         else:
             failed = not stop.is_set()
     finally:
