@@ -119,7 +119,7 @@ def _client(target: str, timeout: float) -> httpx.Client:
     return httpx.Client(base_url=target, timeout=timeout, trust_env=False, transport=transport)
 
 
-def probe(target: str, spec: Spec) -> dict[str, Any] | None:
+def probe(target: str, spec: Spec, buyers: int = 1) -> dict[str, Any] | None:
     """Before the run, in the parent: the target answers (else CannotRun, exit 3); booking's own service also
     says what it runs (GET /run), which the run's header shows. None for a service that does not say."""
     try:
@@ -137,7 +137,7 @@ def probe(target: str, spec: Spec) -> dict[str, Any] | None:
                 )
             ) from None
     if spec.http == HTTP2:
-        _speaks_http2(target)
+        _speaks_http2(target, buyers)
     try:
         data = about.json() if about.status_code == 200 else None
     except ValueError:
@@ -145,14 +145,15 @@ def probe(target: str, spec: Spec) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("service") == "booking" else None
 
 
-def _speaks_http2(target: str) -> None:
-    """BadInput when the target does not speak HTTP/2 (--http2); CannotRun when h2 is not installed."""
+def _speaks_http2(target: str, buyers: int) -> None:
+    """BadInput when the target does not speak HTTP/2 (--http2), or takes fewer streams on one connection than
+    there are buyers; CannotRun when h2 is not installed."""
     try:
         from booking.strategies.target.streams import speaks_http2
     except ModuleNotFoundError:
         raise CannotRun(_("--http2 needs h2: {hint}").format(hint=install_hint("service"))) from None
     try:
-        speaks_http2(target, PROBE_TIMEOUT_S)
+        speaks_http2(target, PROBE_TIMEOUT_S, buyers)
     except OSError as exc:
         raise CannotRun(
             _("target {target}: cannot reach it: {why}").format(target=masked_url(target), why=one_line(exc))
@@ -161,7 +162,7 @@ def _speaks_http2(target: str) -> None:
 
 def served(config: RunConfig, spec: Spec) -> str:
     """What the header says about the target: booking serve's strategy, scope and workers; "" for another service."""
-    about = probe(config.target or "", spec)
+    about = probe(config.target or "", spec, config.buyers)
     if about is None:
         return ""
     workers = about.get("workers")

@@ -130,3 +130,9 @@ def test_the_config_files_http_key(tmp_path: Any) -> None:
     assert from_dict(base, "race.toml", tmp_path)[1].http == "1.1"
     with pytest.raises(BadInput, match=r"^race\.toml: http: \"1\.1\" or \"2\", got '3'$"):
         from_dict({**base, "http": "3"}, "race.toml", tmp_path)
+
+
+def test_more_buyers_than_the_servers_streams_is_one_line(echo: EchoServer) -> None:
+    speaks_http2(echo.url, 5.0, 100)  # h2's server allows 100 streams at once by default
+    with pytest.raises(BadInput, match=r"allows 100 streams at once on a connection, fewer than the 101 buyers"):
+        speaks_http2(echo.url, 5.0, 101)

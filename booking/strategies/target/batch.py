@@ -21,6 +21,8 @@ import struct
 import threading
 import time
 
+import h2.exceptions
+
 from booking.strategies.target.handover import AT, HANDED, WRITTEN, unpreempted
 from booking.strategies.target.streams import Streams
 from booking.strategies.target.wire import Reply
@@ -105,6 +107,8 @@ class Batch:
             return self._streams.open(*request)
         except OSError:
             self._lost()
+            return None
+        except h2.exceptions.ProtocolError:  # more streams than the server allows at once (probed before the run)
             return None
 
     def write(self, buyers: list[int]) -> dict[int, bytes]:

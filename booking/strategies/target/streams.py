@@ -73,6 +73,11 @@ class Streams:
             except (ConnectionError, TimeoutError):  # an HTTP/1.1 server answers the preface 400, and closes
                 raise NotHTTP2("it closed the connection at the HTTP/2 preface") from None
 
+    @property
+    def max_streams(self) -> int:
+        """How many streams the server lets this connection have open at once (its SETTINGS)."""
+        return int(self._conn.remote_settings.max_concurrent_streams)
+
     def open(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> int:
         """Send a request all but its final frame; its stream id."""
         stream = self._conn.get_next_available_stream_id()
@@ -170,11 +175,20 @@ class Streams:
         self._sock = None
 
 
-def speaks_http2(url: str, timeout: float) -> None:
-    """BadInput (one line) when the server at `url` does not speak HTTP/2; OSError when it cannot be reached."""
+def speaks_http2(url: str, timeout: float, streams_needed: int = 1) -> None:
+    """BadInput (one line) when the server at `url` does not speak HTTP/2, or allows fewer than `streams_needed`
+    streams at once on a connection; OSError when it cannot be reached."""
     streams = Streams(url, timeout)
     try:
         streams.connect()
+        allowed = streams.max_streams
+        if allowed < streams_needed:
+            raise BadInput(
+                _(
+                    "--http2: {target} allows {allowed} streams at once on a connection, fewer than the {n} buyers "
+                    "of one single-packet batch (fewer --buyers, or raise the server's limit)"
+                ).format(target=masked_url(url), allowed=allowed, n=streams_needed)
+            )
     except NotHTTP2 as exc:
         how = _("h2 by ALPN") if url.startswith("https:") else _("h2c with prior knowledge")
         raise BadInput(
