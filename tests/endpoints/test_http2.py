@@ -5,6 +5,7 @@ server that speaks HTTP/1.1 only refused in one line. booking serve --http2 is r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -44,7 +45,11 @@ class EchoServer:
             except OSError:
                 return
             self.connections += 1
-            threading.Thread(target=self._serve if self._http2 else self._refuse, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._quietly, args=(conn,), daemon=True).start()
+
+    def _quietly(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # a client that hung up (a probe reads the SETTINGS, then closes)
+            self._serve(conn) if self._http2 else self._refuse(conn)
 
     def _refuse(self, conn: socket.socket) -> None:  # an HTTP/1.1 server meeting the preface
         conn.recv(65536)
