@@ -71,7 +71,9 @@ class Batch:
         self._url, self._timeout = url, timeout
         self._streams: Streams | None = None  # opened at the first request handed over
         self._lock = threading.Lock()  # the connection's state: the parent's loop and the reading thread
-        self._held: dict[int, tuple[int, int]] = {}  # buyer -> (its stream, where its answer goes)
+        # buyer -> (the connection its stream is on, the stream, where its answer goes); the parent's loop alone
+        # touches it (a connection lost since is told by `is not self._streams`)
+        self._held: dict[int, tuple[Streams, int, int]] = {}
         self._out: dict[int, int] = {}  # stream -> where its answer goes: finished, not yet answered
         self._reader: threading.Thread | None = None
         self._closed = False
@@ -93,18 +95,18 @@ class Batch:
             (buyer,) = HANDED.unpack(data[: HANDED.size])
             self.drop(buyer, take=False)  # a newer hand-over replaces an older one
             with self._lock:
-                stream = self._open(request)
-            if stream is None:
+                opened = self._open(request)
+            if opened is None:
                 os.close(fds[0])  # the buyer reads the end: the service did not answer
             else:
-                self._held[buyer] = (stream, fds[0])
+                self._held[buyer] = (*opened, fds[0])
 
-    def _open(self, request: Request) -> int | None:
+    def _open(self, request: Request) -> tuple[Streams, int] | None:
         try:
             if self._streams is None:
                 self._streams = Streams(self._url, self._timeout)
                 self._streams.connect()
-            return self._streams.open(*request)
+            return self._streams, self._streams.open(*request)
         except OSError:
             self._lost()
             return None
@@ -118,10 +120,14 @@ class Batch:
         if not held:
             return {}
         with self._lock:
-            if self._streams is None:
+            live = [(buyer, stream, fd) for buyer, (conn, stream, fd) in held if conn is self._streams]
+            for _buyer, (conn, _stream, fd) in held:
+                if conn is not self._streams:  # its connection was lost since: its buyer reads the end
+                    os.close(fd)
+            if not live or self._streams is None:
                 return {}
-            data = self._streams.finals([stream for _b, (stream, _fd) in held])
-            self._out.update(dict(where for _b, where in held))
+            data = self._streams.finals([stream for _b, stream, _fd in live])
+            self._out.update({stream: fd for _b, stream, fd in live})
             try:
                 with unpreempted():
                     self._streams.write(data)
@@ -132,7 +138,7 @@ class Batch:
             if self._reader is None:
                 self._reader = threading.Thread(target=self._read, name="http2-answers", daemon=True)
                 self._reader.start()
-        return {buyer: WRITTEN + AT.pack(went) for buyer, _where in held}
+        return {buyer: WRITTEN + AT.pack(went) for buyer, _stream, _fd in live}
 
     def _read(self) -> None:
         """The answers, each sent to its buyer, until none is awaited (the next write starts another)."""
@@ -155,14 +161,14 @@ class Batch:
                         _answer(fd, reply)
 
     def _lost(self) -> None:
-        """The connection failed: every buyer still waiting reads the end of its socket (under the lock)."""
+        """The connection failed (under the lock): every buyer awaiting an answer reads the end of its socket;
+        those still held are told when their turn comes (write, drop)."""
         if self._streams is not None:
             self._streams.close()
         self._streams = None
-        for _stream, fd in [*self._held.values(), *self._out.items()]:
+        for fd in self._out.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self._held.clear()
         self._out.clear()
 
     def drop(self, buyer: int, take: bool = True) -> None:
@@ -172,15 +178,19 @@ class Batch:
         held = self._held.pop(buyer, None)
         if held is None:
             return
-        os.close(held[1])
+        conn, stream, fd = held
+        os.close(fd)
         with self._lock, contextlib.suppress(OSError):
-            if self._streams is not None:
-                self._streams.cancel(held[0])
+            if conn is self._streams:
+                conn.cancel(stream)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._lost()
+        for _conn, _stream, fd in self._held.values():
+            os.close(fd)
+        self._held.clear()
         with contextlib.suppress(OSError):
             self._mine.close()
         with contextlib.suppress(OSError):
