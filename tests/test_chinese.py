@@ -59,6 +59,7 @@ ALLOWED = {
         "matplotlib",
         "pgbench",
         "RabbitMQ",
+        "Hypercorn",
         # a --target-config file's keys and the answers' names, as the file and the JSON write them
         "url",
         "form",

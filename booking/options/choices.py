@@ -163,6 +163,10 @@ BROKER_HELP = (
 )
 COMPARE_BROKER_HELP = "With --cache: seckill joins the SQL stores' rows, its orders through this RabbitMQ broker."
 COMPARE_CACHE_HELP = "With --broker: seckill joins the SQL stores' rows, its stock pre-deducted in this Redis database."
+HTTP2_HELP = (
+    "With --target: send the buys over HTTP/2 (h2c with prior knowledge, or h2 by ALPN over https), all on one "
+    'connection as one single-packet batch; the target config\'s http = "2" says the same.'
+)
 NO_WAIT_HELP = "With --run: judge this host's part now, not the whole run."
 CACHE_HELP = (
     "--lock seckill: the Redis database (redis://host:6379/N, booking's own) the stock is pre-deducted in "

@@ -222,6 +222,7 @@ class RunConfig:
     )
     target_config: str | None = field(default=None, metadata=option(choices.TARGET_CONFIG_HELP, None, "FILE", False))
     buyers_from: str | None = field(default=None, metadata=option(choices.BUYERS_FROM_HELP, None, "CSV", False))
+    http2: bool = field(default=False, metadata=option(choices.HTTP2_HELP, flag="--http2"))
     run: str | None = field(
         default=None,
         metadata=option(

@@ -52,6 +52,8 @@ def check(self: Any) -> None:
         raise BadInput(_("--target-config and --buyers-from go with --target URL (or url = in the file)"))
     if self.target_map is not None and self.target is None:
         raise BadInput(_("--target-map goes with --target (the service it maps)"))
+    if self.http2 and self.target is None:
+        raise BadInput(_("--http2 goes with --target (the service the buys are sent to)"))
     if self.kill_buyer is not None:
         check_range("--kill-buyer", self.kill_buyer, 1, self.buyers)
     if self.kill_seller is not None:

@@ -27,7 +27,7 @@ from typing import Protocol
 from booking.errors import Unavailable
 from booking.i18n.lang import _
 from booking.processes.stepper import NO_STEPS, Stepper
-from booking.strategies.target.handover import GO, LastBytes
+from booking.strategies.target.handover import GO, Held
 from booking.types import Peers
 
 STALL_MIN_S = 0.3  # the shortest quiet spell that opens the window for those waiting
@@ -51,7 +51,7 @@ class Gates:
     def __init__(self, ctx: BaseContext) -> None:
         self._ctx = ctx
         self._writers: dict[int, Connection] = {}
-        self.held: LastBytes | None = None  # last bytes handed to the parent: closed with the gates
+        self.held: Held | None = None  # last bytes handed to the parent: closed with the gates
 
     def make(self, buyer: int) -> Connection:
         """A new gate for `buyer`: returns the end the buyer waits on (the parent closes it once the buyer has it)."""
@@ -94,7 +94,7 @@ class _Hold:
     """What both schedules share: who is active, who waits, and the stall rule measured from the release."""
 
     stepper: Stepper = NO_STEPS  # --step: the parent holds the run before each opening
-    held: LastBytes | None = None  # last bytes handed over: written by the parent as the gate opens
+    held: Held | None = None  # last bytes handed over: written by the parent as the gate opens
 
     def __init__(self, gates: Releases, buyers: set[int], clock: Callable[[], float] = time.monotonic) -> None:
         self._gates = gates

@@ -58,7 +58,9 @@ def judge(result: RunResult) -> Judgement:
 def landed(spread: dict[str, Any]) -> str:
     """How close a target's requests landed, in one line: the send spread, and the arrival spread where measured."""
     sent = _("{n} requests sent within {ms} ms").format(n=spread["requests"], ms=_ms(spread["sent_ms"]))
-    if spread.get("one_process"):
+    if spread.get("one_process") and spread.get("http") == "2":
+        sent += _(" (one HTTP/2 connection, every final frame in one write)")
+    elif spread.get("one_process"):
         sent += _(" (every last byte written by one process)")
     if spread["arrived_ms"] is None:
         return sent + _("; arrival at the server not measured (it sends no Server-Timing arrival)")

@@ -39,6 +39,9 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
     info = serving_strategy(settings)
     try:
         import uvicorn
+
+        if settings.http2:
+            import hypercorn  # noqa: F401
     except ModuleNotFoundError as exc:
         raise CannotRun(
             _("booking serve needs {name}: {hint}").format(name=exc.name, hint=install_hint("service"))
@@ -77,15 +80,28 @@ def serve(settings: ServeConfig, announce: Callable[[str], None] = print) -> int
             port=port,
         )
     )
-    workers = supervisor(
-        config, sock, lambda: announce(_("ready: {count} serving").format(count=count(settings.workers, "worker")))
-    )
+    ready = functools.partial(announce, _("ready: {count} serving").format(count=count(settings.workers, "worker")))
+    if settings.http2:
+        return _hypercorn(settings, sock, ready)
+    workers = supervisor(config, sock, ready)
     try:
         workers.run()
     finally:
         sock.close()
     if any(p.process.exitcode == STARTUP_FAILURE for p in workers.processes):
         raise CannotRun(_("a worker could not start (its error is above)"))
+    return 0
+
+
+def _hypercorn(settings: ServeConfig, sock: socket.socket, ready: Callable[[], None]) -> int:
+    from booking.service.hyper import run_workers
+
+    try:
+        healthy = run_workers(settings, sock, KEEP_ALIVE_S, ready)
+    finally:
+        sock.close()
+    if not healthy:
+        raise CannotRun(_("a worker could not start or stopped (its error is above)"))
     return 0
 
 

@@ -54,6 +54,14 @@ class ServeConfig:
         default=None,
         metadata=option("SQL stores: the transactions' isolation level (default: the database's).", show_default=False),
     )
+    http2: bool = field(
+        default=False,
+        metadata=option(
+            "Serve under Hypercorn, which speaks HTTP/2 (h2c, prior knowledge) as well as HTTP/1.1, instead of "
+            "uvicorn (HTTP/1.1 only): for `simulate --target URL --http2`.",
+            flag="--http2",
+        ),
+    )
     timeout_s: float = field(
         default=30.0, metadata=option("Seconds a purchase may wait for its lock.", flag="--timeout", metavar="S")
     )

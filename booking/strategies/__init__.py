@@ -150,7 +150,8 @@ class Choice:
             from booking.strategies.target.spread import spread
 
             said = {"target": masked_url(self.target), "served": self.served or None}
-            return {**said, "spread": spread(history, foreign=not self.served)}
+            http = getattr(self.target_spec, "http", "1.1")
+            return {**said, "spread": {**spread(history, foreign=not self.served), "http": http}}
         if self.seller_strategy is None:
             return {}
         if self.cache is not None:  # seckill: its sellers write orders under no lock of another strategy's

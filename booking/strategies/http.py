@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,8 +35,8 @@ from booking.strategies.target.fill import encode
 from booking.strategies.target.handover import written_at
 from booking.strategies.target.load import from_file, from_map
 from booking.strategies.target.login import COOKIES, log_in
-from booking.strategies.target.spec import LAST_BYTE, Spec
-from booking.strategies.target.wire import Wire
+from booking.strategies.target.spec import HTTP2, LAST_BYTE, Spec
+from booking.strategies.target.wire import Reply, Wire
 
 if TYPE_CHECKING:
     import httpx
@@ -93,7 +94,12 @@ def check_target(config: RunConfig) -> Spec:
 
 
 def target_spec(config: RunConfig) -> Spec:
-    """The endpoint as --target-config (and --buyers-from) or --target-map says it is."""
+    """The endpoint as --target-config (and --buyers-from) or --target-map says it is; --http2 as the file's http."""
+    spec = _file_or_map(config)
+    return replace(spec, http=HTTP2) if config.http2 else spec
+
+
+def _file_or_map(config: RunConfig) -> Spec:
     if config.target_config is not None:
         if config.target_map is not None:
             raise BadInput(_("--target-map and --target-config: choose one (the file says everything the map does)"))
@@ -114,7 +120,7 @@ def _client(target: str, timeout: float) -> httpx.Client:
     return httpx.Client(base_url=target, timeout=timeout, trust_env=False, transport=transport)
 
 
-def probe(target: str, spec: Spec) -> dict[str, Any] | None:
+def probe(target: str, spec: Spec, buyers: int = 1) -> dict[str, Any] | None:
     """Before the run, in the parent: the target answers (else CannotRun, exit 3); booking's own service also
     says what it runs (GET /run), which the run's header shows. None for a service that does not say."""
     try:
@@ -131,6 +137,8 @@ def probe(target: str, spec: Spec) -> dict[str, Any] | None:
                     target=masked_url(target), why=one_line(exc, url_secrets(target))
                 )
             ) from None
+    if spec.http == HTTP2:
+        _speaks_http2(target, buyers)
     try:
         data = about.json() if about.status_code == 200 else None
     except ValueError:
@@ -138,9 +146,24 @@ def probe(target: str, spec: Spec) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("service") == "booking" else None
 
 
+def _speaks_http2(target: str, buyers: int) -> None:
+    """BadInput when the target does not speak HTTP/2 (--http2), or takes fewer streams on one connection than
+    there are buyers; CannotRun when h2 is not installed."""
+    try:
+        from booking.strategies.target.streams import speaks_http2
+    except ModuleNotFoundError:
+        raise CannotRun(_("--http2 needs h2: {hint}").format(hint=install_hint("service"))) from None
+    try:
+        speaks_http2(target, PROBE_TIMEOUT_S, buyers)
+    except OSError as exc:
+        raise CannotRun(
+            _("target {target}: cannot reach it: {why}").format(target=masked_url(target), why=one_line(exc))
+        ) from None
+
+
 def served(config: RunConfig, spec: Spec) -> str:
     """What the header says about the target: booking serve's strategy, scope and workers; "" for another service."""
-    about = probe(config.target or "", spec)
+    about = probe(config.target or "", spec, config.buyers)
     if about is None:
         return ""
     workers = about.get("workers")
@@ -157,7 +180,7 @@ def http_strategy(target: str, spec: Spec | None = None) -> StrategyInfo:
 
     def purchase(store: Any, ctx: BuyerContext, rec: Attempt) -> None:
         try:
-            _send(spec, ctx, rec)
+            _send(target, spec, ctx, rec)
         except (OSError, h11.ProtocolError) as exc:  # refused, reset, timed out: the service failed, not its strategy
             ctx.local["wire"].close()
             raise ServiceUnavailable(_("the service did not answer: {why}").format(why=one_line(exc))) from None
@@ -170,8 +193,9 @@ def http_strategy(target: str, spec: Spec | None = None) -> StrategyInfo:
         safe=False,
         window=points.BEFORE_LOCK,
         purchase=purchase,
-        # Last-byte sync over plain http: the parent writes every buyer's last byte (target/handover.py).
-        needs=Needs(last_bytes=spec.sync == LAST_BYTE and urlsplit(target).scheme == "http"),
+        # Last-byte sync over plain http: the parent writes every buyer's last byte (target/handover.py); over
+        # HTTP/2 every buyer's final frame, on the parent's one connection (target/batch.py).
+        needs=Needs(last_bytes=spec.sync == LAST_BYTE and (urlsplit(target).scheme == "http" or spec.http == HTTP2)),
         # From the request sent to the answer read, the purchase is in the service's hands: a buyer
         # killed there leaves a sale that may have happened without a receipt.
         kill_points=(points.IN_CRITICAL,),
@@ -207,12 +231,27 @@ class ServiceUnavailable(Unavailable):
     carried out, whatever its strategy."""
 
 
-def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
-    wire: Wire = ctx.local["wire"]
+def _send(target: str, spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
     if ctx.local["login"] is not None:
         ctx.point(points.BEFORE_LOCK)  # still takes part in the round
         rec.outcome, rec.error = Outcome.ERROR, ctx.local["login"]
         return
+    from booking.strategies.target.http2 import send_http2
+
+    if spec.http == HTTP2:
+        reply = send_http2(target, spec, buy_request(spec, ctx.local["values"], ctx.buyer), ctx, rec)
+    else:
+        reply = _send_http1(spec, ctx, rec)
+    rec.answered_at, rec.arrived_at, rec.status = time.time(), arrival(reply.headers), reply.status
+    answer = judge(spec, reply.status, reply.body)
+    rec.served_by = answer.worker
+    rec.outcome, rec.error = answer.outcome, answer.error
+    if answer.outcome is Outcome.OK:
+        rec.ticket, rec.t_write = answer.ticket, ctx.clock()
+
+
+def _send_http1(spec: Spec, ctx: BuyerContext, rec: Attempt) -> Reply:
+    wire: Wire = ctx.local["wire"]
     request = wire.encode(*buy_request(spec, ctx.local["values"], ctx.buyer))
     held = spec.sync == LAST_BYTE
     handed = False
@@ -231,10 +270,4 @@ def _send(spec: Spec, ctx: BuyerContext, rec: Attempt) -> None:
         rec.t_sent = ctx.clock()
         ctx.tell("sent")  # watched: "request sent" is said when it goes (the parent's line says it otherwise)
     points.hit(points.IN_CRITICAL)  # --kill-at in-critical: the request is out, the answer not read
-    reply = wire.read()
-    rec.answered_at, rec.arrived_at, rec.status = time.time(), arrival(reply.headers), reply.status
-    answer = judge(spec, reply.status, reply.body)
-    rec.served_by = answer.worker
-    rec.outcome, rec.error = answer.outcome, answer.error
-    if answer.outcome is Outcome.OK:
-        rec.ticket, rec.t_write = answer.ticket, ctx.clock()
+    return wire.read()

@@ -20,6 +20,7 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 HANDED = struct.Struct("!I")  # the buyer's number, then its last byte, with the socket's descriptor
 GO = b"g"  # a gate's plain word: go (processes/schedule.py)
@@ -44,6 +45,20 @@ def written_at(said: bytes) -> float | None:
     if said[:1] != WRITTEN or len(said) != 1 + AT.size:
         return None
     return float(AT.unpack(said[1:])[0])
+
+
+class Held(Protocol):
+    """What a barrier's release writes at once: LastBytes, or every stream's final frame (target/batch.py)."""
+
+    buyer_end: socket.socket  # what each buyer inherits, to hand its request over on
+
+    def take(self) -> None: ...
+
+    def write(self, buyers: list[int]) -> dict[int, bytes]: ...
+
+    def drop(self, buyer: int) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class LastBytes:

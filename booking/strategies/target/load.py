@@ -13,11 +13,12 @@ from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.strategies.contract import Mapping, parse_map
 from booking.strategies.target.login import COOKIE_PREFIX, names_used
-from booking.strategies.target.spec import LAST_BYTE, NO_SYNC, Login, Request, Rule, Spec
+from booking.strategies.target.spec import HTTP1, HTTP2, LAST_BYTE, NO_SYNC, Login, Request, Rule, Spec
 
 TOP = {
     "url",
     "sync",
+    "http",
     "health",
     "worker",
     "buyers-from",
@@ -114,6 +115,7 @@ def from_dict(data: dict[str, Any], source: str, base: Path, buyers_from: str | 
         health=_path(data.get("health", "/"), source, "health"),
         sync=_sync(data.get("sync", LAST_BYTE), source),
         reset=_request(data["reset"], source, "reset") if "reset" in data else None,
+        http=_http(data.get("http", HTTP1), source),
         stock_path=_path(data["stock"]["path"], source, "stock.path") if "stock" in data else None,
         stock_pointer=_pointer(data.get("stock", {}).get("pointer", ""), source, "stock.pointer")
         if "stock" in data
@@ -207,6 +209,12 @@ def _path(value: Any, source: str, key: str) -> str:
 def _sync(value: Any, source: str) -> str:
     if value not in (LAST_BYTE, NO_SYNC):
         raise bad(source, "sync", _("{a} or {b}, got {value!r}").format(a=LAST_BYTE, b=NO_SYNC, value=value))
+    return str(value)
+
+
+def _http(value: Any, source: str) -> str:
+    if str(value) not in (HTTP1, HTTP2) or isinstance(value, bool):
+        raise bad(source, "http", _('"{a}" or "{b}", got {value!r}').format(a=HTTP1, b=HTTP2, value=value))
     return str(value)
 
 

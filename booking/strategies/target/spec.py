@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LAST_BYTE, NO_SYNC = "last-byte", "none"
+HTTP1, HTTP2 = "1.1", "2"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Spec:
     health: str = "/health"  # what each buyer GETs before the start barrier when there is no login
     sync: str = LAST_BYTE  # how the buy is sent: its last byte held until every buyer is released, or "none"
     reset: Request | None = None  # sent before each run: the endpoint's stock set to {tickets}
+    http: str = HTTP1  # HTTP2: the buys go on one HTTP/2 connection, finished in one write (target/batch.py)
     stock_path: str | None = None  # after the run, GET this path ...
     stock_pointer: str | None = None  # ... and read the tickets left here
     vars: tuple[tuple[str, str], ...] = ()  # constants for the templates
