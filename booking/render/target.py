@@ -29,6 +29,8 @@ def tell_check(checked: Any, out: Printer) -> None:
     said = _(OUTCOMES[checked.outcome])
     if checked.ticket is not None:
         said += _(", ticket #{n}").format(n=checked.ticket)
+    elif checked.outcome == "ok":
+        said += _(" with no ticket id (the stock judges it: [stock] or --store)")
     if checked.error:
         said += f" ({checked.error})"
     out.line((_("  understood as: "), "bold"), said)
