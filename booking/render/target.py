@@ -6,6 +6,7 @@ from typing import Any
 
 from booking.i18n.lang import N_, _
 from booking.render.text import Printer
+from booking.strategies.target.spec import HTTP2
 
 OUTCOMES = {
     "ok": N_("a sale"),
@@ -20,6 +21,8 @@ def tell_check(checked: Any, out: Printer) -> None:
     out.line(
         (_("target {url} ({source}), sync {sync}").format(url=checked.url, source=spec.source, sync=spec.sync), "bold")
     )
+    if spec.http == HTTP2:  # the check is one request: HTTP/1.1, which every HTTP/2 server here also speaks
+        out.line(_("  (this check goes over HTTP/1.1; the run sends its buys over HTTP/2)"))
     if checked.login is not None:
         out.line(_("  login: {said}").format(said=checked.login))
     out.line(_("  sent: {request}").format(request=checked.request))
