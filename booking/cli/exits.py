@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 # The optional packages, by the extra that installs them (pyproject.toml): a feature used without its
 # extra says what to install, not "unexpected ModuleNotFoundError".
 EXTRAS = {
-    **dict.fromkeys(("h11", "httpx", "httpcore", "uvicorn", "starlette", "anyio"), "service"),
+    **dict.fromkeys(
+        ("h11", "h2", "hpack", "hyperframe", "httpx", "httpcore", "uvicorn", "hypercorn", "starlette", "anyio"),
+        "service",
+    ),
     "redis": "redis",
     "pika": "broker",
     "psycopg": "postgres",

@@ -23,7 +23,6 @@ from booking.processes.warm import WarmBuyers
 from booking.stores import Store, locks
 from booking.stores.own import OwnTables
 from booking.strategies import Choice, Made
-from booking.strategies.target.batch import Batch
 from booking.strategies.target.handover import Held, LastBytes
 from booking.strategies.target.spec import HTTP2
 from booking.types import Peers
@@ -71,7 +70,7 @@ def make_crowd(
         barrier.peers = peers
     if made is not None and choice.needs.last_bytes and isinstance(barrier, LockstepBarrier):
         # The buyers hand their last bytes over (or their HTTP/2 requests); the barrier's release writes them all.
-        handed: Held = Batch(choice.target or "", 10.0) if _http2(choice) else LastBytes()
+        handed = _batch(choice) if _http2(choice) else LastBytes()
         made.last_bytes, barrier.held, gates.held = handed.buyer_end, handed, handed
     kills = plan_kills(config, seed, choice.buyer_info().kill_points)
     plans = [BuyerPlan(b, config, choice, t0, deadline, kills.get(b), live, warm is not None) for b in sorted(buyers)]
@@ -79,6 +78,12 @@ def make_crowd(
     if barrier is not None:
         barrier.stepper = step
     return Crowd(ctx, plans, links, gates, barrier, deadline, sellers, peers, watch, paused, stepper=step, warm=warm)
+
+
+def _batch(choice: Choice) -> Held:
+    from booking.strategies.target.batch import Batch  # h2 and h11: the service extra, imported only here
+
+    return Batch(choice.target or "", 10.0)
 
 
 def _http2(choice: Choice) -> bool:

@@ -9,11 +9,14 @@ set so far (`X-CSRFToken: {cookie_csrftoken}`)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from booking.strategies.target.answer import answer_json, first_bytes, pointer
 from booking.strategies.target.fill import encode, names
 from booking.strategies.target.spec import Login, Request, Spec
-from booking.strategies.target.wire import Reply, Wire
+
+if TYPE_CHECKING:  # the wire needs h11 (the service extra): load.py imports this module without it
+    from booking.strategies.target.wire import Reply, Wire
 
 COOKIES = " cookies"  # where the Cookie header's value is kept among the values (no template can name it)
 COOKIE_PREFIX = "cookie_"
