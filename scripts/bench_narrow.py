@@ -4,7 +4,7 @@ uvicorn's 4 worker processes sharing a PostgreSQL row. Prints, for the racy and 
   window      the endpoint's own read-to-commit time (its `window_ms`): 20 buys one at a time, and the
               sales of RUNS rounds of 20 requests at once (one process, last bytes in one loop)
   lockstep    RUNS runs of `booking simulate --target` (20 buyers), each on a fresh stock: how many were
-              flagged (exit 1), with the 95% Wilson interval, for 5 tickets and for 1
+              flagged (exit 1), with the 95% Wilson interval, for 10 tickets, 5 and 1
   --runs 20   `booking simulate ... --runs 20` with --setup/--stock resetting 5 tickets before each run:
               its odds line as printed
 
@@ -99,7 +99,7 @@ def main() -> None:
                 print(f"  window, one at a time: median {statistics.median(took):.3f} ms, max {max(took):.3f} ms")
                 raced = raced_windows(url, args.runs)
                 print(f"  window, 20 at once: median {statistics.median(raced):.3f} ms, max {max(raced):.3f} ms")
-                for tickets in (5, 1):
+                for tickets in (10, 5, 1):
                     n = lockstep(url, tickets, args.runs)
                     low, high = wilson(n, args.runs)
                     print(f"  {tickets} ticket(s): flagged {n}/{args.runs} lockstep runs, 95% [{low:.0%}, {high:.0%}]")
