@@ -96,8 +96,19 @@ def _seed(conn: Connection, seed: int, kind: StoreKind) -> None:
         conn.execute(delete(orders))
         conn.execute(delete(purchases))
         conn.execute(delete(tickets))
+    if seed > 0 and kind in SERIES:  # one statement the database counts out itself: a compare seeds
+        conn.exec_driver_sql(SERIES[kind].format(table=tickets.name), (seed,))  # 10,000 tickets a cost run
+        return
     for start in range(1, seed + 1, SEED_CHUNK):
         conn.execute(insert(tickets), [{"id": i} for i in range(start, min(start + SEED_CHUNK, seed + 1))])
+
+
+# Tickets 1..N made by the database, not sent as N rows (SQLite: 6 ms for 10,000 against 20 ms).
+SERIES = {
+    StoreKind.SQLITE: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+    "INSERT INTO {table} (id) SELECT i FROM n",
+    StoreKind.POSTGRESQL: "INSERT INTO {table} (id) SELECT generate_series(1, %s)",
+}
 
 
 MAINTENANCE = {
