@@ -10,6 +10,7 @@ batch-means method gives an interval from one warm crowd.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -28,14 +29,16 @@ class Steady:
     first_attempt: float | None  # the earliest attempt's start
     rates: list[float] = field(default_factory=list)  # receipts/s in each batch
     purchases: int = 0  # receipts inside the window
-    latencies: list[float] = field(default_factory=list)  # seconds, each purchase inside the window
+    # Latencies are arrays of doubles, not lists of floats: a comparison keeps every window's for its whole
+    # length (thousands a run), and a smaller parent forks its buyers faster.
+    latencies: array[float] = field(default_factory=lambda: array("d"))  # seconds, each purchase inside the window
     lock_wait_share: float | None = None
     fairness: float | None = None
     real: float = 1.0  # the store's own count of tickets gone over the receipts: below 1 when tickets were oversold
     sold_out: bool = False  # the window ended early because the stock ran out
 
-    first_latencies: list[float] = field(default_factory=list)  # seconds, each buyer's first attempt in the window
-    later_latencies: list[float] = field(default_factory=list)  # seconds, every other attempt in the window
+    first_latencies: array[float] = field(default_factory=lambda: array("d"))  # seconds, each buyer's first attempt
+    later_latencies: array[float] = field(default_factory=lambda: array("d"))  # seconds, every other attempt
 
     @property
     def seconds(self) -> float:
@@ -75,13 +78,13 @@ def steady(result: RunResult, batches: int) -> Steady | None:
     width = (end - start) / batches
     per_batch = Counter(min(int((a.t_end - start) / width), batches - 1) for a in receipts)
     out.rates = [per_batch.get(i, 0) / width for i in range(batches)]
-    out.latencies = [a.t_end - a.t_start for a in receipts]
+    out.latencies = array("d", (a.t_end - a.t_start for a in receipts))
     busy = sum(a.t_end - a.t_start for a in inside)
     out.lock_wait_share = sum(a.lock_wait_s for a in inside) / busy if busy > 0 else None
     firsts = {a.buyer: a for a in sorted(inside, key=lambda a: a.t_start, reverse=True)}  # the earliest wins
-    out.first_latencies = [a.t_end - a.t_start for a in firsts.values()]
+    out.first_latencies = array("d", (a.t_end - a.t_start for a in firsts.values()))
     chosen = {id(a) for a in firsts.values()}
-    out.later_latencies = [a.t_end - a.t_start for a in inside if id(a) not in chosen]
+    out.later_latencies = array("d", (a.t_end - a.t_start for a in inside if id(a) not in chosen))
     per_buyer = Counter(a.buyer for a in receipts)
     out.fairness = jain([per_buyer.get(b, 0) for b in range(1, result.config.buyers + 1)])
     return out
