@@ -136,6 +136,7 @@ def probe(target: str, spec: Spec, buyers: int = 1) -> dict[str, Any] | None:
                 _("target {target}: cannot reach it: {why}").format(
                     target=masked_url(target), why=one_line(exc, url_secrets(target))
                 )
+                + _untrusted(exc)
             ) from None
     if spec.http == HTTP2:
         _speaks_http2(target, buyers)
@@ -144,6 +145,13 @@ def probe(target: str, spec: Spec, buyers: int = 1) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) and data.get("service") == "booking" else None
+
+
+def _untrusted(exc: BaseException) -> str:
+    """The way out of a certificate this machine does not trust (a development server's self-signed one)."""
+    if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+        return ""
+    return _(" (to trust a development certificate: SSL_CERT_FILE=its-cert.pem booking ...)")
 
 
 def _speaks_http2(target: str, buyers: int) -> None:

@@ -215,6 +215,12 @@ class TestTheRules:
         sent.clear()
         assert log_in(Wire(), spec, {}, 1)[1] == "login POST /in answered 302 without a cookie sid"  # type: ignore[arg-type]
 
+    def test_an_untrusted_certificate_says_how_to_trust_it(self) -> None:
+        from booking.strategies.http import _untrusted
+
+        failed = OSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+        assert "SSL_CERT_FILE=" in _untrusted(failed) and _untrusted(OSError("Connection refused")) == ""
+
     def test_a_bare_number_is_read_by_the_empty_pointer(self) -> None:
         _url, spec = from_dict({"buy": {"path": "/b"}, "success": {"receipt": ""}}, "t.toml", HERE)
         assert judge(spec, 200, b"7").ticket == 7
