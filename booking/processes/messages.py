@@ -111,6 +111,7 @@ class Channel:
     def __init__(self, ctx: BaseContext, ordered: bool = False) -> None:
         self.reader, self._writer = ctx.Pipe(duplex=False)
         self.order: Any = ctx.Lock() if ordered else None  # watched runs: lines travel in the order of their times
+        self._item_bytes = 0  # a batch's pickled bytes per record, as last sent by this process (0: not yet)
 
     def say(self, build: Callable[[float], Message], clock: Callable[[], float]) -> None:
         """Send the line `build(t)` makes, `t` read from `clock` under the order lock: no line stamped
@@ -124,7 +125,17 @@ class Channel:
 
     def send(self, message: Message, timeout: float | None = None) -> None:
         """Send `message` whole (`timeout` is kept for callers; a send never waits for other writers)."""
+        if isinstance(message, list) and len(message) > 1 and self._item_bytes:
+            # A batch that the last one's size says cannot fit is cut before it is pickled, not after
+            # (a buyer's batch of 10 ms is often larger than one write: it was pickled twice).
+            size = max(1, ATOMIC_BYTES * 9 // (self._item_bytes * 10))
+            if len(message) > size:
+                for start in range(0, len(message), size):
+                    self.send(message[start : start + size], timeout)
+                return
         data = ForkingPickler.dumps(message)
+        if isinstance(message, list) and message:
+            self._item_bytes = max(1, len(data) // len(message))
         if len(data) <= ATOMIC_BYTES:
             self._writer.send_bytes(data)  # header and body in one write(2) of at most PIPE_BUF: atomic
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
+import pytest
+
 from booking.history import Attempt, Outcome
 from booking.processes.messages import Channel
 from booking.processes.reporter import BATCH_MAX, Reporter
@@ -57,3 +59,45 @@ class TestReporter:
         reader.join(timeout=30)
         assert not reader.is_alive()
         assert [a.attempt for a in received] == list(range(BATCH_MAX * 2 + 7))
+
+
+class TestWire:
+    def test_a_record_crosses_the_pipe_whole_and_small(self) -> None:
+        """Pickled as its fields' values: every field comes back, its outcome the same member, in ~100 bytes."""
+        from multiprocessing.reduction import ForkingPickler
+
+        record = Attempt(3, 7, Outcome.OK, ticket=9, read=9, wrote=8, t_start=0.5, t_window=0.6, t_end=0.7, tries=1)
+        record.statements.append((0.55, "sql: SELECT 1"))
+        back = ForkingPickler.loads(ForkingPickler.dumps(record))
+        assert back == record and back.outcome is Outcome.OK and back.statements is not record.statements
+        plain = [Attempt(1, n, Outcome.OK, ticket=n, t_start=n, t_end=n) for n in range(20)]
+        assert len(ForkingPickler.dumps(plain)) < 20 * 120
+
+    def test_a_batch_too_big_for_one_write_is_pickled_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """After its first batch, a buyer cuts a batch to what fits before pickling it, not after."""
+        from multiprocessing.reduction import ForkingPickler
+
+        channel = _channel()
+        pickled: list[int] = []
+        dumps = ForkingPickler.dumps
+
+        def counting(obj: object, protocol: int | None = None) -> bytes:
+            pickled.append(len(obj) if isinstance(obj, list) else 1)
+            return dumps(obj, protocol)
+
+        records = [Attempt(1, n, Outcome.OK, ticket=n, t_start=n, t_end=n) for n in range(150)]
+        received: list[Attempt] = []
+
+        def read() -> None:  # 150 records are more than a pipe's buffer: the parent reads as they come
+            while len(received) < 1 + len(records):
+                for batch in channel.receive():
+                    received.extend(batch)  # type: ignore[arg-type]
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        channel.send(records[:1])
+        monkeypatch.setattr(ForkingPickler, "dumps", counting)
+        channel.send(records)  # type: ignore[arg-type]
+        reader.join(timeout=30)
+        assert [a.attempt for a in received[1:]] == list(range(150))
+        assert sum(pickled) == len(records) and len(pickled) > 1  # in pieces, each record pickled once
