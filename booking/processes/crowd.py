@@ -21,7 +21,7 @@ from booking.i18n.words import exit_status
 from booking.kit.points import START
 from booking.processes import kills, signals, teardown
 from booking.processes.buyer import BuyerPlan, Links
-from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Released
+from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Records, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.stepper import NO_STEPS, Stepper
@@ -208,8 +208,8 @@ class Crowd:
                 self._handle(message)
 
     def _handle(self, message: Message) -> None:
-        if isinstance(message, Attempt | list):  # one record, or a buyer's batch (processes/reporter.py)
-            records = message if isinstance(message, list) else [message]
+        if isinstance(message, Attempt | Records):  # one record, or a buyer's batch (processes/reporter.py)
+            records = message.attempts() if isinstance(message, Records) else [message]
             self.history.attempts.extend(records)
             self._teller.records(records)
         elif isinstance(message, Arrive):

@@ -25,6 +25,18 @@ from booking.history import Attempt
 
 
 @dataclass(frozen=True)
+class Records:
+    """A buyer's batch of attempts (processes/reporter.py), each as its fields' values: a list of plain
+    tuples pickles without a call into Python for each record (a list of Attempts calls __reduce__ for
+    each, in the buyer's reporter thread). The parent rebuilds them: `attempts()`."""
+
+    values: list[tuple[Any, ...]]
+
+    def attempts(self) -> list[Attempt]:
+        return [Attempt(*v) for v in self.values]
+
+
+@dataclass(frozen=True)
 class Arrive:
     """A buyer is held at a schedule point, waiting for the parent to let it through."""
 
@@ -97,7 +109,7 @@ def restamp(attempt: Attempt, t: float, stamped: set[str], done: bool, buyer: bo
     return attempt
 
 
-Message = Attempt | list[Attempt] | Arrive | Dying | Pausing | Done | Progress | Released
+Message = Attempt | Records | Arrive | Dying | Pausing | Done | Progress | Released
 
 
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write
@@ -125,26 +137,27 @@ class Channel:
 
     def send(self, message: Message, timeout: float | None = None) -> None:
         """Send `message` whole (`timeout` is kept for callers; a send never waits for other writers)."""
-        if isinstance(message, list) and len(message) > 1 and self._item_bytes:
+        batch = message.values if isinstance(message, Records) else None
+        if batch is not None and len(batch) > 1 and self._item_bytes:
             # A batch that the last one's size says cannot fit is cut before it is pickled, not after
             # (a buyer's batch of 10 ms is often larger than one write: it was pickled twice).
             size = max(1, ATOMIC_BYTES * 9 // (self._item_bytes * 10))
-            if len(message) > size:
-                for start in range(0, len(message), size):
-                    self.send(message[start : start + size], timeout)
+            if len(batch) > size:
+                for start in range(0, len(batch), size):
+                    self.send(Records(batch[start : start + size]), timeout)
                 return
         data = ForkingPickler.dumps(message)
-        if isinstance(message, list) and message:
-            self._item_bytes = max(1, len(data) // len(message))
+        if batch:
+            self._item_bytes = max(1, len(data) // len(batch))
         if len(data) <= ATOMIC_BYTES:
             self._writer.send_bytes(data)  # header and body in one write(2) of at most PIPE_BUF: atomic
             return
-        if isinstance(message, list) and len(message) > 1:
+        if batch is not None and len(batch) > 1:
             # Cut once, to pieces of the size that fits (halving until it fits pickled it all again at
             # every halving); a piece still too big is cut again.
-            size = max(1, min(len(message) // 2, len(message) * ATOMIC_BYTES * 9 // (len(data) * 10)))
-            for start in range(0, len(message), size):
-                self.send(message[start : start + size], timeout)
+            size = max(1, min(len(batch) // 2, len(batch) * ATOMIC_BYTES * 9 // (len(data) * 10)))
+            for start in range(0, len(batch), size):
+                self.send(Records(batch[start : start + size]), timeout)
             return
         raise ValueError(f"a report of {len(data)} bytes cannot be sent in one atomic write")
 

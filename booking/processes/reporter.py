@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 
-from booking.history import Attempt
-from booking.processes.messages import Channel
+from booking.history import Attempt, field_values
+from booking.processes.messages import Channel, Records
 
 FLUSH_S = 0.01  # a record reaches the parent at most this late; a buyer killed by SIGKILL loses at most this
 BATCH_MAX = 256
@@ -49,7 +49,7 @@ class Reporter:
             with self._lock:
                 batch, self._pending = self._pending, []
             if batch:
-                self._channel.send(batch)
+                self._channel.send(Records([field_values(record) for record in batch]))
 
     def close(self) -> None:
         """Send everything still pending and stop the thread (before the buyer says it is done)."""
