@@ -85,6 +85,7 @@ class Crowd:
                 self._watch(time.monotonic() + GRACE_S)
         finally:
             self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
+            self._teller.rebuild(self.history)
             if self.pauses is not None:  # nobody is left stopped (SIGSTOP) when the run ends
                 self.pauses.close(self.history)
             all_done = len(self._ended) == len(self.plans)
@@ -209,9 +210,7 @@ class Crowd:
 
     def _handle(self, message: Message) -> None:
         if isinstance(message, Attempt | Records):  # one record, or a buyer's batch (processes/reporter.py)
-            records = message.attempts() if isinstance(message, Records) else [message]
-            self.history.attempts.extend(records)
-            self._teller.records(records)
+            self._teller.records(message, self.history)
         elif isinstance(message, Arrive):
             if message.point == START:
                 self._ready.add(message.buyer)
