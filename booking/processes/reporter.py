@@ -10,6 +10,7 @@ is started at a buyer's second record: a one-attempt buyer never pays for it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 
 from booking.history import Attempt, field_values
 from booking.processes.messages import Channel, Records
@@ -23,33 +24,34 @@ class Reporter:
 
     def __init__(self, channel: Channel) -> None:
         self._channel = channel
-        self._pending: list[Attempt] = []
-        self._lock = threading.Lock()  # guards `_pending`, held only to append or swap
+        # Appended to by the buyer, taken from the left by a flush: each step is atomic, so put() takes
+        # no lock (it runs once per sale).
+        self._pending: deque[Attempt] = deque()
         self._sending = threading.Lock()  # one batch on its way at a time: batches leave in order
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None  # started in the buyer (threads do not survive fork)
-        self._records = 0
+        self._first = True
 
     def put(self, record: Attempt) -> None:
-        self._records += 1
-        if self._records == 2:
+        self._pending.append(record)
+        if self._thread is not None:
+            if len(self._pending) >= BATCH_MAX:
+                self.flush()
+        elif self._first:  # a buyer's first record is sent at once
+            self._first = False
+            self.flush()
+        else:  # its second starts the thread
             self._thread = threading.Thread(target=self._run, name="booking-reporter", daemon=True)
             self._thread.start()
-        with self._lock:
-            self._pending.append(record)
-            full = len(self._pending) >= BATCH_MAX
-        if full or self._thread is None:
-            self.flush()
 
     def flush(self) -> None:
-        # Swapped and sent under `_sending`, so batches reach the channel in the order they were
-        # taken; the purchase path's put() never waits for a send (the channel's lock is shared by
-        # every buyer and, with many of them, often busy).
+        # Taken and sent under `_sending`, so batches reach the channel in the order they were taken;
+        # the purchase path's put() never waits for a send (a full pipe blocks its writer).
         with self._sending:
-            with self._lock:
-                batch, self._pending = self._pending, []
+            pending = self._pending
+            batch = [field_values(pending.popleft()) for _ in range(len(pending))]
             if batch:
-                self._channel.send(Records([field_values(record) for record in batch]))
+                self._channel.send(Records(batch))
 
     def close(self) -> None:
         """Send everything still pending and stop the thread (before the buyer says it is done)."""
