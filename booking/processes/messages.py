@@ -14,6 +14,7 @@ lock is held for a clock read and one write: it is the run's sequence, not a que
 
 from __future__ import annotations
 
+import pickle
 import select
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ def restamp(attempt: Attempt, t: float, stamped: set[str], done: bool, buyer: bo
 Message = Attempt | Records | Arrive | Dying | Pausing | Done | Progress | Released
 
 
+RECORDS_PROTOCOL = pickle.DEFAULT_PROTOCOL  # what ForkingPickler.dumps uses
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write
 
 
@@ -146,7 +148,8 @@ class Channel:
                 for start in range(0, len(batch), size):
                     self.send(Records(batch[start : start + size]), timeout)
                 return
-        data = ForkingPickler.dumps(message)
+        # A batch is plain values: pickle's own C dumps, not ForkingPickler's (a Python class made per call).
+        data = pickle.dumps(message, RECORDS_PROTOCOL) if batch is not None else ForkingPickler.dumps(message)
         if batch:
             self._item_bytes = max(1, len(data) // len(batch))
         if len(data) <= ATOMIC_BYTES:

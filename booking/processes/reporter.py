@@ -29,7 +29,10 @@ class Reporter:
         # no lock (it runs once per sale).
         self._pending: deque[Attempt] = deque()
         self._sending = threading.Lock()  # one batch on its way at a time: batches leave in order
-        self._stop = threading.Event()
+        # Held until close(): the thread sleeps by trying to take it (one call, not an Event's Condition).
+        self._running = threading.Lock()
+        self._running.acquire()
+        self._closed = False
         self._thread: threading.Thread | None = None  # started in the buyer (threads do not survive fork)
         self._first = True
 
@@ -56,7 +59,9 @@ class Reporter:
 
     def close(self) -> None:
         """Send everything still pending and stop the thread (before the buyer says it is done)."""
-        self._stop.set()
+        if not self._closed:  # (a buyer about to be killed closes it, then closes it again on its way out)
+            self._closed = True
+            self._running.release()  # the thread takes it, and stops
         if self._thread is not None:
             self._thread.join(timeout=1.0)
         self.flush()
@@ -65,5 +70,5 @@ class Reporter:
         # Every buyer's thread wakes on the same grid (multiples of FLUSH_S on the host's monotonic clock,
         # which every process shares), so the parent reads the buyers' batches in a few wake-ups instead
         # of one each (8 buyers on 2 cores: about 100 wake-ups a second, not 350). Still at most FLUSH_S.
-        while not self._stop.wait(FLUSH_S - time.monotonic() % FLUSH_S):
+        while not self._running.acquire(timeout=FLUSH_S - time.monotonic() % FLUSH_S):
             self.flush()

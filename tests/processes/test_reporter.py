@@ -43,6 +43,21 @@ class TestReporter:
         assert [a.ticket for a in received] == [1, 2]
         reporter.close()
 
+    def test_closed_twice_the_thread_stops_and_nothing_is_lost(self) -> None:
+        """A buyer about to be killed closes its reporter, then closes it again on its way out."""
+        channel = _channel()
+        reporter = Reporter(channel)
+        for n in range(3):
+            reporter.put(Attempt(1, n, Outcome.OK, ticket=n))
+        reporter.close()
+        reporter.close()
+        assert reporter._thread is not None and not reporter._thread.is_alive()
+        received: list[Attempt] = []
+        while channel.reader.poll(0):
+            for batch in channel.receive():
+                received.extend(_attempts(batch))
+        assert [a.attempt for a in received] == [0, 1, 2]
+
     def test_close_sends_everything_in_order(self) -> None:
         """Batches larger than one atomic write are split, and still arrive whole and in order."""
         channel = _channel()
@@ -90,11 +105,11 @@ class TestWire:
 
     def test_a_batch_too_big_for_one_write_is_pickled_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """After its first batch, a buyer cuts a batch to what fits before pickling it, not after."""
-        from multiprocessing.reduction import ForkingPickler
+        import pickle
 
         channel = _channel()
         pickled: list[int] = []
-        dumps = ForkingPickler.dumps
+        dumps = pickle.dumps
 
         def counting(obj: object, protocol: int | None = None) -> bytes:
             pickled.append(len(obj.values) if isinstance(obj, Records) else 1)
@@ -111,7 +126,7 @@ class TestWire:
         reader = threading.Thread(target=read)
         reader.start()
         channel.send(Records(values[:1]))
-        monkeypatch.setattr(ForkingPickler, "dumps", counting)
+        monkeypatch.setattr(pickle, "dumps", counting)
         channel.send(Records(values))
         reader.join(timeout=30)
         assert [a.attempt for a in received[1:]] == list(range(150))
