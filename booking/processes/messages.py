@@ -14,8 +14,10 @@ lock is held for a clock read and one write: it is the run's sequence, not a que
 
 from __future__ import annotations
 
+import os
 import pickle
 import select
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -115,6 +117,8 @@ Message = Attempt | Records | Arrive | Dying | Pausing | Done | Progress | Relea
 
 RECORDS_PROTOCOL = pickle.DEFAULT_PROTOCOL  # what ForkingPickler.dumps uses
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write
+HEADER = struct.Struct("!i")  # that header (multiprocessing.connection's, for a message under 2 GiB)
+READ_BYTES = 1 << 20  # more than a pipe holds (64 KiB by default): one read takes everything there
 
 
 class Channel:
@@ -126,6 +130,7 @@ class Channel:
         self.reader, self._writer = ctx.Pipe(duplex=False)
         self.order: Any = ctx.Lock() if ordered else None  # watched runs: lines travel in the order of their times
         self._item_bytes = 0  # a batch's pickled bytes per record, as last sent by this process (0: not yet)
+        self._rest = b""  # the parent's side: the start of a message a read stopped inside
 
     def say(self, build: Callable[[float], Message], clock: Callable[[], float]) -> None:
         """Send the line `build(t)` makes, `t` read from `clock` under the order lock: no line stamped
@@ -165,8 +170,19 @@ class Channel:
         raise ValueError(f"a report of {len(data)} bytes cannot be sent in one atomic write")
 
     def receive(self) -> list[Message]:
-        """Everything waiting in the pipe now (the parent calls this when the reader is ready)."""
-        out: list[Message] = [self.reader.recv()]
-        while self.reader.poll(0):
-            out.append(self.reader.recv())
+        """Everything waiting in the pipe now (the parent calls this when the reader is ready), in one read:
+        every message is one atomic write of a length and a pickle, whole in the pipe or not there yet,
+        so the read is cut into them here (a recv() per message was two reads and a poll each)."""
+        data = self._rest + os.read(self.reader.fileno(), READ_BYTES)
+        if len(data) == len(self._rest):
+            raise EOFError  # every writer is gone (as Connection.recv says it)
+        out: list[Message] = []
+        at = 0
+        while len(data) - at >= HEADER.size:
+            (size,) = HEADER.unpack_from(data, at)
+            if len(data) - at - HEADER.size < size:
+                break  # the read stopped inside this message: the rest is still in the pipe
+            out.append(pickle.loads(data[at + HEADER.size : at + HEADER.size + size]))
+            at += HEADER.size + size
+        self._rest = data[at:]
         return out

@@ -131,3 +131,19 @@ class TestWire:
         reader.join(timeout=30)
         assert [a.attempt for a in received[1:]] == list(range(150))
         assert sum(pickled) == len(values) and len(pickled) > 1  # in pieces, each record pickled once
+
+    def test_a_read_that_stops_inside_a_message_keeps_its_start(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The parent reads everything there in one read and cuts it into messages; a read cut short
+        (more in the pipe than it asked for) keeps the start of the last message for the next read."""
+        import booking.processes.messages as messages
+
+        channel = _channel()
+        values = [field_values(Attempt(1, n, Outcome.OK, ticket=n)) for n in range(3)]
+        for n in range(3):
+            channel.send(Records(values[n : n + 1]))
+        monkeypatch.setattr(messages, "READ_BYTES", 200)  # about one and a half of these messages
+        received: list[Attempt] = []
+        while channel.reader.poll(0):
+            for batch in channel.receive():
+                received.extend(_attempts(batch))
+        assert [a.attempt for a in received] == [0, 1, 2]
