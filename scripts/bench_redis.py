@@ -8,9 +8,11 @@ first attempt's start to the last attempt's end, after every process is started,
 waiting behind a start barrier (booking's start barrier; the bare loop's multiprocessing.Barrier).
 
 - booking: `simulate(store=redis://.../N, strategy="lua", until_sold_out, schedule free)`: each
-  attempt is booking's look (GET, the notes' search()) then the script, recorded and reported.
+  attempt is the script alone (lua does not look first: the script checks the stock), recorded
+  (an Attempt with its times) and reported to the parent, which judges the run after it.
 - bare: N forked processes, each with its own redis-py client, calling the script until sold out.
-- bare + look: the same, with a GET before each script call, as booking's buyer does.
+- bare + look: the same, with a GET before each script call (what booking's lua buyer did before it
+  stopped looking; kept as a reference for a client that reads first).
 
     scripts/bench_redis.py --store redis://127.0.0.1:6379/15 --tickets 20000 --rounds 5
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import io
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -63,6 +64,12 @@ class Attempt:
     statements: list[tuple[float, str]] = field(default_factory=list)
     t_commit: float | None = None  # your code's connection began its last COMMIT or ROLLBACK (its locks go)
 
+    def __reduce__(self) -> tuple[type[Attempt], tuple[Any, ...]]:
+        """Pickled (a buyer's batch to the parent) as the class and its fields' values in order, so the
+        parent unpickles `Attempt(*values)`: no field names in every record (about 100 bytes, not 170,
+        so twice as many records fit one atomic pipe write) and about half the parent's unpickling."""
+        return Attempt, field_values(self)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value
@@ -80,6 +87,10 @@ class Attempt:
         if self.t_commit is None:
             del data["t_commit"]
         return {"kind": "attempt", **data}
+
+
+# An Attempt's every field, in __init__'s order: Attempt(*field_values(a)) == a
+field_values = operator.attrgetter(*(f.name for f in fields(Attempt)))
 
 
 class BuyerStatus(enum.StrEnum):

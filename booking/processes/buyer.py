@@ -151,21 +151,25 @@ def _buy(
     c = plan.config
     # --duration: the clock starts at this buyer's release from the start barrier, never before it.
     stop = time.monotonic() + c.duration_s if c.duration_s is not None else None
+    # What every attempt asks, asked once (the loop runs once per sale: thousands a second).
+    attempts = None if c.until_sold_out or c.duration_s is not None else c.attempts
+    kill_at = plan.kill.attempt if plan.kill is not None else None
+    looks, purchase, buyer = info.looks, info.purchase, plan.buyer
     for number in count():
-        if not (c.until_sold_out or c.duration_s is not None) and number >= c.attempts:
+        if attempts is not None and number >= attempts:
             return ""
         if stop is not None and time.monotonic() >= stop:
             return ""
-        rec = Attempt(plan.buyer, number, t_start=ctx.clock())
-        if plan.kill is not None and number == plan.kill.attempt:
-            kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(plan.buyer, p)))
-        if number == 0 and c.pause_buyer == plan.buyer:  # --pause-buyer: stopped at its point, then resumed
-            pauses.arm(c.pause_point, plan.buyer, links.channel, gate, ctx.deadline, reporter.flush)
+        rec = Attempt(buyer, number, t_start=ctx.clock())
+        if number == kill_at and plan.kill is not None:
+            kills.arm(plan.kill, lambda: _let_go(reporter, links), lambda p: links.channel.send(Dying(buyer, p)))
+        if number == 0 and c.pause_buyer == buyer:  # --pause-buyer: stopped at its point, then resumed
+            pauses.arm(c.pause_point, buyer, links.channel, gate, ctx.deadline, reporter.flush)
         pacer.begin_attempt(rec)
         try:
-            if store is not None and info.looks:
+            if looks and store is not None:
                 rec.looked = store.remaining()  # the notes' search(): a look outside the lock
-            info.purchase(store, ctx, rec)
+            purchase(store, ctx, rec)
         except BaseException as exc:  # one failed attempt is a result to report, not a crash (sys.exit too)
             rec.outcome, rec.error, rec.unavailable = Outcome.ERROR, one_line(exc, c.secrets), unavailable(exc)
             if c.traceback:  # --debug: where in your code it failed
@@ -174,7 +178,8 @@ def _buy(
             pacer.end_attempt()
         if rec.outcome is not Outcome.SOLD_OUT or rec.t_end < (rec.t_read or rec.t_start):
             rec.t_end = ctx.clock()  # (a sold-out attempt under a lock ended at its read, said there)
-        pacer.say("end", done=True)  # watched: how it ended, in time order with every other line
+        if pacer.live:
+            pacer.say("end", done=True)  # watched: how it ended, in time order with every other line
         reporter.put(rec)
         if rec.outcome is not Outcome.OK:
             return ""  # sold out, gave up, or failed: this buyer is done

@@ -21,7 +21,7 @@ from booking.i18n.words import exit_status
 from booking.kit.points import START
 from booking.processes import kills, signals, teardown
 from booking.processes.buyer import BuyerPlan, Links
-from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Released
+from booking.processes.messages import Arrive, Done, Dying, Message, Pausing, Progress, Records, Released
 from booking.processes.schedule import Barrier, Gates, LockstepBarrier
 from booking.processes.sellers import Sellers
 from booking.processes.stepper import NO_STEPS, Stepper
@@ -85,6 +85,7 @@ class Crowd:
                 self._watch(time.monotonic() + GRACE_S)
         finally:
             self._read()  # not after stopping them: a buyer stopped mid-send leaves half a message
+            self._teller.rebuild(self.history)
             if self.pauses is not None:  # nobody is left stopped (SIGSTOP) when the run ends
                 self.pauses.close(self.history)
             all_done = len(self._ended) == len(self.plans)
@@ -208,10 +209,8 @@ class Crowd:
                 self._handle(message)
 
     def _handle(self, message: Message) -> None:
-        if isinstance(message, Attempt | list):  # one record, or a buyer's batch (processes/reporter.py)
-            records = message if isinstance(message, list) else [message]
-            self.history.attempts.extend(records)
-            self._teller.records(records)
+        if isinstance(message, Attempt | Records):  # one record, or a buyer's batch (processes/reporter.py)
+            self._teller.records(message, self.history)
         elif isinstance(message, Arrive):
             if message.point == START:
                 self._ready.add(message.buyer)

@@ -14,7 +14,10 @@ lock is held for a clock read and one write: it is the run's sequence, not a que
 
 from __future__ import annotations
 
+import os
+import pickle
 import select
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -22,6 +25,18 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from booking.history import Attempt
+
+
+@dataclass(frozen=True)
+class Records:
+    """A buyer's batch of attempts (processes/reporter.py), each as its fields' values: a list of plain
+    tuples pickles without a call into Python for each record (a list of Attempts calls __reduce__ for
+    each, in the buyer's reporter thread). The parent rebuilds them: `attempts()`."""
+
+    values: list[tuple[Any, ...]]
+
+    def attempts(self) -> list[Attempt]:
+        return [Attempt(*v) for v in self.values]
 
 
 @dataclass(frozen=True)
@@ -97,10 +112,13 @@ def restamp(attempt: Attempt, t: float, stamped: set[str], done: bool, buyer: bo
     return attempt
 
 
-Message = Attempt | list[Attempt] | Arrive | Dying | Pausing | Done | Progress | Released
+Message = Attempt | Records | Arrive | Dying | Pausing | Done | Progress | Released
 
 
+RECORDS_PROTOCOL = pickle.DEFAULT_PROTOCOL  # what ForkingPickler.dumps uses
 ATOMIC_BYTES = select.PIPE_BUF - 4  # Connection.send_bytes adds a 4-byte length header, in the same write
+HEADER = struct.Struct("!i")  # that header (multiprocessing.connection's, for a message under 2 GiB)
+READ_BYTES = 1 << 20  # more than a pipe holds (64 KiB by default): one read takes everything there
 
 
 class Channel:
@@ -111,6 +129,8 @@ class Channel:
     def __init__(self, ctx: BaseContext, ordered: bool = False) -> None:
         self.reader, self._writer = ctx.Pipe(duplex=False)
         self.order: Any = ctx.Lock() if ordered else None  # watched runs: lines travel in the order of their times
+        self._item_bytes = 0  # a batch's pickled bytes per record, as last sent by this process (0: not yet)
+        self._rest = b""  # the parent's side: the start of a message a read stopped inside
 
     def say(self, build: Callable[[float], Message], clock: Callable[[], float]) -> None:
         """Send the line `build(t)` makes, `t` read from `clock` under the order lock: no line stamped
@@ -124,22 +144,45 @@ class Channel:
 
     def send(self, message: Message, timeout: float | None = None) -> None:
         """Send `message` whole (`timeout` is kept for callers; a send never waits for other writers)."""
-        data = ForkingPickler.dumps(message)
+        batch = message.values if isinstance(message, Records) else None
+        if batch is not None and len(batch) > 1 and self._item_bytes:
+            # A batch that the last one's size says cannot fit is cut before it is pickled, not after
+            # (a buyer's batch of 10 ms is often larger than one write: it was pickled twice).
+            size = max(1, ATOMIC_BYTES * 9 // (self._item_bytes * 10))
+            if len(batch) > size:
+                for start in range(0, len(batch), size):
+                    self.send(Records(batch[start : start + size]), timeout)
+                return
+        # A batch is plain values: pickle's own C dumps, not ForkingPickler's (a Python class made per call).
+        data = pickle.dumps(message, RECORDS_PROTOCOL) if batch is not None else ForkingPickler.dumps(message)
+        if batch:
+            self._item_bytes = max(1, len(data) // len(batch))
         if len(data) <= ATOMIC_BYTES:
             self._writer.send_bytes(data)  # header and body in one write(2) of at most PIPE_BUF: atomic
             return
-        if isinstance(message, list) and len(message) > 1:
+        if batch is not None and len(batch) > 1:
             # Cut once, to pieces of the size that fits (halving until it fits pickled it all again at
             # every halving); a piece still too big is cut again.
-            size = max(1, min(len(message) // 2, len(message) * ATOMIC_BYTES * 9 // (len(data) * 10)))
-            for start in range(0, len(message), size):
-                self.send(message[start : start + size], timeout)
+            size = max(1, min(len(batch) // 2, len(batch) * ATOMIC_BYTES * 9 // (len(data) * 10)))
+            for start in range(0, len(batch), size):
+                self.send(Records(batch[start : start + size]), timeout)
             return
         raise ValueError(f"a report of {len(data)} bytes cannot be sent in one atomic write")
 
     def receive(self) -> list[Message]:
-        """Everything waiting in the pipe now (the parent calls this when the reader is ready)."""
-        out: list[Message] = [self.reader.recv()]
-        while self.reader.poll(0):
-            out.append(self.reader.recv())
+        """Everything waiting in the pipe now (the parent calls this when the reader is ready), in one read:
+        every message is one atomic write of a length and a pickle, whole in the pipe or not there yet,
+        so the read is cut into them here (a recv() per message was two reads and a poll each)."""
+        data = self._rest + os.read(self.reader.fileno(), READ_BYTES)
+        if len(data) == len(self._rest):
+            raise EOFError  # every writer is gone (as Connection.recv says it)
+        out: list[Message] = []
+        at = 0
+        while len(data) - at >= HEADER.size:
+            (size,) = HEADER.unpack_from(data, at)
+            if len(data) - at - HEADER.size < size:
+                break  # the read stopped inside this message: the rest is still in the pipe
+            out.append(pickle.loads(data[at + HEADER.size : at + HEADER.size + size]))
+            at += HEADER.size + size
+        self._rest = data[at:]
         return out

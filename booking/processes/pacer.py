@@ -58,7 +58,7 @@ class Pacer:
         self._before_wait = before_wait  # send what is pending before blocking
         self._attempt: Attempt | None = None
         self._held = False
-        self._live = live  # say the attempt so far at every point (live output)
+        self.live = live  # say the attempt so far at every point (live output)
         self._every_visit = every_visit  # lockstep: hold at every visit of the window, not only the first
         self._rounds = 0  # window holds so far in this buyer's run: the round it is in
         self._stamped: set[str] = set()  # the attempt's times already said (restamp)
@@ -66,10 +66,12 @@ class Pacer:
 
     def begin_attempt(self, attempt: Attempt) -> None:
         self._attempt, self._held = attempt, False
-        self._stamped = set()  # the attempt's times already said (restamp)
+        if self.live:
+            self._stamped = set()  # the attempt's times already said (restamp)
 
     def point(self, name: str) -> None:
-        self.say(name)  # first: a buyer killed here has said how far it got
+        if self.live:
+            self.say(name)  # first: a buyer killed here has said how far it got
         if not is_statement(name):  # statements are never kill points, nor listed as points passed
             points.hit(name)  # --kill-at after-read: die here, before any barrier
         if name == self._window and self._attempt is not None:
@@ -96,7 +98,7 @@ class Pacer:
 
     def say(self, name: str, done: bool = False) -> None:
         """Watched: say the attempt so far, stamped under the channel's order lock (live output)."""
-        if self._live and self._attempt is not None:
+        if self.live and self._attempt is not None:
             self._before_wait()  # the records before it first: a buyer's events arrive in order
             attempt, stamped = self._attempt, self._stamped
             self._channel.say(lambda t: Progress(restamp(attempt, t, stamped, done), name, done, t), self._clock)

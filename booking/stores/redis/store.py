@@ -31,6 +31,7 @@ from booking.stores.redis import keys
 DEFAULT_PORT = 6379
 CONNECT_S = 5.0  # connecting never waits longer than this (or the run's round-trip limit, if shorter)
 LEDGER_BATCH = 10_000  # ledger entries read per round trip after a run
+SECKILL_KEYS = (keys.STOCK, keys.LEDGER, keys.BUYERS)  # the seckill script's KEYS[1..3]
 
 
 class RedisStore:
@@ -110,9 +111,13 @@ class RedisStore:
         pipe.xadd(keys.LEDGER, {"buyer": buyer, "ticket": seen.value})
 
     def seckill(self, buyer: int, request: str) -> int:
-        """The seckill script as one EVALSHA: the ticket taken, 0 sold out, -1 a request already served."""
-        with self.failing(Unavailable):
-            return int(self.seckill_script(keys=[keys.STOCK, keys.LEDGER, keys.BUYERS], args=[request, buyer]))
+        """The seckill script as one EVALSHA: the ticket taken, 0 sold out, -1 a request already served.
+        Once per sale, so its failures are caught here, not by failing()'s context manager (a generator
+        and an object made for every call)."""
+        try:
+            return int(self.seckill_script(keys=SECKILL_KEYS, args=[request, buyer]))
+        except redis.RedisError as exc:
+            raise self._failure(exc, Unavailable) from None
 
     def fenced_write(self, seen: Seen, buyer: int, token: int) -> int | None:
         """The write, refused (None) when a token newer than `token` was issued: this lease lapsed."""
@@ -177,7 +182,10 @@ class RedisStore:
             yield
         except WatchError:
             raise  # watch: a conflict to count and retry, not a failure
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise error(_("store {store}: {error}").format(store=self.display, error=str(exc).strip())) from None
         except redis.RedisError as exc:
-            raise CannotRun(_("store {store}: {error}").format(store=self.display, error=str(exc).strip())) from None
+            raise self._failure(exc, error) from None
+
+    def _failure(self, exc: redis.RedisError, error: Callable[[str], Exception]) -> Exception:
+        """What failing() raises for `exc`: `error` for a lost connection or a timeout, else CannotRun."""
+        said = _("store {store}: {error}").format(store=self.display, error=str(exc).strip())
+        return error(said) if isinstance(exc, RedisConnectionError | RedisTimeoutError) else CannotRun(said)
