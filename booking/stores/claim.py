@@ -1,23 +1,23 @@
 """The store-in-use guard: a run that reseeds a store holds it alone; `--keep` runs may share it.
 
-Two runs on one store corrupt each other's verdicts (one reseeds the stock under the other's buyers),
-so a run claims its store for as long as it runs, and a claim that cannot be had is refused at once
-(CannotRun, exit 3), never waited for. The claim is keyed on what the store is, not on how it was named:
+Two runs on one store corrupt each other's verdicts (one reseeds the stock under the other's buyers), so a run claims
+its store for as long as it runs, and a claim that cannot be had is refused at once (CannotRun, exit 3), never waited
+for. The claim is keyed on what the store is, not on how it was named:
 
-- db.json and SQLite: flock(2) on `<file>.in-use` beside the file the store's path resolves to (through
-  any link, and behind any URL form of a SQLite file, `file:` URIs included), exclusive for a run that
-  seeds the store (simulate, init, compare) or changes its schema (db upgrade/downgrade), shared for
-  `--keep`. The kernel releases it when the holder dies. The file is removed by the last holder; a
-  claimant checks that the file it locked is still the one at that path, so removing it never splits
-  the lock. (Not the data file's inode: db.json is replaced whole by every write.)
-- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run; advisory
-  locks belong to the database, so every URL that reaches it meets the same lock.
-- MariaDB has no shared named lock: a seeding run takes GET_LOCK on a gate name and on every one of
-  SLOTS slot names; a `--keep` run passes the gate and holds one slot. The names carry DATABASE().
+- db.json and SQLite: flock(2) on `<file>.in-use` beside the file the store's path resolves to (through any link, and
+  behind any URL form of a SQLite file, `file:` URIs included), exclusive for a run that seeds the store (simulate,
+  init, compare) or changes its schema (db upgrade/downgrade), shared for `--keep`. The kernel releases it when the
+  holder dies. The file is removed by the last holder; a claimant checks that the file it locked is still the one at
+  that path, so removing it never splits the lock. (Not the data file's inode: db.json is replaced whole by every
+  write.)
+- PostgreSQL: a session advisory lock (exclusive or shared) on a connection held for the run; advisory locks belong to
+  the database, so every URL that reaches it meets the same lock.
+- MariaDB has no shared named lock: a seeding run takes GET_LOCK on a gate name and on every one of SLOTS slot names;
+  a `--keep` run passes the gate and holds one slot. The names carry DATABASE().
 
-A claim that cannot be taken (a directory or a link where the claim file goes, a directory that takes
-no new file, a server that refuses the lock functions) refuses the run: never run unguarded. Not guarded:
-db.json or SQLite on a system without flock (Windows). Reading commands (verify, db current) claim nothing.
+A claim that cannot be taken (a directory or a link where the claim file goes, a directory that takes no new file, a
+server that refuses the lock functions) refuses the run: never run unguarded. Not guarded: db.json or SQLite on a
+system without flock (Windows). Reading commands (verify, db current) claim nothing.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from booking.errors import BadInput, CannotRun
+from booking.errors import BadInput
 from booking.i18n.lang import _
 from booking.options.store_url import StoreKind, StoreURL
 from booking.stores.journal import FileJournal, Journal, TableJournal
+from booking.stores.refusal import refusal, unclaimable
 
 SUFFIX = ".in-use"
 PG_KEY = 0x626B672D696E7573  # "bkg-inus": not the advisory strategy's key
@@ -67,19 +68,6 @@ def claim(spec: StoreURL | str, exclusive: bool, timeout_s: float = 60.0) -> Ite
             holder.release()
 
 
-def refusal(display: str, exclusive: bool, where: str = "") -> CannotRun:
-    lock = _(" (held on {where})").format(where=where) if where else ""
-    if exclusive:
-        why = _("seeding it now would change the stock under that run's buyers")
-    else:
-        why = _("that run seeded it, and joining would change the stock under its buyers")
-    return CannotRun(
-        _("store {display} is in use by another booking run{lock}: {why}; wait for it to finish").format(
-            display=display, lock=lock, why=why
-        )
-    )
-
-
 def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
     """The claim for what the store is, whatever its spec looks like: a file store's claim file sits
     beside the file the path resolves to (through links, and behind any URL form of a SQLite file);
@@ -95,7 +83,7 @@ def _holder(spec: StoreURL, timeout_s: float) -> tuple[str, Any]:
     try:
         path = Path(os.path.realpath(spec.path, strict=False))
     except OSError as exc:  # a link loop, a name too long: no store to claim, and none to run on
-        raise _unclaimable(spec.display, str(spec.path), exc) from None
+        raise unclaimable(spec.display, str(spec.path), exc) from None
     lock = path.with_name(path.name + SUFFIX)
     return str(lock), _FileClaim(lock, spec.display)
 
@@ -104,16 +92,6 @@ def _store_unusable(directory: Path, exc: OSError) -> bool:
     """The store's own directory is missing or takes no new file: the store cannot be written either, and
     its own checks say so in its words (the directory named, exit 2 for db.json, 3 for SQLite)."""
     return not directory.is_dir() or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-
-
-def _unclaimable(display: str, where: str, exc: OSError | str) -> CannotRun:
-    """Taking the claim failed: the run is refused (it would otherwise run unguarded), in one line."""
-    why = exc if isinstance(exc, str) else exc.strerror or type(exc).__name__
-    return CannotRun(
-        _("store {display}: cannot claim it for this run ({where}: {why}); refused rather than run unguarded").format(
-            display=display, where=where, why=why
-        )
-    )
 
 
 class _FileClaim:
@@ -135,15 +113,9 @@ class _FileClaim:
                     raise BadInput(_("store {display}: name too long").format(display=self.display)) from None
                 if _store_unusable(self.path.parent, exc):
                     return  # the store's own checks refuse this run before any buyer starts: nothing to guard
-                raise _unclaimable(self.display, str(self.path), exc) from None
+                raise unclaimable(self.display, str(self.path), exc) from None
             try:
-                alone = _flock(fcntl, fd, fcntl.LOCK_EX)  # a seeding run, or the first of the --keep runs
-                if exclusive and not alone:
-                    raise BlockingIOError
-                if alone:
-                    os.ftruncate(fd, 0)  # the journal of the runs that shared the store before is theirs
-                if not exclusive and not _flock(fcntl, fd, fcntl.LOCK_SH):  # from alone to shared, or join
-                    raise BlockingIOError
+                _lock(fcntl, fd, exclusive)
                 if _same_file(fd, self.path):
                     self.fd = fd
                     return
@@ -152,7 +124,7 @@ class _FileClaim:
                 raise refusal(self.display, exclusive, str(self.path)) from None
             except OSError as exc:  # a file system without flock (some network mounts)
                 os.close(fd)
-                raise _unclaimable(self.display, str(self.path), exc) from None
+                raise unclaimable(self.display, str(self.path), exc) from None
             os.close(fd)
         raise refusal(self.display, exclusive, str(self.path))
 
@@ -173,6 +145,22 @@ class _FileClaim:
         finally:
             os.close(self.fd)
             self.fd = None
+
+
+def _lock(fcntl: Any, fd: int, exclusive: bool) -> None:
+    """The claim file's lock, alone (a seeding run) or shared (--keep; BlockingIOError: refused). A --keep run
+    holds it alone a moment first: another meeting that moment tries again, up to 1 s, as on a server."""
+    for _try in range(1 if exclusive else KEEP_TRIES + 1):
+        if _try:
+            time.sleep(KEEP_WAIT_S)
+        alone = _flock(fcntl, fd, fcntl.LOCK_EX)  # a seeding run, or the first of the --keep runs
+        if exclusive and not alone:
+            break
+        if alone:
+            os.ftruncate(fd, 0)  # the journal of the runs that shared the store before is theirs
+        if exclusive or _flock(fcntl, fd, fcntl.LOCK_SH):  # from alone to shared, or join
+            return
+    raise BlockingIOError
 
 
 def _flock(fcntl: Any, fd: int, mode: int) -> bool:
@@ -222,7 +210,7 @@ class _ServerClaim:
                         break
         except Exception as exc:  # the server refused the lock functions, or stopped answering: never run unguarded
             self.release()
-            raise _unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None
+            raise unclaimable(self.db.display, _("an advisory lock"), self.db.reason(exc)) from None
         if not got:
             self.release()
             raise refusal(self.db.display, exclusive, "an advisory lock")

@@ -64,3 +64,41 @@ class TestLockFile:
             assert booking.simulate(booking.RunConfig(store=store, buyers=2)).ok
         with held_elsewhere(store, exclusive=True):  # released: another process can have it
             pass
+
+
+class TestKeepRunsStartingTogether:
+    """A --keep run holds the claim file alone a moment before it shares it (the first of them empties the
+    journal). Another --keep run meeting that moment tries again before taking it for a seeding run: two
+    --keep invocations started together refused one another on a loaded machine."""
+
+    def test_a_moment_alone_is_waited_out(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import fcntl
+        import os
+
+        from booking.stores import claim as claims
+
+        store = tmp_path / "db.json"
+        other = os.open(tmp_path / "db.json.in-use", os.O_RDWR | os.O_CREAT)  # another run's own descriptor
+        fcntl.flock(other, fcntl.LOCK_EX)  # its moment alone
+        waits: list[float] = []
+
+        def its_moment_ends(seconds: float) -> None:  # the first wait: the other run now shares it
+            waits.append(seconds)
+            fcntl.flock(other, fcntl.LOCK_SH)
+
+        monkeypatch.setattr(claims.time, "sleep", its_moment_ends)
+        try:
+            with claim(str(store), exclusive=False) as journal:
+                assert journal is not None and len(waits) == 1
+        finally:
+            os.close(other)
+
+    def test_a_seeding_run_still_refuses_a_keep_run(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        from booking.errors import CannotRun
+        from booking.stores import claim as claims
+
+        monkeypatch.setattr(claims.time, "sleep", lambda seconds: None)
+        store = str(tmp_path / "db.json")
+        refused = pytest.raises(CannotRun, match="that run seeded it")
+        with held_elsewhere(store, exclusive=True), refused, claim(store, exclusive=False):
+            pass
