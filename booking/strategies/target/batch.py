@@ -23,7 +23,7 @@ import time
 
 import h2.exceptions
 
-from booking.strategies.target.handover import AT, HANDED, WRITTEN, unpreempted
+from booking.strategies.target.handover import AT, HANDED, WRITTEN, handed_over, unpreempted
 from booking.strategies.target.streams import Streams
 from booking.strategies.target.wire import Reply
 
@@ -80,13 +80,7 @@ class Batch:
 
     def take(self) -> None:
         """Receive every request handed over so far, and send each all but its final frame."""
-        while True:
-            try:
-                data, fds = _received(self._mine)
-            except OSError:  # nothing more now (BlockingIOError), or the socket is gone
-                return
-            if not data and not fds:
-                return
+        for data, fds in handed_over(self._mine, MAX_MESSAGE):
             request = _request(data[HANDED.size :]) if len(fds) == 1 and len(data) > HANDED.size else None
             if request is None:
                 for fd in fds:
@@ -212,13 +206,3 @@ def _request(data: bytes) -> Request | None:
         return str(method), str(path), [(str(k), str(v)) for k, v in headers], str(body).encode("latin-1")
     except (ValueError, TypeError):
         return None
-
-
-def _received(sock: socket.socket) -> tuple[bytes, list[int]]:
-    """One message and the descriptors it carries, without waiting."""
-    fds = array.array("i")
-    data, ancillary, _flags, _addr = sock.recvmsg(MAX_MESSAGE, socket.CMSG_LEN(4 * fds.itemsize), socket.MSG_DONTWAIT)
-    for level, kind, payload in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-    return data, list(fds)

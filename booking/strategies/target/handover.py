@@ -70,13 +70,7 @@ class LastBytes:
 
     def take(self) -> None:
         """Receive every socket handed over so far (a buyer hands its socket before it says it arrived)."""
-        while True:
-            try:
-                data, fds = _received(self._mine)
-            except OSError:  # nothing more now (BlockingIOError), or the socket is gone
-                return
-            if not data and not fds:
-                return
+        for data, fds in handed_over(self._mine):
             if len(data) != HANDED.size + 1 or len(fds) != 1:
                 for fd in fds:
                     os.close(fd)
@@ -123,14 +117,21 @@ class LastBytes:
             self.buyer_end.close()
 
 
-def _received(sock: socket.socket) -> tuple[bytes, list[int]]:
-    """One message and the descriptors it carries, without waiting (socket.recv_fds would wait)."""
-    fds = array.array("i")
-    data, ancillary, _flags, _addr = sock.recvmsg(64, socket.CMSG_LEN(4 * fds.itemsize), socket.MSG_DONTWAIT)
-    for level, kind, payload in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-    return data, list(fds)
+def handed_over(sock: socket.socket, size: int = 64) -> Iterator[tuple[bytes, list[int]]]:
+    """Every message waiting on `sock`, with the descriptors it carries, without waiting (socket.recv_fds
+    would wait); ends when none is left or the socket is gone."""
+    while True:
+        fds = array.array("i")
+        try:
+            data, ancillary, _flags, _addr = sock.recvmsg(size, socket.CMSG_LEN(4 * fds.itemsize), socket.MSG_DONTWAIT)
+        except OSError:  # nothing more now (BlockingIOError), or the socket is gone
+            return
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+        if not data and not fds:
+            return
+        yield data, list(fds)
 
 
 @contextlib.contextmanager
